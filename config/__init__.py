@@ -1,0 +1,1 @@
+"""Settings and the programme registries (data files with effective dates)."""

@@ -1,0 +1,350 @@
+"""The programme as validated data: targets, task groups, agencies, deadline, reminder ladder.
+
+A programme lives in ``config/programmes/<code>/``:
+
+* ``programme.yaml``: what never changes with a reorganisation (targets, task groups,
+  deadline, reminder ladder, baseline year);
+* ``registry/<YYYY-MM-DD>.yaml``: one registry version per file, in force from the date in
+  its name until the next one (agencies, standing agency, ministry, recipients, signer).
+
+Every file is validated on load; a broken one raises :class:`RegistryError` naming the file
+and the field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, model_validator
+
+PROGRAMMES_DIR = Path(__file__).parent / "programmes"
+_CODE = r"^[a-z][a-z0-9_-]*$"
+Code = Annotated[str, Field(pattern=_CODE, max_length=64)]
+
+
+class RegistryError(ValueError):
+    """A registry file is missing, unreadable or invalid; the message names file and field."""
+
+
+class Rule(StrEnum):
+    """How a value is compared with its 2030 target."""
+
+    AT_LEAST = "at_least"  # "đạt", "tối thiểu", "ít nhất": value >= target
+    MORE_THAN = "more_than"  # "trên": value > target (strict)
+    AT_MOST = "at_most"  # "không quá", "xoá bỏ hoàn toàn" (target 0): value <= target
+    LESS_THAN = "less_than"  # "dưới": value < target (strict)
+    ACHIEVED = "achieved"  # yes/no target: met when the answer is yes
+    TOWARD = "toward"  # "tiến dần đến": met within the tolerance of the target
+
+    @property
+    def symbol(self) -> str:
+        return {"at_least": "≥", "more_than": ">", "at_most": "≤", "less_than": "<",
+                "achieved": "đạt", "toward": "→"}[self.value]
+
+    @property
+    def higher_is_better(self) -> bool | None:
+        """+1/-1 direction of progress; None where direction is not defined by the rule."""
+        if self in (Rule.AT_LEAST, Rule.MORE_THAN):
+            return True
+        if self in (Rule.AT_MOST, Rule.LESS_THAN):
+            return False
+        return None
+
+
+class ValueKind(StrEnum):
+    """What an indicator's value is, which decides how the form validates it."""
+
+    PERCENT = "percent"  # 0..100
+    COUNT = "count"  # whole number >= 0
+    RATE = "rate"  # decimal >= 0 (per 10,000 people, m² per person, years, children per woman)
+    YES_NO = "yes_no"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Target(_Strict):
+    """One of the programme's targets for its target year."""
+
+    code: Code = Field(description="Stable code, used in files, links and the database.")
+    number: int = Field(ge=1, description="Position in the programme's list of targets.")
+    name: str = Field(min_length=3, description="Vietnamese name as the programme words it.")
+    unit: str = Field(min_length=1, description="Vietnamese unit, e.g. '%', 'giường/10.000 dân'.")
+    kind: ValueKind = Field(description="Kind of value, which decides validation.")
+    rule: Rule = Field(description="How a value is compared with the target.")
+    target: Decimal | None = Field(
+        default=None,
+        description="Target value; None for yes/no targets and for targets assigned later.",
+    )
+    tolerance: Decimal | None = Field(
+        default=None, ge=0, description="For 'toward' rules: distance from target that counts as met."
+    )
+    note: str | None = Field(default=None, description="Vietnamese note shown with the target.")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Target":
+        if (self.rule is Rule.ACHIEVED) != (self.kind is ValueKind.YES_NO):
+            raise ValueError("rule 'achieved' goes with kind 'yes_no' and only with it")
+        if self.rule is Rule.TOWARD and (self.target is None or self.tolerance is None):
+            raise ValueError("rule 'toward' needs both 'target' and 'tolerance'")
+        if self.kind is ValueKind.PERCENT and self.target is not None and not 0 <= self.target <= 100:
+            raise ValueError("a percent target must lie within 0-100")
+        return self
+
+
+class TaskGroup(_Strict):
+    """One of the programme's groups of tasks and solutions."""
+
+    code: Code = Field(description="Stable code of the task group.")
+    number: int = Field(ge=1, description="Position in the programme (section II numbering).")
+    name: str = Field(min_length=3, description="Vietnamese title of the group.")
+
+
+class Deadline(_Strict):
+    """When agencies' yearly reports are due."""
+
+    day: int = Field(ge=1, le=31, description="Day of the month of the deadline.")
+    month: int = Field(ge=1, le=12, description="Month of the deadline.")
+    weekend: Literal["previous_working_day", "next_working_day", "keep"] = Field(
+        description="How a deadline falling on Saturday or Sunday moves."
+    )
+
+
+class Programme(_Strict):
+    """``programme.yaml``: what stays the same across registry versions."""
+
+    code: Code = Field(description="Programme code, the name of its folder.")
+    name: str = Field(min_length=3, description="Vietnamese full name of the programme.")
+    short_name: str = Field(min_length=3, description="Vietnamese short name used in subjects.")
+    decision: str = Field(min_length=3, description="The decision that issued the programme.")
+    province: str = Field(min_length=2, description="Province the programme belongs to.")
+    target_year: int = Field(ge=2000, le=2100, description="Year the targets are set for.")
+    baseline_year: int = Field(ge=2000, le=2100, description="Year progress is measured from.")
+    timezone: str = Field(description="IANA timezone of every date of the programme.")
+    deadline: Deadline = Field(description="The yearly deadline of agencies' reports.")
+    reminder_ladder: list[int] = Field(
+        min_length=1, description="Reminder offsets in days from the deadline (negative: before)."
+    )
+    escalate_after_deadline: bool = Field(
+        description="Whether reminders after the deadline copy the agency head."
+    )
+    targets: list[Target] = Field(min_length=1, description="The programme's targets.")
+    task_groups: list[TaskGroup] = Field(min_length=1, description="The programme's task groups.")
+
+    @model_validator(mode="after")
+    def _unique(self) -> "Programme":
+        _no_duplicates("targets", [t.code for t in self.targets])
+        _no_duplicates("task_groups", [g.code for g in self.task_groups])
+        _no_duplicates("reminder_ladder", self.reminder_ladder)
+        if self.reminder_ladder != sorted(self.reminder_ladder):
+            raise ValueError("reminder_ladder must be in increasing order")
+        if not self.baseline_year < self.target_year:
+            raise ValueError("baseline_year must come before target_year")
+        return self
+
+    def target(self, code: str) -> Target:
+        return next(t for t in self.targets if t.code == code)
+
+
+class AgencyKind(StrEnum):
+    DEPARTMENT = "department"  # provincial department or agency (sở, ban, ngành)
+    LOCAL = "local"  # district-level or commune-level People's Committee
+    ORGANISATION = "organisation"  # Fatherland Front, mass organisations, social insurance...
+
+
+class Agency(_Strict):
+    """An agency that reports under this registry version."""
+
+    code: Code = Field(description="Stable code of the agency within the programme.")
+    name: str = Field(min_length=3, description="Vietnamese name, used in emails and reports.")
+    kind: AgencyKind = Field(description="Department, local People's Committee or organisation.")
+    email: EmailStr = Field(description="Address that receives requests (reserved domain only).")
+    head_title: str = Field(min_length=2, description="Title of the agency head, e.g. 'Giám đốc'.")
+    head_email: EmailStr = Field(description="Address of the head, copied on late reminders.")
+    indicators: list[Code] = Field(default_factory=list, description="Targets this agency reports.")
+    task_groups: list[Code] = Field(default_factory=list, description="Task groups it reports on.")
+    active_from: dt.date | None = Field(default=None, description="First day it reports, if later.")
+    active_until: dt.date | None = Field(default=None, description="Last day it reports, if any.")
+
+    @model_validator(mode="after")
+    def _reserved_domain(self) -> "Agency":
+        for field in ("email", "head_email"):
+            if not str(getattr(self, field)).lower().endswith(".example"):
+                raise ValueError(f"{field}: addresses must be on a reserved '.example' domain")
+        return self
+
+    def active_on(self, day: dt.date) -> bool:
+        return (self.active_from is None or self.active_from <= day) and (
+            self.active_until is None or day <= self.active_until
+        )
+
+
+class Body(_Strict):
+    """An office outside the list of reporting agencies (the ministry)."""
+
+    name: str = Field(min_length=3, description="Vietnamese name.")
+    short_name: str = Field(min_length=2, description="Abbreviation used in the recipients block.")
+    email: EmailStr = Field(description="Address reports are sent to (reserved domain only).")
+
+
+class Signer(_Strict):
+    """Default signature block; the coordinator's approval may name another signer."""
+
+    authority: str = Field(description="First line, e.g. 'TM. ỦY BAN NHÂN DÂN'.")
+    deputy: str | None = Field(default=None, description="Second line, e.g. 'KT. CHỦ TỊCH'.")
+    title: str = Field(description="Title, e.g. 'PHÓ CHỦ TỊCH'.")
+    name: str = Field(description="Full name.")
+
+
+class RegistryVersion(_Strict):
+    """``registry/<date>.yaml``: who reports, and to whom, from a given day."""
+
+    effective_from: dt.date = Field(description="First day in force; must match the file name.")
+    label: str = Field(min_length=3, description="Short English description of this version.")
+    province: str = Field(min_length=2, description="Province name in force.")
+    issuing_body: str = Field(description="Issuing body of the report, e.g. 'ỦY BAN NHÂN DÂN'.")
+    issuing_body_short: str = Field(description="Symbol in the report number, e.g. 'UBND'.")
+    place: str = Field(description="Place in the report's date line, e.g. 'Vĩnh Long'.")
+    standing_agency: Code = Field(description="Code of the agency that consolidates reports.")
+    ministry: Body = Field(description="Ministry the province reports to.")
+    recipients: list[str] = Field(min_length=1, description="'Nơi nhận' lines of the report.")
+    signer: Signer = Field(description="Default signer of the report.")
+    task_group_leads: dict[Code, Code] = Field(description="Task group code -> lead agency code.")
+    agencies: list[Agency] = Field(min_length=1, description="Agencies that report.")
+
+    def agency(self, code: str) -> Agency:
+        return next(a for a in self.agencies if a.code == code)
+
+
+class ProgrammeRegistry(BaseModel):
+    """A programme with all its registry versions, ordered by date."""
+
+    model_config = ConfigDict(frozen=True)
+
+    programme: Programme
+    versions: list[RegistryVersion]
+
+    def version_on(self, day: dt.date) -> RegistryVersion:
+        """The registry version in force on ``day``."""
+        in_force = [v for v in self.versions if v.effective_from <= day]
+        if not in_force:
+            first = self.versions[0].effective_from
+            raise RegistryError(f"{self.programme.code}: no registry version in force on {day} "
+                                f"(the first starts {first})")
+        return in_force[-1]
+
+
+def _no_duplicates(field: str, values: list) -> None:
+    seen = set()
+    for value in values:
+        if value in seen:
+            raise ValueError(f"{field}: duplicate {value!r}")
+        seen.add(value)
+
+
+def _read_yaml(path: Path) -> dict:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RegistryError(f"{path}: file not found") from None
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise RegistryError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise RegistryError(f"{path}: expected a mapping at the top level")
+    return data
+
+
+def _parse(model: type[BaseModel], path: Path, data: dict) -> BaseModel:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(_describe(error, data) for error in exc.errors())
+        raise RegistryError(f"{path}: {problems}") from None
+
+
+def _describe(error: dict, data: dict) -> str:
+    """'agencies[3] (so-y-te).email: value is not a valid email address ...'"""
+    parts: list[str] = []
+    node = data
+    for loc in error["loc"]:
+        if isinstance(loc, int):
+            code = node[loc].get("code") if isinstance(node, list) and isinstance(node[loc], dict) else None
+            parts[-1] += f"[{loc}]" + (f" ({code})" if code else "")
+        else:
+            parts.append(str(loc))
+        try:
+            node = node[loc]
+        except (KeyError, IndexError, TypeError):
+            node = None
+    where = ".".join(parts) or "(top level)"
+    return f"{where}: {error['msg']}"
+
+
+def _check_version(path: Path, programme: Programme, version: RegistryVersion) -> None:
+    """Cross-file checks: codes refer to things that exist, every target has one reporter."""
+    def fail(message: str) -> None:
+        raise RegistryError(f"{path}: {message}")
+
+    stem = path.stem
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", stem) or dt.date.fromisoformat(stem) != version.effective_from:
+        fail(f"effective_from: {version.effective_from} does not match the file name {path.name}")
+    codes = [a.code for a in version.agencies]
+    try:
+        _no_duplicates("agencies", codes)
+        _no_duplicates("agencies.email", [str(a.email).lower() for a in version.agencies])
+    except ValueError as exc:
+        fail(str(exc))
+    if version.standing_agency not in codes:
+        fail(f"standing_agency: unknown agency {version.standing_agency!r}")
+    target_codes = {t.code for t in programme.targets}
+    group_codes = {g.code for g in programme.task_groups}
+    reporters: dict[str, list[str]] = {code: [] for code in target_codes}
+    for i, agency in enumerate(version.agencies):
+        for code in agency.indicators:
+            if code not in target_codes:
+                fail(f"agencies[{i}] ({agency.code}).indicators: unknown target {code!r}")
+            reporters[code].append(agency.code)
+        for code in agency.task_groups:
+            if code not in group_codes:
+                fail(f"agencies[{i}] ({agency.code}).task_groups: unknown task group {code!r}")
+    for code, by in sorted(reporters.items()):
+        if len(by) != 1:
+            fail(f"indicators: target {code!r} must be reported by exactly one agency, not {by}")
+    for group, lead in version.task_group_leads.items():
+        if group not in group_codes:
+            fail(f"task_group_leads: unknown task group {group!r}")
+        if lead not in codes:
+            fail(f"task_group_leads.{group}: unknown agency {lead!r}")
+    missing = group_codes - set(version.task_group_leads)
+    if missing:
+        fail(f"task_group_leads: no lead for {sorted(missing)}")
+
+
+def load_programme(code: str, root: Path = PROGRAMMES_DIR) -> ProgrammeRegistry:
+    """Read and validate one programme folder."""
+    folder = root / code
+    path = folder / "programme.yaml"
+    programme = _parse(Programme, path, _read_yaml(path))
+    if programme.code != code:
+        raise RegistryError(f"{path}: code: {programme.code!r} does not match the folder {code!r}")
+    files = sorted((folder / "registry").glob("*.yaml"))
+    if not files:
+        raise RegistryError(f"{folder / 'registry'}: no registry version files")
+    versions = []
+    for file in files:
+        version = _parse(RegistryVersion, file, _read_yaml(file))
+        _check_version(file, programme, version)
+        versions.append(version)
+    return ProgrammeRegistry(programme=programme, versions=versions)
+
+
+def programme_codes(root: Path = PROGRAMMES_DIR) -> list[str]:
+    """Codes of every programme folder shipped in ``root``."""
+    return sorted(p.parent.name for p in root.glob("*/programme.yaml"))

@@ -1,0 +1,112 @@
+"""Application settings, one class per concern, read from the environment and ``.env``.
+
+Every variable starts with ``R42_`` and nests with ``__``, e.g. ``R42_DATABASE__URL`` or
+``R42_MAIL__SMTP_HOST``. The defaults are the embedded set-up: a SQLite file and a local
+outbox folder under ``./data``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DATA_DIR = Path("data")
+
+
+class DatabaseSettings(BaseModel):
+    """Where the application's own data lives (not Prefect's)."""
+
+    url: str = Field(
+        default=f"sqlite:///{DATA_DIR / 'r42.sqlite3'}",
+        description="SQLAlchemy URL; e.g. postgresql+psycopg://user:pass@host:5432/r42.",
+    )
+    echo: bool = Field(default=False, description="Log every SQL statement (debugging only).")
+    pool_size: int = Field(default=5, ge=1, le=100, description="PostgreSQL connection pool size.")
+
+
+class MailSettings(BaseModel):
+    """How outgoing email leaves: a local outbox folder or an SMTP server."""
+
+    transport: Literal["outbox", "smtp"] = Field(
+        default="outbox", description="'outbox' writes .eml files to outbox_dir; 'smtp' sends."
+    )
+    outbox_dir: Path = Field(
+        default=DATA_DIR / "outbox", description="Folder of .eml files for the outbox transport."
+    )
+    sender_address: str = Field(
+        default="tonghop-nq42@vinhlong.example", description="From: address of every message."
+    )
+    sender_name: str = Field(
+        default="Bộ phận tổng hợp Nghị quyết 42", description="From: display name (Vietnamese)."
+    )
+    message_id_domain: str = Field(
+        default="r42.vinhlong.example", description="Domain of generated Message-ID headers."
+    )
+    smtp_host: str = Field(default="localhost", description="SMTP server host name.")
+    smtp_port: int = Field(default=25, ge=1, le=65535, description="SMTP server port.")
+    smtp_security: Literal["none", "starttls", "tls"] = Field(
+        default="none", description="'starttls' upgrades a plain connection; 'tls' is implicit TLS."
+    )
+    smtp_username: str | None = Field(default=None, description="SMTP login user, if any.")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP login password.")
+    smtp_timeout: float = Field(default=30.0, gt=0, description="Seconds before an SMTP call times out.")
+    smtp_connections: int = Field(default=4, ge=1, le=64, description="Reused SMTP connections.")
+    max_attempts: int = Field(
+        default=5, ge=1, le=50, description="Attempts on temporary failures before giving up."
+    )
+
+
+class WebFormSettings(BaseModel):
+    """The agencies' web form and the personal links that lead to it."""
+
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8042", description="Base URL the links in emails point to."
+    )
+    link_secret: SecretStr = Field(
+        default=SecretStr("change-me-in-production-not-a-secret"),
+        description="Key that signs personal links; set a long random value in production.",
+    )
+    link_valid_days: int = Field(
+        default=120, ge=1, le=3650, description="Days a personal link stays valid after issue."
+    )
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+
+class CycleSettings(BaseModel):
+    """Which programme runs, and the timing decisions that are not programme data."""
+
+    programme: str = Field(
+        default="vinh-long-r42", description="Code of the programme folder under config/programmes."
+    )
+    approval_timeout_days: int = Field(
+        default=30, ge=1, le=365, description="Days the submission flow waits for the coordinator."
+    )
+
+
+class Settings(BaseSettings):
+    """All settings; see the classes above for each concern."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="R42_", env_nested_delimiter="__", env_file=".env", extra="ignore"
+    )
+
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings, description="Database.")
+    mail: MailSettings = Field(default_factory=MailSettings, description="Outgoing email.")
+    web_form: WebFormSettings = Field(default_factory=WebFormSettings, description="Web form.")
+    cycle: CycleSettings = Field(default_factory=CycleSettings, description="Cycle timing.")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings read once per process; tests call ``get_settings.cache_clear()``."""
+    return Settings()
