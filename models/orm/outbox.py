@@ -1,0 +1,57 @@
+"""Outgoing messages: rendered once, stored with the change that caused them, sent later."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ForeignKey, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.orm.base import Base, utcnow
+from models.orm.cycle import Cycle
+from models.orm.programme import Agency
+
+
+class MessageKind(StrEnum):
+    REQUEST = "request"
+    REMINDER = "reminder"
+    RECEIPT = "receipt"
+    RETURNED = "returned"
+    REPORT = "report"
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"  # queued, or a temporary failure waiting for another attempt
+    SENT = "sent"
+    FAILED = "failed"  # refused for good (5xx) or out of attempts
+    UNKNOWN = "unknown"  # the connection dropped after the data was sent: a person decides
+
+
+class OutgoingMessage(Base):
+    """One email, with its final bytes, under a unique key so it is never queued twice."""
+
+    __tablename__ = "outgoing_message"
+    __table_args__ = (UniqueConstraint("cycle_id", "kind", "recipient_key", "rung"),)
+
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id", ondelete="CASCADE"))
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    # Agency code, 'ministry', or another stable name of the recipient within the cycle.
+    recipient_key: Mapped[str] = mapped_column(String(64))
+    # Reminder rung (days from the deadline), submission revision for receipts, 0 otherwise.
+    rung: Mapped[int] = mapped_column(default=0)
+    to_addrs: Mapped[list[Any]]
+    cc_addrs: Mapped[list[Any]]
+    subject: Mapped[str] = mapped_column(Text)
+    message_id: Mapped[str] = mapped_column(String(255), unique=True)
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(16), default=DeliveryStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_reply: Mapped[str | None] = mapped_column(Text)
+    queued_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[dt.datetime | None]
+
+    cycle: Mapped[Cycle] = relationship()
+    agency: Mapped[Agency | None] = relationship()

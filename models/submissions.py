@@ -1,0 +1,176 @@
+"""Intake: the one service that records an agency's submission, whatever channel it came by.
+
+Validation happens in full before anything is stored: either every field is right and a new
+revision is flushed, or :class:`IntakeError` lists every problem by field and nothing is kept.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from documents.vietnamese import parse_number
+from models.cycles import current_submission, is_late
+from models.orm import (
+    AuditEvent,
+    Channel,
+    CycleStatus,
+    Indicator,
+    IndicatorValue,
+    Request,
+    Submission,
+    TaskReport,
+    TaskStatus,
+)
+
+YES = {"có", "co", "yes", "true", "1", "đạt", "dat", "x"}
+NO = {"không", "khong", "no", "false", "0", "chưa đạt", "chua dat"}
+
+
+class TaskReportInput(BaseModel):
+    """An agency's account of one task group, as received."""
+
+    status: str = Field(description="not_started, in_progress, done or ongoing.")
+    results: str = Field(default="", description="What was done.")
+    difficulties: str = Field(default="", description="Difficulties met.")
+    proposals: str = Field(default="", description="Proposals.")
+
+
+class SubmissionInput(BaseModel):
+    """A submission as received from any channel, before validation."""
+
+    values: dict[str, Any] = Field(default_factory=dict, description="Indicator code -> value.")
+    notes: dict[str, str] = Field(default_factory=dict, description="Indicator code -> note.")
+    tasks: dict[str, TaskReportInput] = Field(
+        default_factory=dict, description="Task group code -> report."
+    )
+    adjustment_proposals: str = Field(default="", description="Proposed programme adjustments.")
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str  # e.g. "values.unemployment" or "tasks.labour_market.status"
+    message: str  # Vietnamese, shown to the agency
+
+
+class IntakeError(ValueError):
+    """The submission was refused; ``errors`` names every wrong field. Nothing was stored."""
+
+    def __init__(self, errors: list[FieldError]):
+        self.errors = errors
+        super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
+
+
+def check_value(indicator: Indicator, raw: Any) -> tuple[Decimal | None, bool | None]:
+    """Parse one value by the indicator's kind; raise ValueError with a Vietnamese message."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        raise ValueError("Chưa nhập số liệu.")
+    if indicator.kind == "yes_no":
+        if isinstance(raw, bool):
+            return None, raw
+        answer = str(raw).strip().lower()
+        if answer in YES:
+            return None, True
+        if answer in NO:
+            return None, False
+        raise ValueError("Chọn «Có» hoặc «Không».")
+    if isinstance(raw, bool):
+        raise ValueError("Phải là một số.")
+    try:
+        value = parse_number(raw) if isinstance(raw, str) else Decimal(str(raw))
+    except (ValueError, ArithmeticError):
+        raise ValueError("Phải là một số, ví dụ 99,5.") from None
+    if not value.is_finite():
+        raise ValueError("Phải là một số, ví dụ 99,5.")
+    if value < 0:
+        raise ValueError("Không được là số âm.")
+    if indicator.kind == "percent" and value > 100:
+        raise ValueError("Tỷ lệ phần trăm phải trong khoảng 0-100.")
+    if indicator.kind == "count" and value != value.to_integral_value():
+        raise ValueError("Phải là số nguyên.")
+    if abs(value) >= Decimal("1e14"):
+        raise ValueError("Số quá lớn.")
+    return value.quantize(Decimal("0.0001")), None
+
+
+def validate(request: Request, data: SubmissionInput) -> list[FieldError]:
+    """Every problem with ``data`` for this request's agency, in form order."""
+    errors: list[FieldError] = []
+    agency = request.agency
+    expected = {i.code: i for i in agency.indicators}
+    for code in data.values.keys() - expected.keys():
+        errors.append(FieldError(f"values.{code}", "Chỉ tiêu này không thuộc phần báo cáo của đơn vị."))
+    for code, indicator in expected.items():
+        try:
+            check_value(indicator, data.values.get(code))
+        except ValueError as exc:
+            errors.append(FieldError(f"values.{code}", str(exc)))
+    groups = {g.code for g in agency.task_groups}
+    for code in data.tasks.keys() - groups:
+        errors.append(FieldError(f"tasks.{code}", "Nhóm nhiệm vụ này không thuộc phần báo cáo của đơn vị."))
+    statuses = {s.value for s in TaskStatus}
+    for group in agency.task_groups:
+        task = data.tasks.get(group.code)
+        if task is None or task.status not in statuses:
+            errors.append(FieldError(f"tasks.{group.code}.status", "Chọn tình trạng thực hiện."))
+        elif task.status != TaskStatus.NOT_STARTED and not task.results.strip():
+            errors.append(FieldError(f"tasks.{group.code}.results", "Nêu kết quả đã thực hiện."))
+    return errors
+
+
+def record_submission(
+    request: Request,
+    data: SubmissionInput,
+    *,
+    session: Session,
+    channel: Channel,
+    submitted_by: str,
+    submitted_at: dt.datetime,
+) -> Submission:
+    """Validate ``data`` and store it as the request's next revision (flushed, not committed)."""
+    if request.cycle.status != CycleStatus.OPEN:
+        raise IntakeError([FieldError("cycle", "Kỳ báo cáo đã khóa, không nhận thêm báo cáo.")])
+    errors = validate(request, data)
+    if errors:
+        raise IntakeError(errors)
+    submission = Submission(
+        request=request,
+        revision=len(request.submissions) + 1,
+        submitted_at=submitted_at,
+        channel=channel.value,
+        submitted_by=submitted_by,
+        is_late=is_late(request.cycle, submitted_at),
+        adjustment_proposals=data.adjustment_proposals.strip(),
+    )
+    for indicator in request.agency.indicators:
+        value, achieved = check_value(indicator, data.values[indicator.code])
+        submission.values.append(IndicatorValue(
+            indicator=indicator, value=value, achieved=achieved,
+            note=data.notes.get(indicator.code, "").strip()))
+    for group in request.agency.task_groups:
+        task = data.tasks[group.code]
+        submission.task_reports.append(TaskReport(
+            task_group=group, status=task.status, results=task.results.strip(),
+            difficulties=task.difficulties.strip(), proposals=task.proposals.strip()))
+    session.add(submission)
+    session.add(AuditEvent(
+        actor=submitted_by, action="submission.recorded", cycle_id=request.cycle_id,
+        detail={"agency": request.agency.code, "revision": submission.revision,
+                "channel": channel.value, "late": submission.is_late}))
+    session.flush()
+    return submission
+
+
+def current_values(requests: list[Request]) -> dict[str, IndicatorValue]:
+    """Indicator code -> value from the current submission of each request."""
+    values: dict[str, IndicatorValue] = {}
+    for request in requests:
+        submission = current_submission(request)
+        for value in submission.values if submission else []:
+            values[value.indicator.code] = value
+    return values
