@@ -1,0 +1,1 @@
+"""What people read: Vietnamese formatting, email and report rendering."""

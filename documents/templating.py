@@ -1,0 +1,36 @@
+"""The one Jinja environment for emails and reports: autoescaped HTML, strict undefined."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from documents import vietnamese
+
+TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(enabled_extensions=("html", "html.j2"), default=False),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(
+        number=vietnamese.format_number,
+        percent=vietnamese.format_percent,
+        date=vietnamese.format_date,
+        long_date=vietnamese.format_long_date,
+        weekday_date=vietnamese.format_weekday_date,
+    )
+    return env
+
+
+def render(name: str, **context: object) -> str:
+    return environment().get_template(name).render(**context)
