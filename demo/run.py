@@ -1,0 +1,172 @@
+"""Run the 2026 cycle end to end on a simulated clock, on the embedded default set-up."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+import os
+import shutil
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+DEMO_DIR = Path("data/demo")
+YEAR = 2026
+HISTORY = Path(__file__).parent / "history.yaml"
+
+
+def configure() -> None:
+    """Point the settings at a fresh demo folder (never at the configured database)."""
+    shutil.rmtree(DEMO_DIR, ignore_errors=True)
+    DEMO_DIR.mkdir(parents=True)
+    os.environ["R42_DATABASE__URL"] = f"sqlite:///{DEMO_DIR / 'r42.sqlite3'}"
+    os.environ["R42_MAIL__TRANSPORT"] = "outbox"
+    os.environ["R42_MAIL__OUTBOX_DIR"] = str(DEMO_DIR / "outbox")
+    from config.settings import get_settings
+    from models.database import get_engine
+
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+
+
+def at(day: dt.date, hour: int) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour), tzinfo=dt.timezone(dt.timedelta(hours=7)))
+
+
+def answer_when_waiting(year: int, programme: str, errors: list[Exception]) -> None:
+    """The demo's coordinator: approve as soon as the submission run waits for a decision."""
+    from flows.approval import CoordinatorDecision, answer, find_waiting_runs
+
+    try:
+        for _ in range(600):
+            if find_waiting_runs(year, programme):
+                answer(year, programme, CoordinatorDecision(
+                    decision="approve", report_number="215/BC-UBND", signer="Nguyễn Văn A",
+                    decided_by="demo coordinator"))
+                return
+            time.sleep(0.5)
+        raise TimeoutError("the submission run never waited for a decision")
+    except Exception as exc:  # reported by the main thread
+        errors.append(exc)
+
+
+def record_day(day: dt.date, plan: dict[str, list[dt.date]]) -> list[str]:
+    """Record the submissions the agencies make on ``day``."""
+    from demo.agencies import submission_for
+    from models.cycles import cycle_requests, get_cycle
+    from models.database import session_scope
+    from models.observations import observations_for
+    from models.orm import Channel
+    from models.submissions import record_submission
+
+    done = []
+    with session_scope() as session:
+        cycle = get_cycle("vinh-long-r42", YEAR, session=session)
+        last_year = observations_for(cycle.programme, YEAR - 1, session=session)
+        for request in cycle_requests(cycle, session=session):
+            days = plan.get(request.agency.code, [])
+            for revision, when in enumerate(days, start=1):
+                if when == day:
+                    record_submission(
+                        request, submission_for(request.agency, cycle, last_year, revision),
+                        session=session, channel=Channel.DEMO,
+                        submitted_by=f"{request.agency.email} (demo)", submitted_at=at(day, 10))
+                    done.append(request.agency.code)
+    return done
+
+
+def main() -> int:
+    configure()
+    from config.registry import load_programme
+    from config.settings import get_settings
+    from demo.agencies import submission_day
+    from flows.consolidate import consolidate_flow
+    from flows.open_cycle import open_cycle_flow
+    from flows.send_reminders import send_reminders_flow
+    from flows.submit_report import submit_report_flow
+    from models.cycles import get_cycle
+    from models.database import session_scope, upgrade_database
+    from models.observations import import_observations
+    from models.registry_store import load_registry
+
+    programme = "vinh-long-r42"
+    upgrade_database()
+    with session_scope() as session:
+        load_registry(load_programme(programme), session=session)
+        import_observations(HISTORY, session=session)
+    opened = dt.date(YEAR, 11, 2)
+    print(f"== {opened:%d/%m/%Y}: opening the {YEAR} cycle")
+    print("  ", open_cycle_flow(year=YEAR, opened_on=opened, as_of=at(opened, 8)))
+
+    with session_scope() as session:
+        cycle = get_cycle(programme, YEAR, session=session)
+        deadline, ladder = cycle.deadline, cycle.programme.reminder_ladder
+        plan: dict[str, list[dt.date]] = {}
+        for request in cycle.requests:
+            first = submission_day(request.agency, cycle)
+            if first:
+                plan[request.agency.code] = [first]
+        correcting = sorted(plan, key=lambda code: plan[code][0])[0]
+        plan[correcting].append(plan[correcting][0] + dt.timedelta(days=2))
+    print(f"   deadline {deadline:%d/%m/%Y}; reminder days "
+          + ", ".join(f"{deadline + dt.timedelta(days=o):%d/%m}" for o in ladder))
+
+    last_day = deadline + dt.timedelta(days=max(ladder) + 1)
+    day = opened + dt.timedelta(days=1)
+    while day <= last_day:
+        if (day - deadline).days in ladder:
+            run = send_reminders_flow(year=YEAR, on=day, as_of=at(day, 8))
+            print(f"== {day:%d/%m/%Y}: reminder D{run['rung']:+d} to {len(run['queued'])} agencies "
+                  f"({len(run['submitted'])} had reported)")
+        submitted = record_day(day, plan)
+        if submitted:
+            print(f"   {day:%d/%m/%Y}: reports from {', '.join(submitted)}")
+        if day == deadline + dt.timedelta(days=1):
+            print(f"== {day:%d/%m/%Y}: consolidation after the deadline",
+                  consolidate_flow(year=YEAR, as_of=at(day, 17)))
+        day += dt.timedelta(days=1)
+    print(f"== {last_day:%d/%m/%Y}: consolidation with the late reports",
+          consolidate_flow(year=YEAR, as_of=at(last_day, 17)))
+
+    submit_day = last_day + dt.timedelta(days=1)
+    print(f"== {submit_day:%d/%m/%Y}: submission to the ministry, waiting for the coordinator")
+    errors: list[Exception] = []
+    coordinator = threading.Thread(target=answer_when_waiting, args=(YEAR, programme, errors))
+    coordinator.start()
+    result = submit_report_flow(year=YEAR, as_of=at(submit_day, 9))
+    coordinator.join()
+    if errors:
+        raise errors[0]
+    print("  ", {k: result[k] for k in ("revision", "status")})
+    return summarise(Path(get_settings().mail.outbox_dir), plan)
+
+
+def summarise(outbox: Path, plan: dict[str, list[dt.date]]) -> int:
+    """Print where everything is, and check the outbox holds what it should."""
+    from models.cycles import get_cycle
+    from models.database import session_scope
+    from models.reports import latest_report
+
+    kinds: Counter[str] = Counter()
+    for path in sorted(outbox.glob("*.eml")):
+        kinds[path.name.split("-")[2]] += 1
+    with session_scope() as session:
+        cycle = get_cycle("vinh-long-r42", YEAR, session=session)
+        report = latest_report(cycle, session=session)
+        agencies = len(cycle.requests)
+        (DEMO_DIR / f"report-{YEAR}.md").write_text(report.markdown, encoding="utf-8")
+        (DEMO_DIR / f"report-{YEAR}.html").write_text(report.html, encoding="utf-8")
+    sample = next(outbox.glob("*-request-*.eml"))
+    message = email.message_from_bytes(sample.read_bytes(), policy=email.policy.default)
+    print()
+    print(f"Agencies asked: {agencies}; reported: {len(plan)}; never reported: {agencies - len(plan)}")
+    print(f"Outbox {outbox}/: {dict(kinds)}")
+    print(f"  e.g. {sample.name}: {message['Subject']}")
+    print(f"Report {report.number} ({report.status}): {DEMO_DIR / f'report-{YEAR}.md'} and .html")
+    print(f"Database: {DEMO_DIR / 'r42.sqlite3'}")
+    print("Prefect UI on these runs: `make ui`, then open http://127.0.0.1:4200/runs")
+    ok = kinds["request"] == agencies and kinds["report"] == 1
+    print("Demo finished." if ok else "Demo finished with unexpected outbox contents.")
+    return 0 if ok else 1

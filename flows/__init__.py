@@ -1,0 +1,1 @@
+"""Prefect flows of the reporting cycle; each has a deployment in ``prefect.yaml``."""

@@ -1,0 +1,142 @@
+"""`r42`: the command line ops use to load data, run flows by hand and answer approvals."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+
+from config.registry import RegistryError, load_programme
+from config.settings import get_settings
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a date like 2026-12-01") from None
+
+
+def _moment(text: str) -> dt.datetime:
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError:
+        value = None
+    if value is None or value.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected e.g. 2026-12-01T08:00:00+07:00")
+    return value
+
+
+def cmd_load_registry(args: argparse.Namespace) -> int:
+    from models.database import session_scope, upgrade_database
+    from models.registry_store import load_registry
+
+    upgrade_database()
+    registry = load_programme(args.programme or get_settings().cycle.programme)
+    with session_scope() as session:
+        summary = load_registry(registry, session=session)
+    print(f"{summary.programme}: created {summary.created or 'nothing'}; "
+          f"updated {summary.updated or 'nothing'}; unchanged {summary.unchanged or 'nothing'}")
+    return 0
+
+
+def cmd_import_observations(args: argparse.Namespace) -> int:
+    from models.database import session_scope
+    from models.observations import import_observations
+
+    with session_scope() as session:
+        changed = import_observations(Path(args.file), session=session)
+    for year, count in sorted(changed.items()):
+        print(f"{year}: {count} values stored or changed")
+    return 0
+
+
+def cmd_flow(args: argparse.Namespace) -> int:
+    from flows.consolidate import consolidate_flow
+    from flows.open_cycle import open_cycle_flow
+    from flows.send_reminders import send_reminders_flow
+    from flows.submit_report import submit_report_flow
+
+    common = {"year": args.year, "programme": args.programme, "as_of": args.as_of}
+    if args.command == "open-cycle":
+        result = open_cycle_flow(**common, opened_on=args.opened_on)
+    elif args.command == "remind":
+        result = send_reminders_flow(**common, on=args.on)
+    elif args.command == "consolidate":
+        result = consolidate_flow(**common)
+    else:
+        result = submit_report_flow(**common)
+    print(result)
+    return 0
+
+
+def cmd_decide(args: argparse.Namespace) -> int:
+    from flows.approval import CoordinatorDecision, answer
+
+    decision = CoordinatorDecision(
+        decision="approve" if args.decision == "approve" else "send_back",
+        report_number=args.number, signer=args.signer, reason=args.reason, decided_by=args.by)
+    run_id = answer(args.year, args.programme or get_settings().cycle.programme, decision)
+    print(f"Resumed flow run {run_id} with decision {decision.decision}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from demo.run import main as demo_main
+
+    return demo_main()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="r42", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("load-registry", help="migrate the database and load the programme registry")
+    p.add_argument("--programme", help="programme code (default: the configured one)")
+    p.set_defaults(handler=cmd_load_registry)
+
+    p = sub.add_parser("import-observations", help="import provincial values of past years")
+    p.add_argument("file", help="YAML file: programme, years: {2024: {indicator: value}}")
+    p.set_defaults(handler=cmd_import_observations)
+
+    for name, text in [("open-cycle", "open the year's cycle and email the requests"),
+                       ("remind", "send the reminder due today (or --on)"),
+                       ("consolidate", "consolidate the year's reports into a draft"),
+                       ("submit", "wait for approval and send the report to the ministry")]:
+        p = sub.add_parser(name, help=text)
+        p.add_argument("--year", type=int, required=True)
+        p.add_argument("--programme", help="programme code (default: the configured one)")
+        p.add_argument("--as-of", type=_moment, help="simulated 'now', with its UTC offset")
+        if name == "open-cycle":
+            p.add_argument("--opened-on", type=_date, help="opening day (default: today)")
+        if name == "remind":
+            p.add_argument("--on", type=_date, help="day to remind for (default: today)")
+        p.set_defaults(handler=cmd_flow)
+
+    p = sub.add_parser("decide", help="answer the waiting submission run of a year")
+    p.add_argument("--year", type=int, required=True)
+    p.add_argument("--programme", help="programme code (default: the configured one)")
+    p.add_argument("--by", default="ops", help="who decides (recorded in the audit trail)")
+    p.add_argument("decision", choices=["approve", "send-back"])
+    p.add_argument("--number", help="report number when approving, e.g. 12/BC-UBND")
+    p.add_argument("--signer", help="signer's full name when approving")
+    p.add_argument("--reason", help="reason when sending back")
+    p.set_defaults(handler=cmd_decide)
+
+    p = sub.add_parser("demo", help="run the 2026 cycle end to end on a simulated clock")
+    p.set_defaults(handler=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except (RegistryError, LookupError, ValueError) as exc:
+        print(f"r42 {args.command}: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

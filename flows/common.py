@@ -1,0 +1,73 @@
+"""Tasks and helpers every flow of the cycle shares: the clock, the cycle, delivery."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from prefect import get_run_logger, task
+from prefect.artifacts import create_table_artifact
+from prefect.cache_policies import NO_CACHE
+
+from config.settings import get_settings
+from mail.delivery import deliver_pending
+from mail.transport import transport_from_settings
+from models.cycles import get_cycle, local_today
+from models.database import session_scope
+from models.messages import delivery_counts
+from models.orm import OutgoingMessage
+from models.registry_store import get_programme
+
+
+def resolve_now(as_of: dt.datetime | None) -> dt.datetime:
+    """The flow's 'now': the real clock, or a simulated moment given by ops or the demo."""
+    if as_of is None:
+        return dt.datetime.now(dt.timezone.utc)
+    if as_of.tzinfo is None:
+        raise ValueError("as_of must carry a timezone, e.g. 2026-12-01T08:00:00+07:00")
+    return as_of
+
+
+def programme_code(programme: str | None) -> str:
+    return programme or get_settings().cycle.programme
+
+
+def programme_today(programme: str, now: dt.datetime) -> dt.date:
+    with session_scope() as session:
+        return local_today(get_programme(programme, session=session), now)
+
+
+@dataclass(frozen=True)
+class CycleRef:
+    """A cycle, by what tasks need to find it again in their own transaction."""
+
+    id: int
+    programme: str
+    year: int
+    deadline: dt.date
+
+
+def cycle_ref(programme: str, year: int) -> CycleRef:
+    with session_scope() as session:
+        cycle = get_cycle(programme, year, session=session)
+        return CycleRef(cycle.id, programme, year, cycle.deadline)
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=30)
+def deliver_messages(cycle: CycleRef, now: dt.datetime) -> dict[str, int]:
+    """Send the cycle's pending messages and publish what became of each."""
+    settings = get_settings()
+    results = deliver_pending(cycle.id, transport=transport_from_settings(settings.mail),
+                              settings=settings.mail, now=now)
+    with session_scope() as session:
+        counts = delivery_counts(cycle.id, session=session)
+        if results:
+            rows = {m.message_id: m for m in session.query(OutgoingMessage).filter(
+                OutgoingMessage.message_id.in_([r.message_id for r in results]))}
+            table = [{"agency": rows[r.message_id].recipient_key, "kind": rows[r.message_id].kind,
+                      "rung": rows[r.message_id].rung, "status": rows[r.message_id].status,
+                      "reply": r.reply} for r in results]
+            create_table_artifact(key=f"delivery-{cycle.programme}-{cycle.year}", table=table,
+                                  description=f"Delivery of {len(results)} messages, cycle {cycle.year}")
+    get_run_logger().info("Delivered %d messages; cycle totals by status: %s", len(results), counts)
+    return counts

@@ -1,0 +1,188 @@
+"""Consolidate a cycle: provincial values against targets, who reported, what was done."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+
+from sqlalchemy.orm import Session
+
+from documents.indicators import met_text, target_text, value_text
+from documents.vietnamese import format_date
+from models.cycles import cycle_requests, local_today
+from models.indicators import meets_target
+from models.orm import Cycle, TaskStatus
+from models.submissions import current_values
+from models.observations import Observed, observations_for
+
+TASK_STATUS_TEXT = {
+    TaskStatus.NOT_STARTED: "Chưa triển khai", TaskStatus.IN_PROGRESS: "Đang thực hiện",
+    TaskStatus.DONE: "Hoàn thành", TaskStatus.ONGOING: "Thực hiện thường xuyên",
+}
+AGENCY_STATUS_TEXT = {"on_time": "Đúng hạn", "late": "Trễ hạn", "missing": "Chưa báo cáo",
+                      "returned": "Bị trả lại, chưa gửi lại"}
+
+
+@dataclass
+class AgencyRow:
+    code: str
+    name: str
+    kind: str
+    status: str  # on_time, late, missing, returned
+    status_text: str
+    submitted_on: str | None  # dd/mm/yyyy
+    revisions: int
+    channel: str | None
+
+
+@dataclass
+class IndicatorRow:
+    number: int
+    code: str
+    name: str
+    unit: str
+    rule: str
+    reporter: str
+    target: str
+    value: str
+    previous: str
+    met: bool | None
+    met_text: str
+    trend: str | None  # up, down, same; None without both values
+    note: str
+
+
+@dataclass
+class TaskEntry:
+    agency: str
+    status: str
+    results: str
+    difficulties: str
+    proposals: str
+
+
+@dataclass
+class TaskGroupSummary:
+    number: int
+    name: str
+    lead: str
+    entries: list[TaskEntry] = field(default_factory=list)
+
+
+@dataclass
+class Consolidation:
+    """Everything the draft report says, as plain data (stored with the report as JSON)."""
+
+    programme: str
+    short_name: str
+    decision: str
+    province: str
+    year: int
+    kind: str
+    deadline: str
+    as_of: str
+    target_year: int
+    requested: int
+    on_time: int
+    late: int
+    missing: int
+    agencies: list[AgencyRow]
+    indicators: list[IndicatorRow]
+    task_groups: list[TaskGroupSummary]
+    difficulties: list[TaskEntry]
+    adjustments: list[dict[str, str]]
+
+    @property
+    def reported(self) -> int:
+        return self.on_time + self.late
+
+    def as_data(self) -> dict:
+        return asdict(self)
+
+    values: dict[str, list] = field(default_factory=dict)  # code -> [value, achieved]
+
+    def content_hash(self) -> str:
+        """Hash of the content, leaving out the day it was computed."""
+        data = {k: v for k, v in self.as_data().items() if k != "as_of"}
+        return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def _trend(current, previous) -> str | None:
+    if current is None or previous is None:
+        return None
+    return "up" if current > previous else "down" if current < previous else "same"
+
+
+def consolidate(cycle: Cycle, *, session: Session, as_of: dt.datetime) -> Consolidation:
+    """Compute the cycle's consolidation from the current submission of every request."""
+    requests = cycle_requests(cycle, session=session)
+    agencies, counts = [], {"on_time": 0, "late": 0, "missing": 0, "returned": 0}
+    task_entries: dict[str, list[TaskEntry]] = {}
+    difficulties, adjustments = [], []
+    for request in requests:
+        agency, latest = request.agency, (request.submissions or [None])[-1]
+        if latest is None:
+            status = "missing"
+        elif latest.status == "returned":
+            status = "returned"
+        else:
+            status = "late" if latest.is_late else "on_time"
+        counts[status] += 1
+        agencies.append(AgencyRow(
+            agency.code, agency.name, agency.kind, status, AGENCY_STATUS_TEXT[status],
+            format_date(local_today(cycle.programme, latest.submitted_at)) if latest else None,
+            len(request.submissions), latest.channel if latest else None))
+        if status not in ("on_time", "late"):
+            continue
+        for report in latest.task_reports:
+            entry = TaskEntry(agency.name, TASK_STATUS_TEXT[TaskStatus(report.status)],
+                              report.results, report.difficulties, report.proposals)
+            task_entries.setdefault(report.task_group.code, []).append(entry)
+            if report.difficulties:
+                difficulties.append(entry)
+        if latest.adjustment_proposals:
+            adjustments.append({"agency": agency.name, "text": latest.adjustment_proposals})
+
+    values = current_values(requests)
+    previous = observations_for(cycle.programme, cycle.year - 1, session=session)
+    reporters = {i.code: r.agency.name for r in requests for i in r.agency.indicators}
+    indicators = []
+    for indicator in cycle.programme.indicators:
+        current, last = values.get(indicator.code), previous.get(indicator.code)
+        met = meets_target(indicator.rule, indicator.target, current.value if current else None,
+                           current.achieved if current else None, indicator.tolerance)
+        indicators.append(IndicatorRow(
+            indicator.number, indicator.code, indicator.name, indicator.unit, indicator.rule,
+            reporters.get(indicator.code, "—"), target_text(indicator),
+            value_text(indicator, current.value, current.achieved) if current else "—",
+            value_text(indicator, last.value, last.achieved) if last else "—",
+            met, met_text(met),
+            _trend(current.value if current else None, last.value if last else None),
+            current.note if current else ""))
+
+    leads = cycle.registry_version.document["task_group_leads"]
+    names = {a.code: a.name for a in cycle.registry_version.agencies}
+    groups = [TaskGroupSummary(g.number, g.name, names.get(leads.get(g.code), "—"),
+                               task_entries.get(g.code, []))
+              for g in cycle.programme.task_groups]
+    programme = cycle.programme
+    return Consolidation(
+        programme=programme.name, short_name=programme.short_name, decision=programme.decision,
+        province=cycle.registry_version.document["province"], year=cycle.year, kind=cycle.kind,
+        deadline=format_date(cycle.deadline), as_of=format_date(local_today(programme, as_of)),
+        target_year=programme.target_year, requested=len(requests), on_time=counts["on_time"],
+        late=counts["late"], missing=counts["missing"] + counts["returned"], agencies=agencies,
+        indicators=indicators, task_groups=groups, difficulties=difficulties,
+        adjustments=adjustments,
+        values={code: [str(v.value) if v.value is not None else None, v.achieved]
+                for code, v in values.items()},
+    )
+
+
+def provincial_values(consolidation: Consolidation) -> dict[str, Observed]:
+    """The consolidated values, as observations of the cycle's year."""
+    return {code: Observed(Decimal(value) if value is not None else None, achieved)
+            for code, (value, achieved) in consolidation.values.items()}

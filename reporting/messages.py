@@ -1,0 +1,51 @@
+"""What every cycle email shares: the sender, the standing agency, the agency's link."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from config.settings import Settings
+from mail.compose import ComposedEmail, Recipient, compose
+from models.orm import Agency, Cycle, Request
+from portal.links import request_link
+
+
+def standing_agency(cycle: Cycle) -> Agency:
+    return next(a for a in cycle.registry_version.agencies if a.is_standing_agency)
+
+
+def link_for(request: Request, settings: Settings) -> tuple[str, dt.date]:
+    """The agency's personal link for this cycle and the day it expires."""
+    issued_on = request.cycle.opened_on
+    url = request_link(request.id, request.link_version, issued_on, settings.web_form)
+    return url, issued_on + dt.timedelta(days=settings.web_form.link_valid_days)
+
+
+def common_context(cycle: Cycle, settings: Settings) -> dict[str, object]:
+    programme = cycle.programme
+    return {
+        "year": cycle.year,
+        "deadline": cycle.deadline,
+        "programme_name": programme.name,
+        "short_name": programme.short_name,
+        "decision": programme.decision,
+        "target_year": programme.target_year,
+        "standing_agency": standing_agency(cycle).name,
+        "ministry": cycle.registry_version.document["ministry"]["name"],
+        "province": cycle.registry_version.document["province"],
+        "sender_name": settings.mail.sender_name,
+    }
+
+
+def compose_for_agency(template: str, request: Request, context: dict[str, object], *,
+                       settings: Settings, now: dt.datetime, copy_head: bool = False
+                       ) -> ComposedEmail:
+    agency = request.agency
+    link, expires = link_for(request, settings)
+    cc = [Recipient(f"{agency.head_title} {agency.name}", agency.head_email)] if copy_head else []
+    return compose(
+        template,
+        {**common_context(request.cycle, settings), **context, "agency_name": agency.name,
+         "head_title": agency.head_title, "link": link, "link_expires": expires},
+        to=[Recipient(agency.name, agency.email)], cc=cc, settings=settings.mail, now=now,
+    )

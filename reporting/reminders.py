@@ -1,0 +1,52 @@
+"""Remind agencies that have not reported, one rung of the ladder at a time, never twice."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from config.settings import Settings
+from models.cycles import current_submission, cycle_requests, rung_due
+from models.messages import enqueue, sent_keys
+from models.orm import Cycle, MessageKind
+from reporting.messages import compose_for_agency
+
+
+@dataclass
+class ReminderRun:
+    """What one reminder run decided."""
+
+    day: dt.date
+    rung: int | None
+    queued: list[str] = field(default_factory=list)
+    submitted: list[str] = field(default_factory=list)
+    already_reminded: list[str] = field(default_factory=list)
+
+
+def queue_reminders(cycle: Cycle, day: dt.date, *, session: Session, settings: Settings,
+                    now: dt.datetime) -> ReminderRun:
+    """Queue the rung due on ``day`` for every agency without a current submission."""
+    run = ReminderRun(day=day, rung=rung_due(cycle, day))
+    if run.rung is None or cycle.status != "open":
+        return run
+    already = sent_keys(cycle, MessageKind.REMINDER, session=session)
+    escalate = run.rung > 0 and cycle.programme.escalate_after_deadline
+    days_to_deadline = (cycle.deadline - day).days
+    for request in cycle_requests(cycle, session=session):
+        code = request.agency.code
+        if current_submission(request) is not None:
+            run.submitted.append(code)
+            continue
+        if any(key == code and rung >= run.rung for key, rung in already):
+            run.already_reminded.append(code)
+            continue
+        context = {"today": day, "days_left": max(days_to_deadline, 0),
+                   "days_late": max(-days_to_deadline, 0), "escalated": escalate}
+        email = compose_for_agency("reminder", request, context, settings=settings, now=now,
+                                   copy_head=escalate)
+        enqueue(cycle, MessageKind.REMINDER, code, email, session=session, agency=request.agency,
+                rung=run.rung, now=now)
+        run.queued.append(code)
+    return run

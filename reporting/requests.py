@@ -1,0 +1,63 @@
+"""Open a cycle: one request per active agency, each queued as an email with its own content."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from config.settings import Settings
+from documents.indicators import target_text, value_text
+from models.cycles import ensure_requests
+from models.messages import enqueue, sent_keys
+from models.observations import Observed, observations_for
+from models.orm import Cycle, MessageKind, Request
+from reporting.messages import compose_for_agency
+
+
+@dataclass(frozen=True)
+class RequestRow:
+    agency: str
+    name: str
+    email: str
+    indicators: int
+    task_groups: int
+    queued: bool  # False when an earlier run already queued it
+
+
+def _request_context(request: Request, previous: dict[str, Observed]) -> dict[str, object]:
+    rows = []
+    for indicator in request.agency.indicators:
+        last = previous.get(indicator.code)
+        rows.append({
+            "number": indicator.number, "name": indicator.name, "unit": indicator.unit,
+            "target": target_text(indicator),
+            "last_value": value_text(indicator, last.value, last.achieved) if last else "Chưa có",
+        })
+    groups = [{"number": g.number, "name": g.name} for g in request.agency.task_groups]
+    return {"indicators": rows, "task_groups": groups}
+
+
+def queue_requests(
+    cycle: Cycle, *, session: Session, settings: Settings, now: dt.datetime,
+    progress: Callable[[int, int], None] = lambda done, total: None,
+) -> list[RequestRow]:
+    """Create missing requests and queue each agency's request email once."""
+    requests = ensure_requests(cycle, session=session)
+    previous = observations_for(cycle.programme, cycle.year - 1, session=session)
+    already = sent_keys(cycle, MessageKind.REQUEST, session=session)
+    rows = []
+    for done, request in enumerate(requests, start=1):
+        agency = request.agency
+        queued = (agency.code, 0) not in already
+        if queued:
+            email = compose_for_agency("request", request, _request_context(request, previous),
+                                       settings=settings, now=now)
+            enqueue(cycle, MessageKind.REQUEST, agency.code, email, session=session,
+                    agency=agency, now=now)
+        rows.append(RequestRow(agency.code, agency.name, agency.email, len(agency.indicators),
+                               len(agency.task_groups), queued))
+        progress(done, len(requests))
+    return rows
