@@ -1,0 +1,47 @@
+# Two commands do everything on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# Prefect's own state (runs, artifacts) for the demo and the local server: kept in the project.
+export PREFECT_HOME ?= $(CURDIR)/.prefect
+export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
+export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 120
+export R42_PROJECT_DIR ?= $(CURDIR)
+
+.PHONY: install demo test serve ui clean
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# The 2026 cycle end to end on SQLite, a local Prefect and a local outbox (data/demo/).
+demo: $(STAMP)
+	$(BIN)/r42 demo
+
+# The whole suite: SQLite and a throwaway PostgreSQL cluster, a real SMTP server, Prefect's harness.
+test: $(STAMP)
+	@command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+		{ apt-get update -qq && apt-get install -y -qq postgresql >/dev/null; }
+	$(BIN)/python -m pytest
+
+# A local Prefect server (the scheduler) and one process serving every deployment of prefect.yaml.
+serve: $(STAMP)
+	$(BIN)/r42 load-registry
+	$(BIN)/prefect server start --host 127.0.0.1 --port 4200 > .prefect-server.log 2>&1 & \
+		echo $$! > .prefect-server.pid
+	@for i in $$(seq 60); do $(BIN)/python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:4200/api/health')" 2>/dev/null && break; sleep 1; done
+	PREFECT_API_URL=http://127.0.0.1:4200/api $(BIN)/python -m flows.serve; \
+		kill $$(cat .prefect-server.pid) 2>/dev/null; rm -f .prefect-server.pid
+
+# The Prefect UI on the runs of `make demo` (and of `make serve`).
+ui: $(STAMP)
+	$(BIN)/prefect server start --host 127.0.0.1 --port 4200
+
+clean:
+	rm -rf $(VENV) data/demo .prefect .pytest_cache
