@@ -6,6 +6,7 @@ import datetime as dt
 import random
 from decimal import Decimal
 
+from documents.vietnamese import format_number
 from models.observations import Observed
 from models.orm import Agency, Cycle
 from models.submissions import SubmissionInput, TaskReportInput
@@ -77,7 +78,7 @@ def submission_for(agency: Agency, cycle: Cycle, last_year: dict[str, Observed],
         tasks[group.code] = TaskReportInput(
             status=status,
             results=rng.choice(RESULTS).format(year=cycle.year, n=rng.randint(2, 12),
-                                               people=rng.randint(150, 2400),
+                                               people=format_number(rng.randint(150, 2400)),
                                                share=rng.randint(85, 99)),
             difficulties=rng.choice(DIFFICULTIES) if rng.random() < 0.3 else "",
             proposals=rng.choice(PROPOSALS) if rng.random() < 0.2 else "",

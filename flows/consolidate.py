@@ -29,7 +29,7 @@ def build_draft(cycle: CycleRef, now: dt.datetime) -> dict:
                             session=session, source="consolidation")
         report, created = save_draft(row, session=session, content_hash=consolidation.content_hash(),
                                      data=data, markdown=text, html=html, now=now)
-        return {"revision": report.revision, "created": created, "status": report.status,
+        return {"revision": report.revision, "created": created, "status": str(report.status),
                 "data": report.data, "markdown": report.markdown}
 
 

@@ -94,6 +94,7 @@ class Consolidation:
     task_groups: list[TaskGroupSummary]
     difficulties: list[TaskEntry]
     adjustments: list[dict[str, str]]
+    recommendations: list[dict[str, str]]  # task-group proposals, one per agency and text
 
     @property
     def reported(self) -> int:
@@ -122,6 +123,7 @@ def consolidate(cycle: Cycle, *, session: Session, as_of: dt.datetime) -> Consol
     agencies, counts = [], {"on_time": 0, "late": 0, "missing": 0, "returned": 0}
     task_entries: dict[str, list[TaskEntry]] = {}
     difficulties, adjustments = [], []
+    seen_difficulties: set[tuple[str, str]] = set()
     for request in requests:
         agency, latest = request.agency, (request.submissions or [None])[-1]
         if latest is None:
@@ -141,7 +143,8 @@ def consolidate(cycle: Cycle, *, session: Session, as_of: dt.datetime) -> Consol
             entry = TaskEntry(agency.name, TASK_STATUS_TEXT[TaskStatus(report.status)],
                               report.results, report.difficulties, report.proposals)
             task_entries.setdefault(report.task_group.code, []).append(entry)
-            if report.difficulties:
+            if report.difficulties and (entry.agency, entry.difficulties) not in seen_difficulties:
+                seen_difficulties.add((entry.agency, entry.difficulties))
                 difficulties.append(entry)
         if latest.adjustment_proposals:
             adjustments.append({"agency": agency.name, "text": latest.adjustment_proposals})
@@ -177,6 +180,8 @@ def consolidate(cycle: Cycle, *, session: Session, as_of: dt.datetime) -> Consol
         late=counts["late"], missing=counts["missing"] + counts["returned"], agencies=agencies,
         indicators=indicators, task_groups=groups, difficulties=difficulties,
         adjustments=adjustments,
+        recommendations=[{"agency": a, "text": t} for a, t in dict.fromkeys(
+            (e.agency, e.proposals) for g in groups for e in g.entries if e.proposals)],
         values={code: [str(v.value) if v.value is not None else None, v.achieved]
                 for code, v in values.items()},
     )
