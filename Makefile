@@ -33,11 +33,7 @@ test: $(STAMP)
 # A local Prefect server (the scheduler) and one process serving every deployment of prefect.yaml.
 serve: $(STAMP)
 	$(BIN)/r42 load-registry
-	$(BIN)/prefect server start --host 127.0.0.1 --port 4200 > .prefect-server.log 2>&1 & \
-		echo $$! > .prefect-server.pid
-	@for i in $$(seq 60); do $(BIN)/python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:4200/api/health')" 2>/dev/null && break; sleep 1; done
-	PREFECT_API_URL=http://127.0.0.1:4200/api $(BIN)/python -m flows.serve; \
-		kill $$(cat .prefect-server.pid) 2>/dev/null; rm -f .prefect-server.pid
+	$(BIN)/python -m flows.serve --local-server
 
 # The Prefect UI on the runs of `make demo` (and of `make serve`).
 ui: $(STAMP)
