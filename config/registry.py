@@ -44,8 +44,14 @@ class Rule(StrEnum):
 
     @property
     def symbol(self) -> str:
-        return {"at_least": "≥", "more_than": ">", "at_most": "≤", "less_than": "<",
-                "achieved": "đạt", "toward": "→"}[self.value]
+        return {
+            "at_least": "≥",
+            "more_than": ">",
+            "at_most": "≤",
+            "less_than": "<",
+            "achieved": "đạt",
+            "toward": "→",
+        }[self.value]
 
     @property
     def higher_is_better(self) -> bool | None:
@@ -84,17 +90,23 @@ class Target(_Strict):
         description="Target value; None for yes/no targets and for targets assigned later.",
     )
     tolerance: Decimal | None = Field(
-        default=None, ge=0, description="For 'toward' rules: distance from target that counts as met."
+        default=None,
+        ge=0,
+        description="For 'toward' rules: distance from target that counts as met.",
     )
     note: str | None = Field(default=None, description="Vietnamese note shown with the target.")
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Target":
+    def _consistent(self) -> Target:
         if (self.rule is Rule.ACHIEVED) != (self.kind is ValueKind.YES_NO):
             raise ValueError("rule 'achieved' goes with kind 'yes_no' and only with it")
         if self.rule is Rule.TOWARD and (self.target is None or self.tolerance is None):
             raise ValueError("rule 'toward' needs both 'target' and 'tolerance'")
-        if self.kind is ValueKind.PERCENT and self.target is not None and not 0 <= self.target <= 100:
+        if (
+            self.kind is ValueKind.PERCENT
+            and self.target is not None
+            and not 0 <= self.target <= 100
+        ):
             raise ValueError("a percent target must lie within 0-100")
         return self
 
@@ -139,7 +151,7 @@ class Programme(_Strict):
     task_groups: list[TaskGroup] = Field(min_length=1, description="The programme's task groups.")
 
     @model_validator(mode="after")
-    def _unique(self) -> "Programme":
+    def _unique(self) -> Programme:
         _no_duplicates("targets", [t.code for t in self.targets])
         _no_duplicates("task_groups", [g.code for g in self.task_groups])
         _no_duplicates("reminder_ladder", self.reminder_ladder)
@@ -174,7 +186,7 @@ class Agency(_Strict):
     active_until: dt.date | None = Field(default=None, description="Last day it reports, if any.")
 
     @model_validator(mode="after")
-    def _reserved_domain(self) -> "Agency":
+    def _reserved_domain(self) -> Agency:
         for field in ("email", "head_email"):
             if not str(getattr(self, field)).lower().endswith(".example"):
                 raise ValueError(f"{field}: addresses must be on a reserved '.example' domain")
@@ -236,8 +248,10 @@ class ProgrammeRegistry(BaseModel):
         in_force = [v for v in self.versions if v.effective_from <= day]
         if not in_force:
             first = self.versions[0].effective_from
-            raise RegistryError(f"{self.programme.code}: no registry version in force on {day} "
-                                f"(the first starts {first})")
+            raise RegistryError(
+                f"{self.programme.code}: no registry version in force on {day} "
+                f"(the first starts {first})"
+            )
         return in_force[-1]
 
 
@@ -275,7 +289,11 @@ def _describe(error: dict, data: dict) -> str:
     node = data
     for loc in error["loc"]:
         if isinstance(loc, int):
-            code = node[loc].get("code") if isinstance(node, list) and isinstance(node[loc], dict) else None
+            code = (
+                node[loc].get("code")
+                if isinstance(node, list) and isinstance(node[loc], dict)
+                else None
+            )
             parts[-1] += f"[{loc}]" + (f" ({code})" if code else "")
         else:
             parts.append(str(loc))
@@ -289,11 +307,15 @@ def _describe(error: dict, data: dict) -> str:
 
 def _check_version(path: Path, programme: Programme, version: RegistryVersion) -> None:
     """Cross-file checks: codes refer to things that exist, every target has one reporter."""
+
     def fail(message: str) -> None:
         raise RegistryError(f"{path}: {message}")
 
     stem = path.stem
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", stem) or dt.date.fromisoformat(stem) != version.effective_from:
+    if (
+        not re.fullmatch(r"\d{4}-\d{2}-\d{2}", stem)
+        or dt.date.fromisoformat(stem) != version.effective_from
+    ):
         fail(f"effective_from: {version.effective_from} does not match the file name {path.name}")
     codes = [a.code for a in version.agencies]
     try:

@@ -53,7 +53,9 @@ class MailSettings(BaseModel):
     )
     smtp_username: str | None = Field(default=None, description="SMTP login user, if any.")
     smtp_password: SecretStr | None = Field(default=None, description="SMTP login password.")
-    smtp_timeout: float = Field(default=30.0, gt=0, description="Seconds before an SMTP call times out.")
+    smtp_timeout: float = Field(
+        default=30.0, gt=0, description="Seconds before an SMTP call times out."
+    )
     smtp_connections: int = Field(default=4, ge=1, le=64, description="Reused SMTP connections.")
     max_attempts: int = Field(
         default=5, ge=1, le=50, description="Attempts on temporary failures before giving up."

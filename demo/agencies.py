@@ -33,8 +33,10 @@ PROPOSALS = [
     "sau sắp xếp đơn vị hành chính.",
     "Đề nghị bố trí kinh phí hỗ trợ xóa nhà tạm, nhà dột nát cho hộ nghèo, hộ cận nghèo.",
 ]
-ADJUSTMENT = ("Đề nghị rà soát, điều chỉnh chỉ tiêu tỷ lệ lao động qua đào tạo có bằng cấp, "
-              "chứng chỉ cho phù hợp với phạm vi tỉnh mới sau hợp nhất.")
+ADJUSTMENT = (
+    "Đề nghị rà soát, điều chỉnh chỉ tiêu tỷ lệ lao động qua đào tạo có bằng cấp, "
+    "chứng chỉ cho phù hợp với phạm vi tỉnh mới sau hợp nhất."
+)
 
 
 def behaviour(position: int) -> str:
@@ -67,8 +69,9 @@ def _next_value(kind: str, last: Observed | None, rng: random.Random) -> object:
     return f"{value:.2f}"
 
 
-def submission_for(agency: Agency, cycle: Cycle, last_year: dict[str, Observed],
-                   revision: int = 1) -> SubmissionInput:
+def submission_for(
+    agency: Agency, cycle: Cycle, last_year: dict[str, Observed], revision: int = 1
+) -> SubmissionInput:
     """A plausible report for the agency: values near last year's, a few words per task."""
     rng = random.Random(f"content-{agency.code}-{revision}")
     values = {i.code: _next_value(i.kind, last_year.get(i.code), rng) for i in agency.indicators}
@@ -77,9 +80,12 @@ def submission_for(agency: Agency, cycle: Cycle, last_year: dict[str, Observed],
         status = rng.choice(["done", "in_progress", "ongoing", "ongoing"])
         tasks[group.code] = TaskReportInput(
             status=status,
-            results=rng.choice(RESULTS).format(year=cycle.year, n=rng.randint(2, 12),
-                                               people=format_number(rng.randint(150, 2400)),
-                                               share=rng.randint(85, 99)),
+            results=rng.choice(RESULTS).format(
+                year=cycle.year,
+                n=rng.randint(2, 12),
+                people=format_number(rng.randint(150, 2400)),
+                share=rng.randint(85, 99),
+            ),
             difficulties=rng.choice(DIFFICULTIES) if rng.random() < 0.3 else "",
             proposals=rng.choice(PROPOSALS) if rng.random() < 0.2 else "",
         )

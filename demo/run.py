@@ -42,9 +42,16 @@ def answer_when_waiting(year: int, programme: str, errors: list[Exception]) -> N
     try:
         for _ in range(600):
             if find_waiting_runs(year, programme):
-                answer(year, programme, CoordinatorDecision(
-                    decision="approve", report_number="215/BC-UBND", signer="Nguyễn Văn A",
-                    decided_by="demo coordinator"))
+                answer(
+                    year,
+                    programme,
+                    CoordinatorDecision(
+                        decision="approve",
+                        report_number="215/BC-UBND",
+                        signer="Nguyễn Văn A",
+                        decided_by="demo coordinator",
+                    ),
+                )
                 return
             time.sleep(0.5)
         raise TimeoutError("the submission run never waited for a decision")
@@ -70,9 +77,13 @@ def record_day(day: dt.date, plan: dict[str, list[dt.date]]) -> list[str]:
             for revision, when in enumerate(days, start=1):
                 if when == day:
                     record_submission(
-                        request, submission_for(request.agency, cycle, last_year, revision),
-                        session=session, channel=Channel.DEMO,
-                        submitted_by=f"{request.agency.email} (demo)", submitted_at=at(day, 10))
+                        request,
+                        submission_for(request.agency, cycle, last_year, revision),
+                        session=session,
+                        channel=Channel.DEMO,
+                        submitted_by=f"{request.agency.email} (demo)",
+                        submitted_at=at(day, 10),
+                    )
                     done.append(request.agency.code)
     return done
 
@@ -110,25 +121,33 @@ def main() -> int:
                 plan[request.agency.code] = [first]
         correcting = sorted(plan, key=lambda code: plan[code][0])[0]
         plan[correcting].append(plan[correcting][0] + dt.timedelta(days=2))
-    print(f"   deadline {deadline:%d/%m/%Y}; reminder days "
-          + ", ".join(f"{deadline + dt.timedelta(days=o):%d/%m}" for o in ladder))
+    print(
+        f"   deadline {deadline:%d/%m/%Y}; reminder days "
+        + ", ".join(f"{deadline + dt.timedelta(days=o):%d/%m}" for o in ladder)
+    )
 
     last_day = deadline + dt.timedelta(days=max(ladder) + 1)
     day = opened + dt.timedelta(days=1)
     while day <= last_day:
         if (day - deadline).days in ladder:
             run = send_reminders_flow(year=YEAR, on=day, as_of=at(day, 8))
-            print(f"== {day:%d/%m/%Y}: reminder D{run['rung']:+d} to {len(run['queued'])} agencies "
-                  f"({len(run['submitted'])} had reported)")
+            print(
+                f"== {day:%d/%m/%Y}: reminder D{run['rung']:+d} to {len(run['queued'])} agencies "
+                f"({len(run['submitted'])} had reported)"
+            )
         submitted = record_day(day, plan)
         if submitted:
             print(f"   {day:%d/%m/%Y}: reports from {', '.join(submitted)}")
         if day == deadline + dt.timedelta(days=1):
-            print(f"== {day:%d/%m/%Y}: consolidation after the deadline",
-                  consolidate_flow(year=YEAR, as_of=at(day, 17)))
+            print(
+                f"== {day:%d/%m/%Y}: consolidation after the deadline",
+                consolidate_flow(year=YEAR, as_of=at(day, 17)),
+            )
         day += dt.timedelta(days=1)
-    print(f"== {last_day:%d/%m/%Y}: consolidation with the late reports",
-          consolidate_flow(year=YEAR, as_of=at(last_day, 17)))
+    print(
+        f"== {last_day:%d/%m/%Y}: consolidation with the late reports",
+        consolidate_flow(year=YEAR, as_of=at(last_day, 17)),
+    )
 
     submit_day = last_day + dt.timedelta(days=1)
     print(f"== {submit_day:%d/%m/%Y}: submission to the ministry, waiting for the coordinator")
@@ -161,7 +180,9 @@ def summarise(outbox: Path, plan: dict[str, list[dt.date]]) -> int:
     sample = next(outbox.glob("*-request-*.eml"))
     message = email.message_from_bytes(sample.read_bytes(), policy=email.policy.default)
     print()
-    print(f"Agencies asked: {agencies}; reported: {len(plan)}; never reported: {agencies - len(plan)}")
+    print(
+        f"Agencies asked: {agencies}; reported: {len(plan)}; never reported: {agencies - len(plan)}"
+    )
     print(f"Outbox {outbox}/: {dict(kinds)}")
     print(f"  e.g. {sample.name}: {message['Subject']}")
     print(f"Report {report.number} ({report.status}): {DEMO_DIR / f'report-{YEAR}.md'} and .html")

@@ -63,7 +63,9 @@ def parse_number(text: str) -> Decimal:
         raise ValueError("empty")
     if _VN_GROUPED.match(cleaned):
         cleaned = cleaned.replace(".", "").replace(",", ".")
-    elif _CODE_GROUPED.match(cleaned) and cleaned.count(",") > 1 or "," in cleaned and "." in cleaned:
+    elif (
+        _CODE_GROUPED.match(cleaned) and cleaned.count(",") > 1 or "," in cleaned and "." in cleaned
+    ):
         cleaned = cleaned.replace(",", "")
     else:
         cleaned = cleaned.replace(",", ".")

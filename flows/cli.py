@@ -36,8 +36,10 @@ def cmd_load_registry(args: argparse.Namespace) -> int:
     registry = load_programme(args.programme or get_settings().cycle.programme)
     with session_scope() as session:
         summary = load_registry(registry, session=session)
-    print(f"{summary.programme}: created {summary.created or 'nothing'}; "
-          f"updated {summary.updated or 'nothing'}; unchanged {summary.unchanged or 'nothing'}")
+    print(
+        f"{summary.programme}: created {summary.created or 'nothing'}; "
+        f"updated {summary.updated or 'nothing'}; unchanged {summary.unchanged or 'nothing'}"
+    )
     return 0
 
 
@@ -76,7 +78,11 @@ def cmd_decide(args: argparse.Namespace) -> int:
 
     decision = CoordinatorDecision(
         decision="approve" if args.decision == "approve" else "send_back",
-        report_number=args.number, signer=args.signer, reason=args.reason, decided_by=args.by)
+        report_number=args.number,
+        signer=args.signer,
+        reason=args.reason,
+        decided_by=args.by,
+    )
     run_id = answer(args.year, args.programme or get_settings().cycle.programme, decision)
     print(f"Resumed flow run {run_id} with decision {decision.decision}")
     return 0
@@ -100,10 +106,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", help="YAML file: programme, years: {2024: {indicator: value}}")
     p.set_defaults(handler=cmd_import_observations)
 
-    for name, text in [("open-cycle", "open the year's cycle and email the requests"),
-                       ("remind", "send the reminder due today (or --on)"),
-                       ("consolidate", "consolidate the year's reports into a draft"),
-                       ("submit", "wait for approval and send the report to the ministry")]:
+    for name, text in [
+        ("open-cycle", "open the year's cycle and email the requests"),
+        ("remind", "send the reminder due today (or --on)"),
+        ("consolidate", "consolidate the year's reports into a draft"),
+        ("submit", "wait for approval and send the report to the ministry"),
+    ]:
         p = sub.add_parser(name, help=text)
         p.add_argument("--year", type=int, required=True)
         p.add_argument("--programme", help="programme code (default: the configured one)")

@@ -22,7 +22,7 @@ from models.registry_store import get_programme
 def resolve_now(as_of: dt.datetime | None) -> dt.datetime:
     """The flow's 'now': the real clock, or a simulated moment given by ops or the demo."""
     if as_of is None:
-        return dt.datetime.now(dt.timezone.utc)
+        return dt.datetime.now(dt.UTC)
     if as_of.tzinfo is None:
         raise ValueError("as_of must carry a timezone, e.g. 2026-12-01T08:00:00+07:00")
     return as_of
@@ -57,17 +57,32 @@ def cycle_ref(programme: str, year: int) -> CycleRef:
 def deliver_messages(cycle: CycleRef, now: dt.datetime) -> dict[str, int]:
     """Send the cycle's pending messages and publish what became of each."""
     settings = get_settings()
-    results = deliver_pending(cycle.id, transport=transport_from_settings(settings.mail),
-                              settings=settings.mail, now=now)
+    results = deliver_pending(
+        cycle.id, transport=transport_from_settings(settings.mail), settings=settings.mail, now=now
+    )
     with session_scope() as session:
         counts = delivery_counts(cycle.id, session=session)
         if results:
-            rows = {m.message_id: m for m in session.query(OutgoingMessage).filter(
-                OutgoingMessage.message_id.in_([r.message_id for r in results]))}
-            table = [{"agency": rows[r.message_id].recipient_key, "kind": rows[r.message_id].kind,
-                      "rung": rows[r.message_id].rung, "status": rows[r.message_id].status,
-                      "reply": r.reply} for r in results]
-            create_table_artifact(key=f"delivery-{cycle.programme}-{cycle.year}", table=table,
-                                  description=f"Delivery of {len(results)} messages, cycle {cycle.year}")
+            rows = {
+                m.message_id: m
+                for m in session.query(OutgoingMessage).filter(
+                    OutgoingMessage.message_id.in_([r.message_id for r in results])
+                )
+            }
+            table = [
+                {
+                    "agency": rows[r.message_id].recipient_key,
+                    "kind": rows[r.message_id].kind,
+                    "rung": rows[r.message_id].rung,
+                    "status": rows[r.message_id].status,
+                    "reply": r.reply,
+                }
+                for r in results
+            ]
+            create_table_artifact(
+                key=f"delivery-{cycle.programme}-{cycle.year}",
+                table=table,
+                description=f"Delivery of {len(results)} messages, cycle {cycle.year}",
+            )
     get_run_logger().info("Delivered %d messages; cycle totals by status: %s", len(results), counts)
     return counts

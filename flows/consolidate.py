@@ -9,11 +9,11 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from documents.report import render_report
-from flows.common import programme_today, CycleRef, cycle_ref, programme_code, resolve_now
+from flows.common import CycleRef, cycle_ref, programme_code, programme_today, resolve_now
 from models.cycles import get_cycle
 from models.database import session_scope
-from models.reports import save_draft
 from models.observations import record_observations
+from models.reports import save_draft
 from reporting.consolidation import consolidate, provincial_values
 
 
@@ -25,17 +25,35 @@ def build_draft(cycle: CycleRef, now: dt.datetime) -> dict:
         consolidation = consolidate(row, session=session, as_of=now)
         data = consolidation.as_data()
         text, html = render_report(data, row.registry_version.document, draft=True)
-        record_observations(row.programme, row.year, provincial_values(consolidation),
-                            session=session, source="consolidation")
-        report, created = save_draft(row, session=session, content_hash=consolidation.content_hash(),
-                                     data=data, markdown=text, html=html, now=now)
-        return {"revision": report.revision, "created": created, "status": str(report.status),
-                "data": report.data, "markdown": report.markdown}
+        record_observations(
+            row.programme,
+            row.year,
+            provincial_values(consolidation),
+            session=session,
+            source="consolidation",
+        )
+        report, created = save_draft(
+            row,
+            session=session,
+            content_hash=consolidation.content_hash(),
+            data=data,
+            markdown=text,
+            html=html,
+            now=now,
+        )
+        return {
+            "revision": report.revision,
+            "created": created,
+            "status": str(report.status),
+            "data": report.data,
+            "markdown": report.markdown,
+        }
 
 
 @flow(name="consolidate")
-def consolidate_flow(year: int | None = None, programme: str | None = None,
-                     as_of: dt.datetime | None = None) -> dict:
+def consolidate_flow(
+    year: int | None = None, programme: str | None = None, as_of: dt.datetime | None = None
+) -> dict:
     """Consolidate the cycle of ``year``: who reported, values against targets, a draft report."""
     now = resolve_now(as_of)
     programme = programme_code(programme)
@@ -45,18 +63,39 @@ def consolidate_flow(year: int | None = None, programme: str | None = None,
     data = draft["data"]
     create_table_artifact(
         key=f"agencies-{programme}-{year}",
-        table=[{"agency": a["name"], "status": a["status_text"], "submitted": a["submitted_on"] or "",
-                "revisions": a["revisions"]} for a in data["agencies"]],
+        table=[
+            {
+                "agency": a["name"],
+                "status": a["status_text"],
+                "submitted": a["submitted_on"] or "",
+                "revisions": a["revisions"],
+            }
+            for a in data["agencies"]
+        ],
         description=f"Reports received for {year}: {data['on_time']} on time, {data['late']} late, "
-                    f"{data['missing']} missing of {data['requested']}")
+        f"{data['missing']} missing of {data['requested']}",
+    )
     create_table_artifact(
         key=f"indicators-{programme}-{year}",
-        table=[{"no": i["number"], "indicator": i["name"], "target": i["target"],
-                "previous": i["previous"], "value": i["value"], "assessment": i["met_text"]}
-               for i in data["indicators"]],
-        description=f"Provincial values {year} against the {data['target_year']} targets")
-    create_markdown_artifact(key=f"draft-report-{programme}-{year}", markdown=draft["markdown"],
-                             description=f"Draft report {year}, revision {draft['revision']}")
-    get_run_logger().info("Report revision %d (%s)", draft["revision"],
-                          "new" if draft["created"] else "unchanged")
+        table=[
+            {
+                "no": i["number"],
+                "indicator": i["name"],
+                "target": i["target"],
+                "previous": i["previous"],
+                "value": i["value"],
+                "assessment": i["met_text"],
+            }
+            for i in data["indicators"]
+        ],
+        description=f"Provincial values {year} against the {data['target_year']} targets",
+    )
+    create_markdown_artifact(
+        key=f"draft-report-{programme}-{year}",
+        markdown=draft["markdown"],
+        description=f"Draft report {year}, revision {draft['revision']}",
+    )
+    get_run_logger().info(
+        "Report revision %d (%s)", draft["revision"], "new" if draft["created"] else "unchanged"
+    )
     return {key: draft[key] for key in ("revision", "created", "status")}

@@ -5,12 +5,22 @@ from __future__ import annotations
 import datetime as dt
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_progress_artifact, create_table_artifact, update_progress_artifact
+from prefect.artifacts import (
+    create_progress_artifact,
+    create_table_artifact,
+    update_progress_artifact,
+)
 from prefect.cache_policies import NO_CACHE
 
 from config.settings import get_settings
-from flows.common import (CycleRef, cycle_ref, deliver_messages, programme_code, programme_today,
-                          resolve_now)
+from flows.common import (
+    CycleRef,
+    cycle_ref,
+    deliver_messages,
+    programme_code,
+    programme_today,
+    resolve_now,
+)
 from models.cycles import get_cycle, open_cycle
 from models.database import session_scope
 from reporting.requests import queue_requests
@@ -22,8 +32,12 @@ def create_cycle(programme: str, year: int, opened_on: dt.date) -> CycleRef:
     with session_scope() as session:
         cycle, created = open_cycle(programme, year, opened_on, session=session)
         get_run_logger().info(
-            "%s cycle %d (registry of %s, deadline %s)", "Created" if created else "Found existing",
-            year, cycle.registry_version.effective_from, cycle.deadline)
+            "%s cycle %d (registry of %s, deadline %s)",
+            "Created" if created else "Found existing",
+            year,
+            cycle.registry_version.effective_from,
+            cycle.deadline,
+        )
     return cycle_ref(programme, year)
 
 
@@ -31,22 +45,33 @@ def create_cycle(programme: str, year: int, opened_on: dt.date) -> CycleRef:
 def queue_request_emails(cycle: CycleRef, now: dt.datetime) -> list[dict]:
     """One request per active agency, each queued as an email once; progress shown in the UI."""
     progress_id = create_progress_artifact(
-        progress=0.0, key=f"requests-{cycle.programme}-{cycle.year}",
-        description=f"Requests of cycle {cycle.year} being prepared")
+        progress=0.0,
+        key=f"requests-{cycle.programme}-{cycle.year}",
+        description=f"Requests of cycle {cycle.year} being prepared",
+    )
 
     def progress(done: int, total: int) -> None:
         if done == total or done % 25 == 0:
             update_progress_artifact(progress_id, progress=100.0 * done / total)
 
     with session_scope() as session:
-        rows = queue_requests(get_cycle(cycle.programme, cycle.year, session=session),
-                              session=session, settings=get_settings(), now=now, progress=progress)
+        rows = queue_requests(
+            get_cycle(cycle.programme, cycle.year, session=session),
+            session=session,
+            settings=get_settings(),
+            now=now,
+            progress=progress,
+        )
     return [row.__dict__ for row in rows]
 
 
 @flow(name="open-cycle")
-def open_cycle_flow(year: int | None = None, programme: str | None = None, opened_on: dt.date | None = None,
-                    as_of: dt.datetime | None = None) -> dict[str, int]:
+def open_cycle_flow(
+    year: int | None = None,
+    programme: str | None = None,
+    opened_on: dt.date | None = None,
+    as_of: dt.datetime | None = None,
+) -> dict[str, int]:
     """Open the reporting cycle for ``year`` and email every agency its request."""
     now = resolve_now(as_of)
     programme = programme_code(programme)
@@ -54,8 +79,10 @@ def open_cycle_flow(year: int | None = None, programme: str | None = None, opene
     cycle = create_cycle(programme, year, opened_on or programme_today(programme, now))
     rows = queue_request_emails(cycle, now)
     create_table_artifact(
-        key=f"requests-table-{programme}-{year}", table=rows,
-        description=f"Agencies asked to report for {year} (deadline {cycle.deadline:%d/%m/%Y})")
+        key=f"requests-table-{programme}-{year}",
+        table=rows,
+        description=f"Agencies asked to report for {year} (deadline {cycle.deadline:%d/%m/%Y})",
+    )
     counts = deliver_messages(cycle, now)
     queued = sum(row["queued"] for row in rows)
     get_run_logger().info("%d agencies requested, %d newly queued", len(rows), queued)

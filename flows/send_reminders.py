@@ -10,8 +10,14 @@ from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from config.settings import get_settings
-from flows.common import (CycleRef, cycle_ref, deliver_messages, programme_code, programme_today,
-                          resolve_now)
+from flows.common import (
+    CycleRef,
+    cycle_ref,
+    deliver_messages,
+    programme_code,
+    programme_today,
+    resolve_now,
+)
 from models.cycles import get_cycle
 from models.database import session_scope
 from reporting.reminders import queue_reminders
@@ -21,14 +27,23 @@ from reporting.reminders import queue_reminders
 def queue_reminder_emails(cycle: CycleRef, day: dt.date, now: dt.datetime) -> dict:
     """Queue the rung due on ``day`` for agencies without a current submission."""
     with session_scope() as session:
-        run = queue_reminders(get_cycle(cycle.programme, cycle.year, session=session), day,
-                              session=session, settings=get_settings(), now=now)
+        run = queue_reminders(
+            get_cycle(cycle.programme, cycle.year, session=session),
+            day,
+            session=session,
+            settings=get_settings(),
+            now=now,
+        )
     return asdict(run)
 
 
 @flow(name="send-reminders")
-def send_reminders_flow(year: int | None = None, programme: str | None = None, on: dt.date | None = None,
-                        as_of: dt.datetime | None = None) -> dict:
+def send_reminders_flow(
+    year: int | None = None,
+    programme: str | None = None,
+    on: dt.date | None = None,
+    as_of: dt.datetime | None = None,
+) -> dict:
     """Send the reminder due on ``on`` (default: today) to every agency that has not reported."""
     now = resolve_now(as_of)
     programme = programme_code(programme)
@@ -40,13 +55,23 @@ def send_reminders_flow(year: int | None = None, programme: str | None = None, o
     if run["rung"] is None:
         logger.info("No reminder is due on %s (deadline %s)", day, cycle.deadline)
         return run
-    table = ([{"agency": a, "outcome": f"reminded (D{run['rung']:+d})"} for a in run["queued"]]
-             + [{"agency": a, "outcome": "already reported"} for a in run["submitted"]]
-             + [{"agency": a, "outcome": "already reminded"} for a in run["already_reminded"]])
-    create_table_artifact(key=f"reminders-{programme}-{year}", table=table,
-                          description=f"Reminder rung D{run['rung']:+d} on {day:%d/%m/%Y}")
+    table = (
+        [{"agency": a, "outcome": f"reminded (D{run['rung']:+d})"} for a in run["queued"]]
+        + [{"agency": a, "outcome": "already reported"} for a in run["submitted"]]
+        + [{"agency": a, "outcome": "already reminded"} for a in run["already_reminded"]]
+    )
+    create_table_artifact(
+        key=f"reminders-{programme}-{year}",
+        table=table,
+        description=f"Reminder rung D{run['rung']:+d} on {day:%d/%m/%Y}",
+    )
     deliver_messages(cycle, now)
-    logger.info("Rung D%+d on %s: %d reminded, %d already reported, %d already reminded",
-                run["rung"], day, len(run["queued"]), len(run["submitted"]),
-                len(run["already_reminded"]))
+    logger.info(
+        "Rung D%+d on %s: %d reminded, %d already reported, %d already reminded",
+        run["rung"],
+        day,
+        len(run["queued"]),
+        len(run["submitted"]),
+        len(run["already_reminded"]),
+    )
     return run

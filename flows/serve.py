@@ -37,11 +37,18 @@ def load_flow(entrypoint: str) -> Any:
 def build_deployments(path: Path = PREFECT_YAML) -> list[Any]:
     deployments = []
     for spec in deployment_specs(path):
-        schedules = [Cron(s["cron"], timezone=s["timezone"], slug=s["slug"])
-                     for s in spec.get("schedules") or []]
-        deployments.append(load_flow(spec["entrypoint"]).to_deployment(
-            name=spec["name"], description=spec.get("description"),
-            parameters=spec.get("parameters") or {}, schedules=schedules))
+        schedules = [
+            Cron(s["cron"], timezone=s["timezone"], slug=s["slug"])
+            for s in spec.get("schedules") or []
+        ]
+        deployments.append(
+            load_flow(spec["entrypoint"]).to_deployment(
+                name=spec["name"],
+                description=spec.get("description"),
+                parameters=spec.get("parameters") or {},
+                schedules=schedules,
+            )
+        )
     return deployments
 
 
@@ -57,8 +64,11 @@ def wait_for_server(url: str, seconds: int = 120) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--local-server", action="store_true",
-                        help="start `prefect server start` on 127.0.0.1:4200 and stop it on exit")
+    parser.add_argument(
+        "--local-server",
+        action="store_true",
+        help="start `prefect server start` on 127.0.0.1:4200 and stop it on exit",
+    )
     args = parser.parse_args(argv)
     if not args.local_server:
         serve(*build_deployments())
@@ -66,8 +76,20 @@ def main(argv: list[str] | None = None) -> None:
     url = "http://127.0.0.1:4200/api"
     with open(".prefect-server.log", "ab") as log:
         server = subprocess.Popen(
-            [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
-             "--port", "4200"], stdout=log, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "prefect",
+                "server",
+                "start",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "4200",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     try:
         wait_for_server(url)
         with temporary_settings({PREFECT_API_URL: url}):

@@ -10,7 +10,14 @@ from prefect.context import get_run_context
 
 from config.settings import get_settings
 from flows.approval import SUBMIT_FLOW_NAME, CoordinatorDecision
-from flows.common import programme_today, CycleRef, cycle_ref, deliver_messages, programme_code, resolve_now
+from flows.common import (
+    CycleRef,
+    cycle_ref,
+    deliver_messages,
+    programme_code,
+    programme_today,
+    resolve_now,
+)
 from models.cycles import get_cycle
 from models.database import session_scope
 from models.messages import find_message
@@ -23,12 +30,17 @@ from reporting.submission import finalise_and_queue
 def report_state(cycle: CycleRef) -> dict:
     """The latest report revision of the cycle and its status."""
     with session_scope() as session:
-        report = latest_report(get_cycle(cycle.programme, cycle.year, session=session),
-                               session=session)
+        report = latest_report(
+            get_cycle(cycle.programme, cycle.year, session=session), session=session
+        )
         if report is None:
             raise LookupError(f"cycle {cycle.year} has no draft report: run consolidate first")
-        return {"id": report.id, "revision": report.revision, "status": report.status,
-                "reason": report.decision_reason}
+        return {
+            "id": report.id,
+            "revision": report.revision,
+            "status": report.status,
+            "reason": report.decision_reason,
+        }
 
 
 def wait_for_decision(report: dict) -> CoordinatorDecision:
@@ -45,9 +57,16 @@ def store_decision(report_id: int, decision: CoordinatorDecision, now: dt.dateti
     """Record the approval or send-back on the report revision."""
     with session_scope() as session:
         report = session.get_one(Report, report_id)
-        record_decision(report, session=session, approve=decision.decision == "approve",
-                        actor=decision.decided_by, now=now, number=decision.report_number,
-                        signer=decision.signer, reason=decision.reason)
+        record_decision(
+            report,
+            session=session,
+            approve=decision.decision == "approve",
+            actor=decision.decided_by,
+            now=now,
+            number=decision.report_number,
+            signer=decision.signer,
+            reason=decision.reason,
+        )
         return report.status
 
 
@@ -55,8 +74,9 @@ def store_decision(report_id: int, decision: CoordinatorDecision, now: dt.dateti
 def queue_report(report_id: int, now: dt.datetime) -> None:
     """Render the final report and queue it to the ministry (once)."""
     with session_scope() as session:
-        finalise_and_queue(session.get_one(Report, report_id), session=session,
-                           settings=get_settings(), now=now)
+        finalise_and_queue(
+            session.get_one(Report, report_id), session=session, settings=get_settings(), now=now
+        )
 
 
 @task(cache_policy=NO_CACHE)
@@ -64,8 +84,9 @@ def record_submitted(report_id: int, now: dt.datetime) -> None:
     """Mark the report submitted once its email to the ministry has been sent."""
     with session_scope() as session:
         report = session.get_one(Report, report_id)
-        message = find_message(report.cycle, MessageKind.REPORT, "ministry", report.revision,
-                               session=session)
+        message = find_message(
+            report.cycle, MessageKind.REPORT, "ministry", report.revision, session=session
+        )
         if message is None or message.status != DeliveryStatus.SENT:
             status = message.status if message else "not queued"
             reply = message.last_reply if message else ""
@@ -74,8 +95,9 @@ def record_submitted(report_id: int, now: dt.datetime) -> None:
 
 
 @flow(name=SUBMIT_FLOW_NAME, persist_result=True)
-def submit_report_flow(year: int | None = None, programme: str | None = None,
-                       as_of: dt.datetime | None = None) -> dict:
+def submit_report_flow(
+    year: int | None = None, programme: str | None = None, as_of: dt.datetime | None = None
+) -> dict:
     """Ask the coordinator to approve the latest draft; on approval email it to the ministry."""
     now = resolve_now(as_of)
     programme = programme_code(programme)
@@ -87,12 +109,17 @@ def submit_report_flow(year: int | None = None, programme: str | None = None,
         logger.info("Report revision %d was already submitted: nothing to do", report["revision"])
         return report
     if report["status"] == "returned":
-        logger.warning("Report revision %d was sent back (%s): consolidate again after the "
-                       "corrections, then re-run", report["revision"], report["reason"])
+        logger.warning(
+            "Report revision %d was sent back (%s): consolidate again after the "
+            "corrections, then re-run",
+            report["revision"],
+            report["reason"],
+        )
         return report
     if report["status"] == "draft":
-        logger.info("Waiting for the coordinator's decision on report revision %d",
-                    report["revision"])
+        logger.info(
+            "Waiting for the coordinator's decision on report revision %d", report["revision"]
+        )
         decision = wait_for_decision(report)
         if store_decision(report["id"], decision, now) == "returned":
             logger.info("Sent back: %s", decision.reason)

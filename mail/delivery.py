@@ -12,7 +12,11 @@ from models.messages import pending_envelopes, record_results
 
 
 def deliver_pending(
-    cycle_id: int, *, transport: Transport, settings: MailSettings, now: dt.datetime,
+    cycle_id: int,
+    *,
+    transport: Transport,
+    settings: MailSettings,
+    now: dt.datetime,
     batch_size: int = 500,
 ) -> list[DeliveryResult]:
     """Send every pending message of the cycle, a batch at a time, committing after each batch."""
@@ -20,9 +24,16 @@ def deliver_pending(
     attempted: set[str] = set()
     while True:
         with session_scope() as session:
-            envelopes = [e for e in pending_envelopes(cycle_id, settings.sender_address,
-                                                       session=session, limit=batch_size + len(attempted))
-                         if e.message_id not in attempted][:batch_size]
+            envelopes = [
+                e
+                for e in pending_envelopes(
+                    cycle_id,
+                    settings.sender_address,
+                    session=session,
+                    limit=batch_size + len(attempted),
+                )
+                if e.message_id not in attempted
+            ][:batch_size]
         if not envelopes:
             return results
         batch = asyncio.run(transport.deliver(envelopes))

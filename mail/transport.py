@@ -77,13 +77,18 @@ class SmtpTransport:
 
     def __init__(self, settings: MailSettings):
         self.settings = settings
-        self.tls_context = ssl.create_default_context() if settings.smtp_security != "none" else None
+        self.tls_context = (
+            ssl.create_default_context() if settings.smtp_security != "none" else None
+        )
 
     def _client(self) -> aiosmtplib.SMTP:
         s = self.settings
         return aiosmtplib.SMTP(
-            hostname=s.smtp_host, port=s.smtp_port, timeout=s.smtp_timeout,
-            use_tls=s.smtp_security == "tls", start_tls=s.smtp_security == "starttls",
+            hostname=s.smtp_host,
+            port=s.smtp_port,
+            timeout=s.smtp_timeout,
+            use_tls=s.smtp_security == "tls",
+            start_tls=s.smtp_security == "starttls",
             tls_context=self.tls_context,
             username=s.smtp_username,
             password=s.smtp_password.get_secret_value() if s.smtp_password else None,
@@ -98,7 +103,9 @@ class SmtpTransport:
         await asyncio.gather(*(self._worker(queue, results) for _ in range(workers)))
         return [results[e.message_id] for e in envelopes]
 
-    async def _worker(self, queue: asyncio.Queue[Envelope], results: dict[str, DeliveryResult]) -> None:
+    async def _worker(
+        self, queue: asyncio.Queue[Envelope], results: dict[str, DeliveryResult]
+    ) -> None:
         client: aiosmtplib.SMTP | None = None
         try:
             while not queue.empty():
@@ -143,7 +150,9 @@ class SmtpTransport:
                 await client.rset()
                 temporary = any(r.startswith("4") for r in refused.values())
                 status = DeliveryStatus.PENDING if temporary else DeliveryStatus.FAILED
-                return DeliveryResult(mid, status, "; ".join(f"{r}: {m}" for r, m in refused.items()))
+                return DeliveryResult(
+                    mid, status, "; ".join(f"{r}: {m}" for r, m in refused.items())
+                )
         except aiosmtplib.SMTPResponseException as exc:
             status, reply = _classify(exc.code, exc.message)
             return DeliveryResult(mid, status, reply)

@@ -15,7 +15,9 @@ from models.registry_store import get_programme, registry_version_on
 def deadline_for(programme: Programme, year: int) -> dt.date:
     """The deadline of ``year``'s reports, moved off a weekend as the programme says."""
     day = dt.date(year, programme.deadline_month, programme.deadline_day)
-    step = {"previous_working_day": -1, "next_working_day": 1, "keep": 0}[programme.deadline_weekend]
+    step = {"previous_working_day": -1, "next_working_day": 1, "keep": 0}[
+        programme.deadline_weekend
+    ]
     while step and day.weekday() >= 5:
         day += dt.timedelta(days=step)
     return day
@@ -23,7 +25,7 @@ def deadline_for(programme: Programme, year: int) -> dt.date:
 
 def local_today(programme: Programme, now: dt.datetime | None = None) -> dt.date:
     """Today's date in the programme's timezone."""
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     return now.astimezone(ZoneInfo(programme.timezone)).date()
 
 
@@ -34,7 +36,9 @@ def local_noon(programme: Programme, day: dt.date) -> dt.datetime:
 
 def rung_due(cycle: Cycle, day: dt.date) -> int | None:
     """The latest reminder rung (days from the deadline) whose date has come, if any."""
-    due = [o for o in cycle.programme.reminder_ladder if cycle.deadline + dt.timedelta(days=o) <= day]
+    due = [
+        o for o in cycle.programme.reminder_ladder if cycle.deadline + dt.timedelta(days=o) <= day
+    ]
     return due[-1] if due else None
 
 
@@ -63,7 +67,11 @@ def get_cycle(
 
 
 def open_cycle(
-    programme_code: str, year: int, opened_on: dt.date, *, session: Session,
+    programme_code: str,
+    year: int,
+    opened_on: dt.date,
+    *,
+    session: Session,
     kind: str = CycleKind.ANNUAL,
 ) -> tuple[Cycle, bool]:
     """The cycle for ``year``, created on first call with the registry in force that day.

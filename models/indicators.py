@@ -7,8 +7,13 @@ from decimal import Decimal
 from config.registry import Rule
 
 
-def meets_target(rule: str, target: Decimal | None, value: Decimal | None,
-                 achieved: bool | None = None, tolerance: Decimal | None = None) -> bool | None:
+def meets_target(
+    rule: str,
+    target: Decimal | None,
+    value: Decimal | None,
+    achieved: bool | None = None,
+    tolerance: Decimal | None = None,
+) -> bool | None:
     """True/False under ``rule``; None when there is no value, or no target to compare with."""
     rule = Rule(rule)
     if rule is Rule.ACHIEVED:

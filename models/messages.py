@@ -12,11 +12,17 @@ from mail.transport import DeliveryResult, Envelope
 from models.orm import Agency, Cycle, DeliveryStatus, OutgoingMessage
 
 
-def find_message(cycle: Cycle, kind: str, recipient_key: str, rung: int, *, session: Session
-                 ) -> OutgoingMessage | None:
-    return session.scalar(select(OutgoingMessage).where(
-        OutgoingMessage.cycle_id == cycle.id, OutgoingMessage.kind == kind,
-        OutgoingMessage.recipient_key == recipient_key, OutgoingMessage.rung == rung))
+def find_message(
+    cycle: Cycle, kind: str, recipient_key: str, rung: int, *, session: Session
+) -> OutgoingMessage | None:
+    return session.scalar(
+        select(OutgoingMessage).where(
+            OutgoingMessage.cycle_id == cycle.id,
+            OutgoingMessage.kind == kind,
+            OutgoingMessage.recipient_key == recipient_key,
+            OutgoingMessage.rung == rung,
+        )
+    )
 
 
 def enqueue(
@@ -34,9 +40,17 @@ def enqueue(
     if find_message(cycle, kind, recipient_key, rung, session=session) is not None:
         return None
     message = OutgoingMessage(
-        cycle=cycle, agency=agency, kind=kind, recipient_key=recipient_key, rung=rung,
-        to_addrs=email.to, cc_addrs=email.cc, subject=email.subject,
-        message_id=email.message_id, raw=email.raw, queued_at=now,
+        cycle=cycle,
+        agency=agency,
+        kind=kind,
+        recipient_key=recipient_key,
+        rung=rung,
+        to_addrs=email.to,
+        cc_addrs=email.cc,
+        subject=email.subject,
+        message_id=email.message_id,
+        raw=email.raw,
+        queued_at=now,
     )
     session.add(message)
     session.flush()
@@ -45,19 +59,24 @@ def enqueue(
 
 def sent_keys(cycle: Cycle, kind: str, *, session: Session) -> set[tuple[str, int]]:
     """(recipient_key, rung) of every message of ``kind`` already queued for the cycle."""
-    rows = session.execute(select(OutgoingMessage.recipient_key, OutgoingMessage.rung).where(
-        OutgoingMessage.cycle_id == cycle.id, OutgoingMessage.kind == kind))
+    rows = session.execute(
+        select(OutgoingMessage.recipient_key, OutgoingMessage.rung).where(
+            OutgoingMessage.cycle_id == cycle.id, OutgoingMessage.kind == kind
+        )
+    )
     return {(key, rung) for key, rung in rows}
 
 
-def pending_envelopes(cycle_id: int, sender: str, *, session: Session, limit: int = 10_000
-                      ) -> list[Envelope]:
+def pending_envelopes(
+    cycle_id: int, sender: str, *, session: Session, limit: int = 10_000
+) -> list[Envelope]:
     """Envelopes of the cycle's messages waiting to be sent, oldest first."""
     rows = session.scalars(
         select(OutgoingMessage)
         .join(Cycle)
-        .where(OutgoingMessage.cycle_id == cycle_id,
-               OutgoingMessage.status == DeliveryStatus.PENDING)
+        .where(
+            OutgoingMessage.cycle_id == cycle_id, OutgoingMessage.status == DeliveryStatus.PENDING
+        )
         .order_by(OutgoingMessage.id)
         .limit(limit)
     )
@@ -65,7 +84,7 @@ def pending_envelopes(cycle_id: int, sender: str, *, session: Session, limit: in
         Envelope(
             message_id=m.message_id,
             name=f"{m.cycle.year}-{m.cycle.kind}-{m.kind}-{m.recipient_key}"
-                 + (f"-{m.rung:+d}" if m.kind == "reminder" else f"-{m.rung}" if m.rung else ""),
+            + (f"-{m.rung:+d}" if m.kind == "reminder" else f"-{m.rung}" if m.rung else ""),
             sender=sender,
             recipients=list(m.to_addrs) + list(m.cc_addrs),
             raw=m.raw,
@@ -74,8 +93,9 @@ def pending_envelopes(cycle_id: int, sender: str, *, session: Session, limit: in
     ]
 
 
-def record_results(results: list[DeliveryResult], *, session: Session, max_attempts: int,
-                   now: dt.datetime) -> None:
+def record_results(
+    results: list[DeliveryResult], *, session: Session, max_attempts: int, now: dt.datetime
+) -> None:
     """Store what each delivery attempt gave; temporary failures stay pending until out of tries."""
     by_id = {r.message_id: r for r in results}
     rows = session.scalars(select(OutgoingMessage).where(OutgoingMessage.message_id.in_(by_id)))
@@ -96,5 +116,6 @@ def delivery_counts(cycle_id: int, *, session: Session) -> dict[str, int]:
     rows = session.execute(
         select(OutgoingMessage.status, func.count())
         .where(OutgoingMessage.cycle_id == cycle_id)
-        .group_by(OutgoingMessage.status))
+        .group_by(OutgoingMessage.status)
+    )
     return {status: count for status, count in rows}

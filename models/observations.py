@@ -26,17 +26,24 @@ def observations_for(programme: Programme, year: int, *, session: Session) -> di
     rows = session.execute(
         select(Indicator.code, IndicatorObservation.value, IndicatorObservation.achieved)
         .join(IndicatorObservation.indicator)
-        .where(Indicator.programme_id == programme.id, IndicatorObservation.year == year))
+        .where(Indicator.programme_id == programme.id, IndicatorObservation.year == year)
+    )
     return {code: Observed(value, achieved) for code, value, achieved in rows}
 
 
-def record_observations(programme: Programme, year: int, values: dict[str, Observed], *,
-                        session: Session, source: str) -> int:
+def record_observations(
+    programme: Programme, year: int, values: dict[str, Observed], *, session: Session, source: str
+) -> int:
     """Upsert the year's values; returns how many rows changed."""
     indicators = {i.code: i for i in programme.indicators}
-    existing = {o.indicator.code: o for o in session.scalars(
-        select(IndicatorObservation).join(IndicatorObservation.indicator)
-        .where(Indicator.programme_id == programme.id, IndicatorObservation.year == year))}
+    existing = {
+        o.indicator.code: o
+        for o in session.scalars(
+            select(IndicatorObservation)
+            .join(IndicatorObservation.indicator)
+            .where(Indicator.programme_id == programme.id, IndicatorObservation.year == year)
+        )
+    }
     changed = 0
     for code, observed in values.items():
         row = existing.get(code)
@@ -84,5 +91,7 @@ def import_observations(path: Path, *, session: Session) -> dict[int, int]:
                 errors.append(f"years.{year}.{code}: {exc}")
     if errors:
         raise ObservationFileError(f"{path}: " + "; ".join(errors))
-    return {year: record_observations(programme, year, values, session=session, source="import")
-            for year, values in parsed.items()}
+    return {
+        year: record_observations(programme, year, values, session=session, source="import")
+        for year, values in parsed.items()
+    }

@@ -71,10 +71,15 @@ def load_registry(registry: reg.ProgrammeRegistry, *, session: Session) -> LoadS
     return LoadSummary(source.code, created, updated, unchanged)
 
 
-def _apply_programme(row: Programme, source: reg.Programme, digest: str, *, session: Session) -> None:
+def _apply_programme(
+    row: Programme, source: reg.Programme, digest: str, *, session: Session
+) -> None:
     row.name, row.short_name, row.decision = source.name, source.short_name, source.decision
     row.target_year, row.baseline_year, row.timezone = (
-        source.target_year, source.baseline_year, source.timezone)
+        source.target_year,
+        source.baseline_year,
+        source.timezone,
+    )
     row.deadline_day, row.deadline_month = source.deadline.day, source.deadline.month
     row.deadline_weekend = source.deadline.weekend
     row.reminder_ladder = list(source.reminder_ladder)
@@ -87,7 +92,10 @@ def _apply_programme(row: Programme, source: reg.Programme, digest: str, *, sess
         indicator.number, indicator.name, indicator.unit = target.number, target.name, target.unit
         indicator.kind, indicator.rule = target.kind.value, target.rule.value
         indicator.target, indicator.tolerance, indicator.note = (
-            target.target, target.tolerance, target.note)
+            target.target,
+            target.tolerance,
+            target.note,
+        )
         session.add(indicator)
     groups = {g.code: g for g in row.task_groups}
     for source_group in source.task_groups:
@@ -120,7 +128,7 @@ def _apply_version(
         agency.indicators = [indicators[code] for code in source.indicators]
         agency.task_groups = [groups[code] for code in source.task_groups]
         session.add(agency)
-    for code, agency in agencies.items():
+    for agency in agencies.values():
         # An agency removed from the file: keep it if a cycle already asked it, else delete.
         if session.scalar(select(Request.id).where(Request.agency_id == agency.id).limit(1)):
             agency.active_until = agency.active_until or dt.date.min

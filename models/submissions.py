@@ -104,7 +104,9 @@ def validate(request: Request, data: SubmissionInput) -> list[FieldError]:
     agency = request.agency
     expected = {i.code: i for i in agency.indicators}
     for code in data.values.keys() - expected.keys():
-        errors.append(FieldError(f"values.{code}", "Chỉ tiêu này không thuộc phần báo cáo của đơn vị."))
+        errors.append(
+            FieldError(f"values.{code}", "Chỉ tiêu này không thuộc phần báo cáo của đơn vị.")
+        )
     for code, indicator in expected.items():
         try:
             check_value(indicator, data.values.get(code))
@@ -112,7 +114,9 @@ def validate(request: Request, data: SubmissionInput) -> list[FieldError]:
             errors.append(FieldError(f"values.{code}", str(exc)))
     groups = {g.code for g in agency.task_groups}
     for code in data.tasks.keys() - groups:
-        errors.append(FieldError(f"tasks.{code}", "Nhóm nhiệm vụ này không thuộc phần báo cáo của đơn vị."))
+        errors.append(
+            FieldError(f"tasks.{code}", "Nhóm nhiệm vụ này không thuộc phần báo cáo của đơn vị.")
+        )
     statuses = {s.value for s in TaskStatus}
     for group in agency.task_groups:
         task = data.tasks.get(group.code)
@@ -149,19 +153,39 @@ def record_submission(
     )
     for indicator in request.agency.indicators:
         value, achieved = check_value(indicator, data.values[indicator.code])
-        submission.values.append(IndicatorValue(
-            indicator=indicator, value=value, achieved=achieved,
-            note=data.notes.get(indicator.code, "").strip()))
+        submission.values.append(
+            IndicatorValue(
+                indicator=indicator,
+                value=value,
+                achieved=achieved,
+                note=data.notes.get(indicator.code, "").strip(),
+            )
+        )
     for group in request.agency.task_groups:
         task = data.tasks[group.code]
-        submission.task_reports.append(TaskReport(
-            task_group=group, status=task.status, results=task.results.strip(),
-            difficulties=task.difficulties.strip(), proposals=task.proposals.strip()))
+        submission.task_reports.append(
+            TaskReport(
+                task_group=group,
+                status=task.status,
+                results=task.results.strip(),
+                difficulties=task.difficulties.strip(),
+                proposals=task.proposals.strip(),
+            )
+        )
     session.add(submission)
-    session.add(AuditEvent(
-        actor=submitted_by, action="submission.recorded", cycle_id=request.cycle_id,
-        detail={"agency": request.agency.code, "revision": submission.revision,
-                "channel": channel.value, "late": submission.is_late}))
+    session.add(
+        AuditEvent(
+            actor=submitted_by,
+            action="submission.recorded",
+            cycle_id=request.cycle_id,
+            detail={
+                "agency": request.agency.code,
+                "revision": submission.revision,
+                "channel": channel.value,
+                "late": submission.is_late,
+            },
+        )
+    )
     session.flush()
     return submission
 

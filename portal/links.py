@@ -36,9 +36,12 @@ def _signature(payload: str, secret: str) -> str:
 
 
 def make_token(claims: LinkClaims, secret: str) -> str:
-    payload = _b64(json.dumps(
-        {"r": claims.request_id, "v": claims.link_version, "e": claims.expires_on.isoformat()},
-        separators=(",", ":")).encode())
+    payload = _b64(
+        json.dumps(
+            {"r": claims.request_id, "v": claims.link_version, "e": claims.expires_on.isoformat()},
+            separators=(",", ":"),
+        ).encode()
+    )
     return f"{payload}.{_signature(payload, secret)}"
 
 
@@ -57,10 +60,12 @@ def read_token(token: str, secret: str, *, today: dt.date) -> LinkClaims:
     return claims
 
 
-def request_link(request_id: int, link_version: int, issued_on: dt.date,
-                 settings: WebFormSettings) -> str:
+def request_link(
+    request_id: int, link_version: int, issued_on: dt.date, settings: WebFormSettings
+) -> str:
     """The URL an agency opens to report for this request."""
-    claims = LinkClaims(request_id, link_version,
-                        issued_on + dt.timedelta(days=settings.link_valid_days))
+    claims = LinkClaims(
+        request_id, link_version, issued_on + dt.timedelta(days=settings.link_valid_days)
+    )
     token = make_token(claims, settings.link_secret.get_secret_value())
     return f"{settings.public_base_url}/bao-cao/{token}"

@@ -14,16 +14,22 @@ from documents.indicators import met_text, target_text, value_text
 from documents.vietnamese import format_date
 from models.cycles import cycle_requests, local_today
 from models.indicators import meets_target
+from models.observations import Observed, observations_for
 from models.orm import Cycle, TaskStatus
 from models.submissions import current_values
-from models.observations import Observed, observations_for
 
 TASK_STATUS_TEXT = {
-    TaskStatus.NOT_STARTED: "Chưa triển khai", TaskStatus.IN_PROGRESS: "Đang thực hiện",
-    TaskStatus.DONE: "Hoàn thành", TaskStatus.ONGOING: "Thực hiện thường xuyên",
+    TaskStatus.NOT_STARTED: "Chưa triển khai",
+    TaskStatus.IN_PROGRESS: "Đang thực hiện",
+    TaskStatus.DONE: "Hoàn thành",
+    TaskStatus.ONGOING: "Thực hiện thường xuyên",
 }
-AGENCY_STATUS_TEXT = {"on_time": "Đúng hạn", "late": "Trễ hạn", "missing": "Chưa báo cáo",
-                      "returned": "Bị trả lại, chưa gửi lại"}
+AGENCY_STATUS_TEXT = {
+    "on_time": "Đúng hạn",
+    "late": "Trễ hạn",
+    "missing": "Chưa báo cáo",
+    "returned": "Bị trả lại, chưa gửi lại",
+}
 
 
 @dataclass
@@ -108,7 +114,9 @@ class Consolidation:
     def content_hash(self) -> str:
         """Hash of the content, leaving out the day it was computed."""
         data = {k: v for k, v in self.as_data().items() if k != "as_of"}
-        return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+        return hashlib.sha256(
+            json.dumps(data, sort_keys=True, ensure_ascii=False).encode()
+        ).hexdigest()
 
 
 def _trend(current, previous) -> str | None:
@@ -133,15 +141,28 @@ def consolidate(cycle: Cycle, *, session: Session, as_of: dt.datetime) -> Consol
         else:
             status = "late" if latest.is_late else "on_time"
         counts[status] += 1
-        agencies.append(AgencyRow(
-            agency.code, agency.name, agency.kind, status, AGENCY_STATUS_TEXT[status],
-            format_date(local_today(cycle.programme, latest.submitted_at)) if latest else None,
-            len(request.submissions), latest.channel if latest else None))
+        agencies.append(
+            AgencyRow(
+                agency.code,
+                agency.name,
+                agency.kind,
+                status,
+                AGENCY_STATUS_TEXT[status],
+                format_date(local_today(cycle.programme, latest.submitted_at)) if latest else None,
+                len(request.submissions),
+                latest.channel if latest else None,
+            )
+        )
         if status not in ("on_time", "late"):
             continue
         for report in latest.task_reports:
-            entry = TaskEntry(agency.name, TASK_STATUS_TEXT[TaskStatus(report.status)],
-                              report.results, report.difficulties, report.proposals)
+            entry = TaskEntry(
+                agency.name,
+                TASK_STATUS_TEXT[TaskStatus(report.status)],
+                report.results,
+                report.difficulties,
+                report.proposals,
+            )
             task_entries.setdefault(report.task_group.code, []).append(entry)
             if report.difficulties and (entry.agency, entry.difficulties) not in seen_difficulties:
                 seen_difficulties.add((entry.agency, entry.difficulties))
@@ -155,39 +176,75 @@ def consolidate(cycle: Cycle, *, session: Session, as_of: dt.datetime) -> Consol
     indicators = []
     for indicator in cycle.programme.indicators:
         current, last = values.get(indicator.code), previous.get(indicator.code)
-        met = meets_target(indicator.rule, indicator.target, current.value if current else None,
-                           current.achieved if current else None, indicator.tolerance)
-        indicators.append(IndicatorRow(
-            indicator.number, indicator.code, indicator.name, indicator.unit, indicator.rule,
-            reporters.get(indicator.code, "—"), target_text(indicator),
-            value_text(indicator, current.value, current.achieved) if current else "—",
-            value_text(indicator, last.value, last.achieved) if last else "—",
-            met, met_text(met),
-            _trend(current.value if current else None, last.value if last else None),
-            current.note if current else ""))
+        met = meets_target(
+            indicator.rule,
+            indicator.target,
+            current.value if current else None,
+            current.achieved if current else None,
+            indicator.tolerance,
+        )
+        indicators.append(
+            IndicatorRow(
+                indicator.number,
+                indicator.code,
+                indicator.name,
+                indicator.unit,
+                indicator.rule,
+                reporters.get(indicator.code, "—"),
+                target_text(indicator),
+                value_text(indicator, current.value, current.achieved) if current else "—",
+                value_text(indicator, last.value, last.achieved) if last else "—",
+                met,
+                met_text(met),
+                _trend(current.value if current else None, last.value if last else None),
+                current.note if current else "",
+            )
+        )
 
     leads = cycle.registry_version.document["task_group_leads"]
     names = {a.code: a.name for a in cycle.registry_version.agencies}
-    groups = [TaskGroupSummary(g.number, g.name, names.get(leads.get(g.code), "—"),
-                               task_entries.get(g.code, []))
-              for g in cycle.programme.task_groups]
+    groups = [
+        TaskGroupSummary(
+            g.number, g.name, names.get(leads.get(g.code), "—"), task_entries.get(g.code, [])
+        )
+        for g in cycle.programme.task_groups
+    ]
     programme = cycle.programme
     return Consolidation(
-        programme=programme.name, short_name=programme.short_name, decision=programme.decision,
-        province=cycle.registry_version.document["province"], year=cycle.year, kind=cycle.kind,
-        deadline=format_date(cycle.deadline), as_of=format_date(local_today(programme, as_of)),
-        target_year=programme.target_year, requested=len(requests), on_time=counts["on_time"],
-        late=counts["late"], missing=counts["missing"] + counts["returned"], agencies=agencies,
-        indicators=indicators, task_groups=groups, difficulties=difficulties,
+        programme=programme.name,
+        short_name=programme.short_name,
+        decision=programme.decision,
+        province=cycle.registry_version.document["province"],
+        year=cycle.year,
+        kind=cycle.kind,
+        deadline=format_date(cycle.deadline),
+        as_of=format_date(local_today(programme, as_of)),
+        target_year=programme.target_year,
+        requested=len(requests),
+        on_time=counts["on_time"],
+        late=counts["late"],
+        missing=counts["missing"] + counts["returned"],
+        agencies=agencies,
+        indicators=indicators,
+        task_groups=groups,
+        difficulties=difficulties,
         adjustments=adjustments,
-        recommendations=[{"agency": a, "text": t} for a, t in dict.fromkeys(
-            (e.agency, e.proposals) for g in groups for e in g.entries if e.proposals)],
-        values={code: [str(v.value) if v.value is not None else None, v.achieved]
-                for code, v in values.items()},
+        recommendations=[
+            {"agency": a, "text": t}
+            for a, t in dict.fromkeys(
+                (e.agency, e.proposals) for g in groups for e in g.entries if e.proposals
+            )
+        ],
+        values={
+            code: [str(v.value) if v.value is not None else None, v.achieved]
+            for code, v in values.items()
+        },
     )
 
 
 def provincial_values(consolidation: Consolidation) -> dict[str, Observed]:
     """The consolidated values, as observations of the cycle's year."""
-    return {code: Observed(Decimal(value) if value is not None else None, achieved)
-            for code, (value, achieved) in consolidation.values.items()}
+    return {
+        code: Observed(Decimal(value) if value is not None else None, achieved)
+        for code, (value, achieved) in consolidation.values.items()
+    }

@@ -37,15 +37,30 @@ def common_context(cycle: Cycle, settings: Settings) -> dict[str, object]:
     }
 
 
-def compose_for_agency(template: str, request: Request, context: dict[str, object], *,
-                       settings: Settings, now: dt.datetime, copy_head: bool = False
-                       ) -> ComposedEmail:
+def compose_for_agency(
+    template: str,
+    request: Request,
+    context: dict[str, object],
+    *,
+    settings: Settings,
+    now: dt.datetime,
+    copy_head: bool = False,
+) -> ComposedEmail:
     agency = request.agency
     link, expires = link_for(request, settings)
     cc = [Recipient(f"{agency.head_title} {agency.name}", agency.head_email)] if copy_head else []
     return compose(
         template,
-        {**common_context(request.cycle, settings), **context, "agency_name": agency.name,
-         "head_title": agency.head_title, "link": link, "link_expires": expires},
-        to=[Recipient(agency.name, agency.email)], cc=cc, settings=settings.mail, now=now,
+        {
+            **common_context(request.cycle, settings),
+            **context,
+            "agency_name": agency.name,
+            "head_title": agency.head_title,
+            "link": link,
+            "link_expires": expires,
+        },
+        to=[Recipient(agency.name, agency.email)],
+        cc=cc,
+        settings=settings.mail,
+        now=now,
     )

@@ -25,8 +25,9 @@ class ReminderRun:
     already_reminded: list[str] = field(default_factory=list)
 
 
-def queue_reminders(cycle: Cycle, day: dt.date, *, session: Session, settings: Settings,
-                    now: dt.datetime) -> ReminderRun:
+def queue_reminders(
+    cycle: Cycle, day: dt.date, *, session: Session, settings: Settings, now: dt.datetime
+) -> ReminderRun:
     """Queue the rung due on ``day`` for every agency without a current submission."""
     run = ReminderRun(day=day, rung=rung_due(cycle, day))
     if run.rung is None or cycle.status != "open":
@@ -42,11 +43,24 @@ def queue_reminders(cycle: Cycle, day: dt.date, *, session: Session, settings: S
         if any(key == code and rung >= run.rung for key, rung in already):
             run.already_reminded.append(code)
             continue
-        context = {"today": day, "days_left": max(days_to_deadline, 0),
-                   "days_late": max(-days_to_deadline, 0), "escalated": escalate}
-        email = compose_for_agency("reminder", request, context, settings=settings, now=now,
-                                   copy_head=escalate)
-        enqueue(cycle, MessageKind.REMINDER, code, email, session=session, agency=request.agency,
-                rung=run.rung, now=now)
+        context = {
+            "today": day,
+            "days_left": max(days_to_deadline, 0),
+            "days_late": max(-days_to_deadline, 0),
+            "escalated": escalate,
+        }
+        email = compose_for_agency(
+            "reminder", request, context, settings=settings, now=now, copy_head=escalate
+        )
+        enqueue(
+            cycle,
+            MessageKind.REMINDER,
+            code,
+            email,
+            session=session,
+            agency=request.agency,
+            rung=run.rung,
+            now=now,
+        )
         run.queued.append(code)
     return run

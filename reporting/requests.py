@@ -31,17 +31,27 @@ def _request_context(request: Request, previous: dict[str, Observed]) -> dict[st
     rows = []
     for indicator in request.agency.indicators:
         last = previous.get(indicator.code)
-        rows.append({
-            "number": indicator.number, "name": indicator.name, "unit": indicator.unit,
-            "target": target_text(indicator),
-            "last_value": value_text(indicator, last.value, last.achieved) if last else "Chưa có",
-        })
+        rows.append(
+            {
+                "number": indicator.number,
+                "name": indicator.name,
+                "unit": indicator.unit,
+                "target": target_text(indicator),
+                "last_value": value_text(indicator, last.value, last.achieved)
+                if last
+                else "Chưa có",
+            }
+        )
     groups = [{"number": g.number, "name": g.name} for g in request.agency.task_groups]
     return {"indicators": rows, "task_groups": groups}
 
 
 def queue_requests(
-    cycle: Cycle, *, session: Session, settings: Settings, now: dt.datetime,
+    cycle: Cycle,
+    *,
+    session: Session,
+    settings: Settings,
+    now: dt.datetime,
     progress: Callable[[int, int], None] = lambda done, total: None,
 ) -> list[RequestRow]:
     """Create missing requests and queue each agency's request email once."""
@@ -53,11 +63,27 @@ def queue_requests(
         agency = request.agency
         queued = (agency.code, 0) not in already
         if queued:
-            email = compose_for_agency("request", request, _request_context(request, previous),
-                                       settings=settings, now=now)
-            enqueue(cycle, MessageKind.REQUEST, agency.code, email, session=session,
-                    agency=agency, now=now)
-        rows.append(RequestRow(agency.code, agency.name, agency.email, len(agency.indicators),
-                               len(agency.task_groups), queued))
+            email = compose_for_agency(
+                "request", request, _request_context(request, previous), settings=settings, now=now
+            )
+            enqueue(
+                cycle,
+                MessageKind.REQUEST,
+                agency.code,
+                email,
+                session=session,
+                agency=agency,
+                now=now,
+            )
+        rows.append(
+            RequestRow(
+                agency.code,
+                agency.name,
+                agency.email,
+                len(agency.indicators),
+                len(agency.task_groups),
+                queued,
+            )
+        )
         progress(done, len(requests))
     return rows

@@ -15,8 +15,9 @@ from models.orm import MessageKind, Report, ReportStatus
 from reporting.messages import common_context
 
 
-def finalise_and_queue(report: Report, *, session: Session, settings: Settings,
-                       now: dt.datetime) -> None:
+def finalise_and_queue(
+    report: Report, *, session: Session, settings: Settings, now: dt.datetime
+) -> None:
     """Render the final report (number, signer, date) and queue it to the ministry."""
     if report.status != ReportStatus.APPROVED:
         raise ValueError(f"report revision {report.revision} is {report.status}, not approved")
@@ -24,15 +25,30 @@ def finalise_and_queue(report: Report, *, session: Session, settings: Settings,
     document = cycle.registry_version.document
     report_date = local_today(cycle.programme, report.decided_at or now)
     report.markdown, report.html = render_report(
-        report.data, document, draft=False, number=report.number, signer=report.signer,
-        report_date=report_date)
+        report.data,
+        document,
+        draft=False,
+        number=report.number,
+        signer=report.signer,
+        report_date=report_date,
+    )
     ministry = document["ministry"]
     email = compose(
         "report",
-        {**common_context(cycle, settings), "number": report.number, "signer": report.signer,
-         "report_date": report_date, "report_markdown": report.markdown,
-         "report_html": report.html, "issuing_body_title": document["issuing_body"].capitalize()},
-        to=[Recipient(ministry["name"], ministry["email"])], settings=settings.mail, now=now)
-    enqueue(cycle, MessageKind.REPORT, "ministry", email, session=session, rung=report.revision,
-            now=now)
+        {
+            **common_context(cycle, settings),
+            "number": report.number,
+            "signer": report.signer,
+            "report_date": report_date,
+            "report_markdown": report.markdown,
+            "report_html": report.html,
+            "issuing_body_title": document["issuing_body"].capitalize(),
+        },
+        to=[Recipient(ministry["name"], ministry["email"])],
+        settings=settings.mail,
+        now=now,
+    )
+    enqueue(
+        cycle, MessageKind.REPORT, "ministry", email, session=session, rung=report.revision, now=now
+    )
     session.flush()

@@ -56,6 +56,7 @@ def database_url(request, tmp_path):
 @pytest.fixture
 def configure(monkeypatch, tmp_path):
     """Apply settings through the environment, as ops would; returns the fresh settings."""
+
     def apply(**env: str):
         for key, value in env.items():
             monkeypatch.setenv(key, str(value))
@@ -89,6 +90,10 @@ def smtp():
 @pytest.fixture
 def smtp_settings(configure, smtp):
     """Mail goes to the in-process SMTP server."""
-    return configure(R42_MAIL__TRANSPORT="smtp", R42_MAIL__SMTP_HOST="127.0.0.1",
-                     R42_MAIL__SMTP_PORT=smtp.port, R42_MAIL__SMTP_TIMEOUT=5,
-                     R42_MAIL__MAX_ATTEMPTS=3)
+    return configure(
+        R42_MAIL__TRANSPORT="smtp",
+        R42_MAIL__SMTP_HOST="127.0.0.1",
+        R42_MAIL__SMTP_PORT=smtp.port,
+        R42_MAIL__SMTP_TIMEOUT=5,
+        R42_MAIL__MAX_ATTEMPTS=3,
+    )

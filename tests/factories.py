@@ -18,11 +18,18 @@ def at(day: dt.date, hour: int = 10) -> dt.datetime:
 
 
 def valid_input(agency: Agency, value: str = "50,5") -> SubmissionInput:
-    values = {i.code: ("có" if i.kind == "yes_no" else "12" if i.kind == "count" else value)
-              for i in agency.indicators}
-    tasks = {g.code: TaskReportInput(status="done", results=f"Đã thực hiện nhóm {g.number}.",
-                                     difficulties="Thiếu kinh phí." if g.number == 5 else "")
-             for g in agency.task_groups}
+    values = {
+        i.code: ("có" if i.kind == "yes_no" else "12" if i.kind == "count" else value)
+        for i in agency.indicators
+    }
+    tasks = {
+        g.code: TaskReportInput(
+            status="done",
+            results=f"Đã thực hiện nhóm {g.number}.",
+            difficulties="Thiếu kinh phí." if g.number == 5 else "",
+        )
+        for g in agency.task_groups
+    }
     return SubmissionInput(values=values, tasks=tasks)
 
 
@@ -32,9 +39,14 @@ def submit(year: int, agency_codes: list[str], day: dt.date, value: str = "50,5"
         cycle = get_cycle(PROGRAMME, year, session=session)
         for request in cycle_requests(cycle, session=session):
             if request.agency.code in agency_codes:
-                record_submission(request, valid_input(request.agency, value), session=session,
-                                  channel=Channel.WEB_FORM, submitted_by="test",
-                                  submitted_at=at(day))
+                record_submission(
+                    request,
+                    valid_input(request.agency, value),
+                    session=session,
+                    channel=Channel.WEB_FORM,
+                    submitted_by="test",
+                    submitted_at=at(day),
+                )
 
 
 def agency_codes(year: int) -> list[str]:

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from pydantic import BaseModel
 from prefect import Flow
+from pydantic import BaseModel
 
 from config.settings import Settings
 from documents.templating import TEMPLATES_DIR, environment
@@ -18,8 +18,12 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 def test_every_deployment_loads_with_its_schedules():
     specs = deployment_specs()
-    assert {s["name"] for s in specs} == {"open-cycle", "send-reminders", "consolidate",
-                                         "submit-to-ministry"}
+    assert {s["name"] for s in specs} == {
+        "open-cycle",
+        "send-reminders",
+        "consolidate",
+        "submit-to-ministry",
+    }
     slugs = []
     for spec in specs:
         flow = load_flow(spec["entrypoint"])
@@ -57,8 +61,9 @@ def test_settings_named_in_the_readme_exist():
     assert expanded - known - {"R42_PROJECT_DIR"} == set()
 
 
-@pytest.mark.parametrize("name", sorted({p.name.split(".")[0] for p in
-                                         (TEMPLATES_DIR / "email").glob("[!_]*.j2")}))
+@pytest.mark.parametrize(
+    "name", sorted({p.name.split(".")[0] for p in (TEMPLATES_DIR / "email").glob("[!_]*.j2")})
+)
 def test_every_email_has_subject_text_and_html(name):
     for part in ("subject", "txt", "html"):
         assert (TEMPLATES_DIR / "email" / f"{name}.{part}.j2").exists()
@@ -68,11 +73,17 @@ def test_every_email_has_subject_text_and_html(name):
 def test_html_is_escaped_and_plain_text_is_not():
     import datetime as dt
 
-    subject = environment().get_template("email/request.subject.j2").render(
-        short_name="A & <B>", year=2026, deadline=dt.date(2026, 12, 4))
+    subject = (
+        environment()
+        .get_template("email/request.subject.j2")
+        .render(short_name="A & <B>", year=2026, deadline=dt.date(2026, 12, 4))
+    )
     assert "A & <B>" in subject and "hạn 04/12/2026" in subject
-    html = environment().get_template("email/_layout.html.j2").render(
-        sender_name="<b>", standing_agency="x")
+    html = (
+        environment()
+        .get_template("email/_layout.html.j2")
+        .render(sender_name="<b>", standing_agency="x")
+    )
     assert "&lt;b&gt;" in html and "<b>" not in html
 
 

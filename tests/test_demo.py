@@ -11,25 +11,40 @@ import sqlite3
 import subprocess
 import sys
 from collections import Counter
-from pathlib import Path
 
 
 def test_demo_outbox_holds_one_request_per_agency_and_only_due_reminders(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "R42_"))}
-    env.update(PREFECT_HOME=str(tmp_path / ".prefect"), PREFECT_SERVER_ANALYTICS_ENABLED="false",
-               PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="120")
-    run = subprocess.run([sys.executable, "-m", "flows.cli", "demo"], cwd=tmp_path, env=env,
-                         capture_output=True, text=True, timeout=600)
+    env.update(
+        PREFECT_HOME=str(tmp_path / ".prefect"),
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="120",
+    )
+    run = subprocess.run(
+        [sys.executable, "-m", "flows.cli", "demo"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert "Demo finished." in run.stdout
 
     demo = tmp_path / "data" / "demo"
     database = sqlite3.connect(demo / "r42.sqlite3")
-    agencies = dict(database.execute(
-        "SELECT a.email, a.code FROM request r JOIN agency a ON a.id = r.agency_id"))
-    first_report = dict(database.execute(
-        "SELECT a.code, MIN(s.submitted_at) FROM submission s JOIN request r ON r.id = s.request_id"
-        " JOIN agency a ON a.id = r.agency_id GROUP BY a.code"))
+    agencies = dict(
+        database.execute(
+            "SELECT a.email, a.code FROM request r JOIN agency a ON a.id = r.agency_id"
+        )
+    )
+    first_report = dict(
+        database.execute(
+            "SELECT a.code, MIN(s.submitted_at) FROM submission s"
+            " JOIN request r ON r.id = s.request_id JOIN agency a ON a.id = r.agency_id"
+            " GROUP BY a.code"
+        )
+    )
     assert 0 < len(first_report) < len(agencies)  # some agencies never report
 
     requests, reminders = Counter(), Counter()
@@ -42,8 +57,9 @@ def test_demo_outbox_holds_one_request_per_agency_and_only_due_reminders(tmp_pat
             reminders[(code, path.stem.rsplit("-", 1)[1])] += 1
             sent = email.utils.parsedate_to_datetime(message["Date"])
             reported = first_report.get(code)
-            assert reported is None or reported > sent.astimezone(dt.timezone.utc).replace(tzinfo=None).isoformat(
-                sep=" "), f"{path.name}: {code} had reported on {reported}"
+            assert reported is None or reported > sent.astimezone(dt.UTC).replace(
+                tzinfo=None
+            ).isoformat(sep=" "), f"{path.name}: {code} had reported on {reported}"
     assert requests == Counter({code: 1 for code in agencies.values()})
     assert reminders and max(reminders.values()) == 1
     assert len(list((demo / "outbox").glob("*-report-*.eml"))) == 1

@@ -16,7 +16,7 @@ from flows.send_reminders import send_reminders_flow
 from flows.submit_report import submit_report_flow
 from models.cycles import get_cycle
 from models.database import session_scope
-from models.orm import Agency, OutgoingMessage
+from models.orm import OutgoingMessage
 from tests.factories import PROGRAMME, agency_codes, at, submit
 
 pytestmark = pytest.mark.usefixtures("prefect_harness", "db")
@@ -70,7 +70,9 @@ def test_reminders_go_only_to_agencies_without_a_report_and_never_twice(smtp, sm
     assert send_reminders_flow(year=2026, on=dt.date(2026, 11, 19))["rung"] is None
     assert smtp.received == []
 
-    first = send_reminders_flow(year=2026, on=dt.date(2026, 11, 20), as_of=at(dt.date(2026, 11, 20), 8))
+    first = send_reminders_flow(
+        year=2026, on=dt.date(2026, 11, 20), as_of=at(dt.date(2026, 11, 20), 8)
+    )
     assert first["rung"] == -14
     assert sorted(first["queued"]) == sorted(set(codes) - set(reported))
     assert recipients(smtp) == Counter(emails[c][0] for c in first["queued"])
@@ -147,8 +149,14 @@ def test_approval_sends_the_report_to_the_ministry_once(smtp, smtp_settings):
     consolidate_flow(year=2026, as_of=at(dt.date(2026, 12, 5), 17))
     smtp.received.clear()
 
-    result = run_submission_answered_by(CoordinatorDecision(
-        decision="approve", report_number="215/BC-UBND", signer="Nguyễn Văn A", decided_by="test"))
+    result = run_submission_answered_by(
+        CoordinatorDecision(
+            decision="approve",
+            report_number="215/BC-UBND",
+            signer="Nguyễn Văn A",
+            decided_by="test",
+        )
+    )
     assert result["status"] == "submitted"
     (sent,) = smtp.received
     assert sent.recipients == ["vanthu@moha.example"] or sent.recipients[0].endswith(".example")
@@ -166,8 +174,11 @@ def test_send_back_records_the_reason_and_sends_nothing(smtp, smtp_settings):
     open_2026()
     consolidate_flow(year=2026, as_of=at(dt.date(2026, 12, 5), 17))
     smtp.received.clear()
-    result = run_submission_answered_by(CoordinatorDecision(
-        decision="send_back", reason="Thiếu số liệu của Sở Y tế", decided_by="test"))
+    result = run_submission_answered_by(
+        CoordinatorDecision(
+            decision="send_back", reason="Thiếu số liệu của Sở Y tế", decided_by="test"
+        )
+    )
     assert result["status"] == "returned" and result["reason"] == "Thiếu số liệu của Sở Y tế"
     assert smtp.received == []
     assert submit_report_flow(year=2026)["status"] == "returned"  # re-run: nothing to decide

@@ -29,11 +29,21 @@ pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 
 def run_as_worker(flow_run_id, settings_env: dict[str, str]) -> subprocess.CompletedProcess:
-    env = {**os.environ, **settings_env, "PREFECT_API_URL": PREFECT_API_URL.value(),
-           "PREFECT__FLOW_RUN_ID": str(flow_run_id)}
+    env = {
+        **os.environ,
+        **settings_env,
+        "PREFECT_API_URL": PREFECT_API_URL.value(),
+        "PREFECT__FLOW_RUN_ID": str(flow_run_id),
+    }
     entrypoint = "flows/submit_report.py:submit_report_flow"
-    return subprocess.run([sys.executable, "-m", "prefect.flow_engine", entrypoint], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "prefect.flow_engine", entrypoint],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def state_of(flow_run_id):
@@ -41,8 +51,9 @@ def state_of(flow_run_id):
         return client.read_flow_run(flow_run_id).state
 
 
-def test_deployed_submission_suspends_and_resumes_in_a_new_process(db, smtp, smtp_settings,
-                                                                  tmp_path):
+def test_deployed_submission_suspends_and_resumes_in_a_new_process(
+    db, smtp, smtp_settings, tmp_path
+):
     settings_env = {k: v for k, v in os.environ.items() if k.startswith("R42_")}
     settings_env["PREFECT_LOCAL_STORAGE_PATH"] = str(tmp_path / "results")
     open_cycle_flow(year=2026, opened_on=dt.date(2026, 11, 2), as_of=at(dt.date(2026, 11, 2), 8))
@@ -59,8 +70,13 @@ def test_deployed_submission_suspends_and_resumes_in_a_new_process(db, smtp, smt
     assert find_waiting_runs(2026, PROGRAMME) == [flow_run.id]
     assert smtp.received == []
 
-    answer(2026, PROGRAMME, CoordinatorDecision(
-        decision="approve", report_number="7/BC-UBND", signer="Nguyễn Văn A", decided_by="test"))
+    answer(
+        2026,
+        PROGRAMME,
+        CoordinatorDecision(
+            decision="approve", report_number="7/BC-UBND", signer="Nguyễn Văn A", decided_by="test"
+        ),
+    )
     second = run_as_worker(flow_run.id, settings_env)
     assert second.returncode == 0, second.stderr[-3000:]
     assert state_of(flow_run.id).is_completed()

@@ -13,20 +13,44 @@ NOW = dt.datetime(2026, 11, 2, 8, tzinfo=dt.timezone(dt.timedelta(hours=7)))
 
 
 def envelope(settings, to="vanthu@soyte.vinhlong.example", name="Sở Y tế", number=1):
-    email = compose("reminder", {
-        "year": 2026, "deadline": dt.date(2026, 12, 4), "programme_name": "Chương trình",
-        "short_name": "Chương trình hành động", "decision": "Quyết định", "target_year": 2030,
-        "standing_agency": "Sở Nội vụ", "ministry": "Bộ Nội vụ", "province": "Vĩnh Long",
-        "sender_name": settings.sender_name, "agency_name": name, "head_title": "Giám đốc",
-        "link": "http://127.0.0.1:8042/bao-cao/x", "link_expires": dt.date(2027, 3, 1),
-        "today": dt.date(2026, 11, 20), "days_left": 14, "days_late": 0, "escalated": False,
-    }, to=[Recipient(name, to)], settings=settings, now=NOW)
+    email = compose(
+        "reminder",
+        {
+            "year": 2026,
+            "deadline": dt.date(2026, 12, 4),
+            "programme_name": "Chương trình",
+            "short_name": "Chương trình hành động",
+            "decision": "Quyết định",
+            "target_year": 2030,
+            "standing_agency": "Sở Nội vụ",
+            "ministry": "Bộ Nội vụ",
+            "province": "Vĩnh Long",
+            "sender_name": settings.sender_name,
+            "agency_name": name,
+            "head_title": "Giám đốc",
+            "link": "http://127.0.0.1:8042/bao-cao/x",
+            "link_expires": dt.date(2027, 3, 1),
+            "today": dt.date(2026, 11, 20),
+            "days_left": 14,
+            "days_late": 0,
+            "escalated": False,
+        },
+        to=[Recipient(name, to)],
+        settings=settings,
+        now=NOW,
+    )
     return Envelope(email.message_id, f"m{number}", settings.sender_address, email.to, email.raw)
 
 
 def smtp_settings(port, **extra):
-    return MailSettings(transport="smtp", smtp_host="127.0.0.1", smtp_port=port, smtp_timeout=3,
-                        smtp_connections=2, **extra)
+    return MailSettings(
+        transport="smtp",
+        smtp_host="127.0.0.1",
+        smtp_port=port,
+        smtp_timeout=3,
+        smtp_connections=2,
+        **extra,
+    )
 
 
 def test_messages_arrive_decoded_as_sent():
@@ -44,15 +68,25 @@ def test_messages_arrive_decoded_as_sent():
 
 def test_permanent_and_temporary_refusals_are_told_apart():
     with SmtpServer() as server:
-        server.handler.refuse_recipients = {"gone@x.example": "550 5.1.1 No such user",
-                                            "full@x.example": "452 4.2.2 Mailbox full"}
+        server.handler.refuse_recipients = {
+            "gone@x.example": "550 5.1.1 No such user",
+            "full@x.example": "452 4.2.2 Mailbox full",
+        }
         settings = smtp_settings(server.port)
-        results = asyncio.run(SmtpTransport(settings).deliver([
-            envelope(settings, "gone@x.example", number=1),
-            envelope(settings, "full@x.example", number=2),
-            envelope(settings, "ok@x.example", number=3)]))
-    assert [r.status for r in results] == [DeliveryStatus.FAILED, DeliveryStatus.PENDING,
-                                           DeliveryStatus.SENT]
+        results = asyncio.run(
+            SmtpTransport(settings).deliver(
+                [
+                    envelope(settings, "gone@x.example", number=1),
+                    envelope(settings, "full@x.example", number=2),
+                    envelope(settings, "ok@x.example", number=3),
+                ]
+            )
+        )
+    assert [r.status for r in results] == [
+        DeliveryStatus.FAILED,
+        DeliveryStatus.PENDING,
+        DeliveryStatus.SENT,
+    ]
     assert "550" in results[0].reply and "452" in results[1].reply
     assert [r.recipients for r in server.received] == [["ok@x.example"]]
 

@@ -3,14 +3,27 @@ from decimal import Decimal
 
 import pytest
 
-from documents.vietnamese import (format_date, format_long_date, format_number, format_percent,
-                                  format_weekday_date, parse_number)
+from documents.vietnamese import (
+    format_date,
+    format_long_date,
+    format_number,
+    format_percent,
+    format_weekday_date,
+    parse_number,
+)
 
 
-@pytest.mark.parametrize("value, text", [
-    (4257581, "4.257.581"), (Decimal("99.50"), "99,5"), (0, "0"), (Decimal("-1234.5"), "-1.234,5"),
-    (Decimal("0.0400"), "0,04"), (1000, "1.000"),
-])
+@pytest.mark.parametrize(
+    "value, text",
+    [
+        (4257581, "4.257.581"),
+        (Decimal("99.50"), "99,5"),
+        (0, "0"),
+        (Decimal("-1234.5"), "-1.234,5"),
+        (Decimal("0.0400"), "0,04"),
+        (1000, "1.000"),
+    ],
+)
 def test_numbers_are_written_the_vietnamese_way(value, text):
     assert format_number(value) == text
 
@@ -29,11 +42,21 @@ def test_dates_follow_decree_30():
     assert format_weekday_date(dt.date(2026, 12, 4)) == "Thứ Sáu, ngày 04/12/2026"
 
 
-@pytest.mark.parametrize("text, value", [
-    ("99,5", "99.5"), ("99.5", "99.5"), ("4.257.581", "4257581"), ("1.234,5", "1234.5"),
-    ("4,257,581", "4257581"), ("1,234.5", "1234.5"), (" 12 ", "12"), ("95%", "95"),
-    ("0,0", "0.0"), ("-3", "-3"),
-])
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("99,5", "99.5"),
+        ("99.5", "99.5"),
+        ("4.257.581", "4257581"),
+        ("1.234,5", "1234.5"),
+        ("4,257,581", "4257581"),
+        ("1,234.5", "1234.5"),
+        (" 12 ", "12"),
+        ("95%", "95"),
+        ("0,0", "0.0"),
+        ("-3", "-3"),
+    ],
+)
 def test_numbers_are_read_as_people_type_them(text, value):
     assert parse_number(text) == Decimal(value)
 

@@ -3,8 +3,14 @@
 from models.orm.base import Base, utcnow
 from models.orm.cycle import Cycle, CycleKind, CycleStatus, Request
 from models.orm.outbox import DeliveryStatus, MessageKind, OutgoingMessage
-from models.orm.programme import (Agency, Indicator, IndicatorObservation, Programme,
-                                  RegistryVersion, TaskGroup)
+from models.orm.programme import (
+    Agency,
+    Indicator,
+    IndicatorObservation,
+    Programme,
+    RegistryVersion,
+    TaskGroup,
+)
 from models.orm.report import AuditEvent, Report, ReportStatus
 from models.orm.submission import (
     Channel,
@@ -16,8 +22,28 @@ from models.orm.submission import (
 )
 
 __all__ = [
-    "Agency", "AuditEvent", "Base", "Channel", "Cycle", "CycleKind", "CycleStatus",
-    "DeliveryStatus", "Indicator", "IndicatorObservation", "IndicatorValue", "MessageKind", "OutgoingMessage",
-    "Programme", "RegistryVersion", "Report", "ReportStatus", "Request", "Submission",
-    "SubmissionStatus", "TaskGroup", "TaskReport", "TaskStatus", "utcnow",
+    "Agency",
+    "AuditEvent",
+    "Base",
+    "Channel",
+    "Cycle",
+    "CycleKind",
+    "CycleStatus",
+    "DeliveryStatus",
+    "Indicator",
+    "IndicatorObservation",
+    "IndicatorValue",
+    "MessageKind",
+    "OutgoingMessage",
+    "Programme",
+    "RegistryVersion",
+    "Report",
+    "ReportStatus",
+    "Request",
+    "Submission",
+    "SubmissionStatus",
+    "TaskGroup",
+    "TaskReport",
+    "TaskStatus",
+    "utcnow",
 ]

@@ -58,6 +58,6 @@ class Request(Base):
 
     cycle: Mapped[Cycle] = relationship(back_populates="requests")
     agency: Mapped[Agency] = relationship()
-    submissions: Mapped[list["Submission"]] = relationship(  # noqa: F821
+    submissions: Mapped[list[Submission]] = relationship(  # noqa: F821
         back_populates="request", order_by="Submission.revision"
     )
