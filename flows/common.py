@@ -19,22 +19,25 @@ from models.orm import OutgoingMessage
 from models.registry_store import get_programme
 
 
-def resolve_now(as_of: dt.datetime | None) -> dt.datetime:
-    """The flow's 'now': the real clock, or a simulated moment given by ops or the demo."""
-    if as_of is None:
-        return dt.datetime.now(dt.UTC)
-    if as_of.tzinfo is None:
+@dataclass(frozen=True)
+class RunScope:
+    """What a flow run works on: programme, year, and its clock."""
+
+    programme: str
+    year: int
+    now: dt.datetime  # the real clock, or a simulated moment given by ops or the demo
+    today: dt.date  # ``now`` in the programme's timezone
+
+
+def run_scope(year: int | None, programme: str | None, as_of: dt.datetime | None) -> RunScope:
+    """Fill in the defaults of a flow's parameters: configured programme, current year, now."""
+    if as_of is not None and as_of.tzinfo is None:
         raise ValueError("as_of must carry a timezone, e.g. 2026-12-01T08:00:00+07:00")
-    return as_of
-
-
-def programme_code(programme: str | None) -> str:
-    return programme or get_settings().cycle.programme
-
-
-def programme_today(programme: str, now: dt.datetime) -> dt.date:
+    now = as_of or dt.datetime.now(dt.UTC)
+    programme = programme or get_settings().cycle.programme
     with session_scope() as session:
-        return local_today(get_programme(programme, session=session), now)
+        today = local_today(get_programme(programme, session=session), now)
+    return RunScope(programme, year or today.year, now, today)
 
 
 @dataclass(frozen=True)

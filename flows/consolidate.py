@@ -9,7 +9,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from documents.report import render_report
-from flows.common import CycleRef, cycle_ref, programme_code, programme_today, resolve_now
+from flows.common import CycleRef, cycle_ref, run_scope
 from models.cycles import get_cycle
 from models.database import session_scope
 from models.observations import record_observations
@@ -55,9 +55,8 @@ def consolidate_flow(
     year: int | None = None, programme: str | None = None, as_of: dt.datetime | None = None
 ) -> dict:
     """Consolidate the cycle of ``year``: who reported, values against targets, a draft report."""
-    now = resolve_now(as_of)
-    programme = programme_code(programme)
-    year = year or programme_today(programme, now).year
+    scope = run_scope(year, programme, as_of)
+    programme, year, now = scope.programme, scope.year, scope.now
     cycle = cycle_ref(programme, year)
     draft = build_draft(cycle, now)
     data = draft["data"]

@@ -17,9 +17,7 @@ from flows.common import (
     CycleRef,
     cycle_ref,
     deliver_messages,
-    programme_code,
-    programme_today,
-    resolve_now,
+    run_scope,
 )
 from models.cycles import get_cycle, open_cycle
 from models.database import session_scope
@@ -73,10 +71,9 @@ def open_cycle_flow(
     as_of: dt.datetime | None = None,
 ) -> dict[str, int]:
     """Open the reporting cycle for ``year`` and email every agency its request."""
-    now = resolve_now(as_of)
-    programme = programme_code(programme)
-    year = year or programme_today(programme, now).year
-    cycle = create_cycle(programme, year, opened_on or programme_today(programme, now))
+    scope = run_scope(year, programme, as_of)
+    programme, year, now = scope.programme, scope.year, scope.now
+    cycle = create_cycle(programme, year, opened_on or scope.today)
     rows = queue_request_emails(cycle, now)
     create_table_artifact(
         key=f"requests-table-{programme}-{year}",

@@ -14,9 +14,7 @@ from flows.common import (
     CycleRef,
     cycle_ref,
     deliver_messages,
-    programme_code,
-    programme_today,
-    resolve_now,
+    run_scope,
 )
 from models.cycles import get_cycle
 from models.database import session_scope
@@ -45,11 +43,10 @@ def send_reminders_flow(
     as_of: dt.datetime | None = None,
 ) -> dict:
     """Send the reminder due on ``on`` (default: today) to every agency that has not reported."""
-    now = resolve_now(as_of)
-    programme = programme_code(programme)
-    year = year or programme_today(programme, now).year
+    scope = run_scope(year, programme, as_of)
+    programme, year, now = scope.programme, scope.year, scope.now
     cycle = cycle_ref(programme, year)
-    day = on or programme_today(programme, now)
+    day = on or scope.today
     run = queue_reminder_emails(cycle, day, now)
     logger = get_run_logger()
     if run["rung"] is None:

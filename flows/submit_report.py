@@ -14,9 +14,7 @@ from flows.common import (
     CycleRef,
     cycle_ref,
     deliver_messages,
-    programme_code,
-    programme_today,
-    resolve_now,
+    run_scope,
 )
 from models.cycles import get_cycle
 from models.database import session_scope
@@ -99,9 +97,8 @@ def submit_report_flow(
     year: int | None = None, programme: str | None = None, as_of: dt.datetime | None = None
 ) -> dict:
     """Ask the coordinator to approve the latest draft; on approval email it to the ministry."""
-    now = resolve_now(as_of)
-    programme = programme_code(programme)
-    year = year or programme_today(programme, now).year
+    scope = run_scope(year, programme, as_of)
+    programme, year, now = scope.programme, scope.year, scope.now
     logger = get_run_logger()
     cycle = cycle_ref(programme, year)
     report = report_state(cycle)
