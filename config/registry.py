@@ -1,5 +1,6 @@
 """The programme as validated data: targets, task groups, agencies, deadline, reminder ladder.
 
+This module is the schema; ``config.registry_files`` reads and cross-checks the files.
 A programme lives in ``config/programmes/<code>/``:
 
 * ``programme.yaml``: what never changes with a reorganisation (targets, task groups,
@@ -14,18 +15,32 @@ and the field.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from decimal import Decimal
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
 
-PROGRAMMES_DIR = Path(__file__).parent / "programmes"
 _CODE = r"^[a-z][a-z0-9_-]*$"
 Code = Annotated[str, Field(pattern=_CODE, max_length=64)]
+
+
+def _reserved(address: str) -> str:
+    if not address.lower().endswith(".example"):
+        raise ValueError("addresses must be on a reserved '.example' domain, never a real mailbox")
+    return address
+
+
+ReservedEmail = Annotated[EmailStr, AfterValidator(_reserved)]
+
+
+def _known_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown IANA timezone {name!r}") from None
+    return name
 
 
 class RegistryError(ValueError):
@@ -128,6 +143,15 @@ class Deadline(_Strict):
         description="How a deadline falling on Saturday or Sunday moves."
     )
 
+    @model_validator(mode="after")
+    def _exists_every_year(self) -> Deadline:
+        try:
+            dt.date(2001, self.month, self.day)  # a common year: 29/02 is refused too
+        except ValueError:
+            message = f"{self.day:02d}/{self.month:02d} is not a date in every year"
+            raise ValueError(message) from None
+        return self
+
 
 class Programme(_Strict):
     """``programme.yaml``: what stays the same across registry versions."""
@@ -139,7 +163,9 @@ class Programme(_Strict):
     province: str = Field(min_length=2, description="Province the programme belongs to.")
     target_year: int = Field(ge=2000, le=2100, description="Year the targets are set for.")
     baseline_year: int = Field(ge=2000, le=2100, description="Year progress is measured from.")
-    timezone: str = Field(description="IANA timezone of every date of the programme.")
+    timezone: Annotated[str, AfterValidator(_known_timezone)] = Field(
+        description="IANA timezone of every date of the programme."
+    )
     deadline: Deadline = Field(description="The yearly deadline of agencies' reports.")
     reminder_ladder: list[int] = Field(
         min_length=1, description="Reminder offsets in days from the deadline (negative: before)."
@@ -152,9 +178,11 @@ class Programme(_Strict):
 
     @model_validator(mode="after")
     def _unique(self) -> Programme:
-        _no_duplicates("targets", [t.code for t in self.targets])
-        _no_duplicates("task_groups", [g.code for g in self.task_groups])
-        _no_duplicates("reminder_ladder", self.reminder_ladder)
+        no_duplicates("targets", [t.code for t in self.targets])
+        no_duplicates("targets.number", [t.number for t in self.targets])
+        no_duplicates("task_groups", [g.code for g in self.task_groups])
+        no_duplicates("task_groups.number", [g.number for g in self.task_groups])
+        no_duplicates("reminder_ladder", self.reminder_ladder)
         if self.reminder_ladder != sorted(self.reminder_ladder):
             raise ValueError("reminder_ladder must be in increasing order")
         if not self.baseline_year < self.target_year:
@@ -177,19 +205,18 @@ class Agency(_Strict):
     code: Code = Field(description="Stable code of the agency within the programme.")
     name: str = Field(min_length=3, description="Vietnamese name, used in emails and reports.")
     kind: AgencyKind = Field(description="Department, local People's Committee or organisation.")
-    email: EmailStr = Field(description="Address that receives requests (reserved domain only).")
+    email: ReservedEmail = Field(description="Address that receives requests (reserved domain).")
     head_title: str = Field(min_length=2, description="Title of the agency head, e.g. 'Giám đốc'.")
-    head_email: EmailStr = Field(description="Address of the head, copied on late reminders.")
+    head_email: ReservedEmail = Field(description="Address of the head, copied on late reminders.")
     indicators: list[Code] = Field(default_factory=list, description="Targets this agency reports.")
     task_groups: list[Code] = Field(default_factory=list, description="Task groups it reports on.")
     active_from: dt.date | None = Field(default=None, description="First day it reports, if later.")
     active_until: dt.date | None = Field(default=None, description="Last day it reports, if any.")
 
     @model_validator(mode="after")
-    def _reserved_domain(self) -> Agency:
-        for field in ("email", "head_email"):
-            if not str(getattr(self, field)).lower().endswith(".example"):
-                raise ValueError(f"{field}: addresses must be on a reserved '.example' domain")
+    def _period(self) -> Agency:
+        if self.active_from and self.active_until and self.active_until < self.active_from:
+            raise ValueError("active_until comes before active_from")
         return self
 
     def active_on(self, day: dt.date) -> bool:
@@ -203,7 +230,7 @@ class Body(_Strict):
 
     name: str = Field(min_length=3, description="Vietnamese name.")
     short_name: str = Field(min_length=2, description="Abbreviation used in the recipients block.")
-    email: EmailStr = Field(description="Address reports are sent to (reserved domain only).")
+    email: ReservedEmail = Field(description="Address reports are sent to (reserved domain).")
 
 
 class Signer(_Strict):
@@ -255,118 +282,9 @@ class ProgrammeRegistry(BaseModel):
         return in_force[-1]
 
 
-def _no_duplicates(field: str, values: list) -> None:
+def no_duplicates(field: str, values: list) -> None:
     seen = set()
     for value in values:
         if value in seen:
             raise ValueError(f"{field}: duplicate {value!r}")
         seen.add(value)
-
-
-def _read_yaml(path: Path) -> dict:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise RegistryError(f"{path}: file not found") from None
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise RegistryError(f"{path}: not valid YAML: {exc}") from None
-    if not isinstance(data, dict):
-        raise RegistryError(f"{path}: expected a mapping at the top level")
-    return data
-
-
-def _parse(model: type[BaseModel], path: Path, data: dict) -> BaseModel:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        problems = "; ".join(_describe(error, data) for error in exc.errors())
-        raise RegistryError(f"{path}: {problems}") from None
-
-
-def _describe(error: dict, data: dict) -> str:
-    """'agencies[3] (so-y-te).email: value is not a valid email address ...'"""
-    parts: list[str] = []
-    node = data
-    for loc in error["loc"]:
-        if isinstance(loc, int):
-            code = (
-                node[loc].get("code")
-                if isinstance(node, list) and isinstance(node[loc], dict)
-                else None
-            )
-            parts[-1] += f"[{loc}]" + (f" ({code})" if code else "")
-        else:
-            parts.append(str(loc))
-        try:
-            node = node[loc]
-        except (KeyError, IndexError, TypeError):
-            node = None
-    where = ".".join(parts) or "(top level)"
-    return f"{where}: {error['msg']}"
-
-
-def _check_version(path: Path, programme: Programme, version: RegistryVersion) -> None:
-    """Cross-file checks: codes refer to things that exist, every target has one reporter."""
-
-    def fail(message: str) -> None:
-        raise RegistryError(f"{path}: {message}")
-
-    stem = path.stem
-    if (
-        not re.fullmatch(r"\d{4}-\d{2}-\d{2}", stem)
-        or dt.date.fromisoformat(stem) != version.effective_from
-    ):
-        fail(f"effective_from: {version.effective_from} does not match the file name {path.name}")
-    codes = [a.code for a in version.agencies]
-    try:
-        _no_duplicates("agencies", codes)
-        _no_duplicates("agencies.email", [str(a.email).lower() for a in version.agencies])
-    except ValueError as exc:
-        fail(str(exc))
-    if version.standing_agency not in codes:
-        fail(f"standing_agency: unknown agency {version.standing_agency!r}")
-    target_codes = {t.code for t in programme.targets}
-    group_codes = {g.code for g in programme.task_groups}
-    reporters: dict[str, list[str]] = {code: [] for code in target_codes}
-    for i, agency in enumerate(version.agencies):
-        for code in agency.indicators:
-            if code not in target_codes:
-                fail(f"agencies[{i}] ({agency.code}).indicators: unknown target {code!r}")
-            reporters[code].append(agency.code)
-        for code in agency.task_groups:
-            if code not in group_codes:
-                fail(f"agencies[{i}] ({agency.code}).task_groups: unknown task group {code!r}")
-    for code, by in sorted(reporters.items()):
-        if len(by) != 1:
-            fail(f"indicators: target {code!r} must be reported by exactly one agency, not {by}")
-    for group, lead in version.task_group_leads.items():
-        if group not in group_codes:
-            fail(f"task_group_leads: unknown task group {group!r}")
-        if lead not in codes:
-            fail(f"task_group_leads.{group}: unknown agency {lead!r}")
-    missing = group_codes - set(version.task_group_leads)
-    if missing:
-        fail(f"task_group_leads: no lead for {sorted(missing)}")
-
-
-def load_programme(code: str, root: Path = PROGRAMMES_DIR) -> ProgrammeRegistry:
-    """Read and validate one programme folder."""
-    folder = root / code
-    path = folder / "programme.yaml"
-    programme = _parse(Programme, path, _read_yaml(path))
-    if programme.code != code:
-        raise RegistryError(f"{path}: code: {programme.code!r} does not match the folder {code!r}")
-    files = sorted((folder / "registry").glob("*.yaml"))
-    if not files:
-        raise RegistryError(f"{folder / 'registry'}: no registry version files")
-    versions = []
-    for file in files:
-        version = _parse(RegistryVersion, file, _read_yaml(file))
-        _check_version(file, programme, version)
-        versions.append(version)
-    return ProgrammeRegistry(programme=programme, versions=versions)
-
-
-def programme_codes(root: Path = PROGRAMMES_DIR) -> list[str]:
-    """Codes of every programme folder shipped in ``root``."""
-    return sorted(p.parent.name for p in root.glob("*/programme.yaml"))

@@ -90,7 +90,7 @@ def record_day(day: dt.date, plan: dict[str, list[dt.date]]) -> list[str]:
 
 def main() -> int:
     configure()
-    from config.registry import load_programme
+    from config.registry_files import load_programme
     from config.settings import get_settings
     from demo.agencies import submission_day
     from flows.consolidate import consolidate_flow

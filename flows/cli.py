@@ -7,7 +7,8 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from config.registry import RegistryError, load_programme
+from config.registry import RegistryError
+from config.registry_files import load_programme
 from config.settings import get_settings
 
 

@@ -95,6 +95,8 @@ def check_value(indicator: Indicator, raw: Any) -> tuple[Decimal | None, bool | 
         raise ValueError("Phải là số nguyên.")
     if abs(value) >= Decimal("1e14"):
         raise ValueError("Số quá lớn.")
+    if value != value.quantize(Decimal("0.0001")):
+        raise ValueError("Tối đa 4 chữ số thập phân.")
     return value.quantize(Decimal("0.0001")), None
 
 
@@ -103,7 +105,7 @@ def validate(request: Request, data: SubmissionInput) -> list[FieldError]:
     errors: list[FieldError] = []
     agency = request.agency
     expected = {i.code: i for i in agency.indicators}
-    for code in data.values.keys() - expected.keys():
+    for code in sorted(data.values.keys() - expected.keys()):
         errors.append(
             FieldError(f"values.{code}", "Chỉ tiêu này không thuộc phần báo cáo của đơn vị.")
         )
@@ -113,7 +115,7 @@ def validate(request: Request, data: SubmissionInput) -> list[FieldError]:
         except ValueError as exc:
             errors.append(FieldError(f"values.{code}", str(exc)))
     groups = {g.code for g in agency.task_groups}
-    for code in data.tasks.keys() - groups:
+    for code in sorted(data.tasks.keys() - groups):
         errors.append(
             FieldError(f"tasks.{code}", "Nhóm nhiệm vụ này không thuộc phần báo cáo của đơn vị.")
         )

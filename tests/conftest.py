@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, text
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
-from config.registry import load_programme  # noqa: E402
+from config.registry_files import load_programme  # noqa: E402
 from config.settings import get_settings  # noqa: E402
 from models.database import get_engine, session_scope, upgrade_database  # noqa: E402
 from models.registry_store import load_registry  # noqa: E402
