@@ -8,7 +8,9 @@ import time
 from collections import Counter
 
 import pytest
+from sqlalchemy import select
 
+from flows import cli
 from flows.approval import CoordinatorDecision, answer, find_waiting_runs
 from flows.consolidate import consolidate_flow
 from flows.open_cycle import open_cycle_flow
@@ -16,7 +18,7 @@ from flows.send_reminders import send_reminders_flow
 from flows.submit_report import submit_report_flow
 from models.cycles import get_cycle
 from models.database import session_scope
-from models.orm import OutgoingMessage
+from models.orm import AuditEvent, OutgoingMessage
 from tests.factories import PROGRAMME, agency_codes, at, submit
 
 pytestmark = pytest.mark.usefixtures("prefect_harness", "db")
@@ -121,11 +123,15 @@ def test_consolidation_makes_a_new_draft_only_when_reports_change(smtp, smtp_set
     assert statuses[codes[-1]] == "missing"
 
 
-def decide_when_waiting(decision: CoordinatorDecision, errors: list) -> None:
+def decide_when_waiting(decision: CoordinatorDecision | list[str], errors: list) -> None:
+    """Answer once the run waits: with a decision object, or as ops would with `r42 ...`."""
     try:
         for _ in range(240):
             if find_waiting_runs(2026, PROGRAMME):
-                answer(2026, PROGRAMME, decision)
+                if isinstance(decision, list):
+                    assert cli.main(decision) == 0
+                else:
+                    answer(2026, PROGRAMME, decision)
                 return
             time.sleep(0.25)
         raise TimeoutError("no submission run waited for a decision")
@@ -133,7 +139,7 @@ def decide_when_waiting(decision: CoordinatorDecision, errors: list) -> None:
         errors.append(exc)
 
 
-def run_submission_answered_by(decision: CoordinatorDecision) -> dict:
+def run_submission_answered_by(decision: CoordinatorDecision | list[str]) -> dict:
     errors: list = []
     coordinator = threading.Thread(target=decide_when_waiting, args=(decision, errors))
     coordinator.start()
@@ -170,17 +176,21 @@ def test_approval_sends_the_report_to_the_ministry_once(smtp, smtp_settings):
     assert len(smtp.received) == 1
 
 
-def test_send_back_records_the_reason_and_sends_nothing(smtp, smtp_settings):
+def test_send_back_from_the_cli_records_the_reason_and_sends_nothing(smtp, smtp_settings):
     open_2026()
     consolidate_flow(year=2026, as_of=at(dt.date(2026, 12, 5), 17))
     smtp.received.clear()
+    reason = "Thiếu số liệu của Sở Y tế"
     result = run_submission_answered_by(
-        CoordinatorDecision(
-            decision="send_back", reason="Thiếu số liệu của Sở Y tế", decided_by="test"
-        )
+        ["decide", "--year", "2026", "send-back", "--reason", reason]
     )
-    assert result["status"] == "returned" and result["reason"] == "Thiếu số liệu của Sở Y tế"
+    assert result["status"] == "returned" and result["reason"] == reason
     assert smtp.received == []
+    with session_scope() as session:
+        event = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "report.returned")
+        ).one()
+        assert event.actor == "ops" and event.detail["reason"] == reason
     assert submit_report_flow(year=2026)["status"] == "returned"  # re-run: nothing to decide
 
 
