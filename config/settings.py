@@ -75,6 +75,11 @@ class WebFormSettings(BaseModel):
     link_valid_days: int = Field(
         default=120, ge=1, le=3650, description="Days a personal link stays valid after issue."
     )
+    host: str = Field(default="127.0.0.1", description="Interface the web form listens on.")
+    port: int = Field(default=8042, ge=1, le=65535, description="Port the web form listens on.")
+    max_upload_bytes: int = Field(
+        default=5_000_000, ge=10_000, le=100_000_000, description="Largest Excel upload accepted."
+    )
 
     @field_validator("public_base_url")
     @classmethod

@@ -10,6 +10,7 @@ from pathlib import Path
 from config.registry import RegistryError
 from config.registry_files import load_programme
 from config.settings import get_settings
+from flows.cli_coordinator import add_commands as add_coordinator_commands
 
 
 def _date(text: str) -> dt.date:
@@ -133,6 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reason", help="reason when sending back")
     p.set_defaults(handler=cmd_decide)
 
+    add_coordinator_commands(sub)
+
     p = sub.add_parser("demo", help="run the 2026 cycle end to end on a simulated clock")
     p.set_defaults(handler=cmd_demo)
     return parser
@@ -142,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
-    except (RegistryError, LookupError, ValueError) as exc:
+    except (RegistryError, LookupError, ValueError, RuntimeError) as exc:
         print(f"r42 {args.command}: {exc}", file=sys.stderr)
         return 2
 

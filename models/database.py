@@ -66,3 +66,19 @@ def upgrade_database(url: str | None = None) -> None:
     with get_engine(url).begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+def check_schema(url: str | None = None) -> None:
+    """Refuse to serve a database whose schema is behind the code (RuntimeError says what to run)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    url = url or get_settings().database.url
+    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    with get_engine(url).connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    if current != head:
+        raise RuntimeError(
+            f"the database schema is at {current or 'nothing'}, the code needs "
+            f"{head}: run `r42 load-registry` (it migrates) first"
+        )

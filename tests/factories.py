@@ -53,3 +53,11 @@ def agency_codes(year: int) -> list[str]:
     with session_scope() as session:
         cycle = get_cycle(PROGRAMME, year, session=session)
         return [r.agency.code for r in cycle_requests(cycle, session=session)]
+
+
+def agency_task_groups(code: str, year: int = 2026) -> list[str]:
+    """Task group codes the agency reports on in the cycle of ``year``."""
+    with session_scope() as session:
+        cycle = get_cycle(PROGRAMME, year, session=session)
+        request = next(r for r in cycle_requests(cycle, session=session) if r.agency.code == code)
+        return [g.code for g in request.agency.task_groups]

@@ -18,7 +18,8 @@ class MessageKind(StrEnum):
     REQUEST = "request"
     REMINDER = "reminder"
     RECEIPT = "receipt"
-    RETURNED = "returned"
+    RETURNED = "returned"  # a submission sent back by a coordinator, with the reason
+    LINK = "link"  # a re-issued personal link after the old one was revoked
     REPORT = "report"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -90,3 +91,15 @@ class TaskReport(Base):
 
     submission: Mapped[Submission] = relationship(back_populates="task_reports")
     task_group: Mapped[TaskGroup] = relationship()
+
+
+class SubmissionDraft(Base):
+    """What an agency saved on its form without submitting; one per request, overwritten."""
+
+    __tablename__ = "submission_draft"
+
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("request.id", ondelete="CASCADE"), unique=True
+    )
+    data: Mapped[dict[str, Any]]  # the form's raw fields, as typed
+    saved_at: Mapped[dt.datetime]

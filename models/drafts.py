@@ -1,0 +1,35 @@
+"""Drafts an agency saves on its form before submitting."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models.orm import Request, SubmissionDraft
+
+
+def load_draft(request: Request, *, session: Session) -> dict[str, Any] | None:
+    draft = session.scalar(select(SubmissionDraft).where(SubmissionDraft.request_id == request.id))
+    return dict(draft.data) if draft else None
+
+
+def save_draft(
+    request: Request, data: dict[str, Any], *, session: Session, now: dt.datetime
+) -> None:
+    """Keep the form's fields as typed (one draft per request, overwritten)."""
+    draft = session.scalar(select(SubmissionDraft).where(SubmissionDraft.request_id == request.id))
+    if draft is None:
+        draft = SubmissionDraft(request_id=request.id, data=data, saved_at=now)
+        session.add(draft)
+    draft.data, draft.saved_at = data, now
+    session.flush()
+
+
+def discard_draft(request: Request, *, session: Session) -> None:
+    draft = session.scalar(select(SubmissionDraft).where(SubmissionDraft.request_id == request.id))
+    if draft is not None:
+        session.delete(draft)
+        session.flush()

@@ -1,0 +1,286 @@
+"""The agencies' web form: one FastAPI app, Vietnamese pages, reached only by personal links."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import logging
+import secrets
+
+from fastapi import BackgroundTasks, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session, object_session
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from config.settings import get_settings
+from documents.templating import render
+from mail.delivery import deliver_pending
+from mail.transport import transport_from_settings
+from models.cycles import local_today
+from models.database import session_scope
+from models.drafts import load_draft, save_draft
+from models.observations import observations_for
+from models.orm import Channel, CycleStatus
+from models.orm import Request as AgencyRequest
+from models.registry_store import get_programme
+from models.submissions import IntakeError
+from portal import form_fields
+from portal.access import LinkRefused, log_refusal, open_request
+from reporting.intake import accept_submission, receipt_context
+from reporting.messages import common_context
+
+logger = logging.getLogger("portal")
+CSRF_COOKIE = "r42_csrf"
+PREFIX = "/bao-cao/{token}"
+
+
+def page(template: str, status_code: int = 200, **context: object) -> HTMLResponse:
+    return HTMLResponse(render(f"portal/{template}.html.j2", **context), status_code=status_code)
+
+
+def refused_page(refusal: LinkRefused) -> HTMLResponse:
+    return page("message", refusal.status_code, title=refusal.title, message=refusal.message)
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def form_page(
+    request: AgencyRequest,
+    token: str,
+    fields: dict[str, str],
+    *,
+    csrf: str,
+    status_code: int = 200,
+    errors: dict[str, str] | None = None,
+    notice: str | None = None,
+    upload_errors: list[str] | None = None,
+) -> HTMLResponse:
+    cycle = request.cycle
+    settings = get_settings()
+    previous = observations_for(cycle.programme, cycle.year - 1, session=object_session(request))
+    return page(
+        "form",
+        status_code,
+        **common_context(cycle, settings),
+        **form_fields.page_rows(request, previous),
+        agency_name=request.agency.name,
+        fields=fields,
+        errors=errors or {},
+        notice=notice,
+        csrf=csrf,
+        upload_errors=upload_errors or [],
+        token=token,
+        locked=cycle.status != CycleStatus.OPEN,
+        revisions=len(request.submissions),
+        returned=request.submissions[-1].status_reason
+        if request.submissions and request.submissions[-1].status == "returned"
+        else None,
+    )
+
+
+def current_fields(request: AgencyRequest) -> dict[str, str]:
+    """What the form starts from: the agency's draft, else its latest revision, else nothing."""
+    fields = load_draft(request, session=object_session(request))
+    if fields is None and request.submissions:
+        fields = form_fields.from_submission(request.submissions[-1])
+    return fields or {}
+
+
+def csrf_ok(http: Request, submitted: str) -> bool:
+    cookie = http.cookies.get(CSRF_COOKIE, "")
+    return bool(cookie) and hmac.compare_digest(cookie, submitted)
+
+
+def with_csrf_cookie(response: Response, token: str, http: Request) -> Response:
+    response.set_cookie(
+        CSRF_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=http.url.scheme == "https",
+        path="/bao-cao/",
+    )
+    return response
+
+
+def deliver_cycle(cycle_id: int) -> None:
+    """Send what is queued for the cycle (the receipt), after the response has gone."""
+    settings = get_settings()
+    try:
+        deliver_pending(
+            cycle_id,
+            transport=transport_from_settings(settings.mail),
+            settings=settings.mail,
+            now=now(),
+        )
+    except Exception:  # the message stays queued; the next delivery run sends it
+        logger.exception("delivery after a submission failed")
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(title="Báo cáo Nghị quyết 42", docs_url=None, redoc_url=None)
+
+    @app.middleware("http")
+    async def security_headers(http: Request, call_next):  # type: ignore[no-untyped-def]
+        response = await call_next(http)
+        response.headers.update(
+            {
+                "Referrer-Policy": "no-referrer",
+                "X-Frame-Options": "DENY",
+                "X-Content-Type-Options": "nosniff",
+                "Cache-Control": "no-store",
+                "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; "
+                "form-action 'self'; frame-ancestors 'none'",
+            }
+        )
+        return response
+
+    @app.exception_handler(LinkRefused)
+    async def on_refused(http: Request, refusal: LinkRefused) -> HTMLResponse:
+        log_refusal(refusal, client=http.client.host if http.client else "?", path=http.url.path)
+        return refused_page(refusal)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http_error(http: Request, exc: StarletteHTTPException) -> HTMLResponse:
+        title = {
+            404: "Không tìm thấy trang",
+            405: "Thao tác không được hỗ trợ",
+            413: "Tệp quá lớn",
+        }.get(exc.status_code, "Yêu cầu không hợp lệ")
+        return page(
+            "message",
+            exc.status_code,
+            title=title,
+            message="Vui lòng mở lại đường dẫn trong thư đề nghị báo cáo.",
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def on_invalid(http: Request, exc: RequestValidationError) -> HTMLResponse:
+        return page(
+            "message",
+            422,
+            title="Yêu cầu không hợp lệ",
+            message="Dữ liệu gửi lên không đúng biểu mẫu. Vui lòng tải lại trang.",
+        )
+
+    @app.exception_handler(Exception)
+    async def on_error(http: Request, exc: Exception) -> HTMLResponse:
+        logger.exception("unexpected error on %s", http.url.path)
+        return page(
+            "message",
+            500,
+            title="Đã có lỗi xảy ra",
+            message="Hệ thống gặp sự cố. Dữ liệu chưa được lưu; vui lòng thử lại sau.",
+        )
+
+    @app.get("/health", include_in_schema=False)
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get(PREFIX, response_class=HTMLResponse)
+    def show_form(token: str, http: Request) -> Response:
+        """The agency's form, from its draft, its latest revision, or empty."""
+        csrf = http.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
+        with session_scope() as session:
+            request = open_request(
+                token, session=session, settings=get_settings().web_form, today=link_today(session)
+            )
+            response = form_page(request, token, current_fields(request), csrf=csrf)
+        return with_csrf_cookie(response, csrf, http)
+
+    @app.post(PREFIX, response_class=HTMLResponse)
+    async def post_form(token: str, http: Request, background: BackgroundTasks) -> Response:
+        """Save a draft, or submit: validated in full, stored as a new revision, acknowledged."""
+        form = await http.form(max_files=0, max_fields=2000)
+        return await run_in_threadpool(_handle_post, token, dict(form), http, background)
+
+    @app.get(PREFIX + "/bien-nhan/{revision}", response_class=HTMLResponse)
+    def receipt(token: str, revision: int) -> Response:
+        with session_scope() as session:
+            request = open_request(
+                token, session=session, settings=get_settings().web_form, today=link_today(session)
+            )
+            match = [s for s in request.submissions if s.revision == revision]
+            if not match:
+                raise StarletteHTTPException(404)
+            return page(
+                "receipt",
+                **common_context(request.cycle, get_settings()),
+                agency_name=request.agency.name,
+                token=token,
+                **receipt_context(match[0]),
+            )
+
+    from portal.uploads import register_upload_routes
+
+    register_upload_routes(app, PREFIX)
+    return app
+
+
+def link_today(session: Session) -> dt.date:
+    """Today in the configured programme's timezone: the day links expire by."""
+    return local_today(get_programme(get_settings().cycle.programme, session=session), now())
+
+
+def _handle_post(token: str, form: dict, http: Request, background: BackgroundTasks) -> Response:
+    settings = get_settings()
+    moment = now()
+    with session_scope() as session:
+        request = open_request(
+            token, session=session, settings=settings.web_form, today=link_today(session)
+        )
+        fields = form_fields.read_fields(form, request)
+        csrf = str(form.get("csrf_token", ""))
+        if not csrf_ok(http, csrf):
+            return page(
+                "message",
+                403,
+                title="Phiên làm việc đã hết hạn",
+                message="Vui lòng tải lại trang biểu mẫu rồi gửi lại. Dữ liệu chưa được lưu.",
+            )
+        if request.cycle.status != CycleStatus.OPEN:
+            return form_page(
+                request,
+                token,
+                fields,
+                csrf=csrf,
+                status_code=409,
+                notice="Kỳ báo cáo đã khóa, không nhận thêm báo cáo.",
+            )
+        if form.get("action") == "save":
+            save_draft(request, fields, session=session, now=moment)
+            saved = moment.astimezone(dt.timezone(dt.timedelta(hours=7))).strftime("%H:%M")
+            return form_page(
+                request, token, fields, csrf=csrf, notice=f"Đã lưu bản nháp lúc {saved}."
+            )
+        try:
+            nested = session.begin_nested()
+            submission = accept_submission(
+                request,
+                form_fields.to_submission(fields, request),
+                session=session,
+                settings=settings,
+                channel=Channel.WEB_FORM,
+                submitted_by=f"{request.agency.email} (web form)",
+                now=moment,
+            )
+        except IntakeError as exc:
+            nested.rollback()
+            return form_page(
+                request,
+                token,
+                fields,
+                csrf=csrf,
+                status_code=422,
+                errors=form_fields.errors_by_input(exc.errors),
+                notice="Báo cáo chưa được gửi: vui lòng sửa các ô được đánh dấu.",
+            )
+        revision, cycle_id = submission.revision, request.cycle_id
+    background.add_task(deliver_cycle, cycle_id)
+    return RedirectResponse(
+        f"/bao-cao/{token}/bien-nhan/{revision}", status_code=303, background=background
+    )

@@ -1,0 +1,111 @@
+"""The web form's fields: how inputs are named, read back, and matched with intake errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from documents.indicators import target_text, value_text
+from models.observations import Observed
+from models.orm import Request, Submission, TaskStatus
+from models.submissions import FieldError, SubmissionInput, TaskReportInput
+from reporting.consolidation import TASK_STATUS_TEXT
+
+RULE_TEXT = {
+    "at_least": "không thấp hơn mục tiêu",
+    "more_than": "phải cao hơn mục tiêu (không tính bằng)",
+    "at_most": "không cao hơn mục tiêu",
+    "less_than": "phải thấp hơn mục tiêu (không tính bằng)",
+    "achieved": "đạt / chưa đạt",
+    "toward": "càng gần mục tiêu càng tốt",
+}
+KIND_HINT = {
+    "percent": "Tỷ lệ %, từ 0 đến 100, ví dụ 99,5",
+    "count": "Số nguyên không âm, ví dụ 1.250",
+    "rate": "Số không âm, ví dụ 32,5",
+}
+TEXT_FIELDS = ("results", "difficulties", "proposals")
+MAX_TEXT = 20_000
+
+
+def input_name(field: str) -> str:
+    """'values.x' -> 'value__x'; 'tasks.g.status' -> 'status__g'; others unchanged."""
+    parts = field.split(".")
+    if parts[0] == "values":
+        return f"value__{parts[1]}"
+    if parts[0] == "notes":
+        return f"note__{parts[1]}"
+    if parts[0] == "tasks" and len(parts) == 3:
+        return f"{parts[2]}__{parts[1]}"
+    return field
+
+
+def read_fields(form: dict[str, Any], request: Request) -> dict[str, str]:
+    """The form's own fields for this request, as typed (unknown fields are ignored)."""
+    names = ["adjustment_proposals"]
+    for indicator in request.agency.indicators:
+        names += [f"value__{indicator.code}", f"note__{indicator.code}"]
+    for group in request.agency.task_groups:
+        names += [f"status__{group.code}"] + [f"{f}__{group.code}" for f in TEXT_FIELDS]
+    return {name: str(form.get(name, ""))[:MAX_TEXT] for name in names}
+
+
+def to_submission(fields: dict[str, str], request: Request) -> SubmissionInput:
+    """What the intake service validates, built from the form's fields."""
+    return SubmissionInput(
+        values={i.code: fields.get(f"value__{i.code}", "") for i in request.agency.indicators},
+        notes={i.code: fields.get(f"note__{i.code}", "") for i in request.agency.indicators},
+        tasks={
+            g.code: TaskReportInput(
+                status=fields.get(f"status__{g.code}", ""),
+                **{f: fields.get(f"{f}__{g.code}", "") for f in TEXT_FIELDS},
+            )
+            for g in request.agency.task_groups
+        },
+        adjustment_proposals=fields.get("adjustment_proposals", ""),
+    )
+
+
+def from_submission(submission: Submission) -> dict[str, str]:
+    """A stored revision as form fields, so that a re-submission starts from it."""
+    fields = {"adjustment_proposals": submission.adjustment_proposals}
+    for value in submission.values:
+        code, indicator = value.indicator.code, value.indicator
+        if indicator.kind == "yes_no":
+            fields[f"value__{code}"] = "có" if value.achieved else "không"
+        else:
+            fields[f"value__{code}"] = value_text(indicator, value.value).split(" ")[0].rstrip("%")
+        fields[f"note__{code}"] = value.note
+    for report in submission.task_reports:
+        fields[f"status__{report.task_group.code}"] = report.status
+        for f in TEXT_FIELDS:
+            fields[f"{f}__{report.task_group.code}"] = getattr(report, f)
+    return fields
+
+
+def errors_by_input(errors: list[FieldError]) -> dict[str, str]:
+    return {input_name(e.field): e.message for e in errors}
+
+
+def page_rows(request: Request, previous: dict[str, Observed]) -> dict[str, list[dict]]:
+    """Indicators and task groups as the form shows them."""
+    indicators = []
+    for i in request.agency.indicators:
+        last = previous.get(i.code)
+        indicators.append(
+            {
+                "code": i.code,
+                "number": i.number,
+                "name": i.name,
+                "unit": i.unit,
+                "kind": i.kind,
+                "target": target_text(i),
+                "rule": RULE_TEXT[i.rule],
+                "hint": KIND_HINT.get(i.kind, ""),
+                "last": value_text(i, last.value, last.achieved) if last else "Chưa có",
+            }
+        )
+    groups = [
+        {"code": g.code, "number": g.number, "name": g.name} for g in request.agency.task_groups
+    ]
+    statuses = [{"code": s.value, "label": TASK_STATUS_TEXT[s]} for s in TaskStatus]
+    return {"indicators": indicators, "groups": groups, "statuses": statuses}

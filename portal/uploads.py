@@ -1,0 +1,128 @@
+"""The Excel form behind the link: download it pre-filled, or upload it filled in."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi import BackgroundTasks, FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from config.settings import get_settings
+from models.database import session_scope
+from models.observations import observations_for
+from models.orm import Channel, CycleStatus
+from portal import app as web
+from portal.access import open_request
+from portal.excel_form import build_form, form_filename
+from portal.excel_reader import ExcelFormError, import_form
+from reporting.intake import acknowledge
+from reporting.messages import link_for
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def register_upload_routes(app: FastAPI, prefix: str) -> None:
+    @app.get(prefix + "/bieu-mau.xlsx")
+    def download_form(token: str) -> Response:
+        """The agency's Excel form, pre-filled with its rows and last year's values."""
+        settings = get_settings()
+        with session_scope() as session:
+            request = open_request(
+                token, session=session, settings=settings.web_form, today=web.link_today(session)
+            )
+            cycle = request.cycle
+            previous = observations_for(cycle.programme, cycle.year - 1, session=session)
+            content = build_form(request, previous=previous, link=link_for(request, settings)[0])
+            name = form_filename(request)
+        disposition = f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(name)}"
+        return Response(content, media_type=XLSX, headers={"Content-Disposition": disposition})
+
+    @app.post(prefix + "/tai-len", response_class=HTMLResponse)
+    async def upload_form(token: str, http: Request, background: BackgroundTasks) -> Response:
+        """A filled Excel form: validated like the web form, stored as a new revision."""
+        limit = get_settings().web_form.max_upload_bytes
+        length = http.headers.get("content-length")
+        if length is None or not length.isdigit():
+            return web.page(
+                "message",
+                411,
+                title="Thiếu độ dài tệp",
+                message="Trình duyệt không gửi độ dài tệp; vui lòng thử lại.",
+            )
+        if int(length) > limit + 65_536:
+            return web.page(
+                "message",
+                413,
+                title="Tệp quá lớn",
+                message=f"Tệp tải lên tối đa {limit // 1_000_000} MB.",
+            )
+        form = await http.form(max_files=1, max_fields=5)
+        upload = form.get("file")
+        data = await upload.read(limit + 1) if hasattr(upload, "read") else b""
+        csrf = str(form.get("csrf_token", ""))
+        return await run_in_threadpool(_handle_upload, token, data, csrf, http, background)
+
+
+def _handle_upload(
+    token: str, data: bytes, csrf: str, http: Request, background: BackgroundTasks
+) -> Response:
+    settings = get_settings()
+    moment = web.now()
+    with session_scope() as session:
+        request = open_request(
+            token, session=session, settings=settings.web_form, today=web.link_today(session)
+        )
+        if not web.csrf_ok(http, csrf):
+            return web.page(
+                "message",
+                403,
+                title="Phiên làm việc đã hết hạn",
+                message="Vui lòng tải lại trang biểu mẫu rồi tải tệp lên lại.",
+            )
+        if request.cycle.status != CycleStatus.OPEN:
+            return web.form_page(
+                request,
+                token,
+                web.current_fields(request),
+                csrf=csrf,
+                status_code=409,
+                notice="Kỳ báo cáo đã khóa, không nhận thêm báo cáo.",
+            )
+        problems: list[str] = []
+        if not data:
+            problems = ["Chưa chọn tệp Excel để tải lên."]
+        elif len(data) > settings.web_form.max_upload_bytes:
+            problems = [
+                f"Tệp quá lớn (tối đa {settings.web_form.max_upload_bytes // 1_000_000} MB)."
+            ]
+        else:
+            nested = session.begin_nested()
+            try:
+                submission = import_form(
+                    data,
+                    session=session,
+                    channel=Channel.UPLOAD,
+                    expected_request=request,
+                    submitted_by=f"{request.agency.email} (upload)",
+                    submitted_at=moment,
+                )
+                acknowledge(submission, session=session, settings=settings, now=moment)
+            except ExcelFormError as exc:
+                nested.rollback()
+                problems = exc.errors
+        if problems:
+            return web.form_page(
+                request,
+                token,
+                web.current_fields(request),
+                csrf=csrf,
+                status_code=422,
+                upload_errors=problems,
+                notice="Tệp Excel chưa được nhận: vui lòng sửa các lỗi dưới đây.",
+            )
+        revision, cycle_id = submission.revision, request.cycle_id
+    background.add_task(web.deliver_cycle, cycle_id)
+    return RedirectResponse(
+        f"/bao-cao/{token}/bien-nhan/{revision}", status_code=303, background=background
+    )

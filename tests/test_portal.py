@@ -1,0 +1,241 @@
+"""The agencies' web form over HTTP: every path, each refusal included, on both databases."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from config.settings import get_settings
+from models.cycles import ensure_requests, open_cycle
+from models.database import session_scope
+from models.orm import AuditEvent, Submission
+from portal.app import create_app
+from portal.links import LinkClaims, make_token, read_token
+from reporting import coordination
+from reporting.messages import link_for
+from tests.factories import PROGRAMME
+
+AGENCY = "so-xay-dung"  # 5 indicators (percent, count, rate) and several task groups
+
+
+@pytest.fixture
+def portal(db, configure, tmp_path):
+    configure(R42_WEB_FORM__PUBLIC_BASE_URL="http://testserver", R42_WEB_FORM__LINK_VALID_DAYS=3650)
+    with session_scope() as session:
+        cycle, _ = open_cycle(PROGRAMME, 2026, dt.date(2026, 11, 2), session=session)
+        ensure_requests(cycle, session=session)
+    with TestClient(create_app(), raise_server_exceptions=False) as client:
+        yield client
+
+
+def path_of(agency: str = AGENCY, year: int = 2026) -> str:
+    with session_scope() as session:
+        from models.cycles import cycle_requests, get_cycle
+
+        cycle = get_cycle(PROGRAMME, year, session=session)
+        request = next(r for r in cycle_requests(cycle, session=session) if r.agency.code == agency)
+        return link_for(request, get_settings())[0].removeprefix("http://testserver")
+
+
+def csrf(client: TestClient, path: str) -> str:
+    page = client.get(path)
+    assert page.status_code == 200
+    return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+
+
+def valid_form(token: str, **overrides: str) -> dict[str, str]:
+    form = {
+        "csrf_token": token,
+        "action": "submit",
+        "value__social_housing": "1.250",
+        "value__temporary_houses": "12",
+        "value__floor_area": "28,4",
+        "value__urban_clean_water": "99.5",
+        "value__wastewater_treated": "10,5",
+    }
+    from tests.factories import agency_task_groups
+
+    for group in agency_task_groups(AGENCY):
+        form[f"status__{group}"] = "done"
+        form[f"results__{group}"] = "Đã hoàn thành kế hoạch năm."
+    form.update(overrides)
+    return form
+
+
+def submissions() -> int:
+    with session_scope() as session:
+        return session.scalar(select(func.count()).select_from(Submission))
+
+
+def outbox(kind: str) -> list[email.message.EmailMessage]:
+    folder = get_settings().mail.outbox_dir
+    return [
+        email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+        for p in sorted(folder.glob(f"*-{kind}-*.eml"))
+    ]
+
+
+def test_the_link_opens_the_agency_form(portal):
+    page = portal.get(path_of())
+    assert page.status_code == 200
+    assert "Sở Xây dựng" in page.text and "Thứ Sáu, ngày 04/12/2026" in page.text
+    assert "Diện tích nhà ở bình quân đầu người" in page.text and "Tối thiểu 30" in page.text
+    assert "Năm 2025: Chưa có" in page.text or "Năm 2025:" in page.text
+    assert page.headers["referrer-policy"] == "no-referrer"
+    assert (
+        "r42_csrf" in page.headers["set-cookie"]
+        and "samesite=strict" in page.headers["set-cookie"].lower()
+    )
+
+
+def test_a_valid_submission_is_stored_acknowledged_and_receipted(portal):
+    path = path_of()
+    response = portal.post(path, data=valid_form(csrf(portal, path)), follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == f"{path}/bien-nhan/1"
+    receipt = portal.get(response.headers["location"])
+    assert receipt.status_code == 200 and "Đã nhận báo cáo" in receipt.text
+    assert "99,5%" in receipt.text and "1.250 căn" in receipt.text
+    (message,) = outbox("receipt")
+    assert "lần gửi thứ 1" in message["Subject"]
+    assert submissions() == 1
+    again = portal.post(
+        path, data=valid_form(csrf(portal, path), value__floor_area="29"), follow_redirects=False
+    )
+    assert again.headers["location"].endswith("/bien-nhan/2")
+    assert submissions() == 2 and len(outbox("receipt")) == 2
+
+
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("value__urban_clean_water", "100,5", "0-100"),
+        ("value__temporary_houses", "-1", "số âm"),
+        ("value__floor_area", "abc", "Phải là một số"),
+        ("value__social_housing", "", "Chưa nhập"),
+    ],
+)
+def test_errors_are_shown_next_to_the_field_and_nothing_is_stored(portal, field, value, message):
+    path = path_of()
+    form = valid_form(
+        csrf(portal, path),
+        **{field: value, "value__floor_area": "28,4x" if field != "value__floor_area" else value},
+    )
+    page = portal.post(path, data=form)
+    assert page.status_code == 422
+    assert re.search(rf'id="{field}-error">[^<]*{message}', page.text)
+    assert 'value="28,4x"' in page.text or field == "value__floor_area"  # input kept as typed
+    assert submissions() == 0 and outbox("receipt") == []
+
+
+def test_a_draft_is_kept_without_submitting(portal):
+    path = path_of()
+    form = valid_form(csrf(portal, path), action="save", value__floor_area="27,9 (ước)")
+    page = portal.post(path, data=form)
+    assert page.status_code == 200 and "Đã lưu bản nháp" in page.text
+    assert submissions() == 0
+    assert 'value="27,9 (ước)"' in portal.get(path).text
+
+
+def test_forged_requests_without_the_csrf_token_are_refused(portal):
+    path = path_of()
+    csrf(portal, path)
+    for token in ["", "forged"]:
+        page = portal.post(path, data=valid_form(token))
+        assert page.status_code == 403 and "Phiên làm việc" in page.text
+    assert submissions() == 0
+
+
+def refused(portal, path: str, status: int, title: str) -> None:
+    page = portal.get(path)
+    assert page.status_code == status and title in page.text
+    assert "Traceback" not in page.text
+
+
+def test_tampered_expired_unknown_and_revoked_links_are_refused_and_logged(portal):
+    path = path_of()
+    token = path.rsplit("/", 1)[1]
+    refused(portal, path[:-3] + "abc", 403, "Đường dẫn không hợp lệ")
+    refused(portal, "/bao-cao/" + token.replace(".", "x"), 403, "Đường dẫn không hợp lệ")
+    secret = get_settings().web_form.link_secret.get_secret_value()
+    expired = make_token(LinkClaims(1, 1, dt.date(2026, 1, 1)), secret)
+    refused(portal, f"/bao-cao/{expired}", 410, "hết hạn")
+    unknown = make_token(LinkClaims(999_999, 1, dt.date(2030, 1, 1)), secret)
+    refused(portal, f"/bao-cao/{unknown}", 404, "Đường dẫn không hợp lệ")
+    with session_scope() as session:
+        from models.orm import Request
+
+        claims = read_token(token, secret, today=dt.date(2026, 12, 1))
+        request = session.get(Request, claims.request_id)
+        coordination.reissue_link(
+            request,
+            session=session,
+            settings=get_settings(),
+            actor="t",
+            now=dt.datetime.now(dt.UTC),
+        )
+    refused(portal, path, 410, "đã được thay thế")
+    assert portal.get(path_of()).status_code == 200  # the new link works
+    with session_scope() as session:
+        logged = session.scalars(select(AuditEvent).where(AuditEvent.action == "link.refused"))
+        assert sorted(e.detail["status"] for e in logged) == [403, 403, 404, 410, 410]
+
+
+def test_a_locked_cycle_shows_the_form_but_takes_nothing(portal):
+    path = path_of()
+    token = csrf(portal, path)
+    with session_scope() as session:
+        from models.cycles import get_cycle
+        from models.orm import CycleStatus
+
+        coordination.set_cycle_status(
+            get_cycle(PROGRAMME, 2026, session=session),
+            CycleStatus.LOCKED,
+            session=session,
+            actor="t",
+            now=dt.datetime.now(dt.UTC),
+        )
+    assert "đã khóa" in portal.get(path).text
+    assert portal.post(path, data=valid_form(token)).status_code == 409
+    assert submissions() == 0
+
+
+def test_a_report_sent_back_is_emailed_and_shown_on_the_form(portal):
+    path = path_of()
+    portal.post(path, data=valid_form(csrf(portal, path)))
+    with session_scope() as session:
+        from models.cycles import cycle_requests, get_cycle
+
+        cycle = get_cycle(PROGRAMME, 2026, session=session)
+        request = next(r for r in cycle_requests(cycle, session=session) if r.agency.code == AGENCY)
+        coordination.send_back(
+            request,
+            "Bổ sung số liệu nhà ở xã hội.",
+            session=session,
+            settings=get_settings(),
+            actor="coordinator",
+            now=dt.datetime.now(dt.UTC),
+        )
+    page = portal.get(path)
+    assert "Bổ sung số liệu nhà ở xã hội." in page.text
+    assert 'value="1.250"' in page.text  # starts from the returned revision
+
+
+def test_unknown_pages_and_errors_never_show_a_stack_trace(portal, monkeypatch):
+    page = portal.get("/khong-co")
+    assert page.status_code == 404 and "Không tìm thấy trang" in page.text
+    assert portal.delete(path_of()).status_code == 405
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("database exploded")
+
+    monkeypatch.setattr("portal.app.current_fields", broken)
+    page = portal.get(path_of())
+    assert page.status_code == 500 and "Đã có lỗi xảy ra" in page.text
+    assert "exploded" not in page.text and "Traceback" not in page.text
