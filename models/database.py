@@ -69,7 +69,7 @@ def upgrade_database(url: str | None = None) -> None:
 
 
 def check_schema(url: str | None = None) -> None:
-    """Refuse to serve a database whose schema is behind the code (RuntimeError says what to run)."""
+    """Refuse a database whose schema is behind the code; the error says what to run."""
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
 
