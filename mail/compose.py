@@ -20,6 +20,13 @@ class Recipient:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    filename: str  # may be Vietnamese: encoded per RFC 2231
+    content: bytes
+    mime_type: str
+
+
+@dataclass(frozen=True)
 class ComposedEmail:
     """A message ready to store and send: its envelope facts and its bytes."""
 
@@ -43,6 +50,7 @@ def compose(
     *,
     to: list[Recipient],
     cc: list[Recipient] | None = None,
+    attachments: list[Attachment] | None = None,
     settings: MailSettings,
     now: dt.datetime,
 ) -> ComposedEmail:
@@ -60,6 +68,11 @@ def compose(
     message["Message-ID"] = message_id
     message.set_content(render(f"email/{template}.txt.j2", **context))
     message.add_alternative(render(f"email/{template}.html.j2", **context), subtype="html")
+    for attachment in attachments or []:
+        maintype, _, subtype = attachment.mime_type.partition("/")
+        message.add_attachment(
+            attachment.content, maintype=maintype, subtype=subtype, filename=attachment.filename
+        )
     return ComposedEmail(
         subject=subject,
         to=[r.email for r in to],

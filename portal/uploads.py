@@ -18,8 +18,7 @@ from portal.excel_form import build_form, form_filename
 from portal.excel_reader import ExcelFormError, import_form
 from reporting.intake import acknowledge
 from reporting.messages import link_for
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+from reporting.requests import XLSX_TYPE
 
 
 def register_upload_routes(app: FastAPI, prefix: str) -> None:
@@ -36,7 +35,7 @@ def register_upload_routes(app: FastAPI, prefix: str) -> None:
             content = build_form(request, previous=previous, link=link_for(request, settings)[0])
             name = form_filename(request)
         disposition = f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(name)}"
-        return Response(content, media_type=XLSX, headers={"Content-Disposition": disposition})
+        return Response(content, media_type=XLSX_TYPE, headers={"Content-Disposition": disposition})
 
     @app.post(prefix + "/tai-len", response_class=HTMLResponse)
     async def upload_form(token: str, http: Request, background: BackgroundTasks) -> Response:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from config.settings import Settings
-from mail.compose import ComposedEmail, Recipient, compose
+from mail.compose import Attachment, ComposedEmail, Recipient, compose
 from models.orm import Agency, Cycle, Request
 from portal.links import request_link
 
@@ -45,6 +45,7 @@ def compose_for_agency(
     settings: Settings,
     now: dt.datetime,
     copy_head: bool = False,
+    attachments: list[Attachment] | None = None,
 ) -> ComposedEmail:
     agency = request.agency
     link, expires = link_for(request, settings)
@@ -60,6 +61,7 @@ def compose_for_agency(
             "link_expires": expires,
         },
         to=[Recipient(agency.name, agency.email)],
+        attachments=attachments,
         cc=cc,
         settings=settings.mail,
         now=now,

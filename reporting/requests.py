@@ -10,11 +10,15 @@ from sqlalchemy.orm import Session
 
 from config.settings import Settings
 from documents.indicators import target_text, value_text
+from mail.compose import Attachment
 from models.cycles import ensure_requests
 from models.messages import enqueue, sent_keys
 from models.observations import Observed, observations_for
 from models.orm import Cycle, MessageKind, Request
-from reporting.messages import compose_for_agency
+from portal.excel_form import build_form
+from reporting.messages import compose_for_agency, link_for
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,15 @@ def _request_context(request: Request, previous: dict[str, Observed]) -> dict[st
     return {"indicators": rows, "task_groups": groups}
 
 
+def excel_form_attachment(
+    request: Request, previous: dict[str, Observed], settings: Settings
+) -> Attachment:
+    """The agency's pre-filled Excel form, named in Vietnamese."""
+    content = build_form(request, previous=previous, link=link_for(request, settings)[0])
+    name = f"Biểu mẫu báo cáo năm {request.cycle.year} - {request.agency.name}.xlsx"
+    return Attachment(name, content, XLSX_TYPE)
+
+
 def queue_requests(
     cycle: Cycle,
     *,
@@ -64,7 +77,12 @@ def queue_requests(
         queued = (agency.code, 0) not in already
         if queued:
             email = compose_for_agency(
-                "request", request, _request_context(request, previous), settings=settings, now=now
+                "request",
+                request,
+                _request_context(request, previous),
+                settings=settings,
+                now=now,
+                attachments=[excel_form_attachment(request, previous, settings)],
             )
             enqueue(
                 cycle,

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import threading
 import time
 from collections import Counter
 
+import openpyxl
 import pytest
 from sqlalchemy import select
 
@@ -19,6 +21,7 @@ from flows.submit_report import submit_report_flow
 from models.cycles import get_cycle
 from models.database import session_scope
 from models.orm import AuditEvent, OutgoingMessage
+from reporting.requests import XLSX_TYPE
 from tests.factories import PROGRAMME, agency_codes, at, submit
 
 pytestmark = pytest.mark.usefixtures("prefect_harness", "db")
@@ -50,6 +53,10 @@ def test_open_cycle_asks_every_active_agency_once(smtp, smtp_settings):
     assert "hạn 04/12/2026" in message["Subject"]
     text = message.get_body(("plain",)).get_content()
     assert "Kính gửi:" in text and "/bao-cao/" in text and "Thứ Sáu, ngày 04/12/2026" in text
+    (form,) = message.iter_attachments()
+    assert form.get_content_type() == XLSX_TYPE
+    assert form.get_filename().startswith("Biểu mẫu báo cáo năm 2026 - ")
+    assert "Chỉ tiêu" in openpyxl.load_workbook(io.BytesIO(form.get_content())).sheetnames
     with session_scope() as session:
         cycle = get_cycle(PROGRAMME, 2026, session=session)
         assert cycle.registry_version.effective_from == dt.date(2025, 7, 1)
