@@ -9,7 +9,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 120
 export R42_PROJECT_DIR ?= $(CURDIR)
 
-.PHONY: install demo test serve ui clean
+.PHONY: install demo test test-system-packages serve ui clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON)"; exit 1; }
@@ -25,10 +25,19 @@ demo: $(STAMP)
 	$(BIN)/r42 demo
 
 # The whole suite: SQLite and a throwaway PostgreSQL cluster, a real SMTP server, Prefect's harness.
-test: $(STAMP)
-	@command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
-		{ apt-get update -qq && apt-get install -y -qq postgresql >/dev/null; }
+test: $(STAMP) test-system-packages
 	$(BIN)/python -m pytest
+
+# Debian packages the suite drives for real: PostgreSQL (a throwaway cluster) and chromium
+# (Playwright's own browser download does not work here; the tests use /usr/bin/chromium).
+test-system-packages:
+	@missing=""; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	test -x /usr/bin/chromium || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
 
 # A local Prefect server (the scheduler) and one process serving every deployment of prefect.yaml.
 serve: $(STAMP)
