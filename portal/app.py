@@ -92,7 +92,7 @@ def current_fields(request: AgencyRequest) -> dict[str, str]:
 
 def csrf_ok(http: Request, submitted: str) -> bool:
     cookie = http.cookies.get(CSRF_COOKIE, "")
-    return bool(cookie) and hmac.compare_digest(cookie, submitted)
+    return bool(cookie) and hmac.compare_digest(cookie.encode(), submitted.encode())
 
 
 def with_csrf_cookie(response: Response, token: str, http: Request) -> Response:

@@ -48,7 +48,8 @@ def make_token(claims: LinkClaims, secret: str) -> str:
 def read_token(token: str, secret: str, *, today: dt.date) -> LinkClaims:
     """The claims of a valid token; LinkError if tampered with or expired."""
     payload, _, signature = token.partition(".")
-    if not payload or not hmac.compare_digest(signature, _signature(payload, secret)):
+    expected = _signature(payload, secret).encode()
+    if not payload or not hmac.compare_digest(signature.encode(), expected):
         raise LinkError("bad signature")
     try:
         data = json.loads(_unb64(payload))

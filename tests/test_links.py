@@ -36,3 +36,8 @@ def test_request_link_uses_the_public_base_url():
     assert url.startswith("https://baocao.example/bao-cao/")
     claims = read_token(url.rsplit("/", 1)[1], "k", today=dt.date(2026, 11, 12))
     assert claims == LinkClaims(7, 2, dt.date(2026, 11, 12))
+
+
+def test_non_ascii_tokens_are_refused_not_crashed():
+    with pytest.raises(LinkError):
+        read_token("abc.đ", SECRET, today=dt.date(2026, 12, 1))
