@@ -163,7 +163,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
     def cycle_parser(name: str, text: str, handler, agency: str | None = None):  # type: ignore[no-untyped-def]
         p = sub.add_parser(name, help=text)
-        p.add_argument("--year", type=int, required=agency is not None or name != "import-form")
+        p.add_argument("--year", type=int, required=name != "import-form")
         p.add_argument("--programme", help="programme code (default: the configured one)")
         p.add_argument("--by", default="ops", help="who acts (recorded in the audit trail)")
         if agency == "required":

@@ -105,6 +105,7 @@ def _handle_upload(
                     expected_request=request,
                     submitted_by=f"{request.agency.email} (upload)",
                     submitted_at=moment,
+                    max_bytes=settings.web_form.max_upload_bytes,
                 )
                 acknowledge(submission, session=session, settings=settings, now=moment)
             except ExcelFormError as exc:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
+import io
 import re
 
+import openpyxl
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -19,7 +21,7 @@ from portal.app import create_app
 from portal.links import LinkClaims, make_token, read_token
 from reporting import coordination
 from reporting.messages import link_for
-from tests.factories import PROGRAMME
+from tests.factories import PROGRAMME, agency_task_groups
 
 AGENCY = "so-xay-dung"  # 5 indicators (percent, count, rate) and several task groups
 
@@ -59,8 +61,6 @@ def valid_form(token: str, **overrides: str) -> dict[str, str]:
         "value__urban_clean_water": "99.5",
         "value__wastewater_treated": "10,5",
     }
-    from tests.factories import agency_task_groups
-
     for group in agency_task_groups(AGENCY):
         form[f"status__{group}"] = "done"
         form[f"results__{group}"] = "Đã hoàn thành kế hoạch năm."
@@ -239,3 +239,102 @@ def test_unknown_pages_and_errors_never_show_a_stack_trace(portal, monkeypatch):
     page = portal.get(path_of())
     assert page.status_code == 500 and "Đã có lỗi xảy ra" in page.text
     assert "exploded" not in page.text and "Traceback" not in page.text
+
+
+def filled_form(portal, path: str, floor_area: str = "28,4") -> bytes:
+    """The agency's Excel form, downloaded from its page and filled in as the agency would."""
+    download = portal.get(f"{path}/bieu-mau.xlsx")
+    assert download.status_code == 200
+    assert download.headers["content-type"].startswith("application/vnd.openxmlformats")
+    assert "Bieu-mau-bao-cao-2026-so-xay-dung.xlsx" in download.headers["content-disposition"]
+    workbook = openpyxl.load_workbook(io.BytesIO(download.content))
+    values = {
+        "social_housing": "1.250",
+        "temporary_houses": 12,
+        "floor_area": floor_area,
+        "urban_clean_water": "99,5",
+        "wastewater_treated": 10.5,
+    }
+    sheet = workbook["Chỉ tiêu"]
+    for row in sheet.iter_rows(min_row=1):
+        if row[0].value in values:
+            row[6].value = values[row[0].value]
+    tasks = workbook["Nhiệm vụ"]
+    for row in tasks.iter_rows(min_row=1):
+        if row[0].value in agency_task_groups(AGENCY):
+            row[3].value, row[4].value = "Hoàn thành", "Đã hoàn thành kế hoạch."
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def upload(portal, path: str, content: bytes, token: str | None = None):
+    token = token if token is not None else csrf(portal, path)
+    return portal.post(
+        f"{path}/tai-len",
+        data={"csrf_token": token},
+        files={"file": ("bao-cao.xlsx", content, "application/octet-stream")},
+        follow_redirects=False,
+    )
+
+
+def test_the_excel_form_round_trips_through_the_page(portal):
+    path = path_of()
+    response = upload(portal, path, filled_form(portal, path))
+    assert response.status_code == 303 and response.headers["location"].endswith("/bien-nhan/1")
+    assert "99,5%" in portal.get(response.headers["location"]).text
+    (receipt,) = outbox("receipt")
+    assert "tệp Excel tải lên" in receipt.get_body(("plain",)).get_content()
+
+
+@pytest.mark.parametrize(
+    "problem, status, fragment",
+    [
+        ("text-in-number", 422, "Chỉ tiêu!G"),
+        ("other-agency", 422, "đơn vị khác"),
+        ("not-xlsx", 422, "không phải là tệp Excel"),
+        ("empty", 422, "Chưa chọn tệp"),
+        ("no-csrf", 403, "Phiên làm việc"),
+    ],
+)
+def test_a_refused_upload_says_why_and_stores_nothing(portal, problem, status, fragment):
+    path = path_of()
+    content = {
+        "text-in-number": lambda: filled_form(portal, path, floor_area="khoảng 28"),
+        "other-agency": lambda: other_agency_form(portal),
+        "not-xlsx": lambda: b"%PDF-1.4 not a spreadsheet",
+        "empty": lambda: b"",
+        "no-csrf": lambda: filled_form(portal, path),
+    }[problem]()
+    response = upload(portal, path, content, token="forged" if problem == "no-csrf" else None)
+    assert response.status_code == status and fragment in response.text
+    assert submissions() == 0 and outbox("receipt") == []
+
+
+def other_agency_form(portal) -> bytes:
+    return portal.get(f"{path_of('so-y-te')}/bieu-mau.xlsx").content
+
+
+def test_an_upload_over_the_size_limit_is_refused_before_reading(portal, configure):
+    configure(R42_WEB_FORM__MAX_UPLOAD_BYTES=20_000)
+    path = path_of()
+    response = upload(portal, path, b"x" * 200_000)
+    assert response.status_code == 413 and "Tệp quá lớn" in response.text
+    assert submissions() == 0
+
+
+def test_ops_import_a_form_from_the_command_line(portal, tmp_path, capsys):
+    from flows import cli
+
+    file = tmp_path / "so-xay-dung.xlsx"
+    file.write_bytes(filled_form(portal, path_of()))
+    assert cli.main(["import-form", str(file), "--by", "Nguyễn Thị B"]) == 0
+    assert "Stored revision 1 for so-xay-dung" in capsys.readouterr().out
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(filled_form(portal, path_of(), floor_area="abc"))
+    assert cli.main(["import-form", str(bad)]) == 2
+    assert "Chỉ tiêu!G" in capsys.readouterr().out
+    assert cli.main(["revisions", "--year", "2026", "--agency", AGENCY]) == 0
+    listing = capsys.readouterr().out
+    assert "r1" in listing and "ops_import" in listing and "Nguyễn Thị B" in listing
+    assert submissions() == 1

@@ -1,0 +1,302 @@
+"""A filled Excel form read back safely (size, zip bomb, XML bomb checks first), then imported."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import itertools
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from openpyxl import load_workbook
+from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from documents.vietnamese import format_date, format_number
+from models.cycles import find_cycle
+from models.orm import Agency, Channel, Request, Submission
+from models.submissions import (
+    FieldError,
+    IntakeError,
+    SubmissionInput,
+    TaskReportInput,
+    record_submission,
+)
+from portal import excel_form as form
+from portal.xlsx_safety import CORRUPT, ZIP_ERRORS, ExcelFormError, check_archive, refuse
+
+RELOAD = "Vui lòng dùng biểu mẫu gốc tải từ đường dẫn trong thư."
+UNKNOWN_ROW = "Dòng {n} không thuộc biểu mẫu gốc (mã ẩn «{code}» không hợp lệ). " + RELOAD
+COPIED_ROW = "Dòng {n} trùng với dòng {first} (dòng bị sao chép). " + RELOAD
+MOVED_ROW = "«{found}» không khớp với dòng gốc «{expected}» (dòng bị di chuyển hoặc ghi đè). "
+MOVED_ROW += RELOAD
+MISSING_ROW = "Thiếu dòng «{label}» (dòng đã bị xoá). " + RELOAD
+BAD_STATUS = "«{found}» không phải là tình trạng hợp lệ; chọn một trong: "
+BAD_STATUS += ", ".join(form.STATUS_LABELS.values()) + "."
+MAX_ROWS, MAX_TEXT = 1000, 20_000
+READ_ERRORS = (*ZIP_ERRORS, ValueError, KeyError, TypeError, IndexError, SyntaxError)
+STATUS_BY_TEXT = {
+    " ".join(text.casefold().split()): code
+    for code, label in form.STATUS_LABELS.items()
+    for text in (label, code)
+}
+
+
+@dataclass
+class ParsedForm:
+    programme: str
+    year: int
+    kind: str
+    agency: str
+    submission: SubmissionInput
+    cells: dict[str, str] = field(default_factory=dict)  # field name -> "Chỉ tiêu!G7"
+
+
+def text_of(value: Any) -> str:
+    """A cell's content as trimmed NFC text (dates as dd/mm/yyyy)."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.date):
+        return format_date(value)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return unicodedata.normalize("NFC", str(value)).strip()
+
+
+def same_label(found: str, expected: str) -> bool:
+    return " ".join(found.split()) == " ".join(unicodedata.normalize("NFC", expected).split())
+
+
+def value_of(cell: Any, percent: bool) -> Any:
+    """A value cell as given: text, number (0,995 formatted as % read as 99,5), bool, or None."""
+    value = cell.value
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value).strip() or None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if percent and "%" in (cell.number_format or ""):
+            return Decimal(repr(value)) * 100
+    return value
+
+
+def rows_of(ws: ReadOnlyWorksheet, first: int, width: int) -> Iterator[tuple[int, tuple]]:
+    """(row number, cells) from ``first``, ``width`` cells each, at most MAX_ROWS rows."""
+    ws.reset_dimensions()  # never trust the declared dimension (it could claim a million rows)
+    rows = ws.iter_rows(min_row=first, max_col=width)
+    yield from enumerate(itertools.islice(rows, MAX_ROWS), start=first)
+
+
+def sheet(workbook: Workbook, name: str) -> ReadOnlyWorksheet:
+    if name not in workbook.sheetnames or not isinstance(workbook[name], ReadOnlyWorksheet):
+        refuse(f"Không tìm thấy trang «{name}» trong tệp (trang bị đổi tên hoặc bị xoá). {RELOAD}")
+    return workbook[name]
+
+
+def read_meta(ws: ReadOnlyWorksheet) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """The form's identity and, by kind, every row it was built with (code -> label)."""
+    head: dict[str, str] = {}
+    rows: dict[str, dict[str, str]] = {"indicator": {}, "task_group": {}}
+    for _, cells in rows_of(ws, 1, 3):
+        key, code, label = (text_of(c.value) for c in cells)
+        if key in form.META_KEYS:
+            head[key] = code
+        elif key in rows and code:
+            rows[key][code] = label
+    if not all(head.get(key) for key in form.META_KEYS) or not head["year"].isdigit():
+        refuse(f"Phần thông tin ẩn của biểu mẫu bị thiếu hoặc đã bị sửa. {RELOAD}")
+    if head["version"] != form.FORM_VERSION:
+        refuse(f"Biểu mẫu này là phiên bản khác, không còn dùng được. {RELOAD}")
+    return head, rows
+
+
+def keyed_rows(
+    ws: ReadOnlyWorksheet, expected: dict[str, str], width: int, errors: list[str]
+) -> dict[str, tuple[int, tuple]]:
+    """code -> (row, cells), checking every hidden key and its label against the form's own."""
+    found: dict[str, tuple[int, tuple]] = {}
+    for n, cells in rows_of(ws, form.FIRST_ROW, width):
+        code, label = text_of(cells[0].value), text_of(cells[2].value)
+        if code and code not in expected:
+            errors.append(f"{ws.title}!A{n}: " + UNKNOWN_ROW.format(n=n, code=code))
+        elif code in found:
+            errors.append(f"{ws.title}!A{n}: " + COPIED_ROW.format(n=n, first=found[code][0]))
+        elif code:
+            found[code] = (n, cells)
+            if not same_label(label, expected[code]):
+                errors.append(
+                    f"{ws.title}!{form.LABEL_COL}{n}: "
+                    + MOVED_ROW.format(found=label[:60], expected=expected[code][:60])
+                )
+    missing = [label for code, label in expected.items() if code not in found]
+    errors.extend(f"{ws.title}: " + MISSING_ROW.format(label=label[:60]) for label in missing)
+    return found
+
+
+def long_text(cell: Any, where: str, errors: list[str]) -> str:
+    text = text_of(cell.value)
+    if len(text) > MAX_TEXT:
+        errors.append(f"{where}: Nội dung quá dài (tối đa {format_number(MAX_TEXT)} ký tự).")
+    return text
+
+
+def read_indicators(
+    ws: ReadOnlyWorksheet, expected: dict[str, str], parsed: ParsedForm, errors: list[str]
+) -> None:
+    """Values (as given; empty ones left out) and notes, with their cells."""
+    data, cells = parsed.submission, parsed.cells
+    for code, (n, row) in keyed_rows(ws, expected, 8, errors).items():
+        cells[f"values.{code}"] = f"{ws.title}!{form.VALUE_COL}{n}"
+        cells[f"notes.{code}"] = f"{ws.title}!{form.NOTE_COL}{n}"
+        value = value_of(row[6], percent=text_of(row[3].value) == "%")
+        if value is not None:
+            data.values[code] = value
+        data.notes[code] = long_text(row[7], cells[f"notes.{code}"], errors)
+
+
+def read_tasks(
+    ws: ReadOnlyWorksheet, expected: dict[str, str], parsed: ParsedForm, errors: list[str]
+) -> None:
+    """Status (label -> code) and texts of each task group, with their cells."""
+    data, cells = parsed.submission, parsed.cells
+    for code, (n, row) in keyed_rows(ws, expected, 7, errors).items():
+        cells[f"tasks.{code}"] = f"{ws.title}!{form.LABEL_COL}{n}"
+        texts = {}
+        for index, (name, column) in enumerate(form.TASK_COLS.items(), start=3):
+            cells[f"tasks.{code}.{name}"] = f"{ws.title}!{column}{n}"
+            texts[name] = long_text(row[index], cells[f"tasks.{code}.{name}"], errors)
+        status = STATUS_BY_TEXT.get(" ".join(texts["status"].casefold().split()), "")
+        if texts["status"] and not status:
+            where = cells[f"tasks.{code}.status"]
+            errors.append(f"{where}: " + BAD_STATUS.format(found=texts["status"][:60]))
+        data.tasks[code] = TaskReportInput(**{**texts, "status": status})
+
+
+def parse_workbook(workbook: Workbook) -> ParsedForm:
+    """The submission a well-formed workbook holds, with the cell of every field."""
+    for name in (form.INDICATORS, form.TASKS, form.PROPOSALS):
+        sheet(workbook, name)
+    if form.META not in workbook.sheetnames:
+        refuse(f"Tệp thiếu phần thông tin ẩn của biểu mẫu. {RELOAD}")
+    head, expected = read_meta(sheet(workbook, form.META))
+    parsed = ParsedForm(
+        head["programme"], int(head["year"]), head["kind"], head["agency"], SubmissionInput()
+    )
+    errors: list[str] = []
+    read_indicators(sheet(workbook, form.INDICATORS), expected["indicator"], parsed, errors)
+    read_tasks(sheet(workbook, form.TASKS), expected["task_group"], parsed, errors)
+    where = parsed.cells["adjustment_proposals"] = f"{form.PROPOSALS}!{form.PROPOSALS_CELL}"
+    first = next(rows_of(sheet(workbook, form.PROPOSALS), int(form.PROPOSALS_CELL[1:]), 1), None)
+    if first is not None:
+        parsed.submission.adjustment_proposals = long_text(first[1][0], where, errors)
+    if errors:
+        refuse(*errors)
+    return parsed
+
+
+def read_form(
+    data: bytes, *, max_bytes: int = 5_000_000, max_unpacked: int = 50_000_000
+) -> ParsedForm:
+    """Check the file, then read the submission from it; ExcelFormError says what is wrong."""
+    check_archive(data, max_bytes=max_bytes, max_unpacked=max_unpacked)
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except READ_ERRORS:
+        refuse(CORRUPT)
+    try:
+        return parse_workbook(workbook)
+    except ExcelFormError:
+        raise
+    except READ_ERRORS:  # a sheet's XML is parsed lazily, while reading its rows
+        refuse(CORRUPT)
+    finally:
+        workbook.close()
+
+
+def find_request(programme: str, year: int, kind: str, agency: str, *, session: Session) -> Request:
+    """The request of ``agency`` in the cycle named, or ExcelFormError."""
+    cycle = find_cycle(programme, year, session=session, kind=kind)
+    if cycle is None:
+        kind_text = form.KIND_TEXT.get(kind, kind)
+        refuse(f"Không có kỳ báo cáo năm {year} ({kind_text}) của chương trình «{programme}».")
+    request = session.scalar(
+        select(Request).join(Agency).where(Request.cycle_id == cycle.id, Agency.code == agency)
+    )
+    if request is None:
+        refuse(f"Đơn vị «{agency}» không có trong danh sách báo cáo năm {year}.")
+    return request
+
+
+def check_belongs(parsed: ParsedForm, request: Request) -> None:
+    """The file must be the form of this agency, for this cycle."""
+    cycle = request.cycle
+    if parsed.agency != request.agency.code:
+        refuse(
+            f"Tệp này là biểu mẫu của đơn vị khác (mã «{parsed.agency}»), không "
+            f"phải của {request.agency.name}. Vui lòng tải biểu mẫu của đơn vị "
+            "mình từ đường dẫn trong thư rồi điền lại."
+        )
+    if (parsed.programme, parsed.year, parsed.kind) != (
+        cycle.programme.code,
+        cycle.year,
+        cycle.kind,
+    ):
+        refuse(
+            f"Tệp này là biểu mẫu của kỳ báo cáo khác (năm {parsed.year}), "
+            f"không dùng cho kỳ báo cáo năm {cycle.year}. {RELOAD}"
+        )
+
+
+def locate(error: FieldError, cells: dict[str, str]) -> str:
+    """'Chỉ tiêu!G7: Phải là một số, ví dụ 99,5.' (the field name when no cell holds it)."""
+    if error.field == "cycle":
+        return error.message
+    return f"{cells.get(error.field, error.field)}: {error.message}"
+
+
+def import_form(
+    data: bytes,
+    *,
+    session: Session,
+    channel: Channel,
+    submitted_by: str,
+    submitted_at: dt.datetime,
+    expected_request: Request | None = None,
+    programme: str | None = None,
+    year: int | None = None,
+    agency: str | None = None,
+    max_bytes: int = 5_000_000,
+) -> Submission:
+    """Read the file and record it as the request's next revision; nothing stored on error."""
+    parsed = read_form(data, max_bytes=max_bytes)
+    if expected_request is not None:
+        check_belongs(parsed, expected_request)
+        request = expected_request
+    else:  # ops: the file says which cycle and agency, unless told otherwise
+        programme, year = programme or parsed.programme, year or parsed.year
+        agency = agency or parsed.agency
+        request = find_request(programme, year, parsed.kind, agency, session=session)
+    rows = [(f"values.{i.code}", i.name) for i in request.agency.indicators]
+    rows += [(f"tasks.{g.code}", g.name) for g in request.agency.task_groups]
+    missing = [name for key, name in rows if key not in parsed.cells]
+    if missing:
+        refuse(
+            *(
+                f"Biểu mẫu thiếu dòng «{n[:60]}» so với danh mục của đơn vị. {RELOAD}"
+                for n in missing
+            )
+        )
+    try:
+        return record_submission(
+            request,
+            parsed.submission,
+            session=session,
+            channel=channel,
+            submitted_by=submitted_by,
+            submitted_at=submitted_at,
+        )
+    except IntakeError as exc:
+        refuse(*(locate(e, parsed.cells) for e in exc.errors))
