@@ -207,24 +207,30 @@ def test_a_locked_cycle_shows_the_form_but_takes_nothing(portal):
 
 
 def test_a_report_sent_back_is_emailed_and_shown_on_the_form(portal):
+    from flows import cli
+
     path = path_of()
     portal.post(path, data=valid_form(csrf(portal, path)))
-    with session_scope() as session:
-        from models.cycles import cycle_requests, get_cycle
-
-        cycle = get_cycle(PROGRAMME, 2026, session=session)
-        request = next(r for r in cycle_requests(cycle, session=session) if r.agency.code == AGENCY)
-        coordination.send_back(
-            request,
-            "Bổ sung số liệu nhà ở xã hội.",
-            session=session,
-            settings=get_settings(),
-            actor="coordinator",
-            now=dt.datetime.now(dt.UTC),
-        )
+    reason = "Bổ sung số liệu nhà ở xã hội."
+    command = ["send-back", "--year", "2026", "--agency", AGENCY, "--reason", reason]
+    assert cli.main(command) == 0
     page = portal.get(path)
     assert "Bổ sung số liệu nhà ở xã hội." in page.text
     assert 'value="1.250"' in page.text  # starts from the returned revision
+    (returned,) = outbox("returned")
+    body = returned.get_body(("plain",)).get_content()
+    assert "Bổ sung số liệu nhà ở xã hội." in body and path in body
+    assert portal.get(f"{path}/bien-nhan/9").status_code == 404
+
+
+def test_a_late_submission_is_taken_and_marked_late(portal):
+    with session_scope() as session:
+        cycle, _ = open_cycle(PROGRAMME, 2025, dt.date(2025, 11, 3), session=session)
+        ensure_requests(cycle, session=session)
+    path = path_of(year=2025)
+    response = portal.post(path, data=valid_form(csrf(portal, path)), follow_redirects=False)
+    assert response.status_code == 303
+    assert "sau hạn 05/12/2025" in portal.get(response.headers["location"]).text
 
 
 def test_unknown_pages_and_errors_never_show_a_stack_trace(portal, monkeypatch):
