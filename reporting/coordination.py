@@ -7,7 +7,6 @@ import datetime as dt
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
-from models.messages import enqueue
 from models.orm import (
     AuditEvent,
     Cycle,
@@ -16,7 +15,7 @@ from models.orm import (
     Request,
     SubmissionStatus,
 )
-from reporting.messages import compose_for_agency
+from reporting.messages import queue_for_agency
 
 
 def send_back(
@@ -35,21 +34,13 @@ def send_back(
         raise ValueError(f"{request.agency.code} has no current submission to send back")
     submission = request.submissions[-1]
     submission.status, submission.status_reason = SubmissionStatus.RETURNED, reason.strip()
-    email = compose_for_agency(
-        "returned",
+    queue_for_agency(
+        MessageKind.RETURNED,
         request,
         {"revision": submission.revision, "reason": reason.strip()},
-        settings=settings,
-        now=now,
-    )
-    enqueue(
-        request.cycle,
-        MessageKind.RETURNED,
-        request.agency.code,
-        email,
-        session=session,
-        agency=request.agency,
         rung=submission.revision,
+        session=session,
+        settings=settings,
         now=now,
     )
     session.add(
@@ -93,17 +84,13 @@ def reissue_link(
     """Revoke the agency's current link and email it a new one."""
     request.link_version += 1
     session.flush()
-    email = compose_for_agency(
-        "link", request, {"link_version": request.link_version}, settings=settings, now=now
-    )
-    enqueue(
-        request.cycle,
+    queue_for_agency(
         MessageKind.LINK,
-        request.agency.code,
-        email,
-        session=session,
-        agency=request.agency,
+        request,
+        {"link_version": request.link_version},
         rung=request.link_version,
+        session=session,
+        settings=settings,
         now=now,
     )
     session.add(

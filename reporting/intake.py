@@ -11,11 +11,10 @@ from config.settings import Settings
 from documents.indicators import value_text
 from documents.vietnamese import format_date
 from models.drafts import discard_draft
-from models.messages import enqueue
 from models.orm import Channel, MessageKind, Request, Submission
 from models.submissions import SubmissionInput, record_submission
 from reporting.consolidation import TASK_STATUS_TEXT
-from reporting.messages import compose_for_agency
+from reporting.messages import queue_for_agency
 
 CHANNEL_TEXT = {
     Channel.WEB_FORM: "biểu mẫu trực tuyến",
@@ -78,16 +77,12 @@ def acknowledge(
     """Drop the agency's draft and queue its receipt email for this revision."""
     request = submission.request
     discard_draft(request, session=session)
-    email = compose_for_agency(
-        "receipt", request, receipt_context(submission), settings=settings, now=now
-    )
-    enqueue(
-        request.cycle,
+    queue_for_agency(
         MessageKind.RECEIPT,
-        request.agency.code,
-        email,
-        session=session,
-        agency=request.agency,
+        request,
+        receipt_context(submission),
         rung=submission.revision,
+        session=session,
+        settings=settings,
         now=now,
     )

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy.orm import Session
+
 from config.settings import Settings
 from mail.compose import Attachment, ComposedEmail, Recipient, compose
-from models.orm import Agency, Cycle, Request
+from models.messages import enqueue
+from models.orm import Agency, Cycle, MessageKind, OutgoingMessage, Request
 from portal.links import request_link
 
 
@@ -64,5 +67,39 @@ def compose_for_agency(
         attachments=attachments,
         cc=cc,
         settings=settings.mail,
+        now=now,
+    )
+
+
+def queue_for_agency(
+    kind: MessageKind,
+    request: Request,
+    context: dict[str, object],
+    *,
+    rung: int,
+    session: Session,
+    settings: Settings,
+    now: dt.datetime,
+    copy_head: bool = False,
+    attachments: list[Attachment] | None = None,
+) -> OutgoingMessage | None:
+    """Compose the agency's email from the template named after ``kind`` and queue it once."""
+    email = compose_for_agency(
+        kind.value,
+        request,
+        context,
+        settings=settings,
+        now=now,
+        copy_head=copy_head,
+        attachments=attachments,
+    )
+    return enqueue(
+        request.cycle,
+        kind,
+        request.agency.code,
+        email,
+        session=session,
+        agency=request.agency,
+        rung=rung,
         now=now,
     )

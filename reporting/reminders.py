@@ -9,9 +9,9 @@ from sqlalchemy.orm import Session
 
 from config.settings import Settings
 from models.cycles import current_submission, cycle_requests, rung_due
-from models.messages import enqueue, sent_keys
+from models.messages import sent_keys
 from models.orm import Cycle, MessageKind
-from reporting.messages import compose_for_agency
+from reporting.messages import queue_for_agency
 
 
 @dataclass
@@ -49,18 +49,15 @@ def queue_reminders(
             "days_late": max(-days_to_deadline, 0),
             "escalated": escalate,
         }
-        email = compose_for_agency(
-            "reminder", request, context, settings=settings, now=now, copy_head=escalate
-        )
-        enqueue(
-            cycle,
+        queue_for_agency(
             MessageKind.REMINDER,
-            code,
-            email,
-            session=session,
-            agency=request.agency,
+            request,
+            context,
             rung=run.rung,
+            session=session,
+            settings=settings,
             now=now,
+            copy_head=escalate,
         )
         run.queued.append(code)
     return run

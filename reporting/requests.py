@@ -12,11 +12,11 @@ from config.settings import Settings
 from documents.indicators import target_text, value_text
 from mail.compose import Attachment
 from models.cycles import ensure_requests
-from models.messages import enqueue, sent_keys
+from models.messages import sent_keys
 from models.observations import Observed, observations_for
 from models.orm import Cycle, MessageKind, Request
 from portal.excel_form import build_form
-from reporting.messages import compose_for_agency, link_for
+from reporting.messages import link_for, queue_for_agency
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -76,22 +76,15 @@ def queue_requests(
         agency = request.agency
         queued = (agency.code, 0) not in already
         if queued:
-            email = compose_for_agency(
-                "request",
+            queue_for_agency(
+                MessageKind.REQUEST,
                 request,
                 _request_context(request, previous),
+                rung=0,
+                session=session,
                 settings=settings,
                 now=now,
                 attachments=[excel_form_attachment(request, previous, settings)],
-            )
-            enqueue(
-                cycle,
-                MessageKind.REQUEST,
-                agency.code,
-                email,
-                session=session,
-                agency=agency,
-                now=now,
             )
         rows.append(
             RequestRow(
