@@ -60,6 +60,27 @@ class MailSettings(BaseModel):
     max_attempts: int = Field(
         default=5, ge=1, le=50, description="Attempts on temporary failures before giving up."
     )
+    retry_base_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        le=3600,
+        description="Wait before retrying a temporary failure; doubles with each attempt.",
+    )
+    retry_wait_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        le=3600,
+        description="Longest a delivery run waits for retries before leaving them to the next run.",
+    )
+    claim_lease_minutes: int = Field(
+        default=15,
+        ge=1,
+        le=1440,
+        description="After this, a message claimed by a run that never recorded it is 'unknown'.",
+    )
+    claim_batch: int = Field(
+        default=64, ge=1, le=1000, description="Messages a delivery run claims at a time."
+    )
 
 
 class WebFormSettings(BaseModel):

@@ -1,43 +1,89 @@
-"""Send what the outbox holds for a cycle and record what became of each message."""
+"""Send what the outbox holds for a cycle, claiming messages so that no two runs send one."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import time
+import uuid
 
 from config.settings import MailSettings
-from mail.transport import DeliveryResult, Transport
+from mail.transport import DeliveryResult, Envelope, Transport
 from models.database import session_scope
-from models.messages import pending_envelopes, record_results
+from models.messages import claim_due, expire_stale_claims, next_retry, record_results
+
+
+def wall_clock() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
 
 
 def deliver_pending(
-    cycle_id: int,
-    *,
-    transport: Transport,
-    settings: MailSettings,
-    now: dt.datetime,
-    batch_size: int = 500,
+    cycle_id: int, *, transport: Transport, settings: MailSettings, now: dt.datetime
 ) -> list[DeliveryResult]:
-    """Send every pending message of the cycle, a batch at a time, committing after each batch."""
+    """Send every due message of the cycle; retry temporary failures within the run's budget.
+
+    ``now`` is the cycle's clock (simulated in the demo) recorded as the sending time; claims
+    and retries run on the wall clock.
+    """
+    return asyncio.run(_deliver_pending(cycle_id, transport, settings, now))
+
+
+async def _deliver_pending(
+    cycle_id: int, transport: Transport, settings: MailSettings, now: dt.datetime
+) -> list[DeliveryResult]:
+    token = str(uuid.uuid4())
+    deadline = time.monotonic() + settings.retry_wait_seconds
+    lease = dt.timedelta(minutes=settings.claim_lease_minutes)
+    await asyncio.to_thread(_expire, cycle_id, wall_clock() - lease)
     results: list[DeliveryResult] = []
-    attempted: set[str] = set()
-    while True:
-        with session_scope() as session:
-            envelopes = [
-                e
-                for e in pending_envelopes(
-                    cycle_id,
-                    settings.sender_address,
-                    session=session,
-                    limit=batch_size + len(attempted),
-                )
-                if e.message_id not in attempted
-            ][:batch_size]
-        if not envelopes:
-            return results
-        batch = asyncio.run(transport.deliver(envelopes))
-        attempted.update(e.message_id for e in envelopes)
-        with session_scope() as session:
-            record_results(batch, session=session, max_attempts=settings.max_attempts, now=now)
-        results.extend(batch)
+    try:
+        while True:
+            envelopes = await asyncio.to_thread(_claim, cycle_id, settings, token)
+            if envelopes:
+                batch = await transport.deliver(envelopes)
+                await asyncio.to_thread(_record, batch, settings, now)
+                results.extend(batch)
+                continue
+            due = await asyncio.to_thread(_next_retry, cycle_id)
+            if due is None:
+                return results
+            wait = max((due - wall_clock()).total_seconds(), 0)
+            if time.monotonic() + wait > deadline:
+                return results  # the next run tries again
+            await asyncio.sleep(wait)
+    finally:
+        await transport.aclose()
+
+
+def _expire(cycle_id: int, older_than: dt.datetime) -> None:
+    with session_scope() as session:
+        expire_stale_claims(cycle_id, session=session, older_than=older_than)
+
+
+def _claim(cycle_id: int, settings: MailSettings, token: str) -> list[Envelope]:
+    with session_scope() as session:
+        return claim_due(
+            cycle_id,
+            settings.sender_address,
+            session=session,
+            limit=settings.claim_batch,
+            token=token,
+            clock=wall_clock(),
+        )
+
+
+def _record(batch: list[DeliveryResult], settings: MailSettings, now: dt.datetime) -> None:
+    with session_scope() as session:
+        record_results(
+            batch,
+            session=session,
+            max_attempts=settings.max_attempts,
+            now=now,
+            clock=wall_clock(),
+            retry_base_seconds=settings.retry_base_seconds,
+        )
+
+
+def _next_retry(cycle_id: int) -> dt.datetime | None:
+    with session_scope() as session:
+        return next_retry(cycle_id, session=session)

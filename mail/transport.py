@@ -40,6 +40,8 @@ class Transport(Protocol):
 
     async def deliver(self, envelopes: Sequence[Envelope]) -> list[DeliveryResult]: ...
 
+    async def aclose(self) -> None: ...
+
 
 class OutboxFolderTransport:
     """Writes each message to ``<folder>/<name>.eml``; an existing file means already sent."""
@@ -50,6 +52,9 @@ class OutboxFolderTransport:
     async def deliver(self, envelopes: Sequence[Envelope]) -> list[DeliveryResult]:
         self.folder.mkdir(parents=True, exist_ok=True)
         return [self._write(envelope) for envelope in envelopes]
+
+    async def aclose(self) -> None:
+        return None
 
     def _write(self, envelope: Envelope) -> DeliveryResult:
         name = re.sub(r"[^A-Za-z0-9._-]+", "_", envelope.name)
@@ -80,6 +85,7 @@ class SmtpTransport:
         self.tls_context = (
             ssl.create_default_context() if settings.smtp_security != "none" else None
         )
+        self._idle: list[aiosmtplib.SMTP] = []  # connections kept between batches of a run
 
     def _client(self) -> aiosmtplib.SMTP:
         s = self.settings
@@ -106,25 +112,29 @@ class SmtpTransport:
     async def _worker(
         self, queue: asyncio.Queue[Envelope], results: dict[str, DeliveryResult]
     ) -> None:
-        client: aiosmtplib.SMTP | None = None
-        try:
-            while not queue.empty():
-                envelope = queue.get_nowait()
-                if client is None or not client.is_connected:
-                    client = self._client()
-                    try:
-                        await client.connect()
-                    except (aiosmtplib.SMTPException, OSError) as exc:
-                        results[envelope.message_id] = self._connect_failure(envelope, exc)
-                        client = None
-                        continue
-                results[envelope.message_id] = await self._send(client, envelope)
-        finally:
-            if client is not None and client.is_connected:
+        client = self._idle.pop() if self._idle else None
+        while not queue.empty():
+            envelope = queue.get_nowait()
+            if client is None or not client.is_connected:
+                client = self._client()
                 try:
-                    await client.quit()
-                except (aiosmtplib.SMTPException, OSError):
-                    client.close()
+                    await client.connect()
+                except (aiosmtplib.SMTPException, OSError) as exc:
+                    results[envelope.message_id] = self._connect_failure(envelope, exc)
+                    client = None
+                    continue
+            results[envelope.message_id] = await self._send(client, envelope)
+        if client is not None and client.is_connected:
+            self._idle.append(client)  # reused by the next batch of this delivery run
+
+    async def aclose(self) -> None:
+        """Say goodbye on every connection kept between batches."""
+        while self._idle:
+            client = self._idle.pop()
+            try:
+                await client.quit()
+            except (aiosmtplib.SMTPException, OSError):
+                client.close()
 
     @staticmethod
     def _connect_failure(envelope: Envelope, exc: Exception) -> DeliveryResult:

@@ -42,6 +42,18 @@ def envelope(settings, to="vanthu@soyte.vinhlong.example", name="Sở Y tế", n
     return Envelope(email.message_id, f"m{number}", settings.sender_address, email.to, email.raw)
 
 
+def send(transport, envelopes):
+    """Deliver and close the transport's connections, as a delivery run does."""
+
+    async def run():
+        try:
+            return await transport.deliver(envelopes)
+        finally:
+            await transport.aclose()
+
+    return asyncio.run(run())
+
+
 def smtp_settings(port, **extra):
     return MailSettings(
         transport="smtp",
@@ -57,7 +69,7 @@ def test_messages_arrive_decoded_as_sent():
     with SmtpServer() as server:
         settings = smtp_settings(server.port)
         envelopes = [envelope(settings, f"a{i}@x.example", number=i) for i in range(5)]
-        results = asyncio.run(SmtpTransport(settings).deliver(envelopes))
+        results = send(SmtpTransport(settings), (envelopes))
     assert [r.status for r in results] == [DeliveryStatus.SENT] * 5
     assert sorted(r.recipients[0] for r in server.received) == [f"a{i}@x.example" for i in range(5)]
     message = server.received[0].message
@@ -95,14 +107,14 @@ def test_a_data_refusal_keeps_the_server_reply():
     with SmtpServer() as server:
         server.handler.data_reply = "451 4.3.0 Try again later"
         settings = smtp_settings(server.port)
-        (result,) = asyncio.run(SmtpTransport(settings).deliver([envelope(settings)]))
+        (result,) = send(SmtpTransport(settings), ([envelope(settings)]))
     assert result.status == DeliveryStatus.PENDING
     assert result.reply.startswith("451")
 
 
 def test_a_server_that_is_down_leaves_messages_pending():
     settings = smtp_settings(free_port())
-    results = asyncio.run(SmtpTransport(settings).deliver([envelope(settings), envelope(settings)]))
+    results = send(SmtpTransport(settings), ([envelope(settings), envelope(settings)]))
     assert {r.status for r in results} == {DeliveryStatus.PENDING}
     assert "connection failed" in results[0].reply
 

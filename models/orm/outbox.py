@@ -25,6 +25,7 @@ class MessageKind(StrEnum):
 
 class DeliveryStatus(StrEnum):
     PENDING = "pending"  # queued, or a temporary failure waiting for another attempt
+    SENDING = "sending"  # claimed by a delivery run; its outcome is being recorded
     SENT = "sent"
     FAILED = "failed"  # refused for good (5xx) or out of attempts
     UNKNOWN = "unknown"  # the connection dropped after the data was sent: a person decides
@@ -53,6 +54,10 @@ class OutgoingMessage(Base):
     last_reply: Mapped[str | None] = mapped_column(Text)
     queued_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[dt.datetime | None]
+    # Delivery bookkeeping, on the wall clock: who claimed it, when, and when to try again.
+    claim_token: Mapped[str | None] = mapped_column(String(36), index=True)
+    claimed_at: Mapped[dt.datetime | None]
+    next_attempt_at: Mapped[dt.datetime | None]
 
     cycle: Mapped[Cycle] = relationship()
     agency: Mapped[Agency | None] = relationship()
