@@ -72,10 +72,10 @@ class MailSettings(BaseModel):
         le=3600,
         description="Longest a delivery run waits for retries before leaving them to the next run.",
     )
-    claim_lease_minutes: int = Field(
-        default=15,
+    claim_lease_seconds: int = Field(
+        default=900,
         ge=1,
-        le=1440,
+        le=86400,
         description="After this, a message claimed by a run that never recorded it is 'unknown'.",
     )
     claim_batch: int = Field(

@@ -33,7 +33,7 @@ async def _deliver_pending(
 ) -> list[DeliveryResult]:
     token = str(uuid.uuid4())
     deadline = time.monotonic() + settings.retry_wait_seconds
-    lease = dt.timedelta(minutes=settings.claim_lease_minutes)
+    lease = dt.timedelta(seconds=settings.claim_lease_seconds)
     await asyncio.to_thread(_expire, cycle_id, wall_clock() - lease)
     results: list[DeliveryResult] = []
     try:

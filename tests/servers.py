@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import glob
@@ -83,6 +84,9 @@ class SmtpHandler:
     received: list[Received] = field(default_factory=list)
     refuse_recipients: dict[str, str] = field(default_factory=dict)  # address -> "550 ..."
     data_reply: str | None = None  # e.g. "451 try later" instead of accepting
+    drop_after: int | None = None  # accept this many more, then drop the connection on the next
+    data_delay: float = 0.0  # seconds to wait before answering DATA (a slow server)
+    slow_only: set[str] | None = None  # recipients the delay applies to (default: all)
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
         if address in self.refuse_recipients:
@@ -93,20 +97,23 @@ class SmtpHandler:
     async def handle_DATA(self, server, session, envelope):  # noqa: N802
         if self.data_reply:
             return self.data_reply
-        self.received.append(
-            Received(
-                envelope.mail_from,
-                list(envelope.rcpt_tos),
-                envelope.original_content or envelope.content,
-            )
-        )
+        if self.data_delay and (self.slow_only is None or set(envelope.rcpt_tos) & self.slow_only):
+            await asyncio.sleep(self.data_delay)
+        raw = envelope.original_content or envelope.content
+        self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), raw))
+        if self.drop_after is not None:
+            if self.drop_after == 0:
+                server.transport.close()  # the data arrived, the reply never leaves
+                self.drop_after = None
+                return "250 never seen"
+            self.drop_after -= 1
         return "250 Message accepted for delivery"
 
 
 class SmtpServer:
-    def __init__(self) -> None:
+    def __init__(self, port: int | None = None) -> None:
         self.handler = SmtpHandler()
-        self.port = free_port()
+        self.port = port or free_port()
         self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
 
     def __enter__(self) -> SmtpServer:

@@ -1,0 +1,197 @@
+"""Delivery against a real SMTP server with injected faults: one copy each, or listed unknown."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+
+import pytest
+
+from config.settings import get_settings
+from mail.delivery import deliver_pending
+from mail.transport import transport_from_settings
+from models.cycles import ensure_requests, open_cycle
+from models.database import session_scope
+from models.messages import delivery_counts, release, undelivered
+from reporting.requests import queue_requests
+from tests.factories import PROGRAMME, at
+from tests.servers import SmtpServer, free_port
+
+NOW = at(dt.date(2026, 11, 2), 8)
+
+
+@pytest.fixture
+def queued(db, configure):
+    """The 2026 requests queued (not sent); returns the cycle id and the agency addresses."""
+    with session_scope() as session:
+        cycle, _ = open_cycle(PROGRAMME, 2026, dt.date(2026, 11, 2), session=session)
+        ensure_requests(cycle, session=session)
+        queue_requests(cycle, session=session, settings=get_settings(), now=NOW)
+        return cycle.id, sorted(r.agency.email for r in cycle.requests)
+
+
+def use_smtp(configure, port: int, **extra) -> None:
+    settings = {
+        "transport": "smtp",
+        "smtp_host": "127.0.0.1",
+        "smtp_port": port,
+        "smtp_timeout": 3,
+        "retry_base_seconds": 0.05,
+        "retry_wait_seconds": 0.5,
+        "max_attempts": 20,
+        "claim_batch": 4,
+        **extra,
+    }
+    configure(**{f"R42_MAIL__{key.upper()}": value for key, value in settings.items()})
+
+
+def deliver(cycle_id: int):
+    settings = get_settings()
+    return deliver_pending(
+        cycle_id, transport=transport_from_settings(settings.mail), settings=settings.mail, now=NOW
+    )
+
+
+def counts(cycle_id: int) -> dict[str, int]:
+    with session_scope() as session:
+        return delivery_counts(cycle_id, session=session)
+
+
+def copies(server: SmtpServer) -> Counter:
+    return Counter(r.recipients[0] for r in server.received)
+
+
+def test_a_server_down_for_a_whole_run_gets_everything_once_when_back(queued, configure):
+    cycle_id, emails = queued
+    port = free_port()
+    use_smtp(configure, port)
+    deliver(cycle_id)
+    assert counts(cycle_id) == {"pending": len(emails)}
+    with SmtpServer(port=port) as server:
+        deliver(cycle_id)
+        deliver(cycle_id)  # a further run sends nothing again
+    assert counts(cycle_id) == {"sent": len(emails)}
+    assert copies(server) == Counter(emails)
+
+
+def test_421_at_greeting_is_retried(queued, configure):
+    cycle_id, emails = queued
+    port = free_port()
+    use_smtp(configure, port)
+
+    async def busy(reader, writer):
+        writer.write(b"421 4.3.2 Service busy, try later\r\n")
+        await writer.drain()
+        writer.close()
+
+    loop = asyncio.new_event_loop()
+    greeting = loop.run_until_complete(asyncio.start_server(busy, "127.0.0.1", port))
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    deliver(cycle_id)
+    loop.call_soon_threadsafe(greeting.close)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(5)
+    with session_scope() as session:
+        from models.orm import OutgoingMessage
+
+        replies = {m.last_reply for m in session.query(OutgoingMessage)}
+    assert any("421" in r for r in replies) and counts(cycle_id) == {"pending": len(emails)}
+    with SmtpServer(port=port) as server:
+        deliver(cycle_id)
+    assert copies(server) == Counter(emails)
+
+
+def test_per_recipient_refusals(queued, configure):
+    cycle_id, emails = queued
+    with SmtpServer() as server:
+        use_smtp(configure, server.port, retry_wait_seconds=0)
+        server.handler.refuse_recipients = {
+            emails[0]: "550 5.1.1 No such mailbox",
+            emails[1]: "450 4.2.1 Mailbox busy",
+        }
+        deliver(cycle_id)
+        assert counts(cycle_id) == {"sent": len(emails) - 2, "failed": 1, "pending": 1}
+        server.handler.refuse_recipients = {}
+        configure(R42_MAIL__RETRY_WAIT_SECONDS=2)
+        deliver(cycle_id)
+    assert counts(cycle_id) == {"sent": len(emails) - 1, "failed": 1}
+    assert copies(server) == Counter(emails[1:])
+    with session_scope() as session:
+        (failed,) = undelivered(cycle_id, session=session)
+        assert failed.to_addrs == [emails[0]] and "550" in failed.last_reply
+
+
+def test_a_disconnect_after_k_messages_leaves_one_unknown_and_no_duplicate(queued, configure):
+    cycle_id, emails = queued
+    with SmtpServer() as server:
+        use_smtp(configure, server.port, smtp_connections=1)
+        server.handler.drop_after = 3  # accepts the 4th message, then drops the connection
+        deliver(cycle_id)
+        server.handler.drop_after = None
+        deliver(cycle_id)
+    assert counts(cycle_id) == {"sent": len(emails) - 1, "unknown": 1}
+    assert copies(server) == Counter(emails)  # the unknown one did arrive: not resent
+    with session_scope() as session:
+        (unknown,) = undelivered(cycle_id, session=session)
+        assert "after data" in unknown.last_reply
+        release(unknown, session=session)  # a person decides to send it again
+    with SmtpServer() as again:
+        use_smtp(configure, again.port)
+        deliver(cycle_id)
+    assert copies(again) == Counter([unknown.to_addrs[0]])
+
+
+def test_a_server_slower_than_the_timeout_is_unknown_not_resent(queued, configure):
+    cycle_id, emails = queued
+    with SmtpServer() as server:
+        use_smtp(configure, server.port, smtp_timeout=1, smtp_connections=2)
+        server.handler.data_delay = 2.0
+        server.handler.slow_only = {emails[0]}
+        deliver(cycle_id)
+    assert counts(cycle_id) == {"sent": len(emails) - 1, "unknown": 1}
+
+
+KILLABLE = """
+import sys
+from config.settings import get_settings
+from mail.delivery import deliver_pending
+from mail.transport import transport_from_settings
+from tests.factories import at
+import datetime as dt
+settings = get_settings()
+deliver_pending(int(sys.argv[1]), transport=transport_from_settings(settings.mail),
+                settings=settings.mail, now=at(dt.date(2026, 11, 2), 8))
+"""
+
+
+def test_a_sending_process_killed_midway_then_rerun(queued, configure):
+    cycle_id, emails = queued
+    with SmtpServer() as server:
+        use_smtp(configure, server.port, smtp_connections=1, claim_lease_seconds=1)
+        server.handler.data_delay = 0.2  # slow enough to be killed in the middle
+        env = {**os.environ, **{k: v for k, v in os.environ.items() if k.startswith("R42_")}}
+        child = subprocess.Popen([sys.executable, "-c", KILLABLE, str(cycle_id)], env=env)
+        while len(server.received) < 3:
+            time.sleep(0.05)
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        arrived = copies(server)
+        time.sleep(1.2)  # the claim lease runs out
+        server.handler.data_delay = 0
+        deliver(cycle_id)
+    final = counts(cycle_id)
+    with session_scope() as session:
+        unknown = {m.to_addrs[0] for m in undelivered(cycle_id, session=session)}
+    assert final.get("unknown", 0) == len(unknown) >= 1
+    assert final["sent"] + len(unknown) == len(emails)
+    got = copies(server)
+    assert all(got[e] == 1 for e in emails if e not in unknown)  # never twice
+    assert all(got[e] <= 1 for e in unknown) and set(arrived) <= set(got)
