@@ -82,5 +82,9 @@ def open_cycle_flow(
     )
     counts = deliver_messages(cycle, now)
     queued = sum(row["queued"] for row in rows)
-    get_run_logger().info("%d agencies requested, %d newly queued", len(rows), queued)
-    return {"agencies": len(rows), "queued": queued, **counts}
+    logger = get_run_logger()
+    logger.info("%d agencies requested, %d newly queued", len(rows), queued)
+    problems = [row for row in rows if row["problem"]]
+    for row in problems:
+        logger.error("Not asked: %s (%s): %s", row["name"], row["agency"], row["problem"])
+    return {"agencies": len(rows), "queued": queued, "not_asked": len(problems), **counts}

@@ -14,6 +14,7 @@ from documents.indicators import met_text, target_text, value_text
 from documents.vietnamese import format_date
 from models.cycles import cycle_requests, local_today
 from models.indicators import meets_target
+from models.messages import undelivered
 from models.observations import Observed, observations_for
 from models.orm import Cycle, TaskStatus
 from models.submissions import current_values
@@ -24,6 +25,15 @@ TASK_STATUS_TEXT = {
     TaskStatus.DONE: "Hoàn thành",
     TaskStatus.ONGOING: "Thực hiện thường xuyên",
 }
+MESSAGE_KIND_TEXT = {
+    "request": "Thư đề nghị báo cáo",
+    "reminder": "Thư nhắc",
+    "receipt": "Thư xác nhận",
+    "returned": "Thư đề nghị gửi lại",
+    "link": "Thư cấp lại đường dẫn",
+    "report": "Báo cáo gửi Bộ",
+}
+DELIVERY_STATUS_TEXT = {"failed": "Không gửi được", "unknown": "Chưa rõ đã đến nơi hay chưa"}
 AGENCY_STATUS_TEXT = {
     "on_time": "Đúng hạn",
     "late": "Trễ hạn",
@@ -101,6 +111,7 @@ class Consolidation:
     difficulties: list[TaskEntry]
     adjustments: list[dict[str, str]]
     recommendations: list[dict[str, str]]  # task-group proposals, one per agency and text
+    undelivered: list[dict[str, str]]  # emails that failed for good or whose outcome is unknown
 
     @property
     def reported(self) -> int:
@@ -234,6 +245,15 @@ def consolidate(cycle: Cycle, *, session: Session, as_of: dt.datetime) -> Consol
             for a, t in dict.fromkeys(
                 (e.agency, e.proposals) for g in groups for e in g.entries if e.proposals
             )
+        ],
+        undelivered=[
+            {
+                "agency": m.agency.name if m.agency else m.recipient_key,
+                "kind": MESSAGE_KIND_TEXT.get(m.kind, m.kind),
+                "status": DELIVERY_STATUS_TEXT[m.status],
+                "reply": m.last_reply or "",
+            }
+            for m in undelivered(cycle.id, session=session)
         ],
         values={
             code: [str(v.value) if v.value is not None else None, v.achieved]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
@@ -71,6 +72,18 @@ def compose_for_agency(
     )
 
 
+class InvalidAddress(ValueError):
+    """An agency's address cannot be used: the message is not queued and this is reported."""
+
+
+def check_address(address: str) -> None:
+    """Refuse what a mail server would refuse or aiosmtplib would silently mangle."""
+    try:
+        validate_email(address, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise InvalidAddress(f"invalid address {address!r}: {exc}") from None
+
+
 def queue_for_agency(
     kind: MessageKind,
     request: Request,
@@ -84,6 +97,9 @@ def queue_for_agency(
     attachments: list[Attachment] | None = None,
 ) -> OutgoingMessage | None:
     """Compose the agency's email from the template named after ``kind`` and queue it once."""
+    check_address(request.agency.email)
+    if copy_head:
+        check_address(request.agency.head_email)
     email = compose_for_agency(
         kind.value,
         request,

@@ -16,7 +16,7 @@ from models.messages import sent_keys
 from models.observations import Observed, observations_for
 from models.orm import Cycle, MessageKind, Request
 from portal.excel_form import build_form
-from reporting.messages import link_for, queue_for_agency
+from reporting.messages import InvalidAddress, link_for, queue_for_agency
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -28,7 +28,8 @@ class RequestRow:
     email: str
     indicators: int
     task_groups: int
-    queued: bool  # False when an earlier run already queued it
+    queued: bool  # False when an earlier run already queued it, or the address is invalid
+    problem: str = ""  # why it could not be queued
 
 
 def _request_context(request: Request, previous: dict[str, Observed]) -> dict[str, object]:
@@ -74,18 +75,21 @@ def queue_requests(
     rows = []
     for done, request in enumerate(requests, start=1):
         agency = request.agency
-        queued = (agency.code, 0) not in already
+        queued, problem = (agency.code, 0) not in already, ""
         if queued:
-            queue_for_agency(
-                MessageKind.REQUEST,
-                request,
-                _request_context(request, previous),
-                rung=0,
-                session=session,
-                settings=settings,
-                now=now,
-                attachments=[excel_form_attachment(request, previous, settings)],
-            )
+            try:
+                queue_for_agency(
+                    MessageKind.REQUEST,
+                    request,
+                    _request_context(request, previous),
+                    rung=0,
+                    session=session,
+                    settings=settings,
+                    now=now,
+                    attachments=[excel_form_attachment(request, previous, settings)],
+                )
+            except InvalidAddress as exc:
+                queued, problem = False, str(exc)
         rows.append(
             RequestRow(
                 agency.code,
@@ -94,6 +98,7 @@ def queue_requests(
                 len(agency.indicators),
                 len(agency.task_groups),
                 queued,
+                problem,
             )
         )
         progress(done, len(requests))

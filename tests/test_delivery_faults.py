@@ -195,3 +195,46 @@ def test_a_sending_process_killed_midway_then_rerun(queued, configure):
     got = copies(server)
     assert all(got[e] == 1 for e in emails if e not in unknown)  # never twice
     assert all(got[e] <= 1 for e in unknown) and set(arrived) <= set(got)
+
+
+def test_failed_and_unknown_deliveries_are_listed_in_the_report_and_released_by_ops(
+    queued, configure, capsys
+):
+    from flows import cli
+    from reporting.consolidation import consolidate
+
+    cycle_id, emails = queued
+    with SmtpServer() as server:
+        use_smtp(configure, server.port, retry_wait_seconds=0)
+        server.handler.refuse_recipients = {emails[0]: "550 5.1.1 No such mailbox"}
+        deliver(cycle_id)
+        with session_scope() as session:
+            from models.cycles import get_cycle
+
+            data = consolidate(
+                get_cycle(PROGRAMME, 2026, session=session), session=session, as_of=NOW
+            )
+        (row,) = data.undelivered
+        assert row["status"] == "Không gửi được" and "550" in row["reply"]
+        assert row["kind"] == "Thư đề nghị báo cáo"
+
+        assert cli.main(["deliveries", "--year", "2026"]) == 0
+        listing = capsys.readouterr().out
+        assert emails[0] in listing and "1 failed or unknown" in listing
+        message_id = listing.split()[0]
+        server.handler.refuse_recipients = {}
+        assert cli.main(["release", "--year", "2026", message_id, "--by", "Trần Văn C"]) == 0
+    assert counts(cycle_id) == {"sent": len(emails)}
+    assert copies(server) == Counter(emails)
+
+
+def test_an_agency_with_an_unusable_address_is_reported_not_skipped(db, configure):
+    with session_scope() as session:
+        cycle, _ = open_cycle(PROGRAMME, 2026, dt.date(2026, 11, 2), session=session)
+        for request in ensure_requests(cycle, session=session):
+            if request.agency.code == "so-y-te":
+                request.agency.email = "van thu@soyte..example"  # a typo an import could leave
+        rows = queue_requests(cycle, session=session, settings=get_settings(), now=NOW)
+    (bad,) = [row for row in rows if row.problem]
+    assert bad.agency == "so-y-te" and not bad.queued and "invalid address" in bad.problem
+    assert sum(row.queued for row in rows) == len(rows) - 1
