@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mail.compose import ComposedEmail
@@ -52,8 +53,11 @@ def enqueue(
         raw=email.raw,
         queued_at=now,
     )
-    session.add(message)
-    session.flush()
+    try:
+        with session.begin_nested():  # another run may queue the same key at the same moment
+            session.add(message)
+    except IntegrityError:
+        return None
     return message
 
 
