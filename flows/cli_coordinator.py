@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from config.settings import get_settings
 from mail.delivery import deliver_pending
 from mail.transport import transport_from_settings
-from models.cycles import cycle_requests, get_cycle
+from models.cycles import cycle_requests, get_cycle, get_request
 from models.database import session_scope
 from models.orm import AuditEvent, Channel, CycleStatus, Request
 from reporting import coordination
@@ -27,11 +27,7 @@ def _programme(args: argparse.Namespace) -> str:
 
 
 def _request(session, args: argparse.Namespace) -> Request:  # type: ignore[no-untyped-def]
-    cycle = get_cycle(_programme(args), args.year, session=session)
-    for request in cycle_requests(cycle, session=session):
-        if request.agency.code == args.agency:
-            return request
-    raise LookupError(f"agency {args.agency!r} has no request in cycle {args.year}")
+    return get_request(_programme(args), args.year, args.agency, session=session)
 
 
 def _deliver(cycle_id: int) -> None:

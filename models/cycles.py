@@ -133,3 +133,12 @@ def current_submission(request: Request) -> Submission | None:
         return None
     latest = request.submissions[-1]
     return None if latest.status == "returned" else latest
+
+
+def get_request(programme_code: str, year: int, agency: str, *, session: Session) -> Request:
+    """The request of one agency in the annual cycle of ``year``."""
+    cycle = get_cycle(programme_code, year, session=session)
+    for request in cycle_requests(cycle, session=session):
+        if request.agency.code == agency:
+            return request
+    raise LookupError(f"agency {agency!r} has no request in cycle {year}")

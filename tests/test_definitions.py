@@ -23,6 +23,9 @@ def test_every_deployment_loads_with_its_schedules():
         "send-reminders",
         "consolidate",
         "submit-to-ministry",
+        "send-back-report",
+        "reissue-link",
+        "set-cycle-status",
     }
     slugs = []
     for spec in specs:

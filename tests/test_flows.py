@@ -208,3 +208,22 @@ def test_approval_input_is_validated():
         CoordinatorDecision(decision="approve", report_number="12/BC-UBND")
     with pytest.raises(ValueError, match="reason"):
         CoordinatorDecision(decision="send_back")
+
+
+def test_coordinators_act_through_flows_they_can_run_from_the_ui(smtp, smtp_settings):
+    from flows.coordination import reissue_link_flow, send_back_flow, set_cycle_status_flow
+
+    open_2026()
+    code = agency_codes(2026)[0]
+    email_of = agency_emails()[code][0]
+    submit(2026, [code], dt.date(2026, 11, 20))
+    smtp.received.clear()
+    send_back_flow(year=2026, agency=code, reason="Thiếu số liệu quý IV.")
+    reissue_link_flow(year=2026, agency=code)
+    assert [r.recipients for r in smtp.received] == [[email_of], [email_of]]
+    returned, link = (r.message for r in smtp.received)
+    assert "Thiếu số liệu quý IV." in returned.get_body(("plain",)).get_content()
+    assert "không còn sử dụng được" in link.get_body(("plain",)).get_content()
+    assert set_cycle_status_flow(year=2026, status="locked") == "locked"
+    with session_scope() as session:
+        assert get_cycle(PROGRAMME, 2026, session=session).status == "locked"
