@@ -103,12 +103,15 @@ def assess(
             Progress.INSUFFICIENT_DATA,
             note=f"Cần số liệu năm gốc {baseline_year} và ít nhất một năm sau.",
         )
-    if target == 0:
+    if target == 0:  # linear pace: share of the distance covered against share of time elapsed
         share = float((baseline - latest) / baseline) if baseline else 0.0
+        elapsed = (latest_year - baseline_year) / (target_year - baseline_year)
+        ratio = round(share / elapsed, 3)
         return Assessment(
-            _status(share),
-            share_covered=share,
-            note=f"Đã giảm {share:.0%} khoảng cách đến mục tiêu 0.",
+            _status(ratio),
+            ratio=ratio,
+            share_covered=round(share, 3),
+            note=f"Đã thu hẹp {share:.0%} khoảng cách đến mục tiêu 0.",
         )
     if baseline <= 0 or latest <= 0 or target <= 0 or target_year <= baseline_year:
         return Assessment(
