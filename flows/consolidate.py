@@ -84,6 +84,7 @@ def consolidate_flow(
                 "previous": i["previous"],
                 "value": i["value"],
                 "assessment": i["met_text"],
+                "progress": i["progress"],
             }
             for i in data["indicators"]
         ],

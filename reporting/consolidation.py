@@ -11,13 +11,14 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from documents.indicators import met_text, target_text, value_text
-from documents.vietnamese import format_date
+from documents.vietnamese import format_date, format_number
 from models.cycles import cycle_requests, local_today
 from models.indicators import meets_target
 from models.messages import undelivered
 from models.observations import Observed, observations_for
 from models.orm import Cycle, TaskStatus
 from models.submissions import current_values
+from reporting.progress import assess
 
 TASK_STATUS_TEXT = {
     TaskStatus.NOT_STARTED: "Chưa triển khai",
@@ -69,6 +70,7 @@ class IndicatorRow:
     met_text: str
     trend: str | None  # up, down, same; None without both values
     note: str
+    progress: str  # toward the target-year value from the baseline (Open SDG measure)
 
 
 @dataclass
@@ -136,6 +138,29 @@ def _trend(current, previous) -> str | None:
     return "up" if current > previous else "down" if current < previous else "same"
 
 
+def _progress(indicator, baseline: Observed | None, current, cycle: Cycle) -> str:  # type: ignore[no-untyped-def]
+    """'Cần tăng tốc (R = 0,77)' for the current value against the baseline year's."""
+    programme = cycle.programme
+    series: dict[int, object] = {}
+    for year, observed in ((programme.baseline_year, baseline), (cycle.year, current)):
+        if observed is not None:
+            series[year] = observed.achieved if indicator.kind == "yes_no" else observed.value
+    result = assess(
+        indicator.rule,
+        indicator.target,
+        series,
+        baseline_year=programme.baseline_year,
+        target_year=programme.target_year,
+        tolerance=indicator.tolerance,
+    )
+    text = result.status.text
+    if result.ratio is not None:
+        text += f" (R = {format_number(round(Decimal(str(result.ratio)), 2))})"
+    if result.falling:
+        text += "; đang giảm"
+    return text
+
+
 def consolidate(cycle: Cycle, *, session: Session, as_of: dt.datetime) -> Consolidation:
     """Compute the cycle's consolidation from the current submission of every request."""
     requests = cycle_requests(cycle, session=session)
@@ -183,6 +208,7 @@ def consolidate(cycle: Cycle, *, session: Session, as_of: dt.datetime) -> Consol
 
     values = current_values(requests)
     previous = observations_for(cycle.programme, cycle.year - 1, session=session)
+    baseline = observations_for(cycle.programme, cycle.programme.baseline_year, session=session)
     reporters = {i.code: r.agency.name for r in requests for i in r.agency.indicators}
     indicators = []
     for indicator in cycle.programme.indicators:
@@ -209,6 +235,7 @@ def consolidate(cycle: Cycle, *, session: Session, as_of: dt.datetime) -> Consol
                 met_text(met),
                 _trend(current.value if current else None, last.value if last else None),
                 current.note if current else "",
+                _progress(indicator, baseline.get(indicator.code), current, cycle),
             )
         )
 
