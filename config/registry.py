@@ -27,6 +27,8 @@ Code = Annotated[str, Field(pattern=_CODE, max_length=64)]
 
 
 def _reserved(address: str) -> str:
+    if not address.isascii():
+        raise ValueError("addresses must be plain ASCII (mail servers here refuse others)")
     if not address.lower().endswith(".example"):
         raise ValueError("addresses must be on a reserved '.example' domain, never a real mailbox")
     return address

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.policy import SMTP
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime
 
 from config.settings import MailSettings
 from documents.templating import render
+from mail import mime
 
 
 @dataclass(frozen=True)
@@ -37,11 +35,8 @@ class ComposedEmail:
     raw: bytes = b""
 
 
-def _address(recipient: Recipient) -> Address:
-    if "\r" in recipient.email or "\n" in recipient.email:
-        raise ValueError(f"invalid address {recipient.email!r}")
-    username, _, domain = recipient.email.partition("@")
-    return Address(display_name=recipient.name, username=username, domain=domain)
+def _mailboxes(recipients: list[Recipient]) -> list[tuple[str, str]]:
+    return [(r.name, mime.check_address(r.email)) for r in recipients]
 
 
 def compose(
@@ -54,29 +49,45 @@ def compose(
     settings: MailSettings,
     now: dt.datetime,
 ) -> ComposedEmail:
-    """Render ``templates/email/<template>.{subject,txt,html}.j2`` into one MIME message."""
+    """Render ``templates/email/<template>.{subject,txt,html}.j2`` into one MIME message.
+
+    The message is ``multipart/alternative`` (text, then HTML), inside ``multipart/mixed`` when
+    there are attachments; see ``mail.mime`` for how each part is encoded. ValueError for CR/LF in
+    a name or an address, or an address that is not a plain ASCII ``local@domain``.
+    """
     cc = cc or []
     subject = " ".join(render(f"email/{template}.subject.j2", **context).split())
-    message = EmailMessage(policy=SMTP)
-    message["From"] = _address(Recipient(settings.sender_name, settings.sender_address))
-    message["To"] = [_address(r) for r in to]
+    headers = [
+        mime.address_header("From", [(settings.sender_name, settings.sender_address)]),
+        mime.address_header("To", _mailboxes(to)),
+    ]
     if cc:
-        message["Cc"] = [_address(r) for r in cc]
-    message["Subject"] = subject
-    message["Date"] = format_datetime(now)
-    message_id = make_msgid(domain=settings.message_id_domain)
-    message["Message-ID"] = message_id
-    message.set_content(render(f"email/{template}.txt.j2", **context))
-    message.add_alternative(render(f"email/{template}.html.j2", **context), subtype="html")
-    for attachment in attachments or []:
-        maintype, _, subtype = attachment.mime_type.partition("/")
-        message.add_attachment(
-            attachment.content, maintype=maintype, subtype=subtype, filename=attachment.filename
+        headers.append(mime.address_header("Cc", _mailboxes(cc)))
+    message_id = mime.message_id(settings.message_id_domain)
+    headers += [
+        mime.unstructured_header("Subject", subject),
+        mime.simple_header("Date", format_datetime(now)),
+        mime.simple_header("Message-ID", message_id),
+        mime.simple_header("MIME-Version", "1.0"),
+        mime.simple_header("Auto-Submitted", "auto-generated"),  # RFC 3834: no auto-replies
+    ]
+    body = mime.multipart(
+        "alternative",
+        [
+            mime.text_part("plain", render(f"email/{template}.txt.j2", **context)),
+            mime.text_part("html", render(f"email/{template}.html.j2", **context)),
+        ],
+    )
+    if attachments:
+        body = mime.multipart(
+            "mixed",
+            [body]
+            + [mime.attachment_part(a.filename, a.content, a.mime_type) for a in attachments],
         )
     return ComposedEmail(
         subject=subject,
         to=[r.email for r in to],
         cc=[r.email for r in cc],
         message_id=message_id,
-        raw=message.as_bytes(),
+        raw=b"".join(headers) + body,
     )

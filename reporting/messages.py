@@ -78,6 +78,8 @@ class InvalidAddress(ValueError):
 
 def check_address(address: str) -> None:
     """Refuse what a mail server would refuse or aiosmtplib would silently mangle."""
+    if not address.isascii():
+        raise InvalidAddress(f"invalid address {address!r}: not plain ASCII")
     try:
         validate_email(address, check_deliverability=False)
     except EmailNotValidError as exc:
