@@ -1,6 +1,5 @@
 """Tasks and helpers every flow of the cycle shares: the clock, the cycle, delivery."""
 
-from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass

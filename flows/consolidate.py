@@ -1,6 +1,5 @@
 """Consolidate the year's reports into indicator and agency tables and a draft report."""
 
-from __future__ import annotations
 
 import datetime as dt
 

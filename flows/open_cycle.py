@@ -1,6 +1,5 @@
 """Open the year's cycle: create it, ask every active agency for its report by email."""
 
-from __future__ import annotations
 
 import datetime as dt
 

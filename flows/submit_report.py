@@ -1,6 +1,5 @@
 """Wait for the coordinator's decision on the draft report, then send it to the ministry."""
 
-from __future__ import annotations
 
 import datetime as dt
 
