@@ -12,7 +12,7 @@ from config.settings import get_settings
 from mail.delivery import deliver_pending
 from mail.transport import transport_from_settings
 from models.cycles import get_cycle, local_today
-from models.database import session_scope
+from models.database import check_schema, session_scope
 from models.messages import delivery_counts
 from models.orm import OutgoingMessage
 from models.registry_store import get_programme
@@ -32,6 +32,7 @@ def run_scope(year: int | None, programme: str | None, as_of: dt.datetime | None
     """Fill in the defaults of a flow's parameters: configured programme, current year, now."""
     if as_of is not None and as_of.tzinfo is None:
         raise ValueError("as_of must carry a timezone, e.g. 2026-12-01T08:00:00+07:00")
+    check_schema()  # a clear "run r42 load-registry" rather than a missing-column error
     now = as_of or dt.datetime.now(dt.UTC)
     programme = programme or get_settings().cycle.programme
     with session_scope() as session:
