@@ -8,8 +8,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from config.settings import get_settings
-from mail.delivery import deliver_pending
-from mail.transport import transport_from_settings
+from mail.delivery import deliver_configured
 from models.cycles import cycle_requests, get_cycle, get_request
 from models.database import session_scope
 from models.orm import AuditEvent, Channel, CycleStatus, Request
@@ -31,14 +30,7 @@ def _request(session, args: argparse.Namespace) -> Request:  # type: ignore[no-u
 
 
 def _deliver(cycle_id: int) -> None:
-    settings = get_settings()
-    results = deliver_pending(
-        cycle_id,
-        transport=transport_from_settings(settings.mail),
-        settings=settings.mail,
-        now=_now(),
-    )
-    for result in results:
+    for result in deliver_configured(cycle_id, now=_now()):
         print(f"  email {result.status}: {result.reply}")
 
 

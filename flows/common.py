@@ -1,6 +1,5 @@
 """Tasks and helpers every flow of the cycle shares: the clock, the cycle, delivery."""
 
-
 import datetime as dt
 from dataclasses import dataclass
 
@@ -9,8 +8,7 @@ from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from config.settings import get_settings
-from mail.delivery import deliver_pending
-from mail.transport import transport_from_settings
+from mail.delivery import deliver_configured
 from models.cycles import get_cycle, local_today
 from models.database import check_schema, session_scope
 from models.messages import delivery_counts
@@ -59,10 +57,7 @@ def cycle_ref(programme: str, year: int) -> CycleRef:
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=30)
 def deliver_messages(cycle: CycleRef, now: dt.datetime) -> dict[str, int]:
     """Send the cycle's pending messages and publish what became of each."""
-    settings = get_settings()
-    results = deliver_pending(
-        cycle.id, transport=transport_from_settings(settings.mail), settings=settings.mail, now=now
-    )
+    results = deliver_configured(cycle.id, now=now)
     with session_scope() as session:
         counts = delivery_counts(cycle.id, session=session)
         if results:

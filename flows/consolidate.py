@@ -1,6 +1,5 @@
 """Consolidate the year's reports into indicator and agency tables and a draft report."""
 
-
 import datetime as dt
 
 from prefect import flow, get_run_logger, task

@@ -1,6 +1,5 @@
 """Coordinators' actions as flows, so they can be run from the Prefect UI with a form."""
 
-
 import datetime as dt
 from typing import Literal
 

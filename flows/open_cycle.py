@@ -1,6 +1,5 @@
 """Open the year's cycle: create it, ask every active agency for its report by email."""
 
-
 import datetime as dt
 
 from prefect import flow, get_run_logger, task

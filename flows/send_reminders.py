@@ -1,6 +1,5 @@
 """Remind the agencies that have not reported, on the rung of the ladder due that day."""
 
-
 import datetime as dt
 from dataclasses import asdict
 

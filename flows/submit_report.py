@@ -1,6 +1,5 @@
 """Wait for the coordinator's decision on the draft report, then send it to the ministry."""
 
-
 import datetime as dt
 
 from prefect import flow, get_run_logger, pause_flow_run, suspend_flow_run, task

@@ -7,14 +7,22 @@ import datetime as dt
 import time
 import uuid
 
-from config.settings import MailSettings
-from mail.transport import DeliveryResult, Envelope, Transport
+from config.settings import MailSettings, get_settings
+from mail.transport import DeliveryResult, Envelope, Transport, transport_from_settings
 from models.database import session_scope
 from models.messages import claim_due, expire_stale_claims, next_retry, record_results
 
 
 def wall_clock() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def deliver_configured(cycle_id: int, *, now: dt.datetime) -> list[DeliveryResult]:
+    """Send the cycle's due messages with the transport the settings name."""
+    settings = get_settings().mail
+    return deliver_pending(
+        cycle_id, transport=transport_from_settings(settings), settings=settings, now=now
+    )
 
 
 def deliver_pending(

@@ -16,8 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from config.settings import get_settings
 from documents.templating import render
-from mail.delivery import deliver_pending
-from mail.transport import transport_from_settings
+from mail.delivery import deliver_configured
 from models.cycles import local_today
 from models.database import session_scope
 from models.drafts import load_draft, save_draft
@@ -34,6 +33,7 @@ from reporting.messages import common_context
 logger = logging.getLogger("portal")
 CSRF_COOKIE = "r42_csrf"
 PREFIX = "/bao-cao/{token}"
+LOCKED_NOTICE = "Kỳ báo cáo đã khóa, không nhận thêm báo cáo."
 
 
 def page(template: str, status_code: int = 200, **context: object) -> HTMLResponse:
@@ -109,14 +109,8 @@ def with_csrf_cookie(response: Response, token: str, http: Request) -> Response:
 
 def deliver_cycle(cycle_id: int) -> None:
     """Send what is queued for the cycle (the receipt), after the response has gone."""
-    settings = get_settings()
     try:
-        deliver_pending(
-            cycle_id,
-            transport=transport_from_settings(settings.mail),
-            settings=settings.mail,
-            now=now(),
-        )
+        deliver_configured(cycle_id, now=now())
     except Exception:  # the message stays queued; the next delivery run sends it
         logger.exception("delivery after a submission failed")
 
@@ -249,7 +243,7 @@ def _handle_post(token: str, form: dict, http: Request, background: BackgroundTa
                 fields,
                 csrf=csrf,
                 status_code=409,
-                notice="Kỳ báo cáo đã khóa, không nhận thêm báo cáo.",
+                notice=LOCKED_NOTICE,
             )
         if form.get("action") == "save":
             save_draft(request, fields, session=session, now=moment)

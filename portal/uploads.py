@@ -86,7 +86,7 @@ def _handle_upload(
                 web.current_fields(request),
                 csrf=csrf,
                 status_code=409,
-                notice="Kỳ báo cáo đã khóa, không nhận thêm báo cáo.",
+                notice=web.LOCKED_NOTICE,
             )
         problems: list[str] = []
         if not data:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import email
+import email.policy
 
+from config.settings import get_settings
 from models.cycles import cycle_requests, get_cycle
 from models.database import session_scope
 from models.orm import Agency, Channel
@@ -61,3 +64,12 @@ def agency_task_groups(code: str, year: int = 2026) -> list[str]:
         cycle = get_cycle(PROGRAMME, year, session=session)
         request = next(r for r in cycle_requests(cycle, session=session) if r.agency.code == code)
         return [g.code for g in request.agency.task_groups]
+
+
+def outbox(kind: str) -> list[email.message.EmailMessage]:
+    """The messages of ``kind`` in the configured outbox folder, parsed."""
+    folder = get_settings().mail.outbox_dir
+    return [
+        email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+        for p in sorted(folder.glob(f"*-{kind}-*.eml"))
+    ]

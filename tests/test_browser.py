@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import email
-import email.policy
 import re
 import threading
 import time
@@ -13,10 +11,9 @@ import pytest
 import uvicorn
 from playwright.sync_api import sync_playwright
 
-from config.settings import get_settings
 from flows.open_cycle import open_cycle_flow
 from portal.app import create_app
-from tests.factories import agency_task_groups, at
+from tests.factories import agency_task_groups, at, outbox
 from tests.servers import free_port
 
 CHROMIUM = "/usr/bin/chromium"
@@ -49,19 +46,11 @@ def portal_url(db, configure):
     thread.join(timeout=10)
 
 
-def outbox_messages(kind: str) -> list[email.message.EmailMessage]:
-    folder = get_settings().mail.outbox_dir
-    return [
-        email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
-        for p in sorted(folder.glob(f"*-{kind}-*.eml"))
-    ]
-
-
 def test_an_agency_reports_through_the_link_in_its_email(portal_url):
     open_cycle_flow(year=2026, opened_on=dt.date(2026, 11, 2), as_of=at(dt.date(2026, 11, 2), 8))
     request_email = next(
         m
-        for m in outbox_messages("request")
+        for m in outbox("request")
         if m["To"].addresses[0].addr_spec == "vanthu@soxd.vinhlong.example"
     )
     text = request_email.get_body(("plain",)).get_content()
@@ -92,6 +81,6 @@ def test_an_agency_reports_through_the_link_in_its_email(portal_url):
         assert "Đã nhận báo cáo" in body and "99,5%" in body and "1.250 căn" in body
         browser.close()
 
-    (receipt,) = outbox_messages("receipt")
+    (receipt,) = outbox("receipt")
     assert receipt["To"].addresses[0].addr_spec == "vanthu@soxd.vinhlong.example"
     assert "Đã nhận báo cáo năm 2026" in receipt["Subject"]

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import email
-import email.policy
 import io
 import re
 
@@ -21,7 +19,7 @@ from portal.app import create_app
 from portal.links import LinkClaims, make_token, read_token
 from reporting import coordination
 from reporting.messages import link_for
-from tests.factories import PROGRAMME, agency_task_groups
+from tests.factories import PROGRAMME, agency_task_groups, outbox
 
 AGENCY = "so-xay-dung"  # 5 indicators (percent, count, rate) and several task groups
 
@@ -71,14 +69,6 @@ def valid_form(token: str, **overrides: str) -> dict[str, str]:
 def submissions() -> int:
     with session_scope() as session:
         return session.scalar(select(func.count()).select_from(Submission))
-
-
-def outbox(kind: str) -> list[email.message.EmailMessage]:
-    folder = get_settings().mail.outbox_dir
-    return [
-        email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
-        for p in sorted(folder.glob(f"*-{kind}-*.eml"))
-    ]
 
 
 def test_the_link_opens_the_agency_form(portal):
