@@ -2,6 +2,7 @@
 
 from models.orm.base import Base, utcnow
 from models.orm.cycle import Cycle, CycleKind, CycleStatus, Request
+from models.orm.evaluation import EvaluationNarrative, EvaluationValue
 from models.orm.outbox import DeliveryStatus, MessageKind, OutgoingMessage
 from models.orm.programme import (
     Agency,
@@ -31,6 +32,8 @@ __all__ = [
     "CycleKind",
     "CycleStatus",
     "DeliveryStatus",
+    "EvaluationNarrative",
+    "EvaluationValue",
     "Indicator",
     "IndicatorObservation",
     "IndicatorValue",
