@@ -1,0 +1,258 @@
+"""The building blocks of the Decree 30 layout on python-docx: page-wide constants, text
+measurement, borders and rules, body paragraphs, headings, ruled tables and pictures.
+
+:mod:`documents.decree30` puts them together into the document layout (header blocks, title,
+closing) and re-exports the body functions, so content modules import only ``decree30``.
+"""
+
+from __future__ import annotations
+
+import io
+import unicodedata
+from collections.abc import Sequence
+from functools import lru_cache
+
+from docx.document import Document as DocxDocument
+from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm, Pt
+from docx.table import Table, _Cell
+from docx.text.paragraph import Paragraph
+
+FONT = "Times New Roman"
+BODY_PT = 14
+MARGINS_MM = {"top": 20, "bottom": 20, "left": 30, "right": 15}
+PAGE_MM = (210, 297)
+TEXT_WIDTH_CM = (PAGE_MM[0] - MARGINS_MM["left"] - MARGINS_MM["right"]) / 10  # 16,5 cm
+TEXT_WIDTH_PT = TEXT_WIDTH_CM / 2.54 * 72
+FIRST_LINE_INDENT = Cm(1.27)
+CELL_MARGIN_CM = 0.19  # Word's default left and right cell margin
+
+
+@lru_cache(maxsize=64)
+def text_width_pt(text: str, size: float, bold: bool = False) -> float:
+    """Width of ``text`` in Times New Roman's metrics (Liberation Serif is metric-compatible).
+
+    Vietnamese marks are left out of the measure (a marked letter is as wide as its base
+    letter): not every Liberation Serif installed has the precomposed glyphs.
+    """
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
+
+    path = font_manager.findfont(
+        font_manager.FontProperties(
+            family=["Times New Roman", "Liberation Serif", "DejaVu Serif"],
+            weight="bold" if bold else "normal",
+        )
+    )
+    font = FT2Font(path)
+    font.set_size(size, 72)
+    base = "".join(
+        c
+        for c in unicodedata.normalize("NFD", text.replace("Đ", "D").replace("đ", "d"))
+        if not unicodedata.combining(c)
+    )
+    font.set_text(base)
+    return font.get_width_height()[0] / 64
+
+
+def set_fonts(element, size: float | None = None) -> None:  # type: ignore[no-untyped-def]
+    """Times New Roman for every script slot of a style's or a run's properties."""
+    rpr = element.get_or_add_rPr()
+    fonts = rpr.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = OxmlElement("w:rFonts")
+        rpr.insert(0, fonts)
+    for attribute in list(fonts.attrib):
+        if attribute.endswith("Theme"):
+            del fonts.attrib[attribute]
+    for slot in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
+        fonts.set(qn(slot), FONT)
+
+
+def add_field(paragraph: Paragraph, instruction: str, *, size: float) -> None:
+    """A Word field (begin / instruction / separate / result / end) in ``paragraph``."""
+    for kind, text in (("begin", None), (None, f" {instruction} "), ("separate", None),
+                       (None, "2"), ("end", None)):  # fmt: skip
+        run = paragraph.add_run()
+        run.font.size = Pt(size)
+        if kind:
+            char = OxmlElement("w:fldChar")
+            char.set(qn("w:fldCharType"), kind)
+            run._r.append(char)
+        elif text.startswith(" "):
+            instr = OxmlElement("w:instrText")
+            instr.set(qn("xml:space"), "preserve")
+            instr.text = text
+            run._r.append(instr)
+        else:
+            run.text = text
+
+
+def border(paragraph: Paragraph, side: str, *, size: int = 6, space: int = 1) -> None:
+    """A solid single border on one side of ``paragraph`` (size in eighths of a point)."""
+    ppr = paragraph._p.get_or_add_pPr()
+    borders = ppr.find(qn("w:pBdr"))
+    if borders is None:
+        borders = OxmlElement("w:pBdr")
+        ppr.append(borders)
+    line = OxmlElement(f"w:{side}")
+    for key, value in (("val", "single"), ("sz", str(size)), ("space", str(space)),
+                       ("color", "000000")):  # fmt: skip
+        line.set(qn(f"w:{key}"), value)
+    borders.append(line)
+
+
+def line(
+    container, text: str, *, size: float = BODY_PT, bold=False, italic=False, align="center"
+) -> Paragraph:  # type: ignore[no-untyped-def]
+    paragraph = container.add_paragraph()
+    paragraph.alignment = getattr(WD_ALIGN_PARAGRAPH, align.upper())
+    run = paragraph.add_run(text)
+    run.font.size, run.bold, run.italic = Pt(size), bold, italic
+    return paragraph
+
+
+def rule(cell_or_doc, width_pt: float, available_pt: float, *, under: Paragraph | None = None):  # type: ignore[no-untyped-def]
+    """A centred solid rule ``width_pt`` long: under ``under`` (its bottom border, when the
+    paragraph's text is that long) or as its own thin paragraph."""
+    indent = Pt(max(0.0, (available_pt - width_pt) / 2))
+    if under is not None:
+        paragraph = under
+    else:
+        paragraph = cell_or_doc.add_paragraph()
+        paragraph.paragraph_format.space_before = Pt(1)
+        paragraph.paragraph_format.line_spacing = Pt(1)
+        paragraph.add_run().font.size = Pt(1)
+    paragraph.paragraph_format.left_indent = paragraph.paragraph_format.right_indent = indent
+    border(paragraph, "bottom", size=6, space=1)
+    return paragraph
+
+
+def cell_text_pt(cell_cm: float) -> float:
+    return (cell_cm - 2 * CELL_MARGIN_CM) / 2.54 * 72
+
+
+def set_widths(table: Table, widths_cm: Sequence[float]) -> None:
+    """Fixed column widths, in the grid (LibreOffice reads) and on every cell (Word reads)."""
+    table.autofit = False
+    for column, width in zip(table.columns, widths_cm, strict=True):
+        column.width = Cm(width)
+    for row in table.rows:
+        for cell, width in zip(row.cells, widths_cm, strict=True):
+            cell.width = Cm(width)
+
+
+def borderless_table(doc: DocxDocument, rows: int, widths_cm: Sequence[float]) -> Table:
+    table = doc.add_table(rows=rows, cols=len(widths_cm))
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    set_widths(table, widths_cm)
+    return table
+
+
+def first_cell(cell: _Cell) -> _Cell:
+    """The cell with its initial empty paragraph removed (content is then added)."""
+    cell._tc.remove(cell.paragraphs[0]._p)
+    return cell
+
+
+def add_heading(doc: DocxDocument, text: str, level: int = 1) -> Paragraph:
+    """A numbered heading: level 1 'I. ...' bold capitals, 2 '1. ...' bold, 3 bold italic."""
+    paragraph = line(doc, text.upper() if level == 1 else text, bold=True, italic=level >= 3,
+                      align="justify")  # fmt: skip
+    fmt = paragraph.paragraph_format
+    fmt.first_line_indent, fmt.space_before, fmt.keep_with_next = FIRST_LINE_INDENT, Pt(6), True
+    return paragraph
+
+
+def add_paragraph(
+    doc: DocxDocument, text: str, *, lead: str | None = None, italic: bool = False
+) -> Paragraph:
+    """A body paragraph (justified, indented first line); ``lead`` in bold before the text."""
+    paragraph = doc.add_paragraph()
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
+    fmt = paragraph.paragraph_format
+    fmt.first_line_indent, fmt.space_before, fmt.line_spacing = FIRST_LINE_INDENT, Pt(6), 1.15
+    if lead:
+        paragraph.add_run(lead).bold = True
+    paragraph.add_run(text).italic = italic
+    return paragraph
+
+
+def add_bullet(doc: DocxDocument, text: str, *, lead: str | None = None) -> Paragraph:
+    """A '- ' item as Vietnamese documents write lists (no Word bullets): '- Lead: text'."""
+    if lead:
+        return add_paragraph(doc, text, lead=f"- {lead}: ")
+    return add_paragraph(doc, f"- {text}")
+
+
+def _repeat_header(row) -> None:  # type: ignore[no-untyped-def]
+    flag = OxmlElement("w:tblHeader")
+    flag.set(qn("w:val"), "true")
+    row._tr.get_or_add_trPr().append(flag)
+
+
+def add_table(
+    doc: DocxDocument,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    *,
+    widths_cm: Sequence[float],
+    align: Sequence[str] | None = None,
+    size: float = 11,
+    caption: str | None = None,
+) -> Table:
+    """A ruled table: bold header row repeated on every page, ``align`` per column."""
+    if caption:
+        line(doc, caption, size=BODY_PT, italic=True).paragraph_format.space_before = Pt(6)
+    align = align or ["left"] * len(columns)
+    table = doc.add_table(rows=1 + len(rows), cols=len(columns))
+    table.style = doc.styles["Table Grid"]
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    set_widths(table, widths_cm)
+    _repeat_header(table.rows[0])
+    for r, values in enumerate([list(columns), *rows]):
+        for c, (cell, value) in enumerate(zip(table.rows[r].cells, values, strict=True)):
+            cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+            paragraph = cell.paragraphs[0]
+            paragraph.alignment = getattr(
+                WD_ALIGN_PARAGRAPH, "CENTER" if r == 0 else align[c].upper()
+            )
+            run = paragraph.add_run(str(value))
+            run.font.size, run.bold = Pt(size), r == 0
+    doc.add_paragraph().paragraph_format.space_after = Pt(0)
+    return table
+
+
+def add_picture(
+    doc: DocxDocument, png: bytes, *, width_cm: float, caption: str | None = None
+) -> None:
+    """A centred picture, with an italic caption under it."""
+    paragraph = doc.add_paragraph()
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    paragraph.add_run().add_picture(io.BytesIO(png), width=Cm(width_cm))
+    if caption:
+        line(doc, caption, size=12, italic=True).paragraph_format.space_after = Pt(6)
+
+
+def add_picture_grid(doc: DocxDocument, pngs: Sequence[bytes], *, columns: int = 2) -> Table:
+    """Pictures side by side, ``columns`` per row, in a borderless table filling the width."""
+    width = TEXT_WIDTH_CM / columns
+    table = borderless_table(doc, (len(pngs) + columns - 1) // columns, [width] * columns)
+    for index, png in enumerate(pngs):
+        paragraph = table.cell(index // columns, index % columns).paragraphs[0]
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        paragraph.add_run().add_picture(io.BytesIO(png), width=Cm(width - 2 * CELL_MARGIN_CM))
+    return table
+
+
+def add_page_break(doc: DocxDocument) -> None:
+    doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+
+
+def to_bytes(doc: DocxDocument) -> bytes:
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    return buffer.getvalue()
