@@ -247,6 +247,42 @@ def test_text_that_looks_like_a_formula_is_written_as_text(cycle_2026):
     assert readonly["Hướng dẫn"]["B4"].value == "=1+1"
 
 
+def test_the_form_keeps_its_layout_styles_and_print_setup(cycle_2026):
+    book = open_book(form_bytes())
+    assert book.properties.title == "Biểu mẫu báo cáo năm 2026"
+    guide, ws, tasks = book["Hướng dẫn"], book[INDICATORS], book[TASKS]
+    assert {str(r) for r in guide.merged_cells.ranges} == {"A1:B1", "A2:B2"}
+    link = next(c for row in guide.iter_rows() for c in row if c.value == LINK)
+    assert link.hyperlink.target == LINK and link.font.underline == "single"
+    title, heading, name = ws["B1"], ws["C3"], ws[f"C{FIRST_ROW}"]
+    assert (title.font.name, title.font.sz, title.font.b) == ("Times New Roman", 14, True)
+    assert heading.font.b and heading.fill.fgColor.rgb.endswith("D9E1F2")
+    assert heading.alignment.horizontal == "center" and heading.border.left.style == "thin"
+    assert (name.font.name, name.font.sz, name.alignment.wrap_text) == ("Times New Roman", 12, True)
+    r = rows(ws)["immunisation"]
+    value, note = ws[f"G{r}"], ws[f"H{r}"]
+    assert value.fill.fgColor.rgb.endswith("FFF2CC") and value.number_format == "@"
+    assert note.number_format == "General"  # free text; the yes/no cell also keeps "General"
+    assert ws[f"G{rows(ws)['aids_tb']}"].number_format == "General"
+    assert ws.column_dimensions["C"].width == 55 and ws.row_dimensions[3].height == 36
+    assert ws.row_dimensions[r].height >= 36  # two wrapped lines at least
+    for sheet in (ws, tasks):
+        assert sheet.print_title_rows == "$3:$3"
+        assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.paperSize == 9
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage and sheet.page_setup.fitToWidth == 1
+        assert sheet.oddFooter.center.text == "Trang &P / &N"
+        assert not sheet.protection.formatColumns and not sheet.protection.formatRows
+    assert guide.page_setup.orientation == book[PROPOSALS].page_setup.orientation == "portrait"
+
+
+def test_the_built_form_is_read_back_as_it_is_and_odd_characters_are_dropped(cycle_2026):
+    parsed = read_form(form_bytes())  # straight from the writer, not re-saved by openpyxl
+    assert parsed.agency == AGENCY and parsed.submission.values == {}
+    assert set(parsed.submission.tasks) == set(rows(open_book(form_bytes())[TASKS]))
+    book = open_book(form_bytes(rename='Sở\x07 Y tế <&> "x"\ufffe'))
+    assert book[INDICATORS]["B2"].value == 'Sở Y tế <&> "x"'
+
+
 def test_the_file_name_is_ascii(cycle_2026):
     with session_scope() as session:
         assert form_filename(request_of(session)) == "Bieu-mau-bao-cao-2026-so-y-te.xlsx"
