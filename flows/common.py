@@ -12,7 +12,7 @@ from mail.delivery import deliver_configured
 from models.cycles import get_cycle, local_today
 from models.database import check_schema, session_scope
 from models.messages import delivery_counts
-from models.orm import OutgoingMessage
+from models.orm import CycleKind, OutgoingMessage
 from models.registry_store import get_programme
 
 
@@ -46,12 +46,13 @@ class CycleRef:
     programme: str
     year: int
     deadline: dt.date
+    kind: str = CycleKind.ANNUAL
 
 
-def cycle_ref(programme: str, year: int) -> CycleRef:
+def cycle_ref(programme: str, year: int, kind: str = CycleKind.ANNUAL) -> CycleRef:
     with session_scope() as session:
-        cycle = get_cycle(programme, year, session=session)
-        return CycleRef(cycle.id, programme, year, cycle.deadline)
+        cycle = get_cycle(programme, year, session=session, kind=kind)
+        return CycleRef(cycle.id, programme, year, cycle.deadline, kind)
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=30)

@@ -73,16 +73,18 @@ def open_cycle(
     *,
     session: Session,
     kind: str = CycleKind.ANNUAL,
+    deadline: dt.date | None = None,
 ) -> tuple[Cycle, bool]:
     """The cycle for ``year``, created on first call with the registry in force that day.
 
-    Returns ``(cycle, created)``; a second call returns the existing cycle unchanged.
+    ``deadline`` defaults to the programme's yearly deadline (an evaluation round may be given
+    its own). Returns ``(cycle, created)``; a second call returns the existing cycle unchanged.
     """
     cycle = find_cycle(programme_code, year, session=session, kind=kind)
     if cycle is not None:
         return cycle, False
     programme = get_programme(programme_code, session=session)
-    deadline = deadline_for(programme, year)
+    deadline = deadline or deadline_for(programme, year)
     if opened_on > deadline:
         raise ValueError(f"opened_on {opened_on} is after the {year} deadline {deadline}")
     cycle = Cycle(
@@ -135,9 +137,16 @@ def current_submission(request: Request) -> Submission | None:
     return None if latest.status == "returned" else latest
 
 
-def get_request(programme_code: str, year: int, agency: str, *, session: Session) -> Request:
-    """The request of one agency in the annual cycle of ``year``."""
-    cycle = get_cycle(programme_code, year, session=session)
+def get_request(
+    programme_code: str,
+    year: int,
+    agency: str,
+    *,
+    session: Session,
+    kind: str = CycleKind.ANNUAL,
+) -> Request:
+    """The request of one agency in the cycle of ``year`` (the annual one by default)."""
+    cycle = get_cycle(programme_code, year, session=session, kind=kind)
     for request in cycle_requests(cycle, session=session):
         if request.agency.code == agency:
             return request

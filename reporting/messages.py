@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from config.settings import Settings
 from mail.compose import Attachment, ComposedEmail, Recipient, compose
 from models.messages import enqueue
-from models.orm import Agency, Cycle, MessageKind, OutgoingMessage, Request
+from models.orm import Agency, Cycle, CycleKind, MessageKind, OutgoingMessage, Request
 from portal.links import request_link
 
 
@@ -34,6 +34,8 @@ def common_context(cycle: Cycle, settings: Settings) -> dict[str, object]:
         "short_name": programme.short_name,
         "decision": programme.decision,
         "target_year": programme.target_year,
+        "cycle_kind": cycle.kind,
+        "baseline_year": programme.baseline_year,
         "standing_agency": standing_agency(cycle).name,
         "ministry": cycle.registry_version.document["ministry"]["name"],
         "province": cycle.registry_version.document["province"],
@@ -86,6 +88,11 @@ def check_address(address: str) -> None:
         raise InvalidAddress(f"invalid address {address!r}: {exc}") from None
 
 
+def template_for(kind: MessageKind, cycle: Cycle) -> str:
+    """The email template of ``kind``: evaluation rounds (mid-term, final) have their own."""
+    return kind.value if cycle.kind == CycleKind.ANNUAL else f"evaluation_{kind.value}"
+
+
 def queue_for_agency(
     kind: MessageKind,
     request: Request,
@@ -103,7 +110,7 @@ def queue_for_agency(
     if copy_head:
         check_address(request.agency.head_email)
     email = compose_for_agency(
-        kind.value,
+        template_for(kind, request.cycle),
         request,
         context,
         settings=settings,
