@@ -158,7 +158,11 @@ class Deadline(_Strict):
 class Programme(_Strict):
     """``programme.yaml``: what stays the same across registry versions."""
 
-    code: Code = Field(description="Programme code, the name of its folder.")
+    code: str = Field(
+        pattern=r"^[a-z][a-z0-9-]*$",  # no '_': it goes into Prefect artifact keys
+        max_length=64,
+        description="Programme code, the name of its folder (lowercase letters, digits, '-').",
+    )
     name: str = Field(min_length=3, description="Vietnamese full name of the programme.")
     short_name: str = Field(min_length=3, description="Vietnamese short name used in subjects.")
     decision: str = Field(min_length=3, description="The decision that issued the programme.")
@@ -253,6 +257,21 @@ class RegistryVersion(_Strict):
     issuing_body: str = Field(description="Issuing body of the report, e.g. 'ỦY BAN NHÂN DÂN'.")
     issuing_body_short: str = Field(description="Symbol in the report number, e.g. 'UBND'.")
     place: str = Field(description="Place in the report's date line, e.g. 'Vĩnh Long'.")
+    sender_name: str | None = Field(
+        default=None,
+        min_length=3,
+        description="From: display name of this programme's emails (default: settings).",
+    )
+    sender_address: ReservedEmail | None = Field(
+        default=None, description="From: address of this programme's emails (default: settings)."
+    )
+    subject_tag: str | None = Field(
+        default=None,
+        min_length=2,
+        max_length=20,
+        pattern=r"^[^\[\]\r\n]+$",
+        description="Tag opening every email subject, e.g. 'NQ42' gives '[NQ42] ...'.",
+    )
     standing_agency: Code = Field(description="Code of the agency that consolidates reports.")
     ministry: Body = Field(description="Ministry the province reports to.")
     recipients: list[str] = Field(min_length=1, description="'Nơi nhận' lines of the report.")

@@ -19,6 +19,8 @@ from prefect.flow_runs import resume_flow_run
 from prefect.input import RunInput
 from pydantic import Field, model_validator
 
+from config.settings import get_settings
+
 SUBMIT_FLOW_NAME = "submit-to-ministry"
 
 
@@ -58,11 +60,12 @@ def find_waiting_runs(year: int, programme: str) -> list[UUID]:
                 state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.PAUSED]))
             ),
         )
+    configured = get_settings().cycle.programme  # what a run without the parameter works on
     return [
         run.id
         for run in runs
         if run.parameters.get("year") in (year, None)
-        and run.parameters.get("programme") in (None, programme)
+        and (run.parameters.get("programme") or configured) == programme
     ]
 
 

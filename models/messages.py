@@ -76,9 +76,11 @@ def _envelope(message: OutgoingMessage, sender: str) -> Envelope:
     suffix = f"-{rung:+d}" if message.kind == "reminder" else f"-{rung}" if rung else ""
     return Envelope(
         message_id=message.message_id,
-        name=f"{message.cycle.year}-{message.cycle.kind}-{message.kind}-{message.recipient_key}"
-        + suffix,
-        sender=sender,
+        # The programme first: two programmes may share an agency code (outbox file names).
+        name=f"{message.cycle.programme.code}-{message.cycle.year}-{message.cycle.kind}-"
+        f"{message.kind}-{message.recipient_key}{suffix}",
+        # Bounces go to the programme's own address where its registry names one.
+        sender=message.cycle.registry_version.document.get("sender_address") or sender,
         recipients=list(message.to_addrs) + list(message.cc_addrs),
         raw=message.raw,
     )

@@ -7,7 +7,7 @@ import datetime as dt
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.orm import Session
 
-from config.settings import Settings
+from config.settings import MailSettings, Settings
 from mail.compose import Attachment, ComposedEmail, Recipient, compose
 from models.messages import enqueue
 from models.orm import Agency, Cycle, CycleKind, MessageKind, OutgoingMessage, Request
@@ -39,8 +39,16 @@ def common_context(cycle: Cycle, settings: Settings) -> dict[str, object]:
         "standing_agency": standing_agency(cycle).name,
         "ministry": cycle.registry_version.document["ministry"]["name"],
         "province": cycle.registry_version.document["province"],
-        "sender_name": settings.mail.sender_name,
+        "sender_name": programme_mail(cycle, settings).sender_name,
+        "subject_tag": cycle.registry_version.document.get("subject_tag"),
     }
+
+
+def programme_mail(cycle: Cycle, settings: Settings) -> MailSettings:
+    """The mail settings with the From: of the cycle's programme, where its registry names one."""
+    document = cycle.registry_version.document
+    own = {key: document[key] for key in ("sender_name", "sender_address") if document.get(key)}
+    return settings.mail.model_copy(update=own) if own else settings.mail
 
 
 def compose_for_agency(
@@ -69,7 +77,7 @@ def compose_for_agency(
         to=[Recipient(agency.name, agency.email)],
         attachments=attachments,
         cc=cc,
-        settings=settings.mail,
+        settings=programme_mail(request.cycle, settings),
         now=now,
     )
 

@@ -12,7 +12,7 @@ from mail.compose import Recipient, compose
 from models.cycles import local_today
 from models.messages import enqueue
 from models.orm import MessageKind, Report, ReportStatus
-from reporting.messages import common_context
+from reporting.messages import common_context, programme_mail
 
 
 def finalise_and_queue(
@@ -45,7 +45,7 @@ def finalise_and_queue(
             "issuing_body_title": document["issuing_body"].capitalize(),
         },
         to=[Recipient(ministry["name"], ministry["email"])],
-        settings=settings.mail,
+        settings=programme_mail(cycle, settings),
         now=now,
     )
     enqueue(
