@@ -1,4 +1,4 @@
-"""Evaluation rounds on both databases: the form's intake, the progress statuses, the final review."""
+"""Evaluation rounds on both databases: the form's intake, the progress statuses, the final."""
 
 from __future__ import annotations
 
@@ -107,7 +107,7 @@ def test_midterm_statuses_hold_the_issues_vectors(db):
     assert rows["unemployment"].status == "achieved" and not rows["unemployment"].falling
     assert "Cần tăng tốc (R = 0,77)" == rows["trained_certified"].progress_text
     assert rows["hospital_beds"].progress_text == "Đã đạt mục tiêu; đạt nhưng đang giảm"
-    # No 2020 value for merit_care (50,5 < 100): too few years, and the report says so instead of guessing.
+    # No 2020 value for merit_care (50,5 < 100): too few years, said so instead of guessed.
     assert rows["merit_care"].status == "insufficient_data"
     assert "năm gốc 2020" in rows["merit_care"].note
     assert rows["trained_certified"].sources == {2020: "stored", 2025: "agency"}

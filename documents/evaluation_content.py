@@ -1,0 +1,221 @@
+"""What the evaluation report says, as a list of blocks the DOCX, HTML and Markdown renderers walk.
+
+One definition of the content (headings, paragraphs, tables, charts) keeps the three formats
+saying the same thing; each renderer only decides how a block looks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from reporting.evaluation import Evaluation
+from reporting.evaluation_intake import NARRATIVE_LABELS
+from reporting.progress import Progress
+
+
+@dataclass(frozen=True)
+class Heading:
+    text: str
+    level: int = 1
+
+
+@dataclass(frozen=True)
+class Para:
+    text: str
+    lead: str | None = None
+    bullet: bool = False
+
+
+@dataclass(frozen=True)
+class TableBlock:
+    columns: list[str]
+    rows: list[list[str]]
+    widths_cm: list[float]
+    align: list[str]
+    caption: str | None = None
+
+
+@dataclass(frozen=True)
+class Charts:
+    """Chart images by key: 'overview', or an indicator code; ``grid`` lays several side by side."""
+
+    keys: list[str]
+    caption: str | None = None
+    width_cm: float = 15.0
+    grid: bool = False
+
+
+Block = Heading | Para | TableBlock | Charts
+
+
+@dataclass
+class Content:
+    title: str  # 'BÁO CÁO'
+    summary: str  # the summary line under it
+    blocks: list[Block] = field(default_factory=list)
+
+
+def summary_line(evaluation: Evaluation) -> str:
+    return (
+        f"{evaluation.review.capitalize()} việc thực hiện {evaluation.short_name} "
+        f"giai đoạn {evaluation.baseline_year}-{evaluation.year}"
+    )
+
+
+def _method(evaluation: Evaluation) -> str:
+    if evaluation.is_final:
+        return (
+            f"Mỗi chỉ tiêu được so sánh trực tiếp số liệu năm {evaluation.year} với mục tiêu "
+            f"đến năm {evaluation.target_year} theo đúng quy tắc của chỉ tiêu (ngưỡng «dưới», "
+            "«trên» không tính bằng)."
+        )
+    return (
+        "Tiến độ mỗi chỉ tiêu được đánh giá theo phương pháp đo tiến độ của Open SDG: trước hết "
+        "xét chỉ tiêu đã đạt mục tiêu hay chưa (ngưỡng «dưới», «trên» không tính bằng); nếu chưa, "
+        f"so sánh tốc độ tăng trưởng bình quân thực tế từ năm gốc {evaluation.baseline_year} với "
+        f"tốc độ cần có để đạt mục tiêu năm {evaluation.target_year} (tỷ số R): R ≥ 0,95 đúng lộ "
+        "trình; 0,6 ≤ R < 0,95 cần tăng tốc; 0 ≤ R < 0,6 tiến bộ hạn chế; R < 0 đi ngược mục "
+        "tiêu. Chỉ tiêu chưa có đủ số liệu năm gốc và ít nhất một năm sau được ghi rõ là chưa "
+        "đủ số liệu, không ước đoán."
+    )
+
+
+def _status_sentence(evaluation: Evaluation) -> str:
+    counts = evaluation.status_counts
+    parts = [
+        f"{counts[s.value]} chỉ tiêu {s.text.lower()}" for s in Progress if counts.get(s.value)
+    ]
+    return f"Trong {len(evaluation.indicators)} chỉ tiêu: " + "; ".join(parts) + "."
+
+
+def indicator_table(evaluation: Evaluation) -> TableBlock:
+    years = [str(y) for y in evaluation.years]
+    rows = []
+    for i in evaluation.indicators:
+        values = {t["year"]: t["value"] for t in i.series_text}
+        note = i.note + (" Đạt nhưng đang giảm." if i.falling and "giảm" not in i.note else "")
+        rows.append(
+            [str(i.number), f"{i.name} ({i.unit})", i.target]
+            + [values.get(y, "—") for y in years]
+            + [i.progress_text, note.strip()]
+        )
+    year_width = max(1.2, 5.0 / max(len(years), 1))
+    return TableBlock(
+        ["STT", "Chỉ tiêu", "Mục tiêu"] + years + ["Đánh giá", "Ghi chú"],
+        rows,
+        [0.9, 4.6, 2.2] + [year_width] * len(years) + [2.6, 2.2],
+        ["center", "left", "left"] + ["right"] * len(years) + ["left", "left"],
+        caption=f"Bảng 1. Kết quả thực hiện các chỉ tiêu đến năm {evaluation.year}",
+    )
+
+
+def agency_table(evaluation: Evaluation) -> TableBlock:
+    rows = [
+        [str(n), a.name, a.status_text, a.submitted_on or "—", str(a.revisions)]
+        for n, a in enumerate(evaluation.agencies, start=1)
+    ]
+    return TableBlock(
+        ["STT", "Cơ quan, đơn vị", "Tình trạng", "Ngày gửi", "Số lần gửi"],
+        rows,
+        [1.0, 7.5, 3.5, 2.5, 2.0],
+        ["center", "left", "left", "center", "center"],
+        caption="Bảng 2. Tình hình gửi báo cáo của các cơ quan, đơn vị",
+    )
+
+
+def _narrative(evaluation: Evaluation, name: str, empty: str) -> list[Block]:
+    entries = evaluation.narratives.get(name, [])
+    if not entries:
+        return [Para(empty)]
+    return [Para(e["text"], lead=e["agency"], bullet=True) for e in entries]
+
+
+def build_content(evaluation: Evaluation) -> Content:
+    """The report's content, in the order a Vietnamese evaluation report is read."""
+    e = evaluation
+    content = Content("BÁO CÁO", summary_line(e))
+    add = content.blocks.extend
+    missing = [a.name for a in e.agencies if a.status not in ("on_time", "late")]
+    add(
+        [
+            Para(
+                f"Thực hiện {e.decision} ban hành {e.programme}, Ủy ban nhân dân tỉnh "
+                f"{e.province} báo cáo {e.review} việc thực hiện giai đoạn "
+                f"{e.baseline_year}-{e.year} như sau:"
+            ),
+            Heading("I. Công tác triển khai và tổng hợp báo cáo"),
+            Para(
+                f"Có {e.reported}/{e.requested} cơ quan, đơn vị gửi báo cáo {e.review} "
+                f"({e.on_time} đúng hạn, {e.late} trễ hạn; hạn {e.deadline}); "
+                f"{e.missing} cơ quan, đơn vị chưa gửi báo cáo"
+                + (f": {', '.join(missing)}." if missing else ".")
+            ),
+            agency_table(e),
+            Heading("II. Kết quả thực hiện"),
+            Heading("1. Kết quả thực hiện các chỉ tiêu chủ yếu đến năm " + str(e.target_year), 2),
+            Para(_method(e)),
+            Para(_status_sentence(e)),
+            Charts(["overview"], caption="Hình 1. Tổng quan tiến độ các chỉ tiêu"),
+            indicator_table(e),
+            Charts(
+                [i.code for i in e.indicators],
+                caption="Hình 2. Số liệu theo năm, lộ trình từ năm gốc đến mục tiêu",
+                grid=True,
+            ),
+            Heading("2. Kết quả thực hiện các nhóm nhiệm vụ, giải pháp", 2),
+        ]
+    )
+    for group in e.task_groups:
+        add([Heading(f"2.{group.number}. {group.name} (chủ trì: {group.lead})", 3)])
+        if not group.entries:
+            add([Para("Chưa có cơ quan, đơn vị báo cáo nội dung này.")])
+        add([Para(f"{x.results} ({x.status})", lead=x.agency, bullet=True) for x in group.entries])
+    add([Heading("3. Đánh giá chung về kết quả đạt được", 2)])
+    add(_narrative(e, "results", "Chưa có đánh giá chung từ các cơ quan, đơn vị."))
+    add([Heading("III. " + NARRATIVE_LABELS["shortfall_causes"])])
+    behind = [i for i in e.indicators if i.status in ("limited_progress", "moving_away")]
+    behind += [i for i in e.indicators if i.status == "not_achieved"]
+    if behind:
+        add(
+            [
+                Para(
+                    "Các chỉ tiêu chưa đạt hoặc tiến độ chậm: "
+                    + "; ".join(f"{i.name} ({i.progress_text})" for i in behind)
+                    + "."
+                )
+            ]
+        )
+    add(_narrative(e, "shortfall_causes", "Các cơ quan, đơn vị chưa nêu tồn tại, hạn chế."))
+    add(
+        [
+            Para(x.difficulties, lead=x.agency, bullet=True)
+            for g in e.task_groups
+            for x in g.entries
+            if x.difficulties
+        ]
+    )
+    add([Heading("IV. " + NARRATIVE_LABELS["lessons"])])
+    add(_narrative(e, "lessons", "Các cơ quan, đơn vị chưa nêu bài học kinh nghiệm."))
+    add([Heading("V. Phương hướng, " + NARRATIVE_LABELS["proposals"].lower())])
+    if not e.is_final:
+        speed_up = [i.name for i in e.indicators if i.status == "acceleration_needed"]
+        if speed_up:
+            add(
+                [
+                    Para(
+                        f"Tập trung tăng tốc để đạt mục tiêu năm {e.target_year} đối với: "
+                        + "; ".join(speed_up)
+                        + "."
+                    )
+                ]
+            )
+    add(_narrative(e, "proposals", "Các cơ quan, đơn vị chưa có đề xuất, kiến nghị."))
+    add(
+        [
+            Para(x.proposals, lead=x.agency, bullet=True)
+            for g in e.task_groups
+            for x in g.entries
+            if x.proposals
+        ]
+    )
+    return content

@@ -1,0 +1,133 @@
+"""A mid-term round end to end through its flow, on SQLite and PostgreSQL, with its documents."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections import Counter
+
+import docx
+import openpyxl
+import pytest
+from sqlalchemy import select
+
+from flows.evaluation import final_review_flow, midterm_review_flow
+from models.cycles import cycle_requests, get_cycle
+from models.database import session_scope
+from models.orm import Channel, CycleKind, OutgoingMessage, Report
+from portal.evaluation_excel import import_evaluation_form
+from reporting.evaluation_intake import record_evaluation
+from reporting.requests import XLSX_TYPE
+from tests.factories import PROGRAMME, at, outbox
+from tests.test_evaluation import evaluation_input
+
+pytestmark = pytest.mark.usefixtures("prefect_harness", "db")
+OPENED, DEADLINE = dt.date(2025, 9, 15), dt.date(2025, 10, 15)
+
+
+def fill_form(content: bytes, agency_code: str) -> bytes:
+    """What an agency does with the attached workbook: fills the 2025 column and the text."""
+    wb = openpyxl.load_workbook(io.BytesIO(content))
+    ws = wb["Chỉ tiêu theo năm"]
+    column = [c.value for c in ws[3]].index("2025") + 1
+    for row in range(4, ws.max_row + 1):
+        if ws.cell(row, 1).value:
+            ws.cell(row, column, "có" if ws.cell(row, 4).value == "có/không" else "61,5")
+    tasks = wb["Nhiệm vụ"]
+    for row in range(4, tasks.max_row + 1):
+        if tasks.cell(row, 1).value:
+            tasks.cell(row, 4, "Thực hiện thường xuyên")
+            tasks.cell(row, 5, f"{agency_code}: kết quả nhóm {tasks.cell(row, 2).value}.")
+    narrative = wb["Đánh giá chung"]
+    narrative["B4"], narrative["B6"] = "Cơ bản hoàn thành.", "Sâu sát cơ sở."
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def test_a_midterm_round_asks_reminds_and_writes_its_report(tmp_path):
+    result = midterm_review_flow(
+        step="open", opened_on=OPENED, deadline=DEADLINE, as_of=at(OPENED, 8)
+    )
+    assert result["requested"] == result["queued"] > 10
+    requests = outbox("request")
+    assert len(requests) == result["requested"]
+    message = requests[0]
+    assert "sơ kết" in message["Subject"] and "giai đoạn 2024-2025" in message["Subject"]
+    text = message.get_body(("plain",)).get_content()
+    assert "/bao-cao/" in text and "Thứ Tư, ngày 15/10/2025" in text
+    (form,) = message.iter_attachments()
+    assert form.get_content_type() == XLSX_TYPE
+    assert form.get_filename().startswith("Biểu mẫu báo cáo sơ kết 2025 - ")
+
+    # Half the agencies answer on time (one through the Excel form), the rest never do.
+    with session_scope() as session:
+        cycle = get_cycle(PROGRAMME, 2025, session=session, kind=CycleKind.MIDTERM)
+        answering = cycle_requests(cycle, session=session)[::2]
+        first = answering[0]
+        attachment = next(
+            m for m in requests if first.agency.email in str(m["To"])
+        ).iter_attachments()
+        import_evaluation_form(
+            fill_form(next(attachment).get_content(), first.agency.code),
+            first,
+            session=session,
+            channel=Channel.UPLOAD,
+            submitted_by="test",
+            submitted_at=at(dt.date(2025, 9, 20)),
+        )
+        for request in answering[1:]:
+            record_evaluation(
+                request,
+                evaluation_input(request.agency, 2025),
+                session=session,
+                channel=Channel.WEB_FORM,
+                submitted_by="test",
+                submitted_at=at(dt.date(2025, 9, 25)),
+            )
+        answered = {r.agency.code for r in answering}
+
+    reminder_day = DEADLINE - dt.timedelta(days=7)
+    run = midterm_review_flow(on=reminder_day, as_of=at(reminder_day, 8))
+    assert run["reminded"] and not answered & set(run["reminded"])
+    again = midterm_review_flow(on=reminder_day, as_of=at(reminder_day, 9))
+    assert again["reminded"] == []  # the same rung is never sent twice
+    reminders = outbox("reminder")
+    assert len(reminders) == len(run["reminded"])
+    assert "Nhắc gửi báo cáo sơ kết" in reminders[0]["Subject"]
+
+    after = DEADLINE + dt.timedelta(days=1)
+    report = midterm_review_flow(on=after, as_of=at(after, 17), output_dir=str(tmp_path))
+    assert report["revision"] == 1 and report["created"]
+    files = {kind: tmp_path / f"so-ket-2025.{kind}" for kind in ("docx", "xlsx", "html")}
+    assert report["files"] == {k: str(v) for k, v in files.items()}
+    document = docx.Document(str(files["docx"]))
+    body = "\n".join(p.text for p in document.paragraphs)
+    assert "Sơ kết việc thực hiện" in body and "BÀI HỌC KINH NGHIỆM" in body
+    assert "Sâu sát cơ sở." in body and len(document.inline_shapes) == 1 + 34
+    annex = openpyxl.load_workbook(files["xlsx"])
+    assert annex.sheetnames == ["Chỉ tiêu", "Đơn vị báo cáo", "Nhiệm vụ", "Đánh giá chung"]
+    assert annex["Chỉ tiêu"].max_row == 3 + 34
+    html = files["html"].read_text(encoding="utf-8")
+    assert html.count("data:image/png;base64,") == 35 and "DỰ THẢO" in html
+
+    unchanged = midterm_review_flow(on=after, as_of=at(after, 18), output_dir=str(tmp_path))
+    assert unchanged["revision"] == 1 and not unchanged["created"]
+    with session_scope() as session:
+        kinds = Counter(m.kind for m in session.scalars(select(OutgoingMessage)))
+        stored = session.scalars(select(Report)).one()
+    assert kinds["request"] == result["requested"] and kinds["receipt"] == 0
+    assert stored.data["kind"] == "midterm" and stored.data["on_time"] == len(answered)
+
+
+def test_the_final_review_is_its_own_round_beside_the_yearly_cycle():
+    opened = dt.date(2030, 10, 1)
+    final = final_review_flow(step="open", opened_on=opened, as_of=at(opened, 8))
+    with session_scope() as session:
+        cycle = get_cycle(PROGRAMME, 2030, session=session, kind=CycleKind.FINAL)
+        assert cycle.deadline == dt.date(2030, 12, 5)  # the yearly rule when none is given
+        assert len(cycle.requests) == final["requested"]
+    assert "tổng kết" in outbox("request")[0]["Subject"]
+    with pytest.raises(LookupError):
+        with session_scope() as session:
+            get_cycle(PROGRAMME, 2030, session=session)  # no yearly 2030 cycle was opened
