@@ -26,6 +26,8 @@ def test_every_deployment_loads_with_its_schedules():
         "send-back-report",
         "reissue-link",
         "set-cycle-status",
+        "midterm-review",
+        "final-review",
     }
     slugs = []
     for spec in specs:
