@@ -9,7 +9,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 120
 export R42_PROJECT_DIR ?= $(CURDIR)
 
-.PHONY: install demo test test-system-packages serve ui clean
+.PHONY: install demo demo-midterm test test-system-packages serve ui clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON)"; exit 1; }
@@ -23,6 +23,10 @@ install: $(STAMP)
 # The 2026 cycle end to end on SQLite, a local Prefect and a local outbox (data/demo/).
 demo: $(STAMP)
 	$(BIN)/r42 demo
+
+# The 2025 mid-term review (sơ kết) on the demo's data: its DOCX/XLSX/HTML in data/demo-midterm/.
+demo-midterm: $(STAMP)
+	$(BIN)/r42 demo-midterm
 
 # The whole suite: SQLite and a throwaway PostgreSQL cluster, a real SMTP server, Prefect's harness.
 test: $(STAMP) test-system-packages
@@ -49,4 +53,4 @@ ui: $(STAMP)
 	$(BIN)/prefect server start --host 127.0.0.1 --port 4200
 
 clean:
-	rm -rf $(VENV) data/demo .prefect .pytest_cache
+	rm -rf $(VENV) data/demo data/demo-midterm .prefect .pytest_cache

@@ -105,7 +105,7 @@ def indicator_table(evaluation: Evaluation) -> TableBlock:
         rows,
         [0.9, 4.6, 2.2] + [year_width] * len(years) + [2.6, 2.2],
         ["center", "left", "left"] + ["right"] * len(years) + ["left", "left"],
-        caption=f"Bảng 1. Kết quả thực hiện các chỉ tiêu đến năm {evaluation.year}",
+        caption=f"Bảng 2. Kết quả thực hiện các chỉ tiêu đến năm {evaluation.year}",
     )
 
 
@@ -119,7 +119,7 @@ def agency_table(evaluation: Evaluation) -> TableBlock:
         rows,
         [1.0, 7.5, 3.5, 2.5, 2.0],
         ["center", "left", "left", "center", "center"],
-        caption="Bảng 2. Tình hình gửi báo cáo của các cơ quan, đơn vị",
+        caption="Bảng 1. Tình hình gửi báo cáo của các cơ quan, đơn vị",
     )
 
 

@@ -11,6 +11,7 @@ from config.registry import RegistryError
 from config.registry_files import load_programme
 from config.settings import get_settings
 from flows.cli_coordinator import add_commands as add_coordinator_commands
+from flows.cli_evaluation import add_commands as add_evaluation_commands
 
 
 def _date(text: str) -> dt.date:
@@ -138,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="run the 2026 cycle end to end on a simulated clock")
     p.set_defaults(handler=cmd_demo)
+    add_evaluation_commands(sub)
     return parser
 
 

@@ -1,0 +1,79 @@
+"""`r42` commands of the evaluation rounds: run a review step by hand, and the mid-term demo."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a date like 2025-10-15") from None
+
+
+def _moment(text: str) -> dt.datetime:
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError:
+        value = None
+    if value is None or value.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected e.g. 2025-10-16T08:00:00+07:00")
+    return value
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    from flows.evaluation import final_review_flow, midterm_review_flow
+
+    review = midterm_review_flow if args.command == "midterm-review" else final_review_flow
+    options = {
+        "step": args.step,
+        "programme": args.programme,
+        "opened_on": args.opened_on,
+        "deadline": args.deadline,
+        "on": args.on,
+        "as_of": args.as_of,
+        "output_dir": args.output_dir,
+    }
+    if args.year:
+        options["year"] = args.year
+    result = review(**options)
+    for kind, path in result.get("files", {}).items():
+        print(f"{kind.upper():4} {path}")
+    print({k: v for k, v in result.items() if k != "files"})
+    return 0
+
+
+def cmd_demo_midterm(args: argparse.Namespace) -> int:
+    from demo.midterm import main
+
+    return main()
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    for name, text, year in [
+        ("midterm-review", "the mid-term review (sơ kết): open, remind or evaluate", 2025),
+        ("final-review", "the final review (tổng kết): open, remind or evaluate", 2030),
+    ]:
+        p = sub.add_parser(name, help=text)
+        p.add_argument("--year", type=int, help=f"the review's year (default {year})")
+        p.add_argument(
+            "--step",
+            choices=["auto", "open", "remind", "evaluate"],
+            default="auto",
+            help="what to do (default: what is due on the day)",
+        )
+        p.add_argument("--programme", help="programme code (default: the configured one)")
+        p.add_argument("--opened-on", type=_date, help="opening day (default: today)")
+        p.add_argument("--deadline", type=_date, help="the round's deadline (default: 05/12 rule)")
+        p.add_argument("--on", type=_date, help="day to act for (default: today)")
+        p.add_argument("--as-of", type=_moment, help="simulated 'now', with its UTC offset")
+        p.add_argument(
+            "--output-dir", help="where the DOCX/XLSX/HTML go (default data/evaluations)"
+        )
+        p.set_defaults(handler=cmd_review)
+    p = sub.add_parser(
+        "demo-midterm", help="run the 2025 mid-term review on a simulated clock (data/demo-midterm)"
+    )
+    p.set_defaults(handler=cmd_demo_midterm)
