@@ -19,6 +19,7 @@ from config.registry import (
     RegistryVersion,
     no_duplicates,
 )
+from config.settings import get_settings
 
 PROGRAMMES_DIR = Path(__file__).parent / "programmes"
 
@@ -109,9 +110,9 @@ def _check_version(path: Path, programme: Programme, version: RegistryVersion) -
         fail(f"task_group_leads: no lead for {sorted(missing)}")
 
 
-def load_programme(code: str, root: Path = PROGRAMMES_DIR) -> ProgrammeRegistry:
-    """Read and validate one programme folder."""
-    folder = root / code
+def load_programme(code: str, root: Path | None = None) -> ProgrammeRegistry:
+    """Read and validate one programme folder of ``root`` (default: the configured folder)."""
+    folder = (root or get_settings().cycle.programmes_dir) / code
     path = folder / "programme.yaml"
     programme = _parse(Programme, path, _read_yaml(path))
     if programme.code != code:
@@ -127,6 +128,7 @@ def load_programme(code: str, root: Path = PROGRAMMES_DIR) -> ProgrammeRegistry:
     return ProgrammeRegistry(programme=programme, versions=versions)
 
 
-def programme_codes(root: Path = PROGRAMMES_DIR) -> list[str]:
-    """Codes of every programme folder shipped in ``root``."""
+def programme_codes(root: Path | None = None) -> list[str]:
+    """Codes of every programme folder in ``root`` (default: the configured folder)."""
+    root = root or get_settings().cycle.programmes_dir
     return sorted(p.parent.name for p in root.glob("*/programme.yaml"))

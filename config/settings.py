@@ -116,6 +116,10 @@ class CycleSettings(BaseModel):
     programme: str = Field(
         default="vinh-long-r42", description="Code of the programme folder under config/programmes."
     )
+    programmes_dir: Path = Field(
+        default=Path(__file__).parent / "programmes",
+        description="Folder holding one folder per programme (programme.yaml and registry/).",
+    )
     approval_timeout_days: int = Field(
         default=30, ge=1, le=365, description="Days the submission flow waits for the coordinator."
     )

@@ -6,6 +6,7 @@ import argparse
 import datetime as dt
 import sys
 from pathlib import Path
+from typing import TextIO
 
 from config.registry import RegistryError
 from config.registry_files import load_programme
@@ -57,21 +58,50 @@ def cmd_import_observations(args: argparse.Namespace) -> int:
     return 0
 
 
+class TerminalProgress:
+    """A progress bar on stderr for ops running a flow by hand; plain lines when not a terminal."""
+
+    def __init__(self, stream: TextIO | None = None, width: int = 30) -> None:
+        self.stream = stream or sys.stderr
+        self.width = width
+        self.tty = self.stream.isatty()
+        self.shown: dict[str, int] = {}
+
+    def __call__(self, what: str, done: int, total: int) -> None:
+        percent = 100 if total <= 0 else 100 * min(done, total) // total
+        step = percent if self.tty else percent // 10 * 10  # a line every 10 % in a log
+        if self.shown.get(what) == step and done < total:
+            return
+        if self.tty:
+            bar = "#" * (self.width * percent // 100)
+            end = "\n" if done >= total else ""
+            self.stream.write(f"\r{what} [{bar:<{self.width}}] {percent:3d}% ({done}/{total}){end}")
+        elif self.shown.get(what) != step:
+            self.stream.write(f"{what}: {percent}% ({done}/{total})\n")
+        self.stream.flush()
+        self.shown[what] = step
+
+
 def cmd_flow(args: argparse.Namespace) -> int:
+    from flows.common import add_progress_listener
     from flows.consolidate import consolidate_flow
     from flows.open_cycle import open_cycle_flow
     from flows.send_reminders import send_reminders_flow
     from flows.submit_report import submit_report_flow
 
     common = {"year": args.year, "programme": args.programme, "as_of": args.as_of}
-    if args.command == "open-cycle":
-        result = open_cycle_flow(**common, opened_on=args.opened_on)
-    elif args.command == "remind":
-        result = send_reminders_flow(**common, on=args.on)
-    elif args.command == "consolidate":
-        result = consolidate_flow(**common)
-    else:
-        result = submit_report_flow(**common)
+    remove = add_progress_listener(TerminalProgress())
+    try:
+        if args.command == "open-cycle":
+            result = open_cycle_flow(**common, opened_on=args.opened_on)
+        elif args.command == "remind":
+            result = send_reminders_flow(**common, on=args.on)
+        elif args.command == "consolidate":
+            result = consolidate_flow(**common)
+        else:
+            result = submit_report_flow(**common)
+    finally:
+        remove()
     print(result)
     return 0
 

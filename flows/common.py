@@ -1,11 +1,19 @@
 """Tasks and helpers every flow of the cycle shares: the clock, the cycle, delivery."""
 
 import datetime as dt
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 from prefect import get_run_logger, task
-from prefect.artifacts import create_table_artifact
+from prefect.artifacts import (
+    create_progress_artifact,
+    create_table_artifact,
+    update_progress_artifact,
+)
 from prefect.cache_policies import NO_CACHE
+from sqlalchemy import select
 
 from config.settings import get_settings
 from mail.delivery import deliver_configured
@@ -55,31 +63,85 @@ def cycle_ref(programme: str, year: int, kind: str = CycleKind.ANNUAL) -> CycleR
         return CycleRef(cycle.id, programme, year, cycle.deadline, kind)
 
 
+def artifact_key(prefix: str, cycle: CycleRef) -> str:
+    """'delivery-vinh-long-r42-2026', with the kind for evaluation rounds ('...-2025-midterm')."""
+    kind = "" if cycle.kind == CycleKind.ANNUAL else f"-{cycle.kind}"
+    return f"{prefix}-{cycle.programme}-{cycle.year}{kind}"
+
+
+ProgressListener = Callable[[str, int, int], None]  # (what, done, total)
+_listeners: list[ProgressListener] = []
+
+
+def add_progress_listener(listener: ProgressListener) -> Callable[[], None]:
+    """Also tell ``listener`` (e.g. the terminal bar of ``r42``) of progress in this process."""
+    _listeners.append(listener)
+    return lambda: _listeners.remove(listener)
+
+
+class StageProgress:
+    """A long stage's progress: a progress artifact in the UI, and any listener in the process.
+
+    The artifact is updated at most every ``every`` seconds (each update is an API call), and
+    always at the end.
+    """
+
+    def __init__(self, key: str, what: str, description: str, every: float = 1.0) -> None:
+        self.what, self.every = what, every
+        self.artifact_id = create_progress_artifact(0.0, key=key, description=description)
+        self.shown, self.shown_at = 0.0, time.monotonic()
+
+    def __call__(self, done: int, total: int) -> None:
+        for listener in list(_listeners):
+            listener(self.what, done, total)
+        percent = 100.0 if total <= 0 else round(100.0 * min(done, total) / total, 1)
+        finished = done >= total
+        if percent != self.shown and (finished or time.monotonic() - self.shown_at >= self.every):
+            update_progress_artifact(self.artifact_id, progress=percent)
+            self.shown, self.shown_at = percent, time.monotonic()
+
+
+def _unsent(cycle_id: int) -> int:
+    with session_scope() as session:
+        counts = delivery_counts(cycle_id, session=session)
+    return counts.get("pending", 0) + counts.get("sending", 0)
+
+
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=30)
 def deliver_messages(cycle: CycleRef, now: dt.datetime) -> dict[str, int]:
-    """Send the cycle's pending messages and publish what became of each."""
-    results = deliver_configured(cycle.id, now=now)
+    """Send the cycle's pending messages, showing progress, and publish what became of each."""
+    total = _unsent(cycle.id)
+    progress = StageProgress(
+        artifact_key("delivery-progress", cycle),
+        "Gửi thư",
+        f"Sending {total} messages of cycle {cycle.year}",
+    )
+    with ThreadPoolExecutor(1) as pool:  # delivery runs its own event loop; we watch the outbox
+        sending = pool.submit(deliver_configured, cycle.id, now=now)
+        while wait([sending], timeout=0.5).not_done:
+            progress(total - _unsent(cycle.id), total)
+        results = sending.result()
+    progress(total, total)
     with session_scope() as session:
         counts = delivery_counts(cycle.id, session=session)
         if results:
-            rows = {
-                m.message_id: m
-                for m in session.query(OutgoingMessage).filter(
-                    OutgoingMessage.message_id.in_([r.message_id for r in results])
-                )
-            }
+            sent = {r.message_id: r.reply for r in results}
+            rows = session.execute(
+                select(
+                    OutgoingMessage.message_id,
+                    OutgoingMessage.recipient_key,
+                    OutgoingMessage.kind,
+                    OutgoingMessage.rung,
+                    OutgoingMessage.status,
+                ).where(OutgoingMessage.cycle_id == cycle.id)
+            )
             table = [
-                {
-                    "agency": rows[r.message_id].recipient_key,
-                    "kind": rows[r.message_id].kind,
-                    "rung": rows[r.message_id].rung,
-                    "status": rows[r.message_id].status,
-                    "reply": r.reply,
-                }
-                for r in results
+                {"agency": key, "kind": kind, "rung": rung, "status": status, "reply": sent[mid]}
+                for mid, key, kind, rung, status in rows
+                if mid in sent
             ]
             create_table_artifact(
-                key=f"delivery-{cycle.programme}-{cycle.year}",
+                key=artifact_key("delivery", cycle),
                 table=table,
                 description=f"Delivery of {len(results)} messages, cycle {cycle.year}",
             )

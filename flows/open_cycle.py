@@ -3,16 +3,14 @@
 import datetime as dt
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import (
-    create_progress_artifact,
-    create_table_artifact,
-    update_progress_artifact,
-)
+from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from config.settings import get_settings
 from flows.common import (
     CycleRef,
+    StageProgress,
+    artifact_key,
     cycle_ref,
     deliver_messages,
     run_scope,
@@ -40,16 +38,11 @@ def create_cycle(programme: str, year: int, opened_on: dt.date) -> CycleRef:
 @task(cache_policy=NO_CACHE)
 def queue_request_emails(cycle: CycleRef, now: dt.datetime) -> list[dict]:
     """One request per active agency, each queued as an email once; progress shown in the UI."""
-    progress_id = create_progress_artifact(
-        progress=0.0,
-        key=f"requests-{cycle.programme}-{cycle.year}",
-        description=f"Requests of cycle {cycle.year} being prepared",
+    progress = StageProgress(
+        artifact_key("requests", cycle),
+        "Chuẩn bị thư đề nghị",
+        f"Requests of cycle {cycle.year} being prepared",
     )
-
-    def progress(done: int, total: int) -> None:
-        if done == total or done % 25 == 0:
-            update_progress_artifact(progress_id, progress=100.0 * done / total)
-
     with session_scope() as session:
         rows = queue_requests(
             get_cycle(cycle.programme, cycle.year, session=session),
@@ -74,7 +67,7 @@ def open_cycle_flow(
     cycle = create_cycle(programme, year, opened_on or scope.today)
     rows = queue_request_emails(cycle, now)
     create_table_artifact(
-        key=f"requests-table-{programme}-{year}",
+        key=artifact_key("requests-table", cycle),
         table=rows,
         description=f"Agencies asked to report for {year} (deadline {cycle.deadline:%d/%m/%Y})",
     )

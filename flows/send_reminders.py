@@ -10,6 +10,7 @@ from prefect.cache_policies import NO_CACHE
 from config.settings import get_settings
 from flows.common import (
     CycleRef,
+    artifact_key,
     cycle_ref,
     deliver_messages,
     run_scope,
@@ -56,7 +57,7 @@ def send_reminders_flow(
         + [{"agency": a, "outcome": "already reminded"} for a in run["already_reminded"]]
     )
     create_table_artifact(
-        key=f"reminders-{programme}-{year}",
+        key=artifact_key("reminders", cycle),
         table=table,
         description=f"Reminder rung D{run['rung']:+d} on {day:%d/%m/%Y}",
     )
