@@ -48,7 +48,7 @@ def evaluation_charts(evaluation: Evaluation) -> dict[str, bytes]:
 
 
 def draft_note(evaluation: Evaluation) -> str:
-    return f"DỰ THẢO - tổng hợp ngày {evaluation.as_of}"
+    return f"Tổng hợp ngày {evaluation.as_of}"
 
 
 def evaluation_html(
@@ -70,7 +70,12 @@ def evaluation_html(
 def evaluation_markdown(evaluation: Evaluation, content: Content | None = None) -> str:
     """The report's text and tables as Markdown (the Prefect artifact; charts left out)."""
     content = content or build_content(evaluation)
-    lines = [f"# {content.title}: {content.summary}", "", f"*{draft_note(evaluation)}*", ""]
+    lines = [
+        f"# {content.title}: {content.summary}",
+        "",
+        f"*DỰ THẢO - {draft_note(evaluation)}*",
+        "",
+    ]
     for block in content.blocks:
         if isinstance(block, Heading):
             lines += ["#" * (block.level + 1) + " " + block.text, ""]

@@ -1,0 +1,71 @@
+"""`r42 demo-midterm` in a clean folder: the 2025 round runs and its three documents are usable."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import docx
+import openpyxl
+import pytest
+
+
+def test_demo_midterm_writes_the_evaluation_report(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "R42_"))}
+    env.update(
+        PREFECT_HOME=str(tmp_path / ".prefect"),
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="120",
+    )
+    run = subprocess.run(
+        [sys.executable, "-m", "flows.cli", "demo-midterm"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert "Mid-term demo finished." in run.stdout
+    paths = dict(re.findall(r"^\s+(DOCX|XLSX|HTML) (\S+)$", run.stdout, re.MULTILINE))
+    assert set(paths) == {"DOCX", "XLSX", "HTML"}
+    folder = tmp_path / "data" / "demo-midterm"
+    assert (tmp_path / paths["DOCX"]) == folder / "so-ket-2025.docx"
+    kinds = re.search(r"Outbox .*: (\{.*\})", run.stdout).group(1)
+    assert "'request': 23" in kinds and "'reminder'" in kinds and "'receipt': 19" in kinds
+
+    document = docx.Document(str(folder / "so-ket-2025.docx"))
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert "Sơ kết việc thực hiện" in text and "giai đoạn 2024-2025" in text
+    assert "Có 19/23 cơ quan, đơn vị gửi báo cáo sơ kết" in text
+    assert len(document.inline_shapes) == 35  # the overview and one chart per target
+    sheet = openpyxl.load_workbook(folder / "so-ket-2025.xlsx")["Chỉ tiêu"]
+    assert [c.value for c in sheet[3]][5:7] == ["2024", "2025"]
+    html = (folder / "so-ket-2025.html").read_text(encoding="utf-8")
+    assert html.count("data:image/png;base64,") == 35
+
+    soffice = shutil.which("soffice")
+    if soffice is None or shutil.which("pdfinfo") is None:
+        pytest.skip("LibreOffice and poppler's pdfinfo are needed for the PDF check")
+    subprocess.run(
+        [
+            soffice,
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            folder / "so-ket-2025.docx",
+        ],
+        env={**env, "HOME": str(tmp_path)},
+        capture_output=True,
+        timeout=180,
+        check=True,
+    )
+    info = subprocess.run(
+        ["pdfinfo", str(tmp_path / "so-ket-2025.pdf")], capture_output=True, text=True
+    ).stdout
+    assert "(A4)" in info and int(re.search(r"Pages:\s+(\d+)", info).group(1)) > 5
