@@ -25,8 +25,9 @@ from models.orm import Channel, CycleStatus
 from models.orm import Request as AgencyRequest
 from models.registry_store import get_programme
 from models.submissions import IntakeError
-from portal import form_fields
+from portal import evaluation_form, form_fields
 from portal.access import LinkRefused, log_refusal, open_request
+from reporting.evaluation_intake import accept_evaluation, is_evaluation
 from reporting.intake import accept_submission, receipt_context
 from reporting.messages import common_context
 
@@ -61,12 +62,18 @@ def form_page(
 ) -> HTMLResponse:
     cycle = request.cycle
     settings = get_settings()
-    previous = observations_for(cycle.programme, cycle.year - 1, session=object_session(request))
+    if is_evaluation(request):  # the mid-term or final review's form
+        template, rows = "evaluation_form", evaluation_form.page_rows(request)
+    else:
+        previous = observations_for(
+            cycle.programme, cycle.year - 1, session=object_session(request)
+        )
+        template, rows = "form", form_fields.page_rows(request, previous)
     return page(
-        "form",
+        template,
         status_code,
         **common_context(cycle, settings),
-        **form_fields.page_rows(request, previous),
+        **rows,
         agency_name=request.agency.name,
         fields=fields,
         errors=errors or {},
@@ -84,7 +91,12 @@ def form_page(
 
 def current_fields(request: AgencyRequest) -> dict[str, str]:
     """What the form starts from: the agency's draft, else its latest revision, else nothing."""
-    fields = load_draft(request, session=object_session(request))
+    session = object_session(request)
+    fields = load_draft(request, session=session)
+    if is_evaluation(request):  # else the latest revision, else the values already known
+        if fields is None and request.submissions:
+            fields = evaluation_form.from_submission(request.submissions[-1], session=session)
+        return fields if fields is not None else evaluation_form.prefilled(request, session=session)
     if fields is None and request.submissions:
         fields = form_fields.from_submission(request.submissions[-1])
     return fields or {}
@@ -227,7 +239,8 @@ def _handle_post(token: str, form: dict, http: Request, background: BackgroundTa
         request = open_request(
             token, session=session, settings=settings.web_form, today=link_today(session)
         )
-        fields = form_fields.read_fields(form, request)
+        fields_of = evaluation_form if is_evaluation(request) else form_fields
+        fields = fields_of.read_fields(form, request)
         csrf = str(form.get("csrf_token", ""))
         if not csrf_ok(http, csrf):
             return page(
@@ -253,9 +266,14 @@ def _handle_post(token: str, form: dict, http: Request, background: BackgroundTa
             )
         try:
             nested = session.begin_nested()
-            submission = accept_submission(
+            accept, data = (
+                (accept_evaluation, evaluation_form.to_input(fields, request))
+                if is_evaluation(request)
+                else (accept_submission, form_fields.to_submission(fields, request))
+            )
+            submission = accept(
                 request,
-                form_fields.to_submission(fields, request),
+                data,
                 session=session,
                 settings=settings,
                 channel=Channel.WEB_FORM,
@@ -270,7 +288,7 @@ def _handle_post(token: str, form: dict, http: Request, background: BackgroundTa
                 fields,
                 csrf=csrf,
                 status_code=422,
-                errors=form_fields.errors_by_input(exc.errors),
+                errors=fields_of.errors_by_input(exc.errors),
                 notice="Báo cáo chưa được gửi: vui lòng sửa các ô được đánh dấu.",
             )
         revision, cycle_id = submission.revision, request.cycle_id

@@ -14,8 +14,11 @@ from models.observations import observations_for
 from models.orm import Channel, CycleStatus
 from portal import app as web
 from portal.access import open_request
+from portal.evaluation_excel import build_evaluation_form, import_evaluation_form
 from portal.excel_form import build_form, form_filename
 from portal.excel_reader import ExcelFormError, import_form
+from reporting.evaluation_intake import acknowledge_evaluation, evaluation_years, is_evaluation
+from reporting.evaluation_requests import known_series
 from reporting.intake import acknowledge
 from reporting.messages import link_for
 from reporting.requests import XLSX_TYPE
@@ -30,10 +33,14 @@ def register_upload_routes(app: FastAPI, prefix: str) -> None:
             request = open_request(
                 token, session=session, settings=settings.web_form, today=web.link_today(session)
             )
-            cycle = request.cycle
-            previous = observations_for(cycle.programme, cycle.year - 1, session=session)
-            content = build_form(request, previous=previous, link=link_for(request, settings)[0])
-            name = form_filename(request)
+            cycle, link = request.cycle, link_for(request, settings)[0]
+            if is_evaluation(request):
+                known = known_series(cycle.programme, evaluation_years(cycle), session=session)
+                content = build_evaluation_form(request, known=known, link=link)
+            else:
+                previous = observations_for(cycle.programme, cycle.year - 1, session=session)
+                content = build_form(request, previous=previous, link=link)
+            name = form_filename(request)  # ASCII, 'so-ket-' for a mid-term round
         disposition = f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(name)}"
         return Response(content, media_type=XLSX_TYPE, headers={"Content-Disposition": disposition})
 
@@ -98,16 +105,30 @@ def _handle_upload(
         else:
             nested = session.begin_nested()
             try:
-                submission = import_form(
-                    data,
-                    session=session,
-                    channel=Channel.UPLOAD,
-                    expected_request=request,
-                    submitted_by=f"{request.agency.email} (upload)",
-                    submitted_at=moment,
-                    max_bytes=settings.web_form.max_upload_bytes,
-                )
-                acknowledge(submission, session=session, settings=settings, now=moment)
+                if is_evaluation(request):
+                    submission = import_evaluation_form(
+                        data,
+                        request,
+                        session=session,
+                        channel=Channel.UPLOAD,
+                        submitted_by=f"{request.agency.email} (upload)",
+                        submitted_at=moment,
+                        max_bytes=settings.web_form.max_upload_bytes,
+                    )
+                    acknowledge_evaluation(
+                        submission, session=session, settings=settings, now=moment
+                    )
+                else:
+                    submission = import_form(
+                        data,
+                        session=session,
+                        channel=Channel.UPLOAD,
+                        expected_request=request,
+                        submitted_by=f"{request.agency.email} (upload)",
+                        submitted_at=moment,
+                        max_bytes=settings.web_form.max_upload_bytes,
+                    )
+                    acknowledge(submission, session=session, settings=settings, now=moment)
             except ExcelFormError as exc:
                 nested.rollback()
                 problems = exc.errors
