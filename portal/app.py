@@ -214,7 +214,7 @@ def create_app() -> FastAPI:
             if not match:
                 raise StarletteHTTPException(404)
             return page(
-                "receipt",
+                "evaluation_receipt" if is_evaluation(request) else "receipt",
                 **common_context(request.cycle, get_settings()),
                 agency_name=request.agency.name,
                 token=token,

@@ -81,7 +81,8 @@ def test_the_evaluation_form_from_link_to_receipt(portal):
     form |= {"value__unemployment__2025": "2,4", "lessons": "Sâu sát cơ sở."}
     done = portal.post(path(), data=form, follow_redirects=False)
     assert done.status_code == 303 and done.headers["location"].endswith("/bien-nhan/1")
-    assert portal.get(done.headers["location"]).status_code == 200
+    shown = portal.get(done.headers["location"])
+    assert shown.status_code == 200 and "đã nhận báo cáo sơ kết giai đoạn 2024-2025" in shown.text
     with session_scope() as session:
         earlier = session.scalars(select(EvaluationValue)).all()
         assert [(v.indicator.code, v.year, v.value) for v in earlier] == [
