@@ -57,6 +57,12 @@ class MailSettings(BaseModel):
         default=30.0, gt=0, description="Seconds before an SMTP call times out."
     )
     smtp_connections: int = Field(default=4, ge=1, le=64, description="Reused SMTP connections.")
+    smtp_processes: int = Field(
+        default=1,
+        ge=1,
+        le=16,
+        description="Processes sending at once, each with smtp_connections connections.",
+    )
     max_attempts: int = Field(
         default=5, ge=1, le=50, description="Attempts on temporary failures before giving up."
     )

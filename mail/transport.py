@@ -14,6 +14,7 @@ from typing import Protocol
 import aiosmtplib
 
 from config.settings import MailSettings
+from mail.smtp_commands import mail_from, rcpt_to, send_data
 from models.orm import DeliveryStatus
 
 
@@ -147,12 +148,12 @@ class SmtpTransport:
     async def _send(self, client: aiosmtplib.SMTP, envelope: Envelope) -> DeliveryResult:
         mid = envelope.message_id
         try:
-            await client.mail(self.settings.sender_address)
+            await mail_from(client, self.settings.sender_address)
             refused: dict[str, str] = {}
             accepted = []
             for recipient in envelope.recipients:
                 try:
-                    await client.rcpt(recipient)
+                    await rcpt_to(client, recipient)
                     accepted.append(recipient)
                 except aiosmtplib.SMTPRecipientRefused as exc:
                     refused[recipient] = f"{exc.code} {exc.message}"
@@ -170,7 +171,7 @@ class SmtpTransport:
             client.close()
             return DeliveryResult(mid, DeliveryStatus.PENDING, f"before data: {exc}")
         try:
-            response = await client.data(envelope.raw)
+            response = await send_data(client, envelope.raw)
         except aiosmtplib.SMTPResponseException as exc:
             status, reply = _classify(exc.code, exc.message)
             return DeliveryResult(mid, status, reply)
@@ -185,6 +186,10 @@ class SmtpTransport:
 
 
 def transport_from_settings(settings: MailSettings) -> Transport:
+    if settings.transport == "smtp" and settings.smtp_processes > 1:
+        from mail.workers import MultiProcessSmtpTransport  # imports this module
+
+        return MultiProcessSmtpTransport(settings)
     if settings.transport == "smtp":
         return SmtpTransport(settings)
     return OutboxFolderTransport(settings.outbox_dir)

@@ -1,0 +1,44 @@
+"""SMTP's wire form: a message that can follow DATA as it is, with nothing rewritten.
+
+RFC 5321 4.5.2 has the client end every line in CRLF and double a dot opening a line;
+aiosmtplib does both with regular expressions over each message, every time it is sent.
+``compose`` writes messages already in that form (``check_wire_form`` on each, once), and
+the transport checks with ``ready_for_data`` (``count`` and ``find`` in C) before sending one
+as it is.
+"""
+
+from __future__ import annotations
+
+CRLF = b"\r\n"
+_MAX_DOTS = 2000
+_LINE_END = (ord("\r"), ord("\n"))
+
+
+def ready_for_data(raw: bytes) -> bool:
+    """Whether ``raw`` can follow SMTP DATA as it is, without rewriting (RFC 5321 4.5.2).
+
+    It must end in CRLF, hold as many CRs as LFs and have no line opening with "." (a CR or
+    LF before any dot): the framing is then sound. A message whose bare CRs and LFs happen to
+    balance would go as it is; ``compose`` never writes one (``check_wire_form``). Dots are
+    rare in what ``compose`` writes (headers; base64 has none), so each is looked at; a
+    message with very many is left to the slow path.
+    ``count`` and ``find`` run in C: tens of microseconds on 48 KB where a regular expression
+    pass takes hundreds.
+    """
+    if not raw.endswith(CRLF) or raw.startswith(b".") or raw.count(b"\n") != raw.count(b"\r"):
+        return False
+    position = raw.find(b".")
+    for _ in range(_MAX_DOTS):
+        if position < 0:
+            return True
+        if raw[position - 1] in _LINE_END:
+            return False
+        position = raw.find(b".", position + 1)
+    return False
+
+
+def check_wire_form(raw: bytes) -> bytes:
+    """``raw`` if every line ends in CRLF and it is ``ready_for_data``; else ValueError."""
+    if raw.count(b"\r\n") != raw.count(b"\n") or not ready_for_data(raw):
+        raise ValueError("the message is not in SMTP wire form (CRLF lines, no leading dots)")
+    return raw

@@ -1,0 +1,77 @@
+"""Sending from several processes: one event loop, with its own pooled connections, per process.
+
+One event loop sends at most one message's worth of CPU at a time: on a fast local server it
+tops out on one core (benchmarks/README.md). With ``smtp_processes`` above 1 each batch is
+split over that many worker processes, each running an ``SmtpTransport`` whose connections
+stay open between batches; every outcome comes back to the delivery run, which records it as
+before. A worker that dies takes its messages' outcomes with it: their claims expire and they
+are listed unknown, as when the delivery run itself dies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import multiprocessing.util
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+
+from config.settings import MailSettings
+from mail.transport import DeliveryResult, Envelope, SmtpTransport
+
+_loop: asyncio.AbstractEventLoop | None = None
+_transport: SmtpTransport | None = None
+
+
+def _start(settings: MailSettings) -> None:
+    """In a worker: one event loop and one transport for the life of the process."""
+    global _loop, _transport
+    _loop = asyncio.new_event_loop()
+    _transport = SmtpTransport(settings)
+    multiprocessing.util.Finalize(None, _stop, exitpriority=10)  # QUIT when the pool shuts down
+
+
+def _stop() -> None:
+    if _loop is not None and _transport is not None:
+        _loop.run_until_complete(_transport.aclose())
+        _loop.close()
+
+
+def _deliver(envelopes: list[Envelope]) -> list[DeliveryResult]:
+    assert _loop is not None and _transport is not None
+    return _loop.run_until_complete(_transport.deliver(envelopes))
+
+
+class MultiProcessSmtpTransport:
+    """``SmtpTransport`` in ``settings.smtp_processes`` worker processes (started on first use)."""
+
+    def __init__(self, settings: MailSettings):
+        self.settings = settings
+        self._pool: ProcessPoolExecutor | None = None
+
+    async def deliver(self, envelopes: Sequence[Envelope]) -> list[DeliveryResult]:
+        if not envelopes:
+            return []
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                self.settings.smtp_processes,
+                mp_context=multiprocessing.get_context("spawn"),  # no fork of a threaded process
+                initializer=_start,
+                initargs=(self.settings,),
+            )
+        count = min(self.settings.smtp_processes, len(envelopes))
+        loop = asyncio.get_running_loop()
+        parts = await asyncio.gather(
+            *(
+                loop.run_in_executor(self._pool, _deliver, list(envelopes[i::count]))
+                for i in range(count)
+            )
+        )
+        results = {r.message_id: r for part in parts for r in part}
+        return [results[e.message_id] for e in envelopes]
+
+    async def aclose(self) -> None:
+        """Stop the workers; each says QUIT on its open connections first."""
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            await asyncio.to_thread(pool.shutdown, wait=True)
