@@ -10,18 +10,26 @@ from config.settings import get_settings
 from flows.common import cycle_ref, deliver_messages, run_scope
 from models.cycles import get_cycle, get_request
 from models.database import session_scope
-from models.orm import CycleStatus
+from models.orm import CycleKind, CycleStatus
 from reporting import coordination
+
+Kind = Literal["annual", "midterm", "final"]  # the yearly cycle, or the 2025 / 2030 reviews
 
 
 @task(cache_policy=NO_CACHE)
 def record_send_back(
-    programme: str, year: int, agency: str, reason: str, by: str, now: dt.datetime
+    programme: str,
+    year: int,
+    agency: str,
+    reason: str,
+    by: str,
+    now: dt.datetime,
+    kind: str = CycleKind.ANNUAL,
 ) -> None:
     """Return the agency's latest report with the reason and queue the email that says so."""
     with session_scope() as session:
         coordination.send_back(
-            get_request(programme, year, agency, session=session),
+            get_request(programme, year, agency, session=session, kind=kind),
             reason,
             session=session,
             settings=get_settings(),
@@ -31,11 +39,18 @@ def record_send_back(
 
 
 @task(cache_policy=NO_CACHE)
-def record_reissue(programme: str, year: int, agency: str, by: str, now: dt.datetime) -> None:
+def record_reissue(
+    programme: str,
+    year: int,
+    agency: str,
+    by: str,
+    now: dt.datetime,
+    kind: str = CycleKind.ANNUAL,
+) -> None:
     """Revoke the agency's link and queue the email with the new one."""
     with session_scope() as session:
         coordination.reissue_link(
-            get_request(programme, year, agency, session=session),
+            get_request(programme, year, agency, session=session, kind=kind),
             session=session,
             settings=get_settings(),
             actor=by,
@@ -45,23 +60,32 @@ def record_reissue(programme: str, year: int, agency: str, by: str, now: dt.date
 
 @flow(name="send-back-report")
 def send_back_flow(
-    year: int, agency: str, reason: str, programme: str | None = None, by: str = "coordinator"
+    year: int,
+    agency: str,
+    reason: str,
+    programme: str | None = None,
+    by: str = "coordinator",
+    kind: Kind = "annual",
 ) -> None:
     """Send an agency's report back with a reason (Vietnamese); the agency is emailed its link."""
     scope = run_scope(year, programme, None)
-    record_send_back(scope.programme, year, agency, reason, by, scope.now)
-    deliver_messages(cycle_ref(scope.programme, year), scope.now)
+    record_send_back(scope.programme, year, agency, reason, by, scope.now, kind)
+    deliver_messages(cycle_ref(scope.programme, year, kind), scope.now)
     get_run_logger().info("Sent back the latest report of %s", agency)
 
 
 @flow(name="reissue-link")
 def reissue_link_flow(
-    year: int, agency: str, programme: str | None = None, by: str = "coordinator"
+    year: int,
+    agency: str,
+    programme: str | None = None,
+    by: str = "coordinator",
+    kind: Kind = "annual",
 ) -> None:
     """Revoke an agency's personal link and email it a new one."""
     scope = run_scope(year, programme, None)
-    record_reissue(scope.programme, year, agency, by, scope.now)
-    deliver_messages(cycle_ref(scope.programme, year), scope.now)
+    record_reissue(scope.programme, year, agency, by, scope.now, kind)
+    deliver_messages(cycle_ref(scope.programme, year, kind), scope.now)
 
 
 @flow(name="set-cycle-status")
@@ -70,11 +94,12 @@ def set_cycle_status_flow(
     status: Literal["locked", "open"],
     programme: str | None = None,
     by: str = "coordinator",
+    kind: Kind = "annual",
 ) -> str:
     """Lock a cycle (no more revisions) or reopen it."""
     scope = run_scope(year, programme, None)
     with session_scope() as session:
-        cycle = get_cycle(scope.programme, year, session=session)
+        cycle = get_cycle(scope.programme, year, session=session, kind=kind)
         coordination.set_cycle_status(
             cycle, CycleStatus(status), session=session, actor=by, now=scope.now
         )

@@ -131,3 +131,33 @@ def test_the_final_review_is_its_own_round_beside_the_yearly_cycle():
     with pytest.raises(LookupError):
         with session_scope() as session:
             get_cycle(PROGRAMME, 2030, session=session)  # no yearly 2030 cycle was opened
+
+
+def test_coordinators_act_on_a_review_round_by_its_kind():
+    from flows.coordination import reissue_link_flow, send_back_flow, set_cycle_status_flow
+
+    midterm_review_flow(step="open", opened_on=OPENED, deadline=DEADLINE, as_of=at(OPENED, 8))
+    with session_scope() as session:
+        cycle = get_cycle(PROGRAMME, 2025, session=session, kind=CycleKind.MIDTERM)
+        request = cycle_requests(cycle, session=session)[0]
+        code = request.agency.code
+        record_evaluation(
+            request,
+            evaluation_input(request.agency, 2025),
+            session=session,
+            channel=Channel.WEB_FORM,
+            submitted_by="test",
+            submitted_at=at(dt.date(2025, 9, 20)),
+        )
+    send_back_flow(year=2025, agency=code, reason="Bổ sung số liệu năm 2024.", kind="midterm")
+    reissue_link_flow(year=2025, agency=code, kind="midterm")
+    (returned,) = outbox("returned")
+    assert "gửi lại báo cáo sơ kết giai đoạn 2024-2025" in returned["Subject"]
+    assert "Bổ sung số liệu năm 2024." in returned.get_body(("plain",)).get_content()
+    (link,) = outbox("link")
+    assert "Đường dẫn mới để báo cáo sơ kết" in link["Subject"]
+    assert set_cycle_status_flow(year=2025, status="locked", kind="midterm") == "locked"
+    with session_scope() as session:
+        assert (
+            get_cycle(PROGRAMME, 2025, session=session, kind=CycleKind.MIDTERM).status == "locked"
+        )
