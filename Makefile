@@ -33,11 +33,16 @@ test: $(STAMP) test-system-packages
 	$(BIN)/python -m pytest
 
 # Debian packages the suite drives for real: PostgreSQL (a throwaway cluster) and chromium
-# (Playwright's own browser download does not work here; the tests use /usr/bin/chromium).
+# (Playwright's own browser download does not work here; the tests use /usr/bin/chromium);
+# LibreOffice, poppler and Liberation fonts (Times New Roman's metrics, Vietnamese glyphs) turn
+# the report DOCX into a PDF whose pages are checked (about 15 s to install).
 test-system-packages:
 	@missing=""; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	test -x /usr/bin/chromium || missing="$$missing chromium"; \
+	test -x /usr/bin/soffice || missing="$$missing libreoffice-writer-nogui"; \
+	test -x /usr/bin/pdfinfo || missing="$$missing poppler-utils"; \
+	test -d /usr/share/fonts/truetype/liberation2 || missing="$$missing fonts-liberation2"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \

@@ -129,6 +129,10 @@ class CycleSettings(BaseModel):
     approval_timeout_days: int = Field(
         default=30, ge=1, le=365, description="Days the submission flow waits for the coordinator."
     )
+    reports_dir: Path = Field(
+        default=DATA_DIR / "reports",
+        description="Folder of the report files (DOCX, XLSX annex, HTML), one subfolder a cycle.",
+    )
 
 
 class Settings(BaseSettings):

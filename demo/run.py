@@ -24,6 +24,7 @@ def configure() -> None:
     os.environ["R42_DATABASE__URL"] = f"sqlite:///{DEMO_DIR / 'r42.sqlite3'}"
     os.environ["R42_MAIL__TRANSPORT"] = "outbox"
     os.environ["R42_MAIL__OUTBOX_DIR"] = str(DEMO_DIR / "outbox")
+    os.environ["R42_CYCLE__REPORTS_DIR"] = str(DEMO_DIR / "reports")
     from config.settings import get_settings
     from models.database import get_engine
 
@@ -164,9 +165,11 @@ def main() -> int:
 
 def summarise(outbox: Path, plan: dict[str, list[dt.date]]) -> int:
     """Print where everything is, and check the outbox holds what it should."""
+    from config.settings import get_settings
     from models.cycles import get_cycle
     from models.database import session_scope
     from models.reports import latest_report
+    from reporting.report_files import cycle_folder
 
     kinds: Counter[str] = Counter()
     for path in sorted(outbox.glob("*.eml")):
@@ -177,6 +180,7 @@ def summarise(outbox: Path, plan: dict[str, list[dt.date]]) -> int:
         agencies = len(cycle.requests)
         (DEMO_DIR / f"report-{YEAR}.md").write_text(report.markdown, encoding="utf-8")
         (DEMO_DIR / f"report-{YEAR}.html").write_text(report.html, encoding="utf-8")
+        cycle_dir = cycle_folder(get_settings().cycle.reports_dir, cycle)
     sample = next(outbox.glob("*-request-*.eml"))
     message = email.message_from_bytes(sample.read_bytes(), policy=email.policy.default)
     print()
@@ -189,5 +193,17 @@ def summarise(outbox: Path, plan: dict[str, list[dt.date]]) -> int:
     print(f"Database: {DEMO_DIR / 'r42.sqlite3'}")
     print("Prefect UI on these runs: `make ui`, then open http://127.0.0.1:4200/runs")
     ok = kinds["request"] == agencies and kinds["report"] == 1
+    ok = report_files(cycle_dir, report.number) and ok
     print("Demo finished." if ok else "Demo finished with unexpected outbox contents.")
     return 0 if ok else 1
+
+
+def report_files(folder: Path, number: str) -> bool:
+    """Print where the report's DOCX, XLSX annex and HTML are; True when the signed ones exist."""
+    final = sorted(folder.glob(f"*-{number.replace('/', '-')}.*"))
+    drafts = sorted(folder.glob("*-du-thao-*.docx"))
+    print("Report files (Decree 30 DOCX, XLSX annex, HTML with charts):")
+    for path in final:
+        print(f"  {path.suffix[1:].upper()}: {path} ({path.stat().st_size:,} bytes)")
+    print(f"  drafts: {', '.join(p.name for p in drafts) or 'none'} in {folder}/")
+    return {p.suffix for p in final} >= {".docx", ".xlsx"}

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import io
 import textwrap
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 
 import matplotlib
@@ -56,6 +57,14 @@ def progress_status(text: str) -> Progress:
     raise ValueError(f"not a progress text: {text!r}")
 
 
+def _title_lines(title: str, width: int = 46) -> str:
+    """At most two lines; a longer title is cut with an ellipsis."""
+    lines = textwrap.wrap(title, width)
+    if len(lines) > 2:
+        lines = [lines[0], textwrap.shorten(" ".join(lines[1:]), width - 1, placeholder="") + "…"]
+    return "\n".join(lines)
+
+
 def _axis_number(value: float, _position: object = None) -> str:
     return format_number(round(Decimal(str(float(value))), 4))
 
@@ -92,10 +101,37 @@ def indicator_chart(
     ``series`` maps year -> value (bool for yes/no indicators; None where unknown). The path is
     drawn from the baseline year's value to ``target`` in ``target_year`` when both are known.
     """
+    figure = indicator_figure(
+        title,
+        series,
+        unit=unit,
+        target=target,
+        baseline_year=baseline_year,
+        target_year=target_year,
+        yes_no=yes_no,
+        width=width,
+        height=height,
+    )
+    return _png(figure, dpi)
+
+
+def indicator_figure(
+    title: str,
+    series: Mapping[int, Number | bool | None],
+    *,
+    unit: str = "",
+    target: Number | None = None,
+    baseline_year: int,
+    target_year: int,
+    yes_no: bool = False,
+    width: float = 3.2,
+    height: float = 2.2,
+) -> Figure:
+    """The figure :func:`indicator_chart` renders (its lines can be inspected)."""
     known = {year: value for year, value in sorted(series.items()) if value is not None}
     figure = _figure(width, height, left=0.17, right=0.97, top=0.8, bottom=0.12)
     axes = figure.add_subplot()
-    axes.set_title("\n".join(textwrap.wrap(title, 42)[:2]), fontsize=7, family=FONT, loc="left")
+    axes.set_title(_title_lines(title), fontsize=7, family=FONT, loc="left")
     axes.tick_params(labelsize=6)
     axes.set_xlim(min([baseline_year, *known]) - 0.5, target_year + 0.5)
     axes.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=7))
@@ -147,7 +183,7 @@ def indicator_chart(
         axes.yaxis.set_major_formatter(FuncFormatter(_axis_number))
         if unit:
             axes.set_ylabel(unit, fontsize=6, family=FONT)
-    return _png(figure, dpi)
+    return figure
 
 
 def status_chart(
@@ -183,3 +219,52 @@ def status_chart(
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
     return _png(figure, dpi)
+
+
+@dataclass(frozen=True)
+class IndicatorSeries:
+    """What one indicator's chart shows: its values by year and its target."""
+
+    number: int
+    name: str
+    unit: str
+    target: Decimal | None
+    yes_no: bool
+    values: Mapping[int, Decimal | bool | None]
+
+
+@dataclass(frozen=True)
+class ReportCharts:
+    """The charts of a report, rendered once and embedded in its DOCX and HTML."""
+
+    overview: bytes
+    indicators: list[tuple[str, bytes]]  # (caption, PNG), in the programme's order
+
+
+def report_charts(
+    series: Sequence[IndicatorSeries],
+    statuses: Iterable[Progress],
+    *,
+    baseline_year: int,
+    target_year: int,
+    overview_title: str = "Tiến độ thực hiện các chỉ tiêu",
+) -> ReportCharts:
+    """The overview of ``statuses`` and one chart per indicator of ``series``."""
+    return ReportCharts(
+        overview=status_chart(statuses, title=overview_title),
+        indicators=[
+            (
+                f"{item.number}. {item.name}",
+                indicator_chart(
+                    f"{item.number}. {item.name}",
+                    item.values,
+                    unit=item.unit,
+                    target=item.target,
+                    baseline_year=baseline_year,
+                    target_year=target_year,
+                    yes_no=item.yes_no,
+                ),
+            )
+            for item in series
+        ],
+    )

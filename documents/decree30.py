@@ -43,6 +43,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.shared import Cm, Mm, Pt, RGBColor
 from docx.table import Table
+from docx.text.paragraph import Paragraph
 
 from documents import docx_parts as parts
 from documents.docx_parts import (  # noqa: F401  (re-exported: the body of any document)
@@ -69,6 +70,38 @@ MOTTO = "Độc lập - Tự do - Hạnh phúc"
 HEADER_WIDTHS_CM = (6.3, 10.2)  # issuing body | national title
 
 
+def province_name(document: dict) -> str:
+    """'tỉnh Vĩnh Long' from a registry document's province ('Vĩnh Long' or 'Tỉnh Vĩnh Long')."""
+    province = document["province"].strip()
+    for prefix in ("tỉnh ", "thành phố "):
+        if province.lower().startswith(prefix):
+            return prefix + province[len(prefix) :]
+    return f"tỉnh {province}"
+
+
+def issuer_name(document: dict) -> str:
+    """'Ủy ban nhân dân tỉnh Vĩnh Long': the issuing body as the text names it."""
+    return f"{document['issuing_body'].capitalize()} {province_name(document)}"
+
+
+def set_properties(doc: DocxDocument, *, title: str, author: str, day: dt.date | None) -> None:
+    """Title and author in the file's properties; its dates fixed (same input, same bytes)."""
+    props = doc.core_properties
+    props.title, props.author, props.last_modified_by = title, author, author
+    props.revision = 1
+    stamp = dt.datetime.combine(day or dt.date(2000, 1, 1), dt.time())
+    props.created = props.modified = props.last_printed = stamp
+
+
+def add_heading_centred(
+    doc: DocxDocument, text: str, *, bold: bool = True, italic: bool = False
+) -> Paragraph:
+    """A centred line in body size (appendix titles, 'PHỤ LỤC')."""
+    paragraph = parts.line(doc, text, bold=bold, italic=italic)
+    paragraph.paragraph_format.keep_with_next = True
+    return paragraph
+
+
 @dataclass(frozen=True)
 class Header:
     """The header blocks: issuing body, number, place and date (None: left blank in a draft)."""
@@ -93,7 +126,7 @@ class Header:
     ) -> Header:
         """From a registry version's document (issuing_body, province, place...)."""
         return cls(
-            issuing_body=(document["issuing_body"].upper(), f"TỈNH {document['province'].upper()}"),
+            issuing_body=(document["issuing_body"].upper(), province_name(document).upper()),
             symbol=f"{kind}-{document['issuing_body_short']}",
             place=document["place"],
             number=number,
@@ -178,8 +211,10 @@ def add_header(doc: DocxDocument, header: Header) -> Table:
     parts.rule(
         title, text_width_pt(MOTTO, 14, bold=True) + 4, parts.cell_text_pt(right_cm), under=motto
     )
-    number = parts.line(table.cell(1, 0), header.number_line, size=13)
-    date = parts.line(table.cell(1, 1), header.place_date_line, size=14, italic=True)
+    number = parts.line(parts.first_cell(table.cell(1, 0)), header.number_line, size=13)
+    date = parts.line(
+        parts.first_cell(table.cell(1, 1)), header.place_date_line, size=14, italic=True
+    )
     for paragraph in (number, date):
         paragraph.paragraph_format.space_before = Pt(6)
     return table

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import io
 import unicodedata
-from collections.abc import Sequence
+import zipfile
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 
 from docx.document import Document as DocxDocument
@@ -28,7 +29,9 @@ PAGE_MM = (210, 297)
 TEXT_WIDTH_CM = (PAGE_MM[0] - MARGINS_MM["left"] - MARGINS_MM["right"]) / 10  # 16,5 cm
 TEXT_WIDTH_PT = TEXT_WIDTH_CM / 2.54 * 72
 FIRST_LINE_INDENT = Cm(1.27)
+ZIP_DATE = (2000, 1, 1, 0, 0, 0)
 CELL_MARGIN_CM = 0.19  # Word's default left and right cell margin
+TABLE_CELL_MARGIN_CM = 0.1  # in ruled tables
 
 
 @lru_cache(maxsize=64)
@@ -188,6 +191,17 @@ def add_bullet(doc: DocxDocument, text: str, *, lead: str | None = None) -> Para
     return add_paragraph(doc, f"- {text}")
 
 
+def _cell_margins(table: Table, margin_cm: float) -> None:
+    """Left and right cell margins of the whole table (narrow columns keep their words whole)."""
+    margins = OxmlElement("w:tblCellMar")
+    for side in ("left", "right"):
+        element = OxmlElement(f"w:{side}")
+        element.set(qn("w:w"), str(round(margin_cm / 2.54 * 1440)))
+        element.set(qn("w:type"), "dxa")
+        margins.append(element)
+    table._tbl.tblPr.append(margins)
+
+
 def _repeat_header(row) -> None:  # type: ignore[no-untyped-def]
     flag = OxmlElement("w:tblHeader")
     flag.set(qn("w:val"), "true")
@@ -212,6 +226,7 @@ def add_table(
     table.style = doc.styles["Table Grid"]
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     set_widths(table, widths_cm)
+    _cell_margins(table, TABLE_CELL_MARGIN_CM)
     _repeat_header(table.rows[0])
     for r, values in enumerate([list(columns), *rows]):
         for c, (cell, value) in enumerate(zip(table.rows[r].cells, values, strict=True)):
@@ -252,7 +267,24 @@ def add_page_break(doc: DocxDocument) -> None:
     doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
 
 
+def repack_zip(data: bytes, edit: Callable[[str, bytes], bytes] | None = None) -> bytes:
+    """The zip ``data`` with every entry dated 01/01/2000 (``edit`` may rewrite an entry), so
+    that the same document gives the same bytes (DOCX and XLSX alike)."""
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(data)) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if edit is not None:
+                content = edit(item.filename, content)
+            target.writestr(zipfile.ZipInfo(item.filename, ZIP_DATE), content, zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
 def to_bytes(doc: DocxDocument) -> bytes:
-    buffer = io.BytesIO()
-    doc.save(buffer)
-    return buffer.getvalue()
+    """The DOCX bytes; the same document gives the same bytes."""
+    saved = io.BytesIO()
+    doc.save(saved)
+    return repack_zip(saved.getvalue())

@@ -1,4 +1,5 @@
-"""Consolidate the year's reports into indicator and agency tables and a draft report."""
+"""Consolidate the year's reports into indicator and agency tables and a draft report
+(Markdown in the database, DOCX, XLSX annex and HTML under ``R42_CYCLE__REPORTS_DIR``)."""
 
 import datetime as dt
 
@@ -6,18 +7,21 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from documents.report import render_report
+from config.settings import get_settings
+from documents.report import artifact_markdown, render_report
 from flows.common import CycleRef, cycle_ref, run_scope
 from models.cycles import get_cycle
 from models.database import session_scope
 from models.observations import record_observations
+from models.orm import ReportStatus
 from models.reports import save_draft
 from reporting.consolidation import consolidate, provincial_values
+from reporting.report_files import build_report_files, cycle_folder
 
 
 @task(cache_policy=NO_CACHE)
 def build_draft(cycle: CycleRef, now: dt.datetime) -> dict:
-    """Consolidate and store a new draft revision if the content changed."""
+    """Consolidate, store a new draft revision if the content changed, write its files."""
     with session_scope() as session:
         row = get_cycle(cycle.programme, cycle.year, session=session)
         consolidation = consolidate(row, session=session, as_of=now)
@@ -39,12 +43,18 @@ def build_draft(cycle: CycleRef, now: dt.datetime) -> dict:
             html=html,
             now=now,
         )
+        draft = report.status in (ReportStatus.DRAFT, ReportStatus.RETURNED)
+        files = build_report_files(report, session=session, draft=draft, now=now)
+        paths = files.write(cycle_folder(get_settings().cycle.reports_dir, row))
         return {
             "revision": report.revision,
             "created": created,
             "status": str(report.status),
             "data": report.data,
-            "markdown": report.markdown,
+            "markdown": artifact_markdown(
+                report.markdown, files.charts, {k.upper(): str(p) for k, p in paths.items()}
+            ),
+            "files": {ext: str(path) for ext, path in paths.items()},
         }
 
 
@@ -94,6 +104,9 @@ def consolidate_flow(
         description=f"Draft report {year}, revision {draft['revision']}",
     )
     get_run_logger().info(
-        "Report revision %d (%s)", draft["revision"], "new" if draft["created"] else "unchanged"
+        "Report revision %d (%s): %s",
+        draft["revision"],
+        "new" if draft["created"] else "unchanged",
+        ", ".join(draft["files"].values()),
     )
     return {key: draft[key] for key in ("revision", "created", "status")}

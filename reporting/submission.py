@@ -1,4 +1,4 @@
-"""Send the approved report to the ministry, once."""
+"""Send the approved report to the ministry, once, with its DOCX and XLSX annex attached."""
 
 from __future__ import annotations
 
@@ -13,12 +13,14 @@ from models.cycles import local_today
 from models.messages import enqueue
 from models.orm import MessageKind, Report, ReportStatus
 from reporting.messages import common_context, programme_mail
+from reporting.report_files import build_report_files, cycle_folder
 
 
 def finalise_and_queue(
     report: Report, *, session: Session, settings: Settings, now: dt.datetime
 ) -> None:
-    """Render the final report (number, signer, date) and queue it to the ministry."""
+    """Render the final report (number, signer, date) and queue it to the ministry, the
+    Decree 30 DOCX and its XLSX annex attached (and written under the reports folder)."""
     if report.status != ReportStatus.APPROVED:
         raise ValueError(f"report revision {report.revision} is {report.status}, not approved")
     cycle = report.cycle
@@ -32,6 +34,8 @@ def finalise_and_queue(
         signer=report.signer,
         report_date=report_date,
     )
+    files = build_report_files(report, session=session, draft=False, now=now)
+    files.write(cycle_folder(settings.cycle.reports_dir, cycle))
     ministry = document["ministry"]
     email = compose(
         "report",
@@ -45,6 +49,7 @@ def finalise_and_queue(
             "issuing_body_title": document["issuing_body"].capitalize(),
         },
         to=[Recipient(ministry["name"], ministry["email"])],
+        attachments=files.attachments(),
         settings=programme_mail(cycle, settings),
         now=now,
     )

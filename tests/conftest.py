@@ -65,6 +65,7 @@ def configure(monkeypatch, tmp_path):
         return get_settings()
 
     monkeypatch.setenv("R42_MAIL__OUTBOX_DIR", str(tmp_path / "outbox"))
+    monkeypatch.setenv("R42_CYCLE__REPORTS_DIR", str(tmp_path / "reports"))
     yield apply
     get_settings.cache_clear()
     get_engine.cache_clear()

@@ -1,0 +1,118 @@
+"""The XLSX annex of the yearly report, read back with openpyxl."""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+
+import pytest
+import yaml
+from openpyxl import load_workbook
+
+from documents.annex import HEADER_ROW, SHEETS, local_breakdown
+from tests.report_data import HISTORY, NUMBER, build
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    return build(tmp_path_factory.mktemp("annex"))
+
+
+@pytest.fixture(scope="module")
+def book(built):
+    return load_workbook(io.BytesIO(built.final.xlsx))
+
+
+def rows(sheet) -> list[dict]:  # type: ignore[no-untyped-def]
+    header = [c.value for c in sheet[HEADER_ROW]]
+    return [
+        dict(zip(header, values, strict=True))
+        for values in sheet.iter_rows(min_row=HEADER_ROW + 1, values_only=True)
+    ]
+
+
+def test_sheets_titles_and_reference_to_the_report(book):
+    assert book.sheetnames == list(SHEETS)
+    for sheet in book.worksheets:
+        assert sheet["A2"].value.startswith(f"Kèm theo Báo cáo số {NUMBER} ngày 07/12/2026")
+        assert sheet.freeze_panes == f"A{HEADER_ROW + 1}"
+    assert book["Chỉ tiêu"]["A1"].value == "KẾT QUẢ THỰC HIỆN CÁC CHỈ TIÊU CHỦ YẾU ĐẾN NĂM 2030"
+
+
+def test_indicator_sheet_holds_the_report_table_with_numbers(book, built):
+    table = rows(book["Chỉ tiêu"])
+    assert len(table) == 34 and [r["STT"] for r in table] == list(range(1, 35))
+    by_code = {r["Mã"]: r for r in table}
+    history = yaml.safe_load(HISTORY.read_text(encoding="utf-8"))["years"][2025]
+    unemployment = by_code["unemployment"]
+    assert unemployment["Năm 2026"] == 2.35 and unemployment["Năm 2026 (như báo cáo)"] == "2,35%"
+    assert unemployment["Năm 2025"] == pytest.approx(float(Decimal(str(history["unemployment"]))))
+    assert unemployment["Mục tiêu 2030"] == "Dưới 3%" and unemployment["Đánh giá"] == "Đạt"
+    assert unemployment["Cơ quan báo cáo"] == "Sở Nội vụ"
+    housing = by_code["social_housing"]
+    assert housing["Năm 2026"] == 4257581 and housing["Năm 2026 (như báo cáo)"] == "4.257.581 căn"
+    sheet = book["Chỉ tiêu"]
+    column = [c.value for c in sheet[HEADER_ROW]].index("Năm 2026") + 1
+    row = HEADER_ROW + 1 + [r["Mã"] for r in table].index("social_housing")
+    assert sheet.cell(row, column).number_format == "#,##0.####"
+    yes_no = next(r for r in table if r["Mục tiêu 2030"] == "Đạt" and r["Năm 2026"])
+    assert yes_no["Năm 2026"] in ("Có", "Không")
+    report_rows = {r["STT"]: r for r in table}
+    assert [report_rows[i["number"]]["Tiến độ đến năm 2030"] for i in built.data["indicators"]] == [
+        i["progress"] for i in built.data["indicators"]
+    ]
+
+
+def test_reporting_sheet_lists_every_agency_asked(book, built):
+    table = rows(book["Tình hình báo cáo"])
+    assert len(table) == built.data["requested"] == 23
+    status = {r["Cơ quan, đơn vị"]: r["Tình trạng"] for r in table}
+    assert status["Sở Y tế"] == "Trễ hạn" and status["Sở Nội vụ"] == "Đúng hạn"
+    assert status["Sở Giáo dục và Đào tạo"] == "Bị trả lại, chưa gửi lại"
+    assert sum(s == "Chưa báo cáo" for s in status.values()) == 17
+
+
+def test_tasks_come_only_from_accepted_submissions(book):
+    table = rows(book["Nhiệm vụ"])
+    agencies = {r["Cơ quan, đơn vị báo cáo"] for r in table}
+    assert "Sở Giáo dục và Đào tạo" not in agencies  # sent back
+    assert {"Sở Nội vụ", "Sở Y tế", "Ủy ban nhân dân phường Thanh Đức"} <= agencies
+    assert all(r["Kết quả thực hiện"] for r in table)
+
+
+def test_breakdown_by_local_unit(book, built):
+    table = rows(book["Theo đơn vị cấp cơ sở"])
+    local = [a["name"] for a in built.data["agencies"] if a["kind"] == "local"]
+    assert [r["Đơn vị"] for r in table] == local and len(local) == 10
+    groups = [f"{g['number']}. {g['name']}" for g in built.data["task_groups"]]
+    thanh_duc = next(r for r in table if r["Đơn vị"] == "Ủy ban nhân dân phường Thanh Đức")
+    assert thanh_duc["Tình trạng báo cáo"] == "Đúng hạn" and thanh_duc["Ngày gửi"] == "28/11/2026"
+    assert [thanh_duc[g] for g in groups] == ["Đang thực hiện"] * 8
+    silent = next(r for r in table if r["Đơn vị"] == "Ủy ban nhân dân xã Long Hồ")
+    assert silent["Tình trạng báo cáo"] == "Chưa báo cáo" and [silent[g] for g in groups] == (
+        ["—"] * 8
+    )
+
+
+def test_no_local_unit_sheet_without_local_units(built):
+    data = {**built.data, "agencies": [a for a in built.data["agencies"] if a["kind"] != "local"]}
+    assert local_breakdown(data)[1] == []
+
+
+def test_difficulties_adjustments_and_recommendations(book):
+    table = rows(book["Khó khăn, đề xuất"])
+    kinds = {r["Nội dung"] for r in table}
+    assert kinds == {"Khó khăn, vướng mắc", "Đề xuất điều chỉnh", "Kiến nghị"}
+    adjustments = [r for r in table if r["Nội dung"] == "Đề xuất điều chỉnh"]
+    assert adjustments == [
+        {
+            "Nội dung": "Đề xuất điều chỉnh",
+            "Cơ quan, đơn vị": "Sở Xây dựng",
+            "Chi tiết": "Điều chỉnh lộ trình chỉ tiêu nhà ở xã hội.",
+        }
+    ]
+
+
+def test_draft_annex_names_the_draft(built):
+    draft = load_workbook(io.BytesIO(built.draft.xlsx))
+    assert draft["Chỉ tiêu"]["A2"].value == "Kèm theo dự thảo báo cáo năm 2026 (lần 1)"
