@@ -135,6 +135,9 @@ def run_review(
     result: dict = {"kind": kind, "year": year, "day": day.isoformat()}
     with session_scope() as session:
         exists = find_cycle(programme, year, session=session, kind=kind) is not None
+    if step == "auto" and not exists and day.year != year:
+        logger.info("Nothing due on %s: the %s review of %d is not open", day, kind, year)
+        return result  # a scheduled run in another year never opens the round early
     if step == "open" or (step == "auto" and not exists):
         cycle = open_round(programme, year, kind, opened_on or day, deadline)
         rows = queue_round_requests(cycle, now)

@@ -121,6 +121,9 @@ def test_a_midterm_round_asks_reminds_and_writes_its_report(tmp_path):
 
 
 def test_the_final_review_is_its_own_round_beside_the_yearly_cycle():
+    early = dt.date(2026, 11, 2)
+    nothing = final_review_flow(as_of=at(early, 8))  # "auto" in 2026: not the review's year
+    assert set(nothing) == {"kind", "year", "day"} and outbox("request") == []
     opened = dt.date(2030, 10, 1)
     final = final_review_flow(step="open", opened_on=opened, as_of=at(opened, 8))
     with session_scope() as session:
