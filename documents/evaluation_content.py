@@ -130,6 +130,14 @@ def _narrative(evaluation: Evaluation, name: str, empty: str) -> list[Block]:
     return [Para(e["text"], lead=e["agency"], bullet=True) for e in entries]
 
 
+def _said(evaluation: Evaluation, part: str) -> list[Block]:
+    """What agencies wrote under ``part`` for their task groups, each text once per agency."""
+    said = dict.fromkeys(
+        (x.agency, getattr(x, part)) for g in evaluation.task_groups for x in g.entries
+    )
+    return [Para(text, lead=agency, bullet=True) for agency, text in said if text]
+
+
 def build_content(evaluation: Evaluation) -> Content:
     """The report's content, in the order a Vietnamese evaluation report is read."""
     e = evaluation
@@ -186,14 +194,7 @@ def build_content(evaluation: Evaluation) -> Content:
             ]
         )
     add(_narrative(e, "shortfall_causes", "Các cơ quan, đơn vị chưa nêu tồn tại, hạn chế."))
-    add(
-        [
-            Para(x.difficulties, lead=x.agency, bullet=True)
-            for g in e.task_groups
-            for x in g.entries
-            if x.difficulties
-        ]
-    )
+    add(_said(e, "difficulties"))
     add([Heading("IV. " + NARRATIVE_LABELS["lessons"])])
     add(_narrative(e, "lessons", "Các cơ quan, đơn vị chưa nêu bài học kinh nghiệm."))
     add([Heading("V. Phương hướng, " + NARRATIVE_LABELS["proposals"].lower())])
@@ -210,12 +211,5 @@ def build_content(evaluation: Evaluation) -> Content:
                 ]
             )
     add(_narrative(e, "proposals", "Các cơ quan, đơn vị chưa có đề xuất, kiến nghị."))
-    add(
-        [
-            Para(x.proposals, lead=x.agency, bullet=True)
-            for g in e.task_groups
-            for x in g.entries
-            if x.proposals
-        ]
-    )
+    add(_said(e, "proposals"))
     return content
