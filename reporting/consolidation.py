@@ -8,7 +8,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
 
 from documents.indicators import met_text, target_text, value_text
 from documents.vietnamese import format_date, format_number
@@ -16,7 +17,7 @@ from models.cycles import cycle_requests, local_today
 from models.indicators import meets_target
 from models.messages import undelivered
 from models.observations import Observed, observations_for
-from models.orm import Cycle, TaskStatus
+from models.orm import Cycle, Request, Submission, TaskStatus
 from models.submissions import current_values
 from reporting.progress import assess
 
@@ -161,9 +162,21 @@ def _progress(indicator, baseline: Observed | None, current, cycle: Cycle) -> st
     return text
 
 
+def _load_latest_submissions(requests: list[Request], *, session: Session) -> None:
+    """Values and task reports of every latest revision in a few queries, not two per agency."""
+    latest = [r.submissions[-1].id for r in requests if r.submissions]
+    for start in range(0, len(latest), 1000):
+        session.scalars(
+            select(Submission)
+            .where(Submission.id.in_(latest[start : start + 1000]))
+            .options(selectinload(Submission.values), selectinload(Submission.task_reports))
+        ).all()
+
+
 def consolidate(cycle: Cycle, *, session: Session, as_of: dt.datetime) -> Consolidation:
     """Compute the cycle's consolidation from the current submission of every request."""
     requests = cycle_requests(cycle, session=session)
+    _load_latest_submissions(requests, session=session)
     agencies, counts = [], {"on_time": 0, "late": 0, "missing": 0, "returned": 0}
     task_entries: dict[str, list[TaskEntry]] = {}
     difficulties, adjustments = [], []
