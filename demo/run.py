@@ -173,7 +173,8 @@ def summarise(outbox: Path, plan: dict[str, list[dt.date]]) -> int:
 
     kinds: Counter[str] = Counter()
     for path in sorted(outbox.glob("*.eml")):
-        kinds[path.name.split("-")[2]] += 1
+        # <programme>-<year>-<cycle kind>-<message kind>-<recipient>[-<rung>].eml
+        kinds[path.name.removeprefix(f"vinh-long-r42-{YEAR}-annual-").split("-")[0]] += 1
     with session_scope() as session:
         cycle = get_cycle("vinh-long-r42", YEAR, session=session)
         report = latest_report(cycle, session=session)

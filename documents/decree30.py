@@ -238,7 +238,10 @@ def add_closing(doc: DocxDocument, recipients: Sequence[str], signature: Signatu
     """
     if not recipients or not recipients[-1].startswith("Lưu"):
         raise ValueError("the recipients must end with the 'Lưu: VT, ...' line")
-    doc.add_paragraph().paragraph_format.space_before = Pt(6)
+    if doc.paragraphs:  # the closing sentence goes to the next page with the signature
+        doc.paragraphs[-1].paragraph_format.keep_with_next = True
+    spacer = doc.add_paragraph().paragraph_format
+    spacer.space_before, spacer.keep_with_next = Pt(6), True
     table = parts.borderless_table(doc, 1, (7.0, TEXT_WIDTH_CM - 7.0))
     left = parts.first_cell(table.cell(0, 0))
     parts.line(left, "Nơi nhận:", size=12, bold=True, italic=True, align="left")
