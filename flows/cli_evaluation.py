@@ -45,6 +45,39 @@ def cmd_review(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import_evaluation(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from config.settings import get_settings
+    from models.cycles import get_request
+    from models.database import session_scope
+    from models.orm import Channel
+    from portal.evaluation_excel import import_evaluation_form, read_evaluation_form
+    from reporting.evaluation_intake import acknowledge_evaluation
+
+    data = Path(args.file).read_bytes()
+    meta = read_evaluation_form(data)[0]  # which round and agency the workbook is for
+    now = dt.datetime.now(dt.UTC)
+    with session_scope() as session:
+        request = get_request(
+            meta["programme"], int(meta["year"]), meta["agency"], session=session, kind=meta["kind"]
+        )
+        submission = import_evaluation_form(
+            data,
+            request,
+            session=session,
+            channel=Channel.OPS_IMPORT,
+            submitted_by=f"{args.by} (import of {Path(args.file).name})",
+            submitted_at=now,
+        )
+        acknowledge_evaluation(submission, session=session, settings=get_settings(), now=now)
+        print(
+            f"{request.agency.name}: {meta['kind']} {meta['year']} revision {submission.revision}"
+            + (" (late)" if submission.is_late else "")
+        )
+    return 0
+
+
 def cmd_demo_midterm(args: argparse.Namespace) -> int:
     from demo.midterm import main
 
@@ -73,6 +106,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
             "--output-dir", help="where the DOCX/XLSX/HTML go (default data/evaluations)"
         )
         p.set_defaults(handler=cmd_review)
+    p = sub.add_parser("import-evaluation-form", help="import a filled evaluation workbook")
+    p.add_argument("file", help="the .xlsx an agency sent back (round and agency read from it)")
+    p.add_argument("--by", default="ops", help="who imports it (recorded with the revision)")
+    p.set_defaults(handler=cmd_import_evaluation)
     p = sub.add_parser(
         "demo-midterm", help="run the 2025 mid-term review on a simulated clock (data/demo-midterm)"
     )

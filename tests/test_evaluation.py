@@ -182,3 +182,37 @@ def test_the_form_names_every_wrong_field_and_stores_nothing(db):
         assert [(v.indicator.code, v.year, v.value) for v in earlier] == [
             ("unemployment", 2024, Decimal("2.45"))
         ]
+
+
+def test_ops_import_a_workbook_sent_back_by_mail(db, tmp_path, capsys):
+    import io
+
+    import openpyxl
+
+    from flows import cli
+    from portal.evaluation_excel import build_evaluation_form
+    from reporting.evaluation_requests import known_series
+
+    open_round(CycleKind.MIDTERM, 2025, dt.date(2025, 9, 15), dt.date(2025, 10, 31))
+    with session_scope() as session:
+        cycle = get_cycle(PROGRAMME, 2025, session=session, kind=CycleKind.MIDTERM)
+        request = next(
+            r for r in cycle_requests(cycle, session=session) if r.agency.code == "so-noi-vu"
+        )
+        known = known_series(cycle.programme, [2024, 2025], session=session)
+        content = build_evaluation_form(request, known=known, link="http://x/bao-cao/t")
+    wb = openpyxl.load_workbook(io.BytesIO(content))
+    for row in (4, 5, 6):
+        wb["Chỉ tiêu theo năm"].cell(row, 7, "2,5" if row > 4 else "abc")
+    for row in range(4, 9):
+        wb["Nhiệm vụ"].cell(row, 4, "Hoàn thành")
+        wb["Nhiệm vụ"].cell(row, 5, "Xong.")
+    wb["Đánh giá chung"]["B4"], wb["Đánh giá chung"]["B6"] = "Đạt.", "Bài học."
+    path = tmp_path / "so-ket.xlsx"
+    wb.save(path)
+    assert cli.main(["import-evaluation-form", str(path)]) == 2
+    assert "Chỉ tiêu theo năm!G4: Phải là một số, ví dụ 99,5." in capsys.readouterr().err
+    wb["Chỉ tiêu theo năm"].cell(4, 7, "99,1")
+    wb.save(path)
+    assert cli.main(["import-evaluation-form", str(path)]) == 0
+    assert "Sở Nội vụ: midterm 2025 revision 1" in capsys.readouterr().out
