@@ -68,6 +68,11 @@ h2 { font-size: 14pt; } h3, h4 { font-size: 13pt; }
 figure { display: inline-block; margin: 0.4em; text-align: center; }
 figure img { max-width: 100%; } .charts figure { width: 46%; }
 figcaption { font-size: 10pt; font-style: italic; }
+body > table:first-of-type, body > table:last-of-type { width: 100%; font-size: 13pt; }
+body > table:first-of-type :is(th, td), body > table:last-of-type :is(th, td) {
+  border: none; }
+body > table:first-of-type :is(th, td) { text-align: center; }
+h1 + p { text-align: center; }
 """
 
 
