@@ -1,0 +1,280 @@
+"""National-scale cycle: one programme of 4,500 agencies, open -> remind -> consolidate.
+
+    .venv/bin/python -m benchmarks.national_scale [--agencies 4500] [--backends sqlite,postgresql]
+
+For each backend, in a fresh process (so that peak memory is that backend's): generate the
+registry (benchmarks/national_registry.py) into a temporary folder, migrate a fresh database
+(a SQLite file, or a database on a throwaway PostgreSQL cluster started here as tests/servers.py
+does) and load the registry, then run the real flows under Prefect's temporary server, mail
+going over SMTP to a discarding local server (benchmarks/smtp_sink.py, "minimal"):
+
+1. open-cycle: requests created, each agency's email rendered with its own XLSX form, queued
+   and sent (target < 60 s);
+2. simulated submissions: 70 % of agencies report on time (the intake's record_submission);
+3. send-reminders on D-7: the other 30 % are reminded, queued and sent;
+4. 10 % more report late;
+5. consolidate: consolidation, the draft report stored, the artifacts (target < 10 s); also
+   timed without Prefect (consolidate() + render_report()) to show where the time goes.
+
+Each stage prints its wall time and the process's peak RSS so far (target < 1 GB). Nothing is
+sent anywhere but 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ICT = dt.timezone(dt.timedelta(hours=7))
+OPENED = dt.date(2026, 11, 2)
+DEADLINE = dt.date(2026, 12, 4)  # 05/12/2026 is a Saturday
+ROOT = Path(__file__).resolve().parents[1]
+TARGETS = {"open-cycle": 60.0, "consolidate": 10.0, "peak_mb": 1024.0}
+
+
+def at(day: dt.date, hour: int = 9) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour), tzinfo=ICT)
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _submit(code: str, share: tuple[float, float], day: dt.date) -> int:
+    """Agencies whose position falls in ``share`` of the list report on ``day``."""
+    from models.cycles import cycle_requests, get_cycle
+    from models.database import session_scope
+    from models.orm import Channel
+    from models.submissions import record_submission
+    from tests.factories import valid_input
+
+    with session_scope() as session:
+        requests = cycle_requests(get_cycle(code, 2026, session=session), session=session)
+        chosen = requests[int(share[0] * len(requests)) : int(share[1] * len(requests))]
+        for request in chosen:
+            data = valid_input(request.agency, value=f"{40 + request.id % 50},5")
+            record_submission(
+                request,
+                data,
+                session=session,
+                channel=Channel.WEB_FORM,
+                submitted_by="benchmark",
+                submitted_at=at(day),
+            )
+        return len(chosen)
+
+
+def run_backend(url: str, agencies: int) -> list[dict]:
+    """The child: every stage on one database; returns one row per stage."""
+    from benchmarks.national_registry import write_programme
+    from config.registry_files import load_programme
+    from models.database import session_scope, upgrade_database
+    from models.registry_store import load_registry
+
+    code = f"national-{agencies}"
+    root = Path(os.environ["R42_CYCLE__PROGRAMMES_DIR"])
+    write_programme(root, code, agencies, 1)
+    rows: list[dict] = []
+
+    def stage(name: str, action, detail=lambda result: "") -> object:
+        start = time.perf_counter()
+        result = action()
+        seconds = time.perf_counter() - start
+        rows.append(
+            {"stage": name, "seconds": seconds, "peak_mb": peak_mb(), "detail": detail(result)}
+        )
+        print(f"  {name}: {seconds:.1f} s, {detail(result)}", file=sys.stderr, flush=True)
+        return result
+
+    def load() -> int:
+        upgrade_database()
+        registry = load_programme(code)
+        with session_scope() as session:
+            load_registry(registry, session=session)
+        return len(registry.versions[0].agencies)
+
+    from prefect import flow
+
+    @flow(name="benchmark-warm-up")
+    def warm_up() -> None:
+        """Starts Prefect's temporary server, which the first flow of a process waits for."""
+
+    from flows.consolidate import consolidate_flow
+    from flows.open_cycle import open_cycle_flow
+    from flows.send_reminders import send_reminders_flow
+
+    stage("prefect temporary server", warm_up)
+    stage("load registry", load, lambda n: f"{n} agencies")
+    stage(
+        "open-cycle (flow)",
+        lambda: open_cycle_flow(year=2026, programme=code, opened_on=OPENED, as_of=at(OPENED)),
+        lambda r: f"{r['queued']} queued, {r.get('sent', 0)} sent",
+    )
+    stage("submissions, 70 % on time", lambda: _submit(code, (0, 0.7), dt.date(2026, 11, 20)), str)
+    reminder_day = DEADLINE - dt.timedelta(days=7)
+    stage(
+        "send-reminders D-7 (flow)",
+        lambda: send_reminders_flow(
+            year=2026, programme=code, on=reminder_day, as_of=at(reminder_day)
+        ),
+        lambda r: f"{len(r['queued'])} reminded",
+    )
+    stage("submissions, 10 % late", lambda: _submit(code, (0.7, 0.8), dt.date(2026, 12, 10)), str)
+    after = dt.date(2026, 12, 11)
+    stage(
+        "consolidate (flow)",
+        lambda: consolidate_flow(year=2026, programme=code, as_of=at(after)),
+        lambda r: f"report revision {r['revision']}",
+    )
+    stage(
+        "consolidate() + render_report(), no Prefect",
+        lambda: _consolidate_only(code, at(after)),
+        str,
+    )
+    stage(
+        "report files (DOCX, XLSX annex, HTML), no Prefect",
+        lambda: _files_only(code, at(after)),
+        str,
+    )
+    return rows
+
+
+def _files_only(code: str, now: dt.datetime) -> str:
+    """What the consolidate flow adds to the above: the report's files (documents/, #5)."""
+    from models.cycles import get_cycle
+    from models.database import session_scope
+    from models.reports import latest_report
+
+    try:
+        from reporting.report_files import build_report_files
+    except ImportError as exc:
+        return f"not measured: {exc}"
+    with session_scope() as session:
+        report = latest_report(get_cycle(code, 2026, session=session), session=session)
+        files = build_report_files(report, session=session, draft=True, now=now)
+    sizes = {k: len(getattr(files, k, b"")) for k in ("docx", "xlsx", "html")}
+    return ", ".join(f"{k} {v / 1e6:.1f} MB" for k, v in sizes.items())
+
+
+def _consolidate_only(code: str, now: dt.datetime) -> str:
+    from documents.report import render_report
+    from models.cycles import get_cycle
+    from models.database import session_scope
+    from reporting.consolidation import consolidate
+
+    with session_scope() as session:
+        cycle = get_cycle(code, 2026, session=session)
+        start = time.perf_counter()
+        data = consolidate(cycle, session=session, as_of=now).as_data()
+        middle = time.perf_counter()
+        text, html = render_report(data, cycle.registry_version.document, draft=True)
+        end = time.perf_counter()
+    return (
+        f"consolidate {middle - start:.2f} s, render {end - middle:.2f} s, "
+        f"report {len(text) / 1e6:.1f} MB Markdown"
+    )
+
+
+def _database(backend: str, folder: Path, postgres: str | None) -> str:
+    if backend == "sqlite":
+        return f"sqlite:///{folder / 'r42.sqlite3'}"
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(postgres, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text("DROP DATABASE IF EXISTS r42_bench"))
+        connection.execute(text("CREATE DATABASE r42_bench"))
+    admin.dispose()
+    return postgres.rsplit("/", 1)[0] + "/r42_bench"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--agencies", type=int, default=4500)
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--child", help=argparse.SUPPRESS)  # database URL, in the child process
+    args = parser.parse_args(argv)
+    if args.child:
+        print(json.dumps(run_backend(args.child, args.agencies)))
+        return 0
+
+    from benchmarks.smtp_sink import SmtpSink
+    from tests.servers import PostgresCluster
+
+    backends = args.backends.split(",")
+    cluster = PostgresCluster() if "postgresql" in backends else None
+    postgres = cluster.start() if cluster else None
+    results: dict[str, list[dict]] = {}
+    started = time.perf_counter()
+    try:
+        with SmtpSink("minimal") as sink, tempfile.TemporaryDirectory() as tmp:
+            for backend in backends:
+                folder = Path(tmp) / backend
+                folder.mkdir()
+                url = _database(backend, folder, postgres)
+                env = {
+                    **os.environ,
+                    "R42_DATABASE__URL": url,
+                    "R42_CYCLE__PROGRAMMES_DIR": str(folder / "programmes"),
+                    "R42_MAIL__TRANSPORT": "smtp",
+                    "R42_MAIL__SMTP_HOST": "127.0.0.1",
+                    "R42_MAIL__SMTP_PORT": str(sink.port),
+                    "PYTHONPATH": str(ROOT),
+                    "PREFECT_LOGGING_LEVEL": "WARNING",
+                    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+                }
+                print(f"{backend}:", file=sys.stderr, flush=True)
+                before = sink.messages
+                child = [sys.executable, "-m", "benchmarks.national_scale", "--child", url]
+                out = subprocess.run(
+                    [*child, "--agencies", str(args.agencies)],
+                    env=env,
+                    cwd=folder,
+                    check=True,
+                    stdout=subprocess.PIPE,
+                    text=True,
+                )
+                results[backend] = json.loads(out.stdout.strip().splitlines()[-1])
+                results[backend].append(
+                    {
+                        "stage": "messages the SMTP sink received",
+                        "seconds": None,
+                        "peak_mb": None,
+                        "detail": str(sink.messages - before),
+                    }
+                )
+    finally:
+        if cluster:
+            cluster.stop()
+    print_table(results, args.agencies, time.perf_counter() - started)
+    return 0
+
+
+def print_table(results: dict[str, list[dict]], agencies: int, wall: float) -> None:
+    print(
+        f"\nNational scale, {agencies} agencies, {dt.date.today()}, {os.cpu_count()} cores, "
+        f"Python {sys.version.split()[0]}; total wall {wall:.0f} s\n"
+    )
+    print("| backend | stage | wall s | peak RSS MB | detail |")
+    print("|---|---|---:|---:|---|")
+    for backend, rows in results.items():
+        for row in rows:
+            seconds = "" if row["seconds"] is None else f"{row['seconds']:.1f}"
+            peak = "" if row["peak_mb"] is None else f"{row['peak_mb']:.0f}"
+            print(f"| {backend} | {row['stage']} | {seconds} | {peak} | {row['detail']} |")
+    print(
+        f"\nTargets: open-cycle < {TARGETS['open-cycle']:.0f} s, consolidate < "
+        f"{TARGETS['consolidate']:.0f} s, peak < {TARGETS['peak_mb']:.0f} MB."
+    )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
