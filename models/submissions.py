@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, Field
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from documents.vietnamese import parse_number
@@ -129,6 +130,26 @@ def validate(request: Request, data: SubmissionInput) -> list[FieldError]:
     return errors
 
 
+def lock_request(request: Request, *, session: Session) -> None:
+    """Hold the request until the transaction ends, then re-read what others committed.
+
+    PostgreSQL: the request row is locked FOR UPDATE. SQLite has no row locks: a no-op UPDATE
+    takes the database write lock, and does so as the first statement of the transaction, since
+    a SQLite transaction that has read cannot wait for the lock (it fails "database is locked").
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(Request.id).where(Request.id == request.id).with_for_update())
+    else:
+        session.execute(
+            update(Request)
+            .where(Request.id == request.id)
+            .values(id=Request.id)
+            .execution_options(synchronize_session=False)
+        )
+    session.expire(request, ["submissions"])
+    session.refresh(request.cycle, ["status"])
+
+
 def record_submission(
     request: Request,
     data: SubmissionInput,
@@ -138,7 +159,12 @@ def record_submission(
     submitted_by: str,
     submitted_at: dt.datetime,
 ) -> Submission:
-    """Validate ``data`` and store it as the request's next revision (flushed, not committed)."""
+    """Validate ``data`` and store it as the request's next revision (flushed, not committed).
+
+    Simultaneous submissions for one request are serialised (see :func:`lock_request`), so each
+    gets the next revision number instead of a unique-key error.
+    """
+    lock_request(request, session=session)
     if request.cycle.status != CycleStatus.OPEN:
         raise IntakeError([FieldError("cycle", "Kỳ báo cáo đã khóa, không nhận thêm báo cáo.")])
     errors = validate(request, data)
