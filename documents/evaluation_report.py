@@ -91,6 +91,12 @@ def evaluation_markdown(evaluation: Evaluation, content: Content | None = None) 
     return "\n".join(lines)
 
 
+def document_paths(evaluation: Evaluation, folder: Path) -> dict[str, Path]:
+    """so-ket-2025.docx/.xlsx/.html (tong-ket-2030.* for the final review) in ``folder``."""
+    stem = folder / f"{FILE_STEM[evaluation.kind]}-{evaluation.year}"
+    return {kind: stem.with_suffix(f".{kind}") for kind in ("docx", "xlsx", "html")}
+
+
 def write_evaluation_documents(
     evaluation: Evaluation,
     registry_document: dict,
@@ -105,8 +111,7 @@ def write_evaluation_documents(
     content = build_content(evaluation)
     charts = evaluation_charts(evaluation)
     folder.mkdir(parents=True, exist_ok=True)
-    stem = folder / f"{FILE_STEM[evaluation.kind]}-{evaluation.year}"
-    paths = {kind: stem.with_suffix(f".{kind}") for kind in ("docx", "xlsx", "html")}
+    paths = document_paths(evaluation, folder)
     paths["docx"].write_bytes(
         build_evaluation_docx(
             content,

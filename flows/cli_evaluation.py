@@ -35,6 +35,8 @@ def cmd_review(args: argparse.Namespace) -> int:
         "on": args.on,
         "as_of": args.as_of,
         "output_dir": args.output_dir,
+        "number": args.number,
+        "signer": args.signer,
     }
     if args.year:
         options["year"] = args.year
@@ -105,6 +107,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         p.add_argument(
             "--output-dir", help="where the DOCX/XLSX/HTML go (default data/evaluations)"
         )
+        p.add_argument("--number", help="approve the report with this number, e.g. 88/BC-UBND")
+        p.add_argument("--signer", help="the signer's full name, with --number")
         p.set_defaults(handler=cmd_review)
     p = sub.add_parser("import-evaluation-form", help="import a filled evaluation workbook")
     p.add_argument("file", help="the .xlsx an agency sent back (round and agency read from it)")

@@ -17,12 +17,16 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from config.settings import DATA_DIR, get_settings
-from documents.evaluation_report import evaluation_markdown, write_evaluation_documents
+from documents.evaluation_report import (
+    document_paths,
+    evaluation_markdown,
+    write_evaluation_documents,
+)
 from flows.common import CycleRef, cycle_ref, deliver_messages, run_scope
-from models.cycles import find_cycle, get_cycle, open_cycle
+from models.cycles import find_cycle, get_cycle, local_today, open_cycle
 from models.database import session_scope
-from models.orm import CycleKind
-from models.reports import save_draft
+from models.orm import CycleKind, ReportStatus
+from models.reports import record_decision, save_draft
 from reporting.evaluation import evaluate
 from reporting.evaluation_requests import queue_evaluation_requests
 from reporting.reminders import queue_reminders
@@ -79,26 +83,54 @@ def queue_round_reminders(cycle: CycleRef, day: dt.date, now: dt.datetime) -> di
 
 
 @task(cache_policy=NO_CACHE)
-def evaluate_round(cycle: CycleRef, now: dt.datetime, output_dir: str) -> dict:
-    """Evaluate every indicator, store a draft revision if it changed, write the documents."""
+def evaluate_round(
+    cycle: CycleRef,
+    now: dt.datetime,
+    output_dir: str,
+    number: str | None = None,
+    signer: str | None = None,
+) -> dict:
+    """Evaluate every indicator, store a draft revision if it changed, write the documents.
+
+    With a report ``number`` (and ``signer``) the coordinator approves the revision: the
+    documents then carry the number, the signer and the day, without the draft mark. An
+    approved report is kept as it is: later runs neither redraft nor rewrite it.
+    """
     with session_scope() as session:
         row = get_cycle(cycle.programme, cycle.year, session=session, kind=cycle.kind)
         evaluation = evaluate(row, session=session, as_of=now)
-        files = write_evaluation_documents(
-            evaluation, row.registry_version.document, Path(output_dir), draft=True
-        )
         report, created = save_draft(
             row,
             session=session,
             content_hash=evaluation.content_hash(),
             data=evaluation.as_data(),
             markdown=evaluation_markdown(evaluation),
-            html=files["html"].read_text(encoding="utf-8"),
+            html="",
             now=now,
         )
+        if number and report.status == ReportStatus.DRAFT:
+            record_decision(
+                report, session=session, approve=True, actor="coordinator", now=now,
+                number=number, signer=signer,
+            )  # fmt: skip
+        folder = Path(output_dir)
+        approved = report.status != ReportStatus.DRAFT
+        if report.content_hash == evaluation.content_hash() and (created or number or not approved):
+            files = write_evaluation_documents(
+                evaluation,
+                row.registry_version.document,
+                folder,
+                draft=not approved,
+                number=report.number,
+                signer=report.signer,
+                day=local_today(row.programme, report.decided_at) if approved else None,
+            )
+            report.html = files["html"].read_text(encoding="utf-8")
+        files = document_paths(evaluation, folder)
         return {
             "revision": report.revision,
             "created": created,
+            "status": str(report.status),
             "files": {k: str(v) for k, v in files.items()},
             "markdown": report.markdown,
             "indicators": [
@@ -127,6 +159,8 @@ def run_review(
     on: dt.date | None,
     as_of: dt.datetime | None,
     output_dir: str | None,
+    number: str | None = None,
+    signer: str | None = None,
 ) -> dict:
     """The steps of one review run, shared by both review flows."""
     scope = run_scope(year, programme, as_of)
@@ -158,7 +192,7 @@ def run_review(
             logger.info("Rung D%+d: %d reminded", run["rung"], len(run["queued"]))
             result["delivery"] = deliver_messages(cycle, now)
     if step == "evaluate" or (step == "auto" and day > cycle.deadline):
-        report = evaluate_round(cycle, now, output_dir or str(OUTPUT_DIR))
+        report = evaluate_round(cycle, now, output_dir or str(OUTPUT_DIR), number, signer)
         create_table_artifact(
             key=f"{kind}-indicators-{programme}-{year}",
             table=report["indicators"],
@@ -170,7 +204,8 @@ def run_review(
             description=f"Evaluation report {year}, revision {report['revision']}",
         )
         logger.info("Evaluation report revision %d: %s", report["revision"], report["files"])
-        result.update({k: report[k] for k in ("revision", "created", "files", "status_counts")})
+        keys = ("revision", "created", "status", "files", "status_counts")
+        result.update({k: report[k] for k in keys})
     return result
 
 
@@ -184,11 +219,17 @@ def midterm_review_flow(
     on: dt.date | None = None,
     as_of: dt.datetime | None = None,
     output_dir: str | None = None,
+    number: str | None = None,
+    signer: str | None = None,
 ) -> dict:
-    """The mid-term review (sơ kết): open, remind, or evaluate (``auto``: what is due)."""
+    """The mid-term review (sơ kết): open, remind, or evaluate (``auto``: what is due).
+
+    ``number`` and ``signer`` with the evaluate step approve the report as it stands.
+    """
     return run_review(
-        CycleKind.MIDTERM, year, step, programme, opened_on, deadline, on, as_of, output_dir
-    )
+        CycleKind.MIDTERM, year, step, programme, opened_on, deadline, on, as_of, output_dir,
+        number, signer,
+    )  # fmt: skip
 
 
 @flow(name="final-review")
@@ -201,8 +242,11 @@ def final_review_flow(
     on: dt.date | None = None,
     as_of: dt.datetime | None = None,
     output_dir: str | None = None,
+    number: str | None = None,
+    signer: str | None = None,
 ) -> dict:
     """The final review (tổng kết): the target-year values compared with the targets."""
     return run_review(
-        CycleKind.FINAL, year, step, programme, opened_on, deadline, on, as_of, output_dir
-    )
+        CycleKind.FINAL, year, step, programme, opened_on, deadline, on, as_of, output_dir,
+        number, signer,
+    )  # fmt: skip

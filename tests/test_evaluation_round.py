@@ -25,6 +25,13 @@ pytestmark = pytest.mark.usefixtures("prefect_harness", "db")
 OPENED, DEADLINE = dt.date(2025, 9, 15), dt.date(2025, 10, 15)
 
 
+def docx_text(path) -> str:
+    """Every paragraph of the document, tables (header and closing blocks) included."""
+    document = docx.Document(str(path))
+    cells = [p.text for t in document.tables for c in t._cells for p in c.paragraphs]
+    return "\n".join([p.text for p in document.paragraphs] + cells)
+
+
 def fill_form(content: bytes, agency_code: str) -> bytes:
     """What an agency does with the attached workbook: fills the 2025 column and the text."""
     wb = openpyxl.load_workbook(io.BytesIO(content))
@@ -113,6 +120,17 @@ def test_a_midterm_round_asks_reminds_and_writes_its_report(tmp_path):
 
     unchanged = midterm_review_flow(on=after, as_of=at(after, 18), output_dir=str(tmp_path))
     assert unchanged["revision"] == 1 and not unchanged["created"]
+    approved = midterm_review_flow(
+        step="evaluate", as_of=at(after, 19), output_dir=str(tmp_path),
+        number="88/BC-UBND", signer="Trần Thị B",
+    )  # fmt: skip
+    assert approved["status"] == "approved" and approved["revision"] == 1
+    signed = "\n".join(p.text for p in docx.Document(str(files["docx"])).paragraphs)
+    assert "DỰ THẢO" not in signed and "Trần Thị B" in docx_text(files["docx"])
+    assert "Số: 88/BC-UBND" in docx_text(files["docx"])
+    assert "ngày 16 tháng 10 năm 2025" in docx_text(files["docx"])
+    later = midterm_review_flow(step="evaluate", as_of=at(after, 20), output_dir=str(tmp_path))
+    assert later["status"] == "approved" and "Số: 88/BC-UBND" in docx_text(files["docx"])
     with session_scope() as session:
         kinds = Counter(m.kind for m in session.scalars(select(OutgoingMessage)))
         stored = session.scalars(select(Report)).one()
