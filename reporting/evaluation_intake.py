@@ -34,7 +34,13 @@ from models.orm import (
     TaskReport,
     TaskStatus,
 )
-from models.submissions import FieldError, IntakeError, TaskReportInput, check_value
+from models.submissions import (
+    FieldError,
+    IntakeError,
+    TaskReportInput,
+    check_value,
+    lock_request,
+)
 from reporting.intake import receipt_context
 from reporting.messages import queue_for_agency
 
@@ -130,7 +136,11 @@ def record_evaluation(
     submitted_by: str,
     submitted_at: dt.datetime,
 ) -> Submission:
-    """Validate ``data`` and store it as the request's next revision (flushed, not committed)."""
+    """Validate ``data`` and store it as the request's next revision (flushed, not committed).
+
+    Serialised per request like the yearly intake (:func:`models.submissions.lock_request`).
+    """
+    lock_request(request, session=session)
     if request.cycle.status != CycleStatus.OPEN:
         raise IntakeError([FieldError("cycle", "Kỳ báo cáo đã khóa, không nhận thêm báo cáo.")])
     errors = validate_evaluation(request, data)

@@ -216,3 +216,36 @@ def test_ops_import_a_workbook_sent_back_by_mail(db, tmp_path, capsys):
     wb.save(path)
     assert cli.main(["import-evaluation-form", str(path)]) == 0
     assert "Sở Nội vụ: midterm 2025 revision 1" in capsys.readouterr().out
+
+
+def test_simultaneous_evaluations_for_one_request_get_successive_revisions(db):
+    import threading
+
+    open_round(CycleKind.MIDTERM, 2025, dt.date(2025, 9, 15), dt.date(2025, 10, 31))
+    barrier, revisions, errors = threading.Barrier(4), [], []
+
+    def post() -> None:
+        try:
+            barrier.wait(60)
+            with session_scope() as session:
+                cycle = get_cycle(PROGRAMME, 2025, session=session, kind=CycleKind.MIDTERM)
+                request = cycle_requests(cycle, session=session)[0]
+                with session.begin_nested():
+                    submission = record_evaluation(
+                        request,
+                        evaluation_input(request.agency, 2025),
+                        session=session,
+                        channel=Channel.WEB_FORM,
+                        submitted_by="test",
+                        submitted_at=at(dt.date(2025, 10, 1)),
+                    )
+                revisions.append(submission.revision)
+        except Exception as exc:  # asserted on below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=post) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and sorted(revisions) == [1, 2, 3, 4]
