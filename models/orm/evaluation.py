@@ -34,7 +34,7 @@ class EvaluationValue(Base):
 
 
 class EvaluationNarrative(Base):
-    """The agency's account of the whole period: results, causes of shortfalls, lessons, proposals."""
+    """The agency's account of the period: results, causes of shortfalls, lessons, proposals."""
 
     __tablename__ = "evaluation_narrative"
 
