@@ -129,7 +129,7 @@ def assess_indicator(
         target_year=target_year,
         tolerance=indicator.tolerance,
     )
-    if not final or measured.status in (Progress.NO_TARGET,):
+    if not final or measured.status == Progress.NO_TARGET:
         return measured
     latest = series.get(year)
     if latest is None:
