@@ -57,5 +57,14 @@ serve: $(STAMP)
 ui: $(STAMP)
 	$(BIN)/prefect server start --host 127.0.0.1 --port 4200
 
+# The production layout with real processes: PostgreSQL (Prefect's and the application's
+# databases), a Prefect server, the deployments on the process work pool r42-process, two
+# workers and the web form; state, pids and logs under data/prod/ (ops/production.py).
+prod-up: $(STAMP) test-system-packages
+	$(BIN)/python -m ops.production up
+
+prod-down:
+	$(BIN)/python -m ops.production down
+
 clean:
 	rm -rf $(VENV) data/demo data/demo-midterm .prefect .pytest_cache
