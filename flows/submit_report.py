@@ -3,10 +3,12 @@
 import datetime as dt
 
 from prefect import flow, get_run_logger, pause_flow_run, suspend_flow_run, task
+from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.context import get_run_context
 
 from config.settings import get_settings
+from documents.report import artifact_markdown
 from flows.approval import SUBMIT_FLOW_NAME, CoordinatorDecision
 from flows.common import (
     CycleRef,
@@ -67,12 +69,17 @@ def store_decision(report_id: int, decision: CoordinatorDecision, now: dt.dateti
 
 
 @task(cache_policy=NO_CACHE)
-def queue_report(report_id: int, now: dt.datetime) -> None:
-    """Render the final report and queue it to the ministry (once)."""
+def queue_report(report_id: int, now: dt.datetime) -> dict:
+    """Render the final report (DOCX, XLSX annex, HTML) and queue it to the ministry (once)."""
     with session_scope() as session:
-        finalise_and_queue(
-            session.get_one(Report, report_id), session=session, settings=get_settings(), now=now
-        )
+        report = session.get_one(Report, report_id)
+        files, paths = finalise_and_queue(report, session=session, settings=get_settings(), now=now)
+        where = {ext.upper(): str(path) for ext, path in paths.items()}
+        return {
+            "number": report.number,
+            "files": where,
+            "markdown": artifact_markdown(report.markdown, files.charts, where),
+        }
 
 
 @task(cache_policy=NO_CACHE)
@@ -119,7 +126,13 @@ def submit_report_flow(
         if store_decision(report["id"], decision, now) == "returned":
             logger.info("Sent back: %s", decision.reason)
             return report_state(cycle)
-    queue_report(report["id"], now)
+    final = queue_report(report["id"], now)
+    create_markdown_artifact(
+        key=f"final-report-{programme}-{year}",
+        markdown=final["markdown"],
+        description=f"Report {final['number']} as sent to the ministry",
+    )
+    logger.info("Report %s written to %s", final["number"], ", ".join(final["files"].values()))
     deliver_messages(cycle, now)
     record_submitted(report["id"], now)
     return report_state(cycle)

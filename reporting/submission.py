@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 from sqlalchemy.orm import Session
 
@@ -13,14 +14,15 @@ from models.cycles import local_today
 from models.messages import enqueue
 from models.orm import MessageKind, Report, ReportStatus
 from reporting.messages import common_context, programme_mail
-from reporting.report_files import build_report_files, cycle_folder
+from reporting.report_files import ReportFiles, build_report_files, cycle_folder
 
 
 def finalise_and_queue(
     report: Report, *, session: Session, settings: Settings, now: dt.datetime
-) -> None:
+) -> tuple[ReportFiles, dict[str, Path]]:
     """Render the final report (number, signer, date) and queue it to the ministry, the
-    Decree 30 DOCX and its XLSX annex attached (and written under the reports folder)."""
+    Decree 30 DOCX and its XLSX annex attached; returns the files and where they were written
+    (under the reports folder)."""
     if report.status != ReportStatus.APPROVED:
         raise ValueError(f"report revision {report.revision} is {report.status}, not approved")
     cycle = report.cycle
@@ -35,7 +37,7 @@ def finalise_and_queue(
         report_date=report_date,
     )
     files = build_report_files(report, session=session, draft=False, now=now)
-    files.write(cycle_folder(settings.cycle.reports_dir, cycle))
+    paths = files.write(cycle_folder(settings.cycle.reports_dir, cycle))
     ministry = document["ministry"]
     email = compose(
         "report",
@@ -57,3 +59,4 @@ def finalise_and_queue(
         cycle, MessageKind.REPORT, "ministry", email, session=session, rung=report.revision, now=now
     )
     session.flush()
+    return files, paths
