@@ -28,7 +28,14 @@ GRID = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 HEADER_ROW = 4  # rows 1-2: title and reference; row 4: column names; data from row 5
 NUMBER_FORMAT = "#,##0.####"
 LOCAL_KIND = "local"
-SHEETS = ("Chỉ tiêu", "Tình hình báo cáo", "Nhiệm vụ", "Theo đơn vị cấp cơ sở", "Khó khăn, đề xuất")
+SHEETS = (
+    "Chỉ tiêu",
+    "Số liệu theo đơn vị",
+    "Tình hình báo cáo",
+    "Nhiệm vụ",
+    "Theo đơn vị cấp cơ sở",
+    "Khó khăn, đề xuất",
+)
 
 
 def _sheet(
@@ -120,11 +127,14 @@ def annual_annex(
     series: Mapping[str, Mapping[int, Decimal | bool | None]],
     reference: str,
     created: dt.date | None = None,
+    agency_values: Sequence[Sequence[object]] = (),
 ) -> bytes:
     """The annex workbook: indicators, reporting, tasks, local units, difficulties/proposals.
 
     ``series`` maps indicator code -> year -> provincial value (the years shown are the report's
-    and the one before); ``reference`` says which report the annex goes with.
+    and the one before); ``reference`` says which report the annex goes with; ``agency_values``
+    are the rows (agency, level, indicator number and name, value, value as text, note) of
+    every value the counted submissions gave.
     """
     year, target_year = data["year"], data["target_year"]
     book = Workbook()
@@ -158,6 +168,22 @@ def annual_annex(
     _sheet(
         book,
         SHEETS[1],
+        f"SỐ LIỆU NĂM {year} THEO CƠ QUAN, ĐƠN VỊ BÁO CÁO",
+        reference,
+        [
+            ("Cơ quan, đơn vị", 36),
+            ("Cấp", 18),
+            ("STT chỉ tiêu", 8),
+            ("Chỉ tiêu", 50),
+            ("Giá trị", 14),
+            ("Như báo cáo", 18),
+            ("Ghi chú", 30),
+        ],  # fmt: skip
+        [[*row[:4], _cell_value(row[4]), *row[5:]] for row in agency_values],
+    )
+    _sheet(
+        book,
+        SHEETS[2],
         f"TÌNH HÌNH BÁO CÁO CỦA CÁC CƠ QUAN, ĐƠN VỊ NĂM {year} (hạn {data['deadline']})",
         reference,
         [
@@ -182,7 +208,7 @@ def annual_annex(
     )
     _sheet(
         book,
-        SHEETS[2],
+        SHEETS[3],
         "KẾT QUẢ THỰC HIỆN CÁC NHIỆM VỤ, GIẢI PHÁP CHỦ YẾU",
         reference,
         [
@@ -212,7 +238,7 @@ def annual_annex(
     if rows:
         _sheet(
             book,
-            SHEETS[3],
+            SHEETS[4],
             "TÌNH HÌNH THỰC HIỆN THEO ĐƠN VỊ CẤP CƠ SỞ",
             reference,
             [("Đơn vị", 36), ("Tình trạng báo cáo", 22), ("Ngày gửi", 12)]
@@ -221,7 +247,7 @@ def annual_annex(
         )
     _sheet(
         book,
-        SHEETS[4],
+        SHEETS[5],
         "KHÓ KHĂN, VƯỚNG MẮC; ĐỀ XUẤT ĐIỀU CHỈNH; KIẾN NGHỊ",
         reference,
         [("Nội dung", 22), ("Cơ quan, đơn vị", 32), ("Chi tiết", 90)],

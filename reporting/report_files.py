@@ -19,13 +19,19 @@ from documents.annex import annual_annex
 from documents.annual_docx import annual_docx, summary_line
 from documents.charts import IndicatorSeries, ReportCharts, progress_status, report_charts
 from documents.decree30 import issuer_name
+from documents.indicators import value_text
 from documents.report import render_report, report_page
 from documents.vietnamese import format_date
 from mail.compose import Attachment
-from models.cycles import local_today
+from models.cycles import cycle_requests, local_today
 from models.observations import observations_for
 from models.orm import Cycle, Report
 
+AGENCY_KIND_TEXT = {
+    "department": "Sở, ban, ngành",
+    "organisation": "Cơ quan, tổ chức",
+    "local": "UBND cấp cơ sở",
+}
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -76,6 +82,35 @@ def indicator_series(
             achieved if yes_no else (Decimal(value) if value is not None else None)
         )
     return series
+
+
+def agency_values(cycle: Cycle, data: dict, *, session: Session) -> list[list]:
+    """Every indicator value of the submissions the consolidation counted (on time or late:
+    each agency's revision number ``revisions`` at that time), agency by agency: the breakdown
+    behind the provincial values, local units included where they report values."""
+    counted = {
+        a["code"]: a["revisions"] for a in data["agencies"] if a["status"] in ("on_time", "late")
+    }
+    rows = []
+    for request in cycle_requests(cycle, session=session):
+        revision = counted.get(request.agency.code)
+        submission = next((s for s in request.submissions if s.revision == revision), None)
+        for item in sorted(
+            submission.values if submission else [], key=lambda v: v.indicator.number
+        ):
+            indicator = item.indicator
+            rows.append(
+                [
+                    request.agency.name,
+                    AGENCY_KIND_TEXT.get(request.agency.kind, request.agency.kind),
+                    indicator.number,
+                    indicator.name,
+                    item.achieved if indicator.kind == "yes_no" else item.value,
+                    value_text(indicator, item.value, item.achieved),
+                    item.note,
+                ]
+            )
+    return rows
 
 
 def cycle_folder(reports_dir: Path, cycle: Cycle) -> Path:
@@ -129,7 +164,13 @@ def build_report_files(
         charts=charts,
         baseline_year=programme.baseline_year,
     )
-    xlsx = annual_annex(data, series=series, reference=reference, created=report_date)
+    xlsx = annual_annex(
+        data,
+        series=series,
+        reference=reference,
+        created=report_date,
+        agency_values=agency_values(cycle, data, session=session),
+    )
     _, body = render_report(
         data, document, draft=draft, number=number, signer=signer, report_date=report_date
     )

@@ -63,6 +63,22 @@ def test_indicator_sheet_holds_the_report_table_with_numbers(book, built):
     ]
 
 
+def test_values_by_agency_come_from_the_counted_submissions(book):
+    table = rows(book["Số liệu theo đơn vị"])
+    agencies = [r["Cơ quan, đơn vị"] for r in table]
+    assert list(dict.fromkeys(agencies)) == [
+        "Sở Nội vụ",
+        "Sở Y tế",
+        "Sở Xây dựng",
+        "Bảo hiểm xã hội tỉnh Vĩnh Long",
+    ]  # registry order; not Sở Giáo dục và Đào tạo (sent back); the commune reports no values
+    unemployment = next(r for r in table if r["Chỉ tiêu"] == "Tỷ lệ thất nghiệp chung")
+    assert unemployment["Giá trị"] == 2.35 and unemployment["Như báo cáo"] == "2,35%"
+    assert unemployment["Cấp"] == "Sở, ban, ngành" and unemployment["STT chỉ tiêu"] == 2
+    housing = next(r for r in table if r["Như báo cáo"] == "4.257.581 căn")
+    assert housing["Giá trị"] == 4257581 and housing["Cơ quan, đơn vị"] == "Sở Xây dựng"
+
+
 def test_reporting_sheet_lists_every_agency_asked(book, built):
     table = rows(book["Tình hình báo cáo"])
     assert len(table) == built.data["requested"] == 23
