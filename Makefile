@@ -35,7 +35,8 @@ test: $(STAMP) test-system-packages
 # Debian packages the suite drives for real: PostgreSQL (a throwaway cluster) and chromium
 # (Playwright's own browser download does not work here; the tests use /usr/bin/chromium);
 # LibreOffice, poppler and Liberation fonts (Times New Roman's metrics, Vietnamese glyphs) turn
-# the report DOCX into a PDF whose pages are checked (about 15 s to install).
+# the report DOCX into a PDF whose pages are checked (about 15 s to install); Postfix for its
+# smtp-sink, a C SMTP test server with injectable faults (installed unconfigured: no MTA runs).
 test-system-packages:
 	@missing=""; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
@@ -43,8 +44,10 @@ test-system-packages:
 	test -x /usr/bin/soffice || missing="$$missing libreoffice-writer-nogui"; \
 	test -x /usr/bin/pdfinfo || missing="$$missing poppler-utils"; \
 	test -d /usr/share/fonts/truetype/liberation2 || missing="$$missing fonts-liberation2"; \
+	test -x /usr/sbin/smtp-sink || missing="$$missing postfix"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing$$missing"; \
+		echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 

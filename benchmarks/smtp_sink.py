@@ -3,7 +3,9 @@
 Kept apart from the benchmark so a ``spawn`` child imports little, and so the server does not
 compete with the client for one event loop (on 2 cores each gets one).
 
-Two kinds:
+Three kinds:
+- ``postfix``: Postfix's ``smtp-sink`` (Debian package postfix), a C server: what a real MTA
+  costs on the same cores. It counts messages (``-c``) but cannot check their octets.
 - ``aiosmtpd``: the server the tests use. It reads DATA a line at a time in Python, so with
   ~45 KB messages (some 600 base64 lines) it tops out at a few hundred messages a second and
   becomes the bottleneck, hiding differences between clients.
@@ -18,7 +20,13 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import multiprocessing.synchronize
+import os
+import re
+import shutil
 import socket
+import subprocess
+import tempfile
+import time
 from ctypes import c_longlong
 
 
@@ -135,6 +143,72 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def postfix_available() -> bool:
+    return bool(shutil.which("smtp-sink") or os.path.exists("/usr/sbin/smtp-sink"))
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU of a running process (/proc/<pid>/stat)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postfix_sink_command(port: int, *options: str) -> list[str]:
+    """``smtp-sink`` on 127.0.0.1:port with ``options``; as root it must drop to ``nobody``."""
+    binary = shutil.which("smtp-sink") or "/usr/sbin/smtp-sink"
+    return [binary, "-u", "nobody", "-a", *options, f"127.0.0.1:{port}", "256"]
+
+
+def wait_for_port(port: int, seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+class PostfixSink:
+    """``smtp-sink -c``: its running counters (``mesg=N``) say how many messages arrived."""
+
+    kind = "postfix"
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self._log = tempfile.NamedTemporaryFile(prefix="smtp-sink-", suffix=".log")
+        self._process: subprocess.Popen | None = None
+
+    def __enter__(self) -> PostfixSink:
+        command = postfix_sink_command(self.port, "-c")
+        self._process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT)
+        wait_for_port(self.port)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._process is not None
+        self._process.terminate()
+        self._process.wait(10)
+        self._log.close()
+
+    @property
+    def messages(self) -> int:
+        with open(self._log.name, "rb") as log:
+            counts = re.findall(rb"mesg=(\d+)", log.read())
+        return int(counts[-1]) if counts else 0
+
+    @property
+    def octets(self) -> int | None:
+        return None  # not counted by smtp-sink
+
+    def cpu_seconds(self) -> float:
+        assert self._process is not None
+        return process_cpu_seconds(self._process.pid)
+
+
 class SmtpSink:
     """``with SmtpSink("aiosmtpd") as sink:`` a discarding server on ``127.0.0.1:sink.port``."""
 
@@ -172,3 +246,7 @@ class SmtpSink:
     @property
     def octets(self) -> int:
         return self._octets.value
+
+    def cpu_seconds(self) -> float:
+        assert self._process.pid is not None
+        return process_cpu_seconds(self._process.pid)

@@ -14,7 +14,8 @@ from documents.indicators import target_text, value_text
 from documents.vietnamese import format_date
 from models.observations import Observed
 from models.orm import Indicator, Request, TaskStatus
-from portal.xlsx_writer import Font, Sheet, Style, Validation, workbook_bytes
+from portal.xlsx_cache import SheetCache
+from portal.xlsx_writer import Font, Sheet, Style, Validation, render, workbook_bytes
 from reporting.consolidation import TASK_STATUS_TEXT
 
 FORM_VERSION = "1"
@@ -59,6 +60,8 @@ PLAIN = {
     for box in (False, True)
 }
 TITLE_LINE, AGENCY_LINE = Style(TITLE, "middle"), Style(BOLD, "middle")
+FORM_STYLES = (*PLAIN.values(), TITLE_LINE, AGENCY_LINE, HEADING, NUMBER, INPUT, TEXT_INPUT)
+SHAPES = SheetCache(FORM_STYLES)  # sheets most agencies share but for their name
 
 
 def put(ws: Sheet, ref: str, value: object, font: Font = FONT, *, box: bool = False) -> None:
@@ -159,7 +162,7 @@ def guide_sheet(request: Request, link: str) -> Sheet:
     return ws
 
 
-def indicator_sheet(request: Request, previous: dict[str, Observed]) -> Sheet:
+def indicator_sheet(request: Request, previous: dict[str, Observed], name: str) -> Sheet:
     """One row per indicator: hidden code, number, name, unit, target, last year, value, note."""
     cycle, agency = request.cycle, request.agency
     widths = {"A": 4, "B": 6, "C": 55, "D": 14, "E": 22, "F": 18, "G": 18, "H": 30}
@@ -167,7 +170,7 @@ def indicator_sheet(request: Request, previous: dict[str, Observed]) -> Sheet:
     labels = INDICATOR_HEADERS.format(
         target=cycle.programme.target_year, last=cycle.year - 1, year=cycle.year
     )
-    header(ws, labels.split("|"), f"SỐ LIỆU CÁC CHỈ TIÊU NĂM {cycle.year}", agency.name)
+    header(ws, labels.split("|"), f"SỐ LIỆU CÁC CHỈ TIÊU NĂM {cycle.year}", name)
     cells: dict[str, list[str]] = {kind: [] for kind in ("yes_no", *NUMBER_HINT)}
     for row, indicator in enumerate(agency.indicators, start=FIRST_ROW):
         indicator_row(ws, row, indicator, previous.get(indicator.code))
@@ -199,12 +202,12 @@ def indicator_row(ws: Sheet, row: int, indicator: Indicator, last: Observed | No
     fit_row(ws, row, {"C": indicator.name, "E": target}, 2)
 
 
-def task_sheet(request: Request) -> Sheet:
+def task_sheet(request: Request, name: str) -> Sheet:
     """One row per task group: hidden code, number, name, status, results, difficulties..."""
     cycle, agency = request.cycle, request.agency
     ws = table_sheet(TASKS, {"A": 4, "B": 6, "C": 40, "D": 22, "E": 45, "F": 35, "G": 35})
     title = f"TÌNH HÌNH THỰC HIỆN NHIỆM VỤ, GIẢI PHÁP NĂM {cycle.year}"
-    header(ws, TASK_HEADERS.split("|"), title, agency.name)
+    header(ws, TASK_HEADERS.split("|"), title, name)
     statuses = []
     for row, group in enumerate(agency.task_groups, start=FIRST_ROW):
         put(ws, f"A{row}", group.code, box=True)
@@ -221,7 +224,7 @@ def task_sheet(request: Request) -> Sheet:
     return ws
 
 
-def proposal_sheet(request: Request) -> Sheet:
+def proposal_sheet(name: str) -> Sheet:
     """One open cell for proposed adjustments to the programme (clause 3.d of section III)."""
     ws = Sheet(PROPOSALS, {"A": 110}, landscape=False, footer=FOOTER)
     put(ws, "A1", "ĐỀ XUẤT ĐIỀU CHỈNH, BỔ SUNG CHƯƠNG TRÌNH", TITLE)
@@ -231,17 +234,17 @@ def proposal_sheet(request: Request) -> Sheet:
     )
     put(ws, "A2", text)
     fit_row(ws, 2, {"A": text}, 2)
-    put(ws, "A3", f"Đơn vị: {request.agency.name}", BOLD)
+    put(ws, "A3", f"Đơn vị: {name}", BOLD)
     input_cell(ws, PROPOSALS_CELL)
     ws.heights[4] = 320
     return ws
 
 
-def meta_sheet(request: Request) -> Sheet:
+def meta_sheet(request: Request, code: str) -> Sheet:
     """What the reader checks the file against: the cycle, the agency and every row's label."""
     cycle, agency = request.cycle, request.agency
     ws = Sheet(META, {"A": 12, "B": 30, "C": 60}, state="veryHidden")
-    values = [cycle.programme.code, cycle.year, cycle.kind, agency.code, FORM_VERSION]
+    values = [cycle.programme.code, cycle.year, cycle.kind, code, FORM_VERSION]
     for row, (key, value) in enumerate(zip(META_KEYS, values, strict=True), start=1):
         put(ws, f"A{row}", key)
         put(ws, f"B{row}", value)
@@ -256,17 +259,31 @@ def meta_sheet(request: Request) -> Sheet:
 
 def build_form(request: Request, *, previous: dict[str, Observed], link: str) -> bytes:
     """The XLSX form of one agency for one cycle, pre-filled, as bytes."""
+    cycle, agency = request.cycle, request.agency
+    about = (cycle.programme.code, cycle.programme.target_year, cycle.year, cycle.kind)
+    indicators = tuple(
+        (i.code, i.number, i.name, i.unit, i.kind, i.rule, i.target, previous.get(i.code))
+        for i in agency.indicators
+    )
+    groups = tuple((g.code, g.number, g.name) for g in agency.task_groups)
     sheets = [
-        guide_sheet(request, link),
-        indicator_sheet(request, previous),
-        task_sheet(request),
-        proposal_sheet(request),
-        meta_sheet(request),
+        render(guide_sheet(request, link), FORM_STYLES),
+        SHAPES.sheet(
+            (INDICATORS, about, indicators),
+            agency.name,
+            lambda name: indicator_sheet(request, previous, name),
+        ),
+        SHAPES.sheet((TASKS, about, groups), agency.name, lambda name: task_sheet(request, name)),
+        SHAPES.sheet((PROPOSALS,), agency.name, proposal_sheet),
+        SHAPES.sheet(
+            (META, about, indicators, groups), agency.code, lambda code: meta_sheet(request, code)
+        ),
     ]
     return workbook_bytes(
         sheets,
-        title=f"Biểu mẫu báo cáo năm {request.cycle.year}",
-        creator=request.cycle.programme.code,
+        title=f"Biểu mẫu báo cáo năm {cycle.year}",
+        creator=cycle.programme.code,
+        styles=FORM_STYLES,
     )
 
 

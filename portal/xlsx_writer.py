@@ -12,14 +12,13 @@ What it writes and why:
 - Every style also gets a twin with ``quotePrefix``: text that starts like a formula ("=", "+",
   "-", "@") is shown and kept as text when the cell is edited.
 - Parts are ordered as ECMA-376 requires (Excel repairs files whose elements are out of order);
-  zip entries carry a fixed timestamp, so the same input gives the same bytes.
+  zip entries carry a fixed timestamp, so the same input gives the same bytes
+  (``portal.xlsx_zip``, which also reuses parts compressed once).
 """
 
 from __future__ import annotations
 
 import functools
-import io
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -36,8 +35,8 @@ from portal.xlsx_parts import (
     stylesheet,
     workbook_xml,
 )
+from portal.xlsx_zip import Piece, archive, cached_piece
 
-ZIP_DATE = (2024, 1, 1, 0, 0, 0)
 QUOTED_START = ("=", "+", "-", "@", "\t", "\r")
 # What a protected sheet still allows: selecting cells, resizing columns and rows (0 = allowed).
 PROTECTION = (
@@ -134,6 +133,8 @@ class Sheet:
     print_title_row: int | None = None  # repeated at the top of every printed page
     landscape: bool | None = None  # None: no page setup (a hidden sheet)
     footer: str = ""  # e.g. "&CTrang &P / &N"
+    xml: str | None = None  # the worksheet part already written (see ``render``), if any
+    pieces: tuple[Piece, ...] | None = None  # or already compressed (``portal.xlsx_cache``)
 
     def set(self, ref: str, value: object, style: Style) -> None:
         column, row = split_ref(ref)
@@ -220,29 +221,46 @@ def sheet_xml(sheet: Sheet, style_ids: dict[Style, int], quoted_offset: int) -> 
     return "".join(parts)
 
 
-def workbook_bytes(sheets: Sequence[Sheet], *, title: str, creator: str) -> bytes:
-    """The XLSX file: sheets in order (the first one active), structure locked."""
-    used: dict[Style, None] = {}
-    for sheet in sheets:
-        for row in sheet.cells.values():
-            for _, style in row.values():
-                used[style] = None
-    styles = tuple(used)
+def render(sheet: Sheet, styles: Sequence[Style]) -> Sheet:
+    """``sheet`` with its part written, for a workbook whose styles are exactly ``styles``.
+
+    A sheet that many workbooks share (the same rows, only a name differs) can be written
+    once and its XML reused: see ``portal.excel_form``.
+    """
     style_ids = {style: number for number, style in enumerate(styles, start=1)}
-    files = dict(package_parts(len(sheets)))
-    files["xl/workbook.xml"] = workbook_xml(sheets)
-    files["xl/styles.xml"] = stylesheet(styles)
-    files["docProps/core.xml"] = core_xml(title, creator)
+    sheet.xml = sheet_xml(sheet, style_ids, len(styles))
+    return sheet
+
+
+def workbook_bytes(
+    sheets: Sequence[Sheet], *, title: str, creator: str, styles: Sequence[Style] = ()
+) -> bytes:
+    """The XLSX file: sheets in order (the first one active), structure locked.
+
+    ``styles`` fixes the style table (needed when sheets were ``render``-ed beforehand);
+    by default it is every style the cells use, in order of first use.
+    """
+    if not styles:
+        used: dict[Style, None] = {}
+        for sheet in sheets:
+            for row in sheet.cells.values():
+                for _, style in row.values():
+                    used[style] = None
+        styles = tuple(used)
+    style_ids = {style: number for number, style in enumerate(styles, start=1)}
+    shared = {**package_parts(len(sheets)), "xl/workbook.xml": workbook_xml(sheets)}
+    shared["xl/styles.xml"] = stylesheet(tuple(styles))
+    shared["docProps/core.xml"] = core_xml(title, creator)
+    parts = [(name, (cached_piece(text),)) for name, text in shared.items()]
     for number, sheet in enumerate(sheets, start=1):
-        files[f"xl/worksheets/sheet{number}.xml"] = sheet_xml(sheet, style_ids, len(styles))
+        pieces = sheet.pieces
+        if pieces is None:
+            xml = sheet.xml or sheet_xml(sheet, style_ids, len(styles))
+            pieces = (Piece.of(xml.encode("utf-8")),)
+        parts.append((f"xl/worksheets/sheet{number}.xml", pieces))
         if sheet.link:
-            files[f"xl/worksheets/_rels/sheet{number}.xml.rels"] = relationships(
-                [(f"{REL}/hyperlink", sheet.link[1], ' TargetMode="External"')]
+            links = relationships([(f"{REL}/hyperlink", sheet.link[1], ' TargetMode="External"')])
+            parts.append(
+                (f"xl/worksheets/_rels/sheet{number}.xml.rels", (Piece.stored(links.encode()),))
             )
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
-        for name, text in files.items():
-            info = zipfile.ZipInfo(name, ZIP_DATE)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, text.encode("utf-8"))
-    return buffer.getvalue()
+    return archive(parts)

@@ -283,6 +283,18 @@ def test_the_built_form_is_read_back_as_it_is_and_odd_characters_are_dropped(cyc
     assert book[INDICATORS]["B2"].value == 'Sở Y tế <&> "x"'
 
 
+def test_forms_of_the_same_shape_share_sheets_but_carry_their_own_agency(cycle_2026):
+    first, second = form_bytes(), form_bytes(rename="Sở Y tế (bản sao)")
+    assert zipfile.ZipFile(io.BytesIO(first)).testzip() is None  # every CRC checks out
+    assert zipfile.ZipFile(io.BytesIO(second)).testzip() is None
+    for data, name in ((first, "Sở Y tế"), (second, "Sở Y tế (bản sao)")):
+        book = open_book(data)
+        assert book[INDICATORS]["B2"].value == book[TASKS]["B2"].value == name
+        assert book[PROPOSALS]["A3"].value == f"Đơn vị: {name}"
+        assert book[META]["B4"].value == AGENCY
+    assert form_bytes() == first  # the same input gives the same bytes
+
+
 def test_the_file_name_is_ascii(cycle_2026):
     with session_scope() as session:
         assert form_filename(request_of(session)) == "Bieu-mau-bao-cao-2026-so-y-te.xlsx"
