@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import markdown
 
+from documents.decree30 import issuer_name
 from documents.templating import render
 from documents.vietnamese import format_percent
 
@@ -52,6 +53,7 @@ def render_report(
         signer_name=signer or signer_block["name"],
         report_date=report_date,
         trend_text=trend_text,
+        issuer=issuer_name(registry_document),
         reported_share=reported_share(data),
     )
     html = markdown.markdown(text, extensions=["tables"], output_format="html")
