@@ -9,7 +9,6 @@ from email.utils import format_datetime
 from config.settings import MailSettings
 from documents.templating import render
 from mail import mime
-from mail.wire import check_wire_form
 
 
 @dataclass(frozen=True)
@@ -90,5 +89,5 @@ def compose(
         to=[r.email for r in to],
         cc=[r.email for r in cc],
         message_id=message_id,
-        raw=check_wire_form(b"".join(headers) + body),
+        raw=b"".join(headers) + body,
     )

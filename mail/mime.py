@@ -21,7 +21,7 @@ about half a millisecond (benchmarks/README.md). What is written, and why:
   long, each piece whole characters) followed by a plain-ASCII ``filename`` for old readers.
 - Multipart boundaries start with ``=_``, which base64 text can never contain.
 - The whole message is in SMTP's wire form (CRLF line ends, no line opening with "."), checked
-  once by ``compose`` (``mail.wire``), so the transport sends it after DATA as it is.
+  by the tests (``mail.wire``), so the transport sends it after DATA as it is.
 """
 
 from __future__ import annotations

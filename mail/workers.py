@@ -42,6 +42,18 @@ def _deliver(envelopes: list[Envelope]) -> list[DeliveryResult]:
     return _loop.run_until_complete(_transport.deliver(envelopes))
 
 
+def _context() -> multiprocessing.context.BaseContext:
+    """Workers forked from a fork server rather than from this process or spawned afresh.
+
+    The fork server starts once per process and holds no threads (a plain fork of a Prefect
+    process would copy its threads' locks); workers forked from it start in milliseconds
+    where ``spawn`` re-imports everything for each.
+    """
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["__main__", __name__])  # children inherit both
+    return context
+
+
 class MultiProcessSmtpTransport:
     """``SmtpTransport`` in ``settings.smtp_processes`` worker processes (started on first use)."""
 
@@ -55,7 +67,7 @@ class MultiProcessSmtpTransport:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
                 self.settings.smtp_processes,
-                mp_context=multiprocessing.get_context("spawn"),  # no fork of a threaded process
+                mp_context=_context(),
                 initializer=_start,
                 initargs=(self.settings,),
             )

@@ -32,12 +32,15 @@ class RequestRow:
     problem: str = ""  # why it could not be queued
 
 
-def _request_context(request: Request, previous: dict[str, Observed]) -> dict[str, object]:
-    rows = []
+def _request_context(
+    request: Request, previous: dict[str, Observed], rows: dict[int, dict] | None = None
+) -> dict[str, object]:
+    """The template's rows; ``rows`` keeps each indicator's across the agencies of one run."""
+    rows = {} if rows is None else rows
     for indicator in request.agency.indicators:
-        last = previous.get(indicator.code)
-        rows.append(
-            {
+        if indicator.id not in rows:
+            last = previous.get(indicator.code)
+            rows[indicator.id] = {
                 "number": indicator.number,
                 "name": indicator.name,
                 "unit": indicator.unit,
@@ -46,9 +49,9 @@ def _request_context(request: Request, previous: dict[str, Observed]) -> dict[st
                 if last
                 else "Chưa có",
             }
-        )
+    indicators = [rows[indicator.id] for indicator in request.agency.indicators]
     groups = [{"number": g.number, "name": g.name} for g in request.agency.task_groups]
-    return {"indicators": rows, "task_groups": groups}
+    return {"indicators": indicators, "task_groups": groups}
 
 
 def excel_form_attachment(
@@ -72,7 +75,7 @@ def queue_requests(
     requests = ensure_requests(cycle, session=session)
     previous = observations_for(cycle.programme, cycle.year - 1, session=session)
     already = sent_keys(cycle, MessageKind.REQUEST, session=session)
-    rows = []
+    rows, indicator_rows = [], {}
     for done, request in enumerate(requests, start=1):
         agency = request.agency
         queued, problem = (agency.code, 0) not in already, ""
@@ -81,7 +84,7 @@ def queue_requests(
                 queue_for_agency(
                     MessageKind.REQUEST,
                     request,
-                    _request_context(request, previous),
+                    _request_context(request, previous, indicator_rows),
                     rung=0,
                     session=session,
                     settings=settings,

@@ -25,6 +25,7 @@ from documents.templating import render
 from mail import mime
 from mail.compose import Attachment, Recipient, compose
 from mail.transport import Envelope, SmtpTransport
+from mail.wire import check_wire_form
 from models.orm import DeliveryStatus
 from tests.servers import SmtpServer
 
@@ -95,10 +96,14 @@ def parse(raw: bytes) -> EmailMessage:
 def assert_wire_format(raw: bytes, header_width: int = 78) -> None:
     """7-bit, CRLF everywhere, lines of at most 998 octets (78 in headers, 76 in bodies).
 
+    ``compose`` does not check its output at run time: this, over every shape and random text,
+    is what lets the transport send it without rewriting (``mail.wire``).
+
     A header line may pass 78 only to hold one token that cannot be folded (the XLSX type).
     """
     assert raw.isascii()
     assert raw.endswith(b"\r\n")
+    assert check_wire_form(raw) is raw  # and no line opens with ".": sent after DATA as it is
     lines = raw[:-2].split(b"\r\n")
     assert not any(b"\r" in line or b"\n" in line for line in lines)
     assert max(len(line) for line in lines) <= 998
