@@ -11,7 +11,7 @@ from config.settings import get_settings
 from mail.delivery import deliver_configured
 from models.cycles import cycle_requests, get_cycle, get_request
 from models.database import session_scope
-from models.orm import AuditEvent, Channel, CycleStatus, Request
+from models.orm import AuditEvent, Channel, CycleKind, CycleStatus, Request
 from reporting import coordination
 from reporting.intake import acknowledge
 from reporting.messages import link_for
@@ -26,7 +26,7 @@ def _programme(args: argparse.Namespace) -> str:
 
 
 def _request(session, args: argparse.Namespace) -> Request:  # type: ignore[no-untyped-def]
-    return get_request(_programme(args), args.year, args.agency, session=session)
+    return get_request(_programme(args), args.year, args.agency, session=session, kind=args.kind)
 
 
 def _deliver(cycle_id: int) -> None:
@@ -100,9 +100,9 @@ def cmd_send_back(args: argparse.Namespace) -> int:
 def cmd_cycle_status(args: argparse.Namespace) -> int:
     status = CycleStatus.LOCKED if args.command == "lock" else CycleStatus.OPEN
     with session_scope() as session:
-        cycle = get_cycle(_programme(args), args.year, session=session)
+        cycle = get_cycle(_programme(args), args.year, session=session, kind=args.kind)
         coordination.set_cycle_status(cycle, status, session=session, actor=args.by, now=_now())
-    print(f"Cycle {args.year} is now {status.value}")
+    print(f"Cycle {args.year} ({args.kind}) is now {status.value}")
     return 0
 
 
@@ -127,7 +127,7 @@ def cmd_link(args: argparse.Namespace) -> int:
 
 def cmd_revisions(args: argparse.Namespace) -> int:
     with session_scope() as session:
-        cycle = get_cycle(_programme(args), args.year, session=session)
+        cycle = get_cycle(_programme(args), args.year, session=session, kind=args.kind)
         zone = ZoneInfo(cycle.programme.timezone)
         for request in cycle_requests(cycle, session=session):
             if args.agency and request.agency.code != args.agency:
@@ -148,7 +148,7 @@ def cmd_deliveries(args: argparse.Namespace) -> int:
     from models.messages import undelivered
 
     with session_scope() as session:
-        cycle = get_cycle(_programme(args), args.year, session=session)
+        cycle = get_cycle(_programme(args), args.year, session=session, kind=args.kind)
         rows = undelivered(cycle.id, session=session)
         for m in rows:
             print(
@@ -163,7 +163,7 @@ def cmd_release(args: argparse.Namespace) -> int:
     from models.messages import release, undelivered
 
     with session_scope() as session:
-        cycle = get_cycle(_programme(args), args.year, session=session)
+        cycle = get_cycle(_programme(args), args.year, session=session, kind=args.kind)
         chosen = [
             m for m in undelivered(cycle.id, session=session) if m.message_id in args.message_id
         ]
@@ -195,6 +195,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         p = sub.add_parser(name, help=text)
         p.add_argument("--year", type=int, required=name != "import-form")
         p.add_argument("--programme", help="programme code (default: the configured one)")
+        if name != "import-form":  # the workbook says which round it belongs to
+            p.add_argument(
+                "--kind",
+                choices=[kind.value for kind in CycleKind],
+                default=CycleKind.ANNUAL.value,
+                help="which round: the yearly cycle or a review (default: annual)",
+            )
         p.add_argument("--by", default="ops", help="who acts (recorded in the audit trail)")
         if agency == "required":
             p.add_argument("--agency", required=True, help="agency code, e.g. so-y-te")

@@ -249,3 +249,20 @@ def test_simultaneous_evaluations_for_one_request_get_successive_revisions(db):
     for thread in threads:
         thread.join()
     assert errors == [] and sorted(revisions) == [1, 2, 3, 4]
+
+
+def test_coordinator_commands_reach_a_review_round_by_its_kind(db, capsys):
+    from flows import cli
+
+    open_round(CycleKind.MIDTERM, 2025, dt.date(2025, 9, 15), dt.date(2025, 10, 31))
+    assert cli.main(["lock", "--year", "2025", "--kind", "midterm"]) == 0
+    assert "Cycle 2025 (midterm) is now locked" in capsys.readouterr().out
+    with session_scope() as session:
+        assert get_cycle(PROGRAMME, 2025, session=session, kind=CycleKind.MIDTERM).status == (
+            "locked"
+        )
+    assert cli.main(["link", "--year", "2025", "--kind", "midterm", "--agency", "so-noi-vu"]) == 0
+    assert "/bao-cao/" in capsys.readouterr().out
+    # Without --kind the commands mean the yearly cycle, which is not open for 2025 here.
+    assert cli.main(["lock", "--year", "2025"]) != 0
+    assert "no annual cycle 2025" in capsys.readouterr().err
