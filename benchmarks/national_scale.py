@@ -86,12 +86,14 @@ def run_backend(url: str, agencies: int) -> list[dict]:
 
     def stage(name: str, action, detail=lambda result: "") -> object:
         start = time.perf_counter()
-        result = action()
+        try:
+            result = action()
+            text = detail(result)
+        except Exception as exc:  # recorded in the table; the next stages still run
+            result, text = None, f"FAILED: {type(exc).__name__}: {str(exc)[:100]}"
         seconds = time.perf_counter() - start
-        rows.append(
-            {"stage": name, "seconds": seconds, "peak_mb": peak_mb(), "detail": detail(result)}
-        )
-        print(f"  {name}: {seconds:.1f} s, {detail(result)}", file=sys.stderr, flush=True)
+        rows.append({"stage": name, "seconds": seconds, "peak_mb": peak_mb(), "detail": text})
+        print(f"  {name}: {seconds:.1f} s, {text}", file=sys.stderr, flush=True)
         return result
 
     def load() -> int:
@@ -238,11 +240,17 @@ def main(argv: list[str] | None = None) -> int:
                     [*child, "--agencies", str(args.agencies)],
                     env=env,
                     cwd=folder,
-                    check=True,
+                    check=False,
                     stdout=subprocess.PIPE,
                     text=True,
                 )
-                results[backend] = json.loads(out.stdout.strip().splitlines()[-1])
+                lines = out.stdout.strip().splitlines()
+                failed = {"stage": "child process", "seconds": None, "peak_mb": None}
+                results[backend] = (
+                    json.loads(lines[-1])
+                    if out.returncode == 0 and lines
+                    else [{**failed, "detail": f"FAILED: exit status {out.returncode}"}]
+                )
                 results[backend].append(
                     {
                         "stage": "messages the SMTP sink received",
