@@ -201,8 +201,8 @@ def test_two_programmes_cycles_side_by_side_never_mix(smtp, smtp_settings):
             assert signer in text
             assert load_programme(other).version_on(OPENED).signer.name not in text
             assert data["programme"] == registry.programme.name
-        assert "Tỉnh Ví Dụ" in reports[EXAMPLE].markdown
-        assert "Tỉnh Ví Dụ" not in reports[R42].markdown
+        assert "tỉnh ví dụ" in reports[EXAMPLE].markdown.lower()  # the header is in capitals
+        assert "ví dụ" not in reports[R42].markdown.lower()
 
         # The outbox: every message of a cycle goes to an agency of that cycle's registry.
         for message in session.scalars(select(OutgoingMessage)):
