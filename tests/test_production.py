@@ -1,0 +1,302 @@
+"""The demo cycle end to end on the production path, with real processes.
+
+`ops.production.up` starts, once for this module: PostgreSQL (Prefect's and the application's
+databases), `prefect server start`, `prefect deploy --all` on the process work pool, two
+`prefect worker start` processes (one flow run at a time each) and `r42 portal`. Mail goes to a
+real SMTP server in this process. Flows run only as deployment runs picked up by the workers;
+agencies submit over HTTP; the coordinator answers with `r42 decide`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+import tempfile
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import httpx
+import pytest
+from prefect.client.orchestration import get_client
+from prefect.deployments import run_deployment
+from prefect.settings import PREFECT_API_URL, temporary_settings
+from sqlalchemy import create_engine, select, text
+
+from models.cycles import cycle_requests, get_cycle
+from models.database import session_scope
+from models.orm import OutgoingMessage, Submission
+from ops.production import BIN, Layout, down, run, up
+from tests.servers import SmtpServer, free_port
+
+PROGRAMME = "vinh-long-r42"
+ICT = dt.timezone(dt.timedelta(hours=7))
+pytestmark = pytest.mark.postgres
+
+
+def at(day: str, hour: int) -> str:
+    return dt.datetime.combine(dt.date.fromisoformat(day), dt.time(hour), ICT).isoformat()
+
+
+@pytest.fixture(scope="module")
+def stack():
+    """The whole production set-up, up for the module and taken down after it."""
+    state = Path(tempfile.mkdtemp(prefix="r42-prod-"))
+    state.chmod(0o755)  # the postgres user keeps its cluster inside
+    with SmtpServer() as smtp:
+        layout = Layout(
+            state=state,
+            pg_port=free_port(),
+            api_port=free_port(),
+            portal_port=free_port(),
+            workers=2,
+            worker_limit=1,
+            extra_env={
+                "R42_MAIL__TRANSPORT": "smtp",
+                "R42_MAIL__SMTP_HOST": "127.0.0.1",
+                "R42_MAIL__SMTP_PORT": str(smtp.port),
+                "R42_MAIL__SMTP_TIMEOUT": "10",
+                "R42_WEB_FORM__LINK_VALID_DAYS": "3650",
+                "R42_WEB_FORM__LINK_SECRET": "a-long-random-secret-for-this-test-only-0123456789",
+                "PREFECT_WORKER_QUERY_SECONDS": "1",
+                "PREFECT_LOGGING_LEVEL": "INFO",
+            },
+        )
+        try:
+            up(layout)
+            run(layout, [str(BIN / "r42"), "import-observations", "demo/history.yaml"])
+            with temporary_settings({PREFECT_API_URL: layout.api_url}):
+                yield layout, smtp
+        finally:
+            down(layout)
+            shutil.rmtree(state, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def app_db(stack):
+    """This process reads the application database of the set-up (to check, never to act)."""
+    layout, _ = stack
+    url = layout.env()["R42_DATABASE__URL"]
+    yield url
+
+
+def deployment_run(name: str, **parameters) -> object:
+    """Run a deployment as ops would and wait for a worker to finish it."""
+    flow_run = run_deployment(name, parameters=parameters, timeout=240, poll_interval=1)
+    assert flow_run.state.is_completed(), (name, flow_run.state)
+    return flow_run
+
+
+def wait_for_state(flow_run_id, done, seconds: float = 240):
+    with get_client(sync_client=True) as client:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            flow_run = client.read_flow_run(flow_run_id)
+            if done(flow_run.state):
+                return flow_run
+            time.sleep(0.5)
+    raise TimeoutError(f"flow run {flow_run_id} is still {flow_run.state.name}")
+
+
+def messages(url: str) -> dict[str, tuple[str, str, int]]:
+    """Message-ID -> (kind, recipient, rung) of every message the set-up queued."""
+    with session_scope(url) as session:
+        rows = session.execute(
+            select(
+                OutgoingMessage.message_id,
+                OutgoingMessage.kind,
+                OutgoingMessage.recipient_key,
+                OutgoingMessage.rung,
+            )
+        )
+        return {mid.strip("<>"): (kind, key, rung) for mid, kind, key, rung in rows}
+
+
+def received(smtp: SmtpServer, url: str) -> Counter:
+    """(kind, recipient, rung) -> how many times the SMTP server received it."""
+    known = messages(url)
+    return Counter(known[r.message["Message-ID"].strip("<>")] for r in smtp.received)
+
+
+def worker_of(layout: Layout, flow_run_id) -> list[str]:
+    return [
+        log.stem
+        for log in sorted((layout.state / "logs").glob("r42-worker-*.log"))
+        if str(flow_run_id) in log.read_text(errors="replace")
+    ]
+
+
+def remind_twice_at_once(url: str, day: str) -> list:
+    """Two runs of the reminder deployment for the same day, made to race.
+
+    This process locks the outbox table (plain reads still pass) until both runs wait on the
+    lock, so both are at the same step at once, then lets them go together.
+    """
+    engine = create_engine(url)
+    params = {"year": 2026, "on": day, "as_of": at(day, 8)}
+    try:
+        with engine.connect() as hold, engine.connect() as watch:
+            hold.execute(text("LOCK TABLE outgoing_message IN EXCLUSIVE MODE"))
+            runs = [
+                run_deployment("send-reminders/send-reminders", parameters=params, timeout=0)
+                for _ in range(2)
+            ]
+            deadline = time.monotonic() + 180
+            while watch.scalar(BLOCKED) < 2:
+                assert time.monotonic() < deadline, "the two reminder runs never met"
+                watch.rollback()  # statistics views are a snapshot per transaction
+                time.sleep(0.2)
+            hold.rollback()
+    finally:
+        engine.dispose()
+    return [wait_for_state(r.id, lambda s: s.is_final()) for r in runs]
+
+
+BLOCKED = text(
+    "SELECT count(*) FROM pg_stat_activity "
+    "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+)
+
+
+def form_for(url: str, agency: str, csrf: str, valid: bool) -> dict[str, str]:
+    with session_scope(url) as session:
+        cycle = get_cycle(PROGRAMME, 2026, session=session)
+        request = next(r for r in cycle_requests(cycle, session=session) if r.agency.code == agency)
+        form = {"csrf_token": csrf, "action": "submit"}
+        for i in request.agency.indicators:
+            value = "có" if i.kind == "yes_no" else "12" if i.kind == "count" else "50,5"
+            form[f"value__{i.code}"] = value if valid else "abc"
+        for g in request.agency.task_groups:
+            form[f"status__{g.code}"] = "done"
+            form[f"results__{g.code}"] = f"Đã thực hiện nhóm {g.number}." if valid else ""
+        return form
+
+
+def post_all_at_once(posts: list[tuple[str, str, str]], url: str) -> list[httpx.Response]:
+    """Each (agency, link, valid) is one browser: GET the form, then all POST together."""
+    clients, forms = [], []
+    for agency, link, valid in posts:
+        client = httpx.Client(timeout=120)
+        page = client.get(link)
+        assert page.status_code == 200, page.text[:500]
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        clients.append(client)
+        forms.append(form_for(url, agency, csrf, valid))
+    barrier, responses = threading.Barrier(len(posts)), [None] * len(posts)
+
+    def post(index: int) -> None:
+        barrier.wait(60)
+        responses[index] = clients[index].post(posts[index][1], data=forms[index])
+
+    threads = [threading.Thread(target=post, args=(i,)) for i in range(len(posts))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(180)
+    for client in clients:
+        client.close()
+    return responses
+
+
+def test_the_demo_cycle_runs_end_to_end_on_server_postgresql_two_workers_and_portal(stack, app_db):
+    layout, smtp = stack
+
+    # 02/11: the scheduled opening, run as a deployment by a worker.
+    deployment_run(
+        "open-cycle/open-cycle", year=2026, opened_on="2026-11-02", as_of=at("2026-11-02", 8)
+    )
+    known, links = messages(app_db), {}
+    for r in smtp.received:
+        kind, agency, _ = known[r.message["Message-ID"].strip("<>")]
+        assert kind == "request"
+        text = r.message.get_body(("plain",)).get_content()
+        links[agency] = re.search(re.escape(layout.portal_url) + r"/bao-cao/\S+", text).group(0)
+    agencies = sorted(links)
+    assert len(agencies) == 23
+
+    # 20/11 (D-14): two workers run the reminder deployment for the same day at the same moment.
+    first, second = remind_twice_at_once(app_db, "2026-11-20")
+    assert first.state.is_completed() and second.state.is_completed()
+    assert {*worker_of(layout, first.id), *worker_of(layout, second.id)} == {
+        "r42-worker-1",
+        "r42-worker-2",
+    }
+    counts = received(smtp, app_db)
+    d14 = {key: n for key, n in counts.items() if key[0] == "reminder" and key[2] == -14}
+    assert sorted(key[1] for key in d14) == agencies and set(d14.values()) == {1}
+
+    # Agencies report through the web form: 50 posts at once, every agency at least twice,
+    # and two invalid ones that must be refused field by field with nothing stored.
+    reporting = agencies[:19]
+    posts = [(a, links[a], True) for a in reporting for _ in range(3 if a in reporting[:12] else 2)]
+    invalid = [(a, links[a], False) for a in reporting[:2]]
+    responses = post_all_at_once(posts + invalid, app_db)
+    assert len(posts) == 50
+    assert [r.status_code for r in responses[:50]] == [303] * 50, [
+        r.text[:300] for r in responses if r.status_code != 303
+    ]
+    assert [r.status_code for r in responses[50:]] == [422, 422]
+    assert "Báo cáo chưa được gửi" in responses[50].text
+    with session_scope(app_db) as session:
+        stored = Counter(
+            (s.request.agency.code, s.revision) for s in session.scalars(select(Submission))
+        )
+    expected = Counter(posts)
+    for agency in reporting:
+        assert sorted(rev for (a, rev) in stored if a == agency) == list(
+            range(1, expected[(agency, links[agency], True)] + 1)
+        )
+    assert sum(stored.values()) == 50
+
+    # 01/12 (D-3): only the four agencies that never reported are reminded.
+    deployment_run(
+        "send-reminders/send-reminders", year=2026, on="2026-12-01", as_of=at("2026-12-01", 8)
+    )
+    counts = received(smtp, app_db)
+    d3 = sorted(key[1] for key in counts if key[0] == "reminder" and key[2] == -3)
+    assert d3 == agencies[19:]
+    deadline = time.monotonic() + 60  # receipts go out after each response, from the portal
+    while sum(n for key, n in received(smtp, app_db).items() if key[0] == "receipt") < 50:
+        assert time.monotonic() < deadline, "the receipts were not all delivered"
+        time.sleep(1)
+
+    # 05/12: consolidation after the deadline.
+    deployment_run("consolidate/consolidate", year=2026, as_of=at("2026-12-05", 17))
+
+    # 12/12: submission to the ministry suspends (no process held) until the coordinator answers.
+    submission = run_deployment(
+        "submit-to-ministry/submit-to-ministry",
+        parameters={"year": 2026, "as_of": at("2026-12-12", 9)},
+        timeout=0,
+    )
+    waiting = wait_for_state(submission.id, lambda s: s.is_paused())
+    assert waiting.state.name == "Suspended"
+    assert not any(key[0] == "report" for key in received(smtp, app_db))
+    answer = run(
+        layout,
+        [
+            str(BIN / "r42"),
+            "decide",
+            "--year",
+            "2026",
+            "approve",
+            "--number",
+            "215/BC-UBND",
+            "--signer",
+            "Nguyễn Văn A",
+        ],
+    )
+    assert str(submission.id) in answer
+    done = wait_for_state(submission.id, lambda s: s.is_final())
+    assert done.state.is_completed(), done.state
+
+    reports = [r for r in smtp.received if "215/BC-UBND" in r.message["Subject"]]
+    assert len(reports) == 1
+    counts = received(smtp, app_db)
+    assert [n for key, n in counts.items() if key[0] == "report"] == [1]
+    assert max(counts.values()) == 1  # no message of the whole cycle went out twice
+    # The run's result sits on the shared storage, readable by any client of the server.
+    assert done.state.result()["status"] == "submitted"
+    assert any(layout.results.iterdir())
