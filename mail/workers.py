@@ -13,6 +13,9 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import multiprocessing.util
+import os
+import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 
@@ -23,12 +26,24 @@ _loop: asyncio.AbstractEventLoop | None = None
 _transport: SmtpTransport | None = None
 
 
-def _start(settings: MailSettings) -> None:
+def _start(settings: MailSettings, owner: int) -> None:
     """In a worker: one event loop and one transport for the life of the process."""
     global _loop, _transport
     _loop = asyncio.new_event_loop()
     _transport = SmtpTransport(settings)
     multiprocessing.util.Finalize(None, _stop, exitpriority=10)  # QUIT when the pool shuts down
+    threading.Thread(target=_watch, args=(owner,), daemon=True).start()
+
+
+def _watch(owner: int) -> None:
+    """Leave when the delivery process is gone (killed): nobody would read the results, and
+    a pool's worker otherwise waits for work forever. Its claims expire as unknown."""
+    while True:
+        time.sleep(0.5)
+        try:
+            os.kill(owner, 0)
+        except ProcessLookupError:
+            os._exit(1)
 
 
 def _stop() -> None:
@@ -69,7 +84,7 @@ class MultiProcessSmtpTransport:
                 self.settings.smtp_processes,
                 mp_context=_context(),
                 initializer=_start,
-                initargs=(self.settings,),
+                initargs=(self.settings, os.getpid()),
             )
         count = min(self.settings.smtp_processes, len(envelopes))
         loop = asyncio.get_running_loop()

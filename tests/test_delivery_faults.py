@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import glob
 import os
 import signal
 import subprocess
@@ -129,10 +130,13 @@ def test_per_recipient_refusals(queued, configure):
         assert failed.to_addrs == [emails[0]] and "550" in failed.last_reply
 
 
-def test_a_disconnect_after_k_messages_leaves_one_unknown_and_no_duplicate(queued, configure):
+@pytest.mark.parametrize("processes", [1, 2], ids=["one-process", "two-processes"])
+def test_a_disconnect_after_k_messages_leaves_one_unknown_and_no_duplicate(
+    queued, configure, processes
+):
     cycle_id, emails = queued
     with SmtpServer() as server:
-        use_smtp(configure, server.port, smtp_connections=1)
+        use_smtp(configure, server.port, smtp_connections=1, smtp_processes=processes)
         server.handler.drop_after = 3  # accepts the 4th message, then drops the connection
         deliver(cycle_id)
         server.handler.drop_after = None
@@ -172,10 +176,33 @@ deliver_pending(int(sys.argv[1]), transport=transport_from_settings(settings.mai
 """
 
 
-def test_a_sending_process_killed_midway_then_rerun(queued, configure):
+def orphaned_workers() -> list[int]:
+    """Sending workers (and their fork server) whose delivery process is gone."""
+    found = []
+    for stat in glob.glob("/proc/[0-9]*/stat"):
+        try:
+            with open(stat) as file:
+                parent = int(file.read().rsplit(")", 1)[1].split()[1])
+            with open(stat.replace("stat", "cmdline"), "rb") as file:
+                command = file.read()
+        except (OSError, IndexError, ValueError):
+            continue
+        if b"mail.workers" in command and b"forkserver" in command and parent == 1:
+            found.append(int(stat.split("/")[2]))
+    return found
+
+
+@pytest.mark.parametrize("processes", [1, 2], ids=["one-process", "two-processes"])
+def test_a_sending_process_killed_midway_then_rerun(queued, configure, processes):
     cycle_id, emails = queued
     with SmtpServer() as server:
-        use_smtp(configure, server.port, smtp_connections=1, claim_lease_seconds=1)
+        use_smtp(
+            configure,
+            server.port,
+            smtp_connections=1,
+            smtp_processes=processes,
+            claim_lease_seconds=1,
+        )
         server.handler.data_delay = 0.2  # slow enough to be killed in the middle
         env = {**os.environ, **{k: v for k, v in os.environ.items() if k.startswith("R42_")}}
         child = subprocess.Popen([sys.executable, "-c", KILLABLE, str(cycle_id)], env=env)
@@ -190,6 +217,10 @@ def test_a_sending_process_killed_midway_then_rerun(queued, configure):
     final = counts(cycle_id)
     with session_scope() as session:
         unknown = {m.to_addrs[0] for m in undelivered(cycle_id, session=session)}
+    deadline = time.monotonic() + 5
+    while orphaned_workers() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert orphaned_workers() == []  # the killed run's sending workers left too
     assert final.get("unknown", 0) == len(unknown) >= 1
     assert final["sent"] + len(unknown) == len(emails)
     got = copies(server)
