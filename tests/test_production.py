@@ -21,6 +21,12 @@ from pathlib import Path
 import httpx
 import pytest
 from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import (
+    FlowRunFilter,
+    FlowRunFilterState,
+    FlowRunFilterStateType,
+)
+from prefect.client.schemas.objects import StateType
 from prefect.deployments import run_deployment
 from prefect.settings import PREFECT_API_URL, temporary_settings
 from sqlalchemy import create_engine, select, text
@@ -67,11 +73,23 @@ def stack():
         try:
             up(layout)
             run(layout, [str(BIN / "r42"), "import-observations", "demo/history.yaml"])
+            # The real schedules stay out of the simulated cycle, whatever today's date is.
+            run(layout, [str(BIN / "prefect"), "deployment", "schedule", "pause", "--all"])
             with temporary_settings({PREFECT_API_URL: layout.api_url}):
+                assert scheduled_runs() == []
                 yield layout, smtp
         finally:
             down(layout)
             shutil.rmtree(state, ignore_errors=True)
+
+
+def scheduled_runs() -> list:
+    with get_client(sync_client=True) as client:
+        return client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(
+                state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.SCHEDULED]))
+            )
+        )
 
 
 @pytest.fixture(scope="module")
