@@ -63,7 +63,7 @@ ui: $(STAMP)
 # The production layout with real processes: PostgreSQL (Prefect's and the application's
 # databases), a Prefect server, the deployments on the process work pool r42-process, two
 # workers and the web form; state, pids and logs under data/prod/ (ops/production.py).
-prod-up: $(STAMP) test-system-packages
+prod-up: $(STAMP)
 	$(BIN)/python -m ops.production up
 
 prod-down:
