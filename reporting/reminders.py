@@ -32,7 +32,9 @@ def queue_reminders(
     run = ReminderRun(day=day, rung=rung_due(cycle, day))
     if run.rung is None or cycle.status != "open":
         return run
-    already = sent_keys(cycle, MessageKind.REMINDER, session=session)
+    highest: dict[str, int] = {}  # agency -> highest rung already queued
+    for key, rung in sent_keys(cycle, MessageKind.REMINDER, session=session):
+        highest[key] = max(rung, highest.get(key, rung))
     escalate = run.rung > 0 and cycle.programme.escalate_after_deadline
     days_to_deadline = (cycle.deadline - day).days
     for request in cycle_requests(cycle, session=session):
@@ -40,7 +42,7 @@ def queue_reminders(
         if current_submission(request) is not None:
             run.submitted.append(code)
             continue
-        if any(key == code and rung >= run.rung for key, rung in already):
+        if code in highest and highest[code] >= run.rung:
             run.already_reminded.append(code)
             continue
         context = {
