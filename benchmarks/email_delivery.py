@@ -17,7 +17,6 @@ Nothing is sent anywhere but 127.0.0.1. See benchmarks/README.md for figures.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import datetime as dt
 import gc
 import os
@@ -35,6 +34,7 @@ from benchmarks.national_cycle import open_national_cycle
 from benchmarks.smtp_sink import PostfixSink, SmtpSink, postfix_available
 from config.settings import MailSettings, Settings
 from mail.compose import compose
+from mail.delivery import run_loop
 from mail.transport import Envelope, transport_from_settings
 from models.orm import DeliveryStatus
 
@@ -92,7 +92,7 @@ def smtp_transport(connections: int, processes: int = 1) -> Method:
             finally:
                 await transport.aclose()
 
-        results = asyncio.run(run())
+        results = run_loop(run())  # the event loop a delivery run uses
         return sum(r.status == DeliveryStatus.SENT for r in results)
 
     return deliver

@@ -6,11 +6,15 @@ import asyncio
 import datetime as dt
 import time
 import uuid
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 from config.settings import MailSettings, get_settings
 from mail.transport import DeliveryResult, Envelope, Transport, transport_from_settings
 from models.database import session_scope
 from models.messages import claim_due, expire_stale_claims, next_retry, record_results
+
+T = TypeVar("T")
 
 
 def wall_clock() -> dt.datetime:
@@ -33,7 +37,17 @@ def deliver_pending(
     ``now`` is the cycle's clock (simulated in the demo) recorded as the sending time; claims
     and retries run on the wall clock.
     """
-    return asyncio.run(_deliver_pending(cycle_id, transport, settings, now))
+    return run_loop(_deliver_pending(cycle_id, transport, settings, now))
+
+
+def run_loop(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a delivery in its own event loop: uvloop's where installed (its per-message overhead
+    is about a third lower than asyncio's: benchmarks/README.md), else asyncio's."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is a dependency on Linux and macOS
+        return asyncio.run(coroutine)
+    return uvloop.run(coroutine)
 
 
 async def _deliver_pending(

@@ -29,7 +29,12 @@ _transport: SmtpTransport | None = None
 def _start(settings: MailSettings, owner: int) -> None:
     """In a worker: one event loop and one transport for the life of the process."""
     global _loop, _transport
-    _loop = asyncio.new_event_loop()
+    try:
+        import uvloop
+
+        _loop = uvloop.new_event_loop()  # as mail.delivery.run_loop
+    except ImportError:  # pragma: no cover - uvloop is a dependency on Linux and macOS
+        _loop = asyncio.new_event_loop()
     _transport = SmtpTransport(settings)
     multiprocessing.util.Finalize(None, _stop, exitpriority=10)  # QUIT when the pool shuts down
     threading.Thread(target=_watch, args=(owner,), daemon=True).start()

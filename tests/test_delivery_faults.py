@@ -206,7 +206,8 @@ def test_a_sending_process_killed_midway_then_rerun(queued, configure, processes
         server.handler.data_delay = 0.2  # slow enough to be killed in the middle
         env = {**os.environ, **{k: v for k, v in os.environ.items() if k.startswith("R42_")}}
         child = subprocess.Popen([sys.executable, "-c", KILLABLE, str(cycle_id)], env=env)
-        while len(server.received) < 3:
+        # Mid-batch: one process sends a batch (4) one by one, two send it two by two.
+        while len(server.received) < (3 if processes == 1 else 1):
             time.sleep(0.05)
         child.send_signal(signal.SIGKILL)
         child.wait()
