@@ -12,6 +12,8 @@ import datetime as dt
 import email
 import email.policy
 import re
+import threading
+import time
 
 import pytest
 from fastapi.testclient import TestClient
@@ -20,9 +22,11 @@ from sqlalchemy import select
 from config.registry_files import load_programme, programme_codes
 from config.settings import get_settings
 from flows import cli
+from flows.approval import CoordinatorDecision, answer, find_waiting_runs
 from flows.consolidate import consolidate_flow
 from flows.open_cycle import open_cycle_flow
 from flows.send_reminders import send_reminders_flow
+from flows.submit_report import submit_report_flow
 from mail.delivery import deliver_configured
 from models.cycles import cycle_requests, ensure_requests, get_cycle, open_cycle
 from models.database import session_scope
@@ -203,6 +207,13 @@ def test_two_programmes_cycles_side_by_side_never_mix(smtp, smtp_settings):
             assert data["programme"] == registry.programme.name
         assert "tỉnh ví dụ" in reports[EXAMPLE].markdown.lower()  # the header is in capitals
         assert "ví dụ" not in reports[R42].markdown.lower()
+        for programme, other in ((R42, EXAMPLE), (EXAMPLE, R42)):  # the "Nơi nhận" block
+            own, theirs = (
+                set(load_programme(p).version_on(OPENED).recipients) for p in (programme, other)
+            )
+            text = reports[programme].markdown
+            assert all(line in text for line in own)
+            assert not any(line in text for line in theirs - own)
 
         # The outbox: every message of a cycle goes to an agency of that cycle's registry.
         for message in session.scalars(select(OutgoingMessage)):
@@ -312,3 +323,39 @@ def test_ops_commands_take_the_programme(both, capsys):
     argv = ["link", "--year", "2026", "--agency", "hoi-nct-tinh", "--programme", R42]
     assert cli.main(argv) == 2
     assert "hoi-nct-tinh" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.usefixtures("prefect_harness", "both")
+def test_decide_answers_the_waiting_run_of_its_own_programme_only():
+    """A run started without the programme parameter works on the configured one (R42)."""
+    with session_scope() as session:
+        for programme in (R42, EXAMPLE):
+            cycle, _ = open_cycle(programme, 2026, OPENED, session=session)
+            ensure_requests(cycle, session=session)
+    consolidate_flow(year=2026, as_of=at(dt.date(2026, 12, 5), 17))
+    seen: dict[str, list] = {}
+    errors: list[Exception] = []
+    back = CoordinatorDecision(decision="send_back", reason="Bổ sung số liệu", decided_by="test")
+
+    def coordinator() -> None:
+        try:
+            for _ in range(240):
+                if find_waiting_runs(2026, R42):
+                    break
+                time.sleep(0.25)
+            seen[EXAMPLE], seen[R42] = (find_waiting_runs(2026, p) for p in (EXAMPLE, R42))
+            with pytest.raises(LookupError):
+                answer(2026, EXAMPLE, back)
+        except Exception as exc:  # reported below; the waiting run is answered regardless
+            errors.append(exc)
+        finally:
+            answer(2026, R42, back)
+
+    thread = threading.Thread(target=coordinator)
+    thread.start()
+    result = submit_report_flow(year=2026, as_of=at(dt.date(2026, 12, 10), 9))
+    thread.join()
+    assert not errors, errors
+    assert seen[EXAMPLE] == [] and len(seen[R42]) == 1
+    assert result["status"] == "returned"
