@@ -7,7 +7,12 @@ import io
 
 import pytest
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+from prefect.client.schemas.filters import (
+    ArtifactFilter,
+    ArtifactFilterKey,
+    FlowRunFilter,
+    FlowRunFilterId,
+)
 
 from flows import cli
 from flows.common import add_progress_listener
@@ -23,10 +28,12 @@ def flow_test(test):  # type: ignore[no-untyped-def]
     return pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)(test)
 
 
-def progress_artifacts(key: str) -> list:
+def progress_artifacts(key: str, flow_run_id) -> list:  # type: ignore[no-untyped-def]
+    """The artifacts under ``key`` that one flow run created (other tests reuse the keys)."""
     with get_client(sync_client=True) as client:
         return client.read_artifacts(
-            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key]))
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])),
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])),
         )
 
 
@@ -35,14 +42,15 @@ def test_open_cycle_progress_reaches_100_in_the_ui_and_in_process(smtp, smtp_set
     seen: list[tuple[str, int, int]] = []
     remove = add_progress_listener(lambda what, done, total: seen.append((what, done, total)))
     try:
-        result = open_cycle_flow(year=2026, opened_on=OPENED, as_of=at(OPENED, 8))
+        state = open_cycle_flow(year=2026, opened_on=OPENED, as_of=at(OPENED, 8), return_state=True)
     finally:
         remove()
+    result = state.result()
     agencies = len(agency_codes(2026))
     assert result["sent"] == agencies == len(smtp.received)
 
     for key in (f"requests-{PROGRAMME}-2026", f"delivery-progress-{PROGRAMME}-2026"):
-        (artifact,) = progress_artifacts(key)
+        (artifact,) = progress_artifacts(key, state.state_details.flow_run_id)
         assert artifact.type == "progress"
         assert artifact.data == 100.0
 
