@@ -119,7 +119,7 @@ def deliver_messages(cycle: CycleRef, now: dt.datetime) -> dict[str, int]:
     with ThreadPoolExecutor(1) as pool:  # delivery runs its own event loop; we watch the outbox
         sending = pool.submit(deliver_configured, cycle.id, now=now)
         while wait([sending], timeout=0.5).not_done:
-            progress(total - _unsent(cycle.id), total)
+            progress(max(total - _unsent(cycle.id), 0), total)  # others may queue meanwhile
         results = sending.result()
     progress(total, total)
     with session_scope() as session:
