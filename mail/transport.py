@@ -148,7 +148,7 @@ class SmtpTransport:
     async def _send(self, client: aiosmtplib.SMTP, envelope: Envelope) -> DeliveryResult:
         mid = envelope.message_id
         try:
-            await mail_from(client, self.settings.sender_address)
+            await mail_from(client, envelope.sender or self.settings.sender_address)
             refused: dict[str, str] = {}
             accepted = []
             for recipient in envelope.recipients:

@@ -221,11 +221,6 @@ def test_two_programmes_cycles_side_by_side_never_mix(smtp, smtp_settings):
                 assert message.agency.registry_version_id == message.cycle.registry_version_id
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="mail/transport.py SmtpTransport sends MAIL FROM settings.sender_address, not the "
-    "envelope's sender (models/messages._envelope gives the programme's address)",
-)
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_bounces_go_to_the_programme_address(both, smtp, smtp_settings):
     with session_scope() as session:
