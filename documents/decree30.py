@@ -59,10 +59,10 @@ from documents.docx_parts import (  # noqa: F401  (re-exported: the body of any 
     add_paragraph,
     add_picture,
     add_picture_grid,
-    add_table,
     text_width_pt,
     to_bytes,
 )
+from documents.docx_tables import add_table  # noqa: F401  (re-exported)
 from documents.vietnamese import format_long_date
 
 NATIONAL_TITLE = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
