@@ -11,13 +11,12 @@ from config.settings import Settings
 from documents.indicators import target_text, value_text
 from mail.compose import Attachment
 from models.cycles import ensure_requests
-from models.messages import sent_keys
 from models.observations import Observed, observations_for
-from models.orm import Cycle, MessageKind, Programme, Request
+from models.orm import Cycle, Programme, Request
 from portal.evaluation_excel import build_evaluation_form, evaluation_form_name
 from reporting.evaluation_intake import evaluation_years
-from reporting.messages import InvalidAddress, link_for, queue_for_agency
-from reporting.requests import XLSX_TYPE, RequestRow
+from reporting.messages import link_for
+from reporting.requests import XLSX_TYPE, RequestRow, queue_each
 
 
 def known_series(
@@ -70,35 +69,14 @@ def queue_evaluation_requests(
     requests = ensure_requests(cycle, session=session)
     years = evaluation_years(cycle)
     known = known_series(cycle.programme, years, session=session)
-    already = sent_keys(cycle, MessageKind.REQUEST, session=session)
-    rows = []
-    for done, request in enumerate(requests, start=1):
-        agency = request.agency
-        queued, problem = (agency.code, 0) not in already, ""
-        if queued:
-            try:
-                queue_for_agency(
-                    MessageKind.REQUEST,
-                    request,
-                    _request_context(request, known, years),
-                    rung=0,
-                    session=session,
-                    settings=settings,
-                    now=now,
-                    attachments=[evaluation_attachment(request, known, settings)],
-                )
-            except InvalidAddress as exc:
-                queued, problem = False, str(exc)
-        rows.append(
-            RequestRow(
-                agency.code,
-                agency.name,
-                agency.email,
-                len(agency.indicators),
-                len(agency.task_groups),
-                queued,
-                problem,
-            )
-        )
-        progress(done, len(requests))
-    return rows
+    return queue_each(
+        requests,
+        lambda request: (
+            _request_context(request, known, years),
+            [evaluation_attachment(request, known, settings)],
+        ),
+        session=session,
+        settings=settings,
+        now=now,
+        progress=progress,
+    )

@@ -74,22 +74,50 @@ def queue_requests(
     """Create missing requests and queue each agency's request email once."""
     requests = ensure_requests(cycle, session=session)
     previous = observations_for(cycle.programme, cycle.year - 1, session=session)
-    already = sent_keys(cycle, MessageKind.REQUEST, session=session)
-    rows, indicator_rows = [], {}
+    indicator_rows: dict = {}
+    return queue_each(
+        requests,
+        lambda request: (
+            _request_context(request, previous, indicator_rows),
+            [excel_form_attachment(request, previous, settings)],
+        ),
+        session=session,
+        settings=settings,
+        now=now,
+        progress=progress,
+    )
+
+
+def queue_each(
+    requests: list[Request],
+    build: Callable[[Request], tuple[dict, list[Attachment]]],
+    *,
+    session: Session,
+    settings: Settings,
+    now: dt.datetime,
+    progress: Callable[[int, int], None],
+) -> list[RequestRow]:
+    """Queue the request email of every agency not yet sent one (``build`` gives its context
+    and attachments); an agency without a valid address is reported in its row, not skipped."""
+    if not requests:
+        return []
+    already = sent_keys(requests[0].cycle, MessageKind.REQUEST, session=session)
+    rows = []
     for done, request in enumerate(requests, start=1):
         agency = request.agency
         queued, problem = (agency.code, 0) not in already, ""
         if queued:
             try:
+                context, attachments = build(request)
                 queue_for_agency(
                     MessageKind.REQUEST,
                     request,
-                    _request_context(request, previous, indicator_rows),
+                    context,
                     rung=0,
                     session=session,
                     settings=settings,
                     now=now,
-                    attachments=[excel_form_attachment(request, previous, settings)],
+                    attachments=attachments,
                 )
             except InvalidAddress as exc:
                 queued, problem = False, str(exc)
