@@ -126,3 +126,10 @@ class SmtpServer:
     @property
     def received(self) -> list[Received]:
         return self.handler.received
+
+
+def require_programs(*names: str) -> None:
+    """Fail, not skip, when a program the suite drives is missing: `make test` installs it
+    (test-system-packages), so a missing one is a broken set-up that must be seen."""
+    missing = [name for name in names if not (shutil.which(name) or os.path.exists(name))]
+    assert not missing, f"{', '.join(missing)} not installed: run `make test-system-packages`"

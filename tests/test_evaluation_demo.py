@@ -10,7 +10,8 @@ import sys
 
 import docx
 import openpyxl
-import pytest
+
+from tests.servers import require_programs
 
 
 def test_demo_midterm_writes_the_evaluation_report(tmp_path):
@@ -47,9 +48,8 @@ def test_demo_midterm_writes_the_evaluation_report(tmp_path):
     html = (folder / "so-ket-2025.html").read_text(encoding="utf-8")
     assert html.count("data:image/png;base64,") == 35
 
+    require_programs("soffice", "pdfinfo")
     soffice = shutil.which("soffice")
-    if soffice is None or shutil.which("pdfinfo") is None:
-        pytest.skip("LibreOffice and poppler's pdfinfo are needed for the PDF check")
     subprocess.run(
         [
             soffice,

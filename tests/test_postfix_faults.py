@@ -21,20 +21,16 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.smtp_sink import postfix_available, postfix_sink_command, wait_for_port
+from benchmarks.smtp_sink import postfix_sink_command, wait_for_port
 from models.database import session_scope
 from models.messages import undelivered
 from models.orm import OutgoingMessage
 from tests import test_delivery_faults as faults
-from tests.servers import free_port
+from tests.servers import free_port, require_programs
 from tests.test_delivery_faults import counts, deliver, use_smtp
 
 queued = faults.queued  # the 2026 requests queued, not sent (a fixture)
 pytestmark = [
-    pytest.mark.skipif(
-        not postfix_available(),
-        reason="Postfix's smtp-sink is not installed: `make test-system-packages` installs it",
-    ),
     pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
 ]
 
@@ -48,6 +44,7 @@ class PostfixSink:
         self.options = options
 
     def __enter__(self) -> PostfixSink:
+        require_programs("/usr/sbin/smtp-sink")
         self.folder.mkdir(exist_ok=True)
         shutil.chown(self.folder, "nobody")  # smtp-sink drops root for nobody
         template = f"{self.folder}/%Y%m%d%H%M%S."

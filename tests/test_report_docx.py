@@ -1,5 +1,5 @@
 """The yearly report's DOCX, opened with python-docx: Decree 30 layout, content, charts; its PDF
-when LibreOffice is installed; the HTML page; the email to the ministry with its attachments."""
+with LibreOffice, which `make test` installs; the HTML page; the email to the ministry with its attachments."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import email
 import email.policy
 import io
 import re
-import shutil
 import subprocess
 import zipfile
 
@@ -21,6 +20,7 @@ from PIL import Image
 from documents import decree30
 from documents.charts import PNG_SIGNATURE
 from tests.report_data import NUMBER, SIGNER, build
+from tests.servers import require_programs
 
 
 @pytest.fixture(scope="module")
@@ -251,12 +251,8 @@ def test_html_page_embeds_the_charts(built):
     assert f"Số: {NUMBER}" in html and "4.257.581 căn" in html
 
 
-@pytest.mark.skipif(
-    not (shutil.which("soffice") and shutil.which("pdfinfo") and shutil.which("pdftotext")),
-    reason="LibreOffice (soffice) and poppler-utils are not installed: "
-    "apt-get install libreoffice-writer-nogui poppler-utils (make test-system-packages)",
-)
 def test_libreoffice_converts_it_to_an_a4_pdf_numbered_from_page_two(built, tmp_path):
+    require_programs("soffice", "pdfinfo", "pdftotext")
     source = tmp_path / "bao-cao.docx"
     source.write_bytes(built.final.docx)
     subprocess.run(
