@@ -10,9 +10,11 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from pathlib import Path
 
 from aiosmtpd.controller import Controller
 
@@ -133,3 +135,24 @@ def require_programs(*names: str) -> None:
     (test-system-packages), so a missing one is a broken set-up that must be seen."""
     missing = [name for name in names if not (shutil.which(name) or os.path.exists(name))]
     assert not missing, f"{', '.join(missing)} not installed: run `make test-system-packages`"
+
+
+def run_r42_in_clean_folder(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`r42 <args>` as ops run it on a fresh machine: in ``folder``, with its own Prefect home
+    and none of the caller's PREFECT_/R42_ settings; fails with the end of its output."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "R42_"))}
+    env.update(
+        PREFECT_HOME=str(folder / ".prefect"),
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="120",
+    )
+    run = subprocess.run(
+        [sys.executable, "-m", "flows.cli", *args],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    return run

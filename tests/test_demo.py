@@ -6,29 +6,14 @@ import datetime as dt
 import email
 import email.policy
 import email.utils
-import os
 import sqlite3
-import subprocess
-import sys
 from collections import Counter
+
+from tests.servers import run_r42_in_clean_folder
 
 
 def test_demo_outbox_holds_one_request_per_agency_and_only_due_reminders(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "R42_"))}
-    env.update(
-        PREFECT_HOME=str(tmp_path / ".prefect"),
-        PREFECT_SERVER_ANALYTICS_ENABLED="false",
-        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="120",
-    )
-    run = subprocess.run(
-        [sys.executable, "-m", "flows.cli", "demo"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    run = run_r42_in_clean_folder(tmp_path, "demo")
     assert "Demo finished." in run.stdout
 
     demo = tmp_path / "data" / "demo"

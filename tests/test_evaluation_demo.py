@@ -6,30 +6,15 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 
 import docx
 import openpyxl
 
-from tests.servers import require_programs
+from tests.servers import require_programs, run_r42_in_clean_folder
 
 
 def test_demo_midterm_writes_the_evaluation_report(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "R42_"))}
-    env.update(
-        PREFECT_HOME=str(tmp_path / ".prefect"),
-        PREFECT_SERVER_ANALYTICS_ENABLED="false",
-        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="120",
-    )
-    run = subprocess.run(
-        [sys.executable, "-m", "flows.cli", "demo-midterm"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    run = run_r42_in_clean_folder(tmp_path, "demo-midterm")
     assert "Mid-term demo finished." in run.stdout
     paths = dict(re.findall(r"^\s+(DOCX|XLSX|HTML) (\S+)$", run.stdout, re.MULTILINE))
     assert set(paths) == {"DOCX", "XLSX", "HTML"}
@@ -60,7 +45,7 @@ def test_demo_midterm_writes_the_evaluation_report(tmp_path):
             str(tmp_path),
             folder / "so-ket-2025.docx",
         ],
-        env={**env, "HOME": str(tmp_path)},
+        env={**os.environ, "HOME": str(tmp_path)},
         capture_output=True,
         timeout=180,
         check=True,

@@ -1,5 +1,6 @@
 """The yearly report's DOCX, opened with python-docx: Decree 30 layout, content, charts; its PDF
-with LibreOffice, which `make test` installs; the HTML page; the email to the ministry with its attachments."""
+with LibreOffice (which `make test` installs); the HTML page; the email to the ministry with its
+attachments."""
 
 from __future__ import annotations
 
