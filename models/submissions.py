@@ -7,6 +7,7 @@ revision is flushed, or :class:`IntakeError` lists every problem by field and no
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -164,10 +165,43 @@ def record_submission(
     Simultaneous submissions for one request are serialised (see :func:`lock_request`), so each
     gets the next revision number instead of a unique-key error.
     """
+    submission = new_revision(
+        request,
+        lambda: validate(request, data),
+        values=data.values,
+        notes=data.notes,
+        tasks=data.tasks,
+        adjustment_proposals=data.adjustment_proposals,
+        session=session,
+        channel=channel,
+        submitted_by=submitted_by,
+        submitted_at=submitted_at,
+    )
+    record_audit(submission, session=session)
+    session.flush()
+    return submission
+
+
+def new_revision(
+    request: Request,
+    errors_of: Callable[[], list[FieldError]],
+    *,
+    values: Mapping[str, object],
+    notes: Mapping[str, str],
+    tasks: Mapping[str, TaskReportInput],
+    adjustment_proposals: str,
+    session: Session,
+    channel: Channel,
+    submitted_by: str,
+    submitted_at: dt.datetime,
+) -> Submission:
+    """The request's next revision with its values and task reports, added to the session:
+    the request locked first, then IntakeError if the cycle is closed or ``errors_of()`` finds
+    any (validated after the lock, so it sees the current revisions and status)."""
     lock_request(request, session=session)
     if request.cycle.status != CycleStatus.OPEN:
         raise IntakeError([FieldError("cycle", "Kỳ báo cáo đã khóa, không nhận thêm báo cáo.")])
-    errors = validate(request, data)
+    errors = errors_of()
     if errors:
         raise IntakeError(errors)
     submission = Submission(
@@ -177,20 +211,20 @@ def record_submission(
         channel=channel.value,
         submitted_by=submitted_by,
         is_late=is_late(request.cycle, submitted_at),
-        adjustment_proposals=data.adjustment_proposals.strip(),
+        adjustment_proposals=adjustment_proposals.strip(),
     )
     for indicator in request.agency.indicators:
-        value, achieved = check_value(indicator, data.values[indicator.code])
+        value, achieved = check_value(indicator, values[indicator.code])
         submission.values.append(
             IndicatorValue(
                 indicator=indicator,
                 value=value,
                 achieved=achieved,
-                note=data.notes.get(indicator.code, "").strip(),
+                note=notes.get(indicator.code, "").strip(),
             )
         )
     for group in request.agency.task_groups:
-        task = data.tasks[group.code]
+        task = tasks[group.code]
         submission.task_reports.append(
             TaskReport(
                 task_group=group,
@@ -201,21 +235,26 @@ def record_submission(
             )
         )
     session.add(submission)
+    return submission
+
+
+def record_audit(submission: Submission, *, session: Session, **detail: object) -> None:
+    """The audit trail's line for a stored revision (``detail`` adds to what it says)."""
+    request = submission.request
     session.add(
         AuditEvent(
-            actor=submitted_by,
+            actor=submission.submitted_by,
             action="submission.recorded",
             cycle_id=request.cycle_id,
             detail={
                 "agency": request.agency.code,
                 "revision": submission.revision,
-                "channel": channel.value,
+                "channel": submission.channel,
                 "late": submission.is_late,
+                **detail,
             },
         )
     )
-    session.flush()
-    return submission
 
 
 def current_values(requests: list[Request]) -> dict[str, IndicatorValue]:

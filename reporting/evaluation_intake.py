@@ -17,29 +17,24 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
-from models.cycles import is_late
 from models.drafts import discard_draft
 from models.orm import (
-    AuditEvent,
     Channel,
     Cycle,
     CycleKind,
-    CycleStatus,
     EvaluationNarrative,
     EvaluationValue,
-    IndicatorValue,
     MessageKind,
     Request,
     Submission,
-    TaskReport,
     TaskStatus,
 )
 from models.submissions import (
     FieldError,
-    IntakeError,
     TaskReportInput,
     check_value,
-    lock_request,
+    new_revision,
+    record_audit,
 )
 from reporting.intake import receipt_context
 from reporting.messages import queue_for_agency
@@ -140,29 +135,21 @@ def record_evaluation(
 
     Serialised per request like the yearly intake (:func:`models.submissions.lock_request`).
     """
-    lock_request(request, session=session)
-    if request.cycle.status != CycleStatus.OPEN:
-        raise IntakeError([FieldError("cycle", "Kỳ báo cáo đã khóa, không nhận thêm báo cáo.")])
-    errors = validate_evaluation(request, data)
-    if errors:
-        raise IntakeError(errors)
     year = request.cycle.year
-    submission = Submission(
-        request=request,
-        revision=len(request.submissions) + 1,
-        submitted_at=submitted_at,
-        channel=channel.value,
-        submitted_by=submitted_by,
-        is_late=is_late(request.cycle, submitted_at),
+    submission = new_revision(
+        request,
+        lambda: validate_evaluation(request, data),
+        values={code: given.get(year) for code, given in data.values.items()},
+        notes=data.notes,
+        tasks=data.tasks,
         adjustment_proposals="",
+        session=session,
+        channel=channel,
+        submitted_by=submitted_by,
+        submitted_at=submitted_at,
     )
     for indicator in request.agency.indicators:
         given = data.values[indicator.code]
-        value, achieved = check_value(indicator, given[year])
-        note = data.notes.get(indicator.code, "").strip()
-        submission.values.append(
-            IndicatorValue(indicator=indicator, value=value, achieved=achieved, note=note)
-        )
         for past in evaluation_years(request.cycle)[:-1]:
             if not _blank(given.get(past)):
                 value, achieved = check_value(indicator, given[past])
@@ -175,37 +162,12 @@ def record_evaluation(
                         achieved=achieved,
                     )
                 )
-    for group in request.agency.task_groups:
-        task = data.tasks[group.code]
-        submission.task_reports.append(
-            TaskReport(
-                task_group=group,
-                status=task.status,
-                results=task.results.strip(),
-                difficulties=task.difficulties.strip(),
-                proposals=task.proposals.strip(),
-            )
-        )
-    session.add(submission)
     session.add(
         EvaluationNarrative(
             submission=submission, **{f: getattr(data, f).strip() for f in NARRATIVE_FIELDS}
         )
     )
-    session.add(
-        AuditEvent(
-            actor=submitted_by,
-            action="submission.recorded",
-            cycle_id=request.cycle_id,
-            detail={
-                "agency": request.agency.code,
-                "revision": submission.revision,
-                "channel": channel.value,
-                "late": submission.is_late,
-                "kind": request.cycle.kind,
-            },
-        )
-    )
+    record_audit(submission, session=session, kind=request.cycle.kind)
     session.flush()
     return submission
 
