@@ -17,14 +17,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
-from models.drafts import discard_draft
 from models.orm import (
     Channel,
     Cycle,
     CycleKind,
     EvaluationNarrative,
     EvaluationValue,
-    MessageKind,
     Request,
     Submission,
     TaskStatus,
@@ -36,8 +34,7 @@ from models.submissions import (
     new_revision,
     record_audit,
 )
-from reporting.intake import receipt_context
-from reporting.messages import queue_for_agency
+from reporting.intake import acknowledge, receipt_context
 
 NARRATIVE_FIELDS = ("results", "shortfall_causes", "lessons", "proposals")
 NARRATIVE_LABELS = {
@@ -193,18 +190,9 @@ def accept_evaluation(
 def acknowledge_evaluation(
     submission: Submission, *, session: Session, settings: Settings, now: dt.datetime
 ) -> None:
-    """Drop the agency's draft and queue its receipt email for this revision."""
-    request = submission.request
-    discard_draft(request, session=session)
-    queue_for_agency(
-        MessageKind.RECEIPT,
-        request,
-        evaluation_receipt_context(submission, session=session),
-        rung=submission.revision,
-        session=session,
-        settings=settings,
-        now=now,
-    )
+    """The yearly acknowledgement, with the review round's receipt content."""
+    context = evaluation_receipt_context(submission, session=session)
+    acknowledge(submission, session=session, settings=settings, now=now, context=context)
 
 
 def evaluation_receipt_context(submission: Submission, *, session: Session) -> dict[str, object]:

@@ -72,15 +72,21 @@ def accept_submission(
 
 
 def acknowledge(
-    submission: Submission, *, session: Session, settings: Settings, now: dt.datetime
+    submission: Submission,
+    *,
+    session: Session,
+    settings: Settings,
+    now: dt.datetime,
+    context: dict[str, object] | None = None,
 ) -> None:
-    """Drop the agency's draft and queue its receipt email for this revision."""
+    """Drop the agency's draft and queue its receipt email for this revision (``context``
+    replaces the yearly receipt's, e.g. for a review round)."""
     request = submission.request
     discard_draft(request, session=session)
     queue_for_agency(
         MessageKind.RECEIPT,
         request,
-        receipt_context(submission),
+        context or receipt_context(submission),
         rung=submission.revision,
         session=session,
         settings=settings,
