@@ -227,7 +227,7 @@ def add_title(doc: DocxDocument, kind: str, summary: str) -> None:
     widest = min(text_width_pt(summary, BODY_PT, bold=True), TEXT_WIDTH_PT)
     parts.rule(doc, widest * 0.4, TEXT_WIDTH_PT)
     line.paragraph_format.keep_with_next = True
-    doc.paragraphs[-1].paragraph_format.space_after = Pt(12)
+    parts.last_paragraph(doc).paragraph_format.space_after = Pt(12)
 
 
 def add_closing(doc: DocxDocument, recipients: Sequence[str], signature: Signature) -> Table:
@@ -238,8 +238,9 @@ def add_closing(doc: DocxDocument, recipients: Sequence[str], signature: Signatu
     """
     if not recipients or not recipients[-1].startswith("Lưu"):
         raise ValueError("the recipients must end with the 'Lưu: VT, ...' line")
-    if doc.paragraphs:  # the closing sentence goes to the next page with the signature
-        doc.paragraphs[-1].paragraph_format.keep_with_next = True
+    closing_sentence = parts.last_paragraph(doc)
+    if closing_sentence is not None:  # it goes to the next page with the signature
+        closing_sentence.paragraph_format.keep_with_next = True
     spacer = doc.add_paragraph().paragraph_format
     spacer.space_before, spacer.keep_with_next = Pt(6), True
     table = parts.borderless_table(doc, 1, (7.0, TEXT_WIDTH_CM - 7.0))
@@ -255,6 +256,6 @@ def add_closing(doc: DocxDocument, recipients: Sequence[str], signature: Signatu
     for _ in range(4):
         parts.line(right, "")
     parts.line(right, signature.name or "", bold=True)
-    doc.paragraphs[-1].paragraph_format.keep_with_next = True
+    parts.last_paragraph(doc).paragraph_format.keep_with_next = True
     table.rows[0]._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
     return table

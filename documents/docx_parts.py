@@ -19,7 +19,10 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
+from docx.oxml.shape import CT_Inline
+from docx.oxml.text.paragraph import CT_P
 from docx.oxml.text.parfmt import CT_PPr
+from docx.oxml.text.run import CT_R
 from docx.shared import Cm, Pt
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
@@ -183,10 +186,11 @@ def _body_format() -> CT_PPr:
     return paragraph._p.pPr
 
 
-def _body_paragraph(doc: DocxDocument) -> Paragraph:
-    """``doc.add_paragraph()`` without its scan of the whole body for the section properties
-    (quadratic over the thousands of lines a report of every commune has)."""
-    body, p = doc.element.body, OxmlElement("w:p")
+def _append_to_body(doc: DocxDocument, p: CT_P) -> Paragraph:
+    """``p`` added at the end of the body, without ``doc.add_paragraph()``'s scan of the whole
+    body for the section properties (quadratic over the thousands of lines a report of every
+    commune has)."""
+    body = doc.element.body
     try:
         last = body[-1]  # found from the end; len(body) would count every child
     except IndexError:
@@ -198,16 +202,48 @@ def _body_paragraph(doc: DocxDocument) -> Paragraph:
     return Paragraph(p, doc._body)
 
 
+def last_paragraph(doc: DocxDocument) -> Paragraph | None:
+    """``doc.paragraphs[-1]`` without listing every paragraph of the body first."""
+    for child in doc.element.body.iterchildren(qn("w:p"), reversed=True):
+        return Paragraph(child, doc._body)
+    return None
+
+
+def set_run_text(run: CT_R, text: str) -> None:
+    """``CT_R.text = text`` for a run that holds one ``w:t``, without its cost (python-docx
+    looks at every character for tabs and breaks, and clears the run by XPath: ~0.1 ms a run,
+    seconds for a report of every commune). Text with tabs or breaks still goes through it."""
+    t = run.find(qn("w:t"))
+    if t is None or "\t" in text or "\n" in text or "\r" in text:
+        run.text = text
+        return
+    t.text = text
+    if len(text.strip()) < len(text):
+        t.set(qn("xml:space"), "preserve")
+    else:
+        t.attrib.pop(qn("xml:space"), None)
+
+
+@lru_cache(maxsize=4)
+def _paragraph_template(lead: bool, italic: bool) -> CT_P:
+    """A body paragraph with its runs (a bold lead, then the text), built once through
+    python-docx and copied for each paragraph."""
+    paragraph = Paragraph(OxmlElement("w:p"), None)
+    paragraph._p.insert(0, copy.deepcopy(_body_format()))
+    if lead:
+        paragraph.add_run("-").bold = True
+    paragraph.add_run("-").italic = italic
+    return paragraph._p
+
+
 def add_paragraph(
     doc: DocxDocument, text: str, *, lead: str | None = None, italic: bool = False
 ) -> Paragraph:
     """A body paragraph (justified, indented first line); ``lead`` in bold before the text."""
-    paragraph = _body_paragraph(doc)
-    paragraph._p.insert(0, copy.deepcopy(_body_format()))
-    if lead:
-        paragraph.add_run(lead).bold = True
-    paragraph.add_run(text).italic = italic
-    return paragraph
+    p = copy.deepcopy(_paragraph_template(bool(lead), italic))
+    for run, value in zip(p.iterchildren(qn("w:r")), [lead, text] if lead else [text], strict=True):
+        set_run_text(run, value)
+    return _append_to_body(doc, p)
 
 
 def add_bullet(doc: DocxDocument, text: str, *, lead: str | None = None) -> Paragraph:
@@ -232,10 +268,16 @@ def add_picture_grid(doc: DocxDocument, pngs: Sequence[bytes], *, columns: int =
     """Pictures side by side, ``columns`` per row, in a borderless table filling the width."""
     width = TEXT_WIDTH_CM / columns
     table = borderless_table(doc, (len(pngs) + columns - 1) // columns, [width] * columns)
+    # Drawing ids numbered from one look-up: python-docx's ``add_picture`` searches the whole
+    # document for the ids in use at every picture (seconds after a table of every commune).
+    first_id = doc.part.next_id
     for index, png in enumerate(pngs):
         paragraph = table.cell(index // columns, index % columns).paragraphs[0]
         paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        paragraph.add_run().add_picture(io.BytesIO(png), width=Cm(width - 2 * CELL_MARGIN_CM))
+        r_id, image = doc.part.get_or_add_image(io.BytesIO(png))
+        cx, cy = image.scaled_dimensions(Cm(width - 2 * CELL_MARGIN_CM), None)
+        inline = CT_Inline.new_pic_inline(first_id + index, r_id, image.filename, cx, cy)
+        paragraph.add_run()._r.add_drawing(inline)
     return table
 
 

@@ -15,7 +15,7 @@ from docx.oxml.ns import qn
 from docx.shared import Pt
 from docx.table import Table
 
-from documents.docx_parts import BODY_PT, TABLE_CELL_MARGIN_CM, line, set_widths
+from documents.docx_parts import BODY_PT, TABLE_CELL_MARGIN_CM, line, set_run_text, set_widths
 
 
 def _cell_margins(table: Table, margin_cm: float) -> None:
@@ -73,7 +73,7 @@ def add_table(
             tr = copy.deepcopy(template)
             runs = [tc.find(f"{qn('w:p')}/{qn('w:r')}") for tc in tr.tc_lst]
             for run_element, value in zip(runs, values, strict=True):
-                run_element.text = str(value)  # CT_R.text keeps line breaks and tabs
+                set_run_text(run_element, str(value))
             table._tbl.append(tr)
     doc.add_paragraph().paragraph_format.space_after = Pt(0)
     return table
