@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import re
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from portal.xlsx_writer import Sheet, Style
+    from documents.xlsx_writer import Sheet, Style
 
 XML = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -24,7 +25,9 @@ ALIGNMENTS = {
     "wrap": '<alignment vertical="top" wrapText="1"/>',
     "middle": '<alignment vertical="center"/>',
     "center": '<alignment horizontal="center" vertical="center" wrapText="1"/>',
+    "none": "",  # a title line running over the next cells
 }
+FIRST_CUSTOM_FORMAT = 164  # number format ids below are built in
 
 
 def clean(text: str) -> str:
@@ -49,20 +52,34 @@ def stylesheet(styles: tuple[Style, ...]) -> str:
     """styles.xml: the default style 0, then ``styles``, then each again with quotePrefix."""
     fonts: list = [None]  # the default font, Calibri 11
     fills, borders, xfs = [None, "gray125"], [None], []
+    formats: list[str] = []
     for style in styles:
         for table, item in ((fonts, style.font), (fills, style.fill), (borders, style.border)):
             if item not in table:
                 table.append(item)
+        if style.number_format and style.number_format not in formats:
+            formats.append(style.number_format)
     for quoted in ("0", "1"):
         for style in styles:
             protection = '<protection locked="0"/>' if style.unlocked else ""
+            number_format = 49 if style.text_format else 0
+            if style.number_format:
+                number_format = FIRST_CUSTOM_FORMAT + formats.index(style.number_format)
             xfs.append(
-                f'<xf numFmtId="{49 if style.text_format else 0}" '
+                f'<xf numFmtId="{number_format}" '
                 f'fontId="{fonts.index(style.font)}" fillId="{fills.index(style.fill)}" '
                 f'borderId="{borders.index(style.border)}" xfId="0" applyFont="1" '
+                f'applyNumberFormat="{int(number_format != 0)}" '
                 f'applyAlignment="1" applyProtection="1" quotePrefix="{quoted}">'
                 f"{ALIGNMENTS[style.align]}{protection}</xf>"
             )
+    format_xml = "".join(
+        f'<numFmt numFmtId="{FIRST_CUSTOM_FORMAT + n}" formatCode="{attribute(code)}"/>'
+        for n, code in enumerate(formats)
+    )
+    if formats:
+        format_xml = f'<numFmts count="{len(formats)}">{format_xml}</numFmts>'
+
     fill_xml = ['<fill><patternFill patternType="none"/></fill>']
     fill_xml.append('<fill><patternFill patternType="gray125"/></fill>')
     fill_xml += [
@@ -78,7 +95,7 @@ def stylesheet(styles: tuple[Style, ...]) -> str:
             f"<bottom {side}</bottom><diagonal/></border>"
         )
     return (
-        XML + f'<styleSheet xmlns="{MAIN}">'
+        XML + f'<styleSheet xmlns="{MAIN}">{format_xml}'
         f'<fonts count="{len(fonts)}">{DEFAULT_FONT}{"".join(f.xml() for f in fonts[1:])}</fonts>'
         f'<fills count="{len(fills)}">{"".join(fill_xml)}</fills>'
         f'<borders count="{len(borders)}">{"".join(border_xml)}</borders>'
@@ -90,7 +107,7 @@ def stylesheet(styles: tuple[Style, ...]) -> str:
     )
 
 
-def workbook_xml(sheets: Sequence[Sheet]) -> str:
+def workbook_xml(sheets: Sequence[Sheet], *, lock_structure: bool = True) -> str:
     entries, names = [], []
     for number, sheet in enumerate(sheets, start=1):
         state = "" if sheet.state == "visible" else f' state="{sheet.state}"'
@@ -105,9 +122,10 @@ def workbook_xml(sheets: Sequence[Sheet]) -> str:
                 f"{escape(quoted)}!${row}:${row}</definedName>"
             )
     defined = f"<definedNames>{''.join(names)}</definedNames>" if names else ""
+    protection = '<workbookProtection lockStructure="1"/>' if lock_structure else ""
     return (
         XML + f'<workbook xmlns="{MAIN}" '
-        f'xmlns:r="{REL}"><workbookPr/><workbookProtection lockStructure="1"/>'
+        f'xmlns:r="{REL}"><workbookPr/>{protection}'
         '<bookViews><workbookView activeTab="0"/></bookViews>'
         f'<sheets>{"".join(entries)}</sheets>{defined}<calcPr calcId="191029"/></workbook>'
     )
@@ -155,11 +173,20 @@ def package_parts(count: int) -> dict[str, str]:
     }
 
 
-def core_xml(title: str, creator: str) -> str:
+def core_xml(title: str, creator: str, created: dt.datetime | None = None) -> str:
+    """docProps/core.xml; ``created`` (naive, UTC) is also the time of last modification."""
+    stamps = ""
+    if created is not None:
+        w3c = f"{created:%Y-%m-%dT%H:%M:%SZ}"
+        stamps = "".join(
+            f'<dcterms:{name} xsi:type="dcterms:W3CDTF">{w3c}</dcterms:{name}>'
+            for name in ("created", "modified")
+        )
     return (
         XML + "<cp:coreProperties xmlns:cp="
         '"http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
-        'xmlns:dc="http://purl.org/dc/elements/1.1/">'
+        'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
         f"<dc:title>{escape(clean(title))}</dc:title><dc:creator>{escape(clean(creator))}"
-        "</dc:creator></cp:coreProperties>"
+        f"</dc:creator>{stamps}</cp:coreProperties>"
     )

@@ -13,16 +13,17 @@ What it writes and why:
   "-", "@") is shown and kept as text when the cell is edited.
 - Parts are ordered as ECMA-376 requires (Excel repairs files whose elements are out of order);
   zip entries carry a fixed timestamp, so the same input gives the same bytes
-  (``portal.xlsx_zip``, which also reuses parts compressed once).
+  (``documents.xlsx_zip``, which also reuses parts compressed once).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from portal.xlsx_parts import (
+from documents.xlsx_parts import (
     MAIN,
     REL,
     XML,
@@ -35,7 +36,7 @@ from portal.xlsx_parts import (
     stylesheet,
     workbook_xml,
 )
-from portal.xlsx_zip import Piece, archive, cached_piece
+from documents.xlsx_zip import Piece, archive, cached_piece
 
 QUOTED_START = ("=", "+", "-", "@", "\t", "\r")
 # What a protected sheet still allows: selecting cells, resizing columns and rows (0 = allowed).
@@ -54,9 +55,11 @@ class Font:
     bold: bool = False
     color: str | None = None  # RRGGBB
     underline: bool = False
+    italic: bool = False
 
     def xml(self) -> str:
         bold = '<b val="1"/>' if self.bold else ""
+        bold += '<i val="1"/>' if self.italic else ""
         under = '<u val="single"/>' if self.underline else ""
         color = f'<color rgb="FF{self.color}"/>' if self.color else ""
         return (
@@ -71,6 +74,7 @@ class Style:
     fill: str | None = None  # RRGGBB, solid
     border: str | None = None  # RRGGBB of a thin box around the cell
     text_format: bool = False  # number format "@": what is typed stays text
+    number_format: str | None = None  # or a format code for numbers, e.g. "#,##0.####"
     unlocked: bool = False  # editable on a protected sheet
 
 
@@ -133,12 +137,19 @@ class Sheet:
     print_title_row: int | None = None  # repeated at the top of every printed page
     landscape: bool | None = None  # None: no page setup (a hidden sheet)
     footer: str = ""  # e.g. "&CTrang &P / &N"
+    protected: bool = True  # sheet protection (the forms); a report's annex is left open
     xml: str | None = None  # the worksheet part already written (see ``render``), if any
     pieces: tuple[Piece, ...] | None = None  # or already compressed (``portal.xlsx_cache``)
 
     def set(self, ref: str, value: object, style: Style) -> None:
         column, row = split_ref(ref)
         self.cells.setdefault(row, {})[column] = (value, style)
+
+    def set_row(self, row: int, values: Sequence[object], styles: Sequence[Style]) -> None:
+        """Row ``row`` from column A: each value with its style (thousands of rows: no refs)."""
+        self.cells[row] = {
+            column: cell for column, cell in enumerate(zip(values, styles, strict=True), start=1)
+        }
 
 
 @functools.lru_cache(maxsize=256)
@@ -196,8 +207,9 @@ def sheet_xml(sheet: Sheet, style_ids: dict[Style, int], quoted_offset: int) -> 
             parts.append(cell_xml(ref, value, style_ids[style], quoted_offset))
         parts.append("</row>")
     parts.append("</sheetData>")
-    protect_format = "0" if sheet.landscape is not None else "1"
-    parts.append(PROTECTION.format(columns=protect_format, rows=protect_format))
+    if sheet.protected:
+        protect_format = "0" if sheet.landscape is not None else "1"
+        parts.append(PROTECTION.format(columns=protect_format, rows=protect_format))
     if sheet.merged:
         merges = "".join(f'<mergeCell ref="{ref}"/>' for ref in sheet.merged)
         parts.append(f'<mergeCells count="{len(sheet.merged)}">{merges}</mergeCells>')
@@ -233,9 +245,16 @@ def render(sheet: Sheet, styles: Sequence[Style]) -> Sheet:
 
 
 def workbook_bytes(
-    sheets: Sequence[Sheet], *, title: str, creator: str, styles: Sequence[Style] = ()
+    sheets: Sequence[Sheet],
+    *,
+    title: str,
+    creator: str,
+    styles: Sequence[Style] = (),
+    lock_structure: bool = True,
+    created: dt.datetime | None = None,
 ) -> bytes:
-    """The XLSX file: sheets in order (the first one active), structure locked.
+    """The XLSX file: sheets in order (the first one active), structure locked unless
+    ``lock_structure`` is false; ``created`` is stamped as its creation and modification time.
 
     ``styles`` fixes the style table (needed when sheets were ``render``-ed beforehand);
     by default it is every style the cells use, in order of first use.
@@ -248,9 +267,12 @@ def workbook_bytes(
                     used[style] = None
         styles = tuple(used)
     style_ids = {style: number for number, style in enumerate(styles, start=1)}
-    shared = {**package_parts(len(sheets)), "xl/workbook.xml": workbook_xml(sheets)}
+    shared = {
+        **package_parts(len(sheets)),
+        "xl/workbook.xml": workbook_xml(sheets, lock_structure=lock_structure),
+    }
     shared["xl/styles.xml"] = stylesheet(tuple(styles))
-    shared["docProps/core.xml"] = core_xml(title, creator)
+    shared["docProps/core.xml"] = core_xml(title, creator, created)
     parts = [(name, (cached_piece(text),)) for name, text in shared.items()]
     for number, sheet in enumerate(sheets, start=1):
         pieces = sheet.pieces

@@ -1,6 +1,6 @@
 """The agency's Excel form: one protected, printable workbook per request, pre-filled.
 
-Written with ``portal.xlsx_writer`` (SpreadsheetML strings in a zip, about a millisecond a form)
+Written with ``documents.xlsx_writer`` (SpreadsheetML strings in a zip, about a millisecond a form)
 rather than openpyxl's object model (17-25 ms): the request emails of a national cycle attach
 4,500 of them. ``portal.excel_reader`` reads them back with openpyxl.
 """
@@ -12,10 +12,10 @@ import re
 
 from documents.indicators import target_text, value_text
 from documents.vietnamese import format_date
+from documents.xlsx_writer import Font, Sheet, Style, Validation, render, workbook_bytes
 from models.observations import Observed
 from models.orm import Indicator, Request, TaskStatus
 from portal.xlsx_cache import SheetCache
-from portal.xlsx_writer import Font, Sheet, Style, Validation, render, workbook_bytes
 from reporting.consolidation import TASK_STATUS_TEXT
 
 FORM_VERSION = "1"

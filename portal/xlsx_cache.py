@@ -4,7 +4,7 @@ At the opening of a national cycle thousands of communes report the same rows, s
 forms' sheets differ only by the agency's name (or code). A sheet is written with a mark in
 the place of that value, kept under a key holding everything else it shows, compressed in
 pieces split at the mark; each workbook gets those pieces with its own value, escaped, between
-them (``portal.xlsx_zip``).
+them (``documents.xlsx_zip``).
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
-from portal.xlsx_parts import clean, escape
-from portal.xlsx_writer import QUOTED_START, Sheet, Style, render
-from portal.xlsx_zip import Piece
+from documents.xlsx_parts import clean, escape
+from documents.xlsx_writer import QUOTED_START, Sheet, Style, render
+from documents.xlsx_zip import Piece
 
 MARK = "\ue000"  # a private-use character: stands for the value in a kept sheet
 

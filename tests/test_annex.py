@@ -54,6 +54,8 @@ def test_indicator_sheet_holds_the_report_table_with_numbers(book, built):
     sheet = book["Chỉ tiêu"]
     column = [c.value for c in sheet[HEADER_ROW]].index("Năm 2026") + 1
     row = HEADER_ROW + 1 + [r["Mã"] for r in table].index("social_housing")
+    assert sheet.cell(row, column).number_format == "#,##0"  # a whole number: no trailing comma
+    row = HEADER_ROW + 1 + [r["Mã"] for r in table].index("unemployment")
     assert sheet.cell(row, column).number_format == "#,##0.####"
     yes_no = next(r for r in table if r["Mục tiêu 2030"] == "Đạt" and r["Năm 2026"])
     assert yes_no["Năm 2026"] in ("Có", "Không")
