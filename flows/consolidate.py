@@ -8,25 +8,26 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from config.settings import get_settings
+from documents.chart_process import ChartProcess
 from documents.report import artifact_markdown, render_report
 from flows.common import CycleRef, cycle_ref, run_scope
 from models.cycles import get_cycle
 from models.database import session_scope
 from models.observations import record_observations
 from models.orm import ReportStatus
-from models.reports import save_draft
+from models.reports import kept_revision, save_draft
 from reporting.consolidation import consolidate, provincial_values
-from reporting.report_files import build_report_files, cycle_folder
+from reporting.report_files import build_report_files, cycle_folder, draw_charts
 
 
 @task(cache_policy=NO_CACHE)
 def build_draft(cycle: CycleRef, now: dt.datetime) -> dict:
     """Consolidate, store a new draft revision if the content changed, write its files."""
-    with session_scope() as session:
+    # The chart process imports matplotlib while this one consolidates (documents.chart_process).
+    with session_scope() as session, ChartProcess() as charts:
         row = get_cycle(cycle.programme, cycle.year, session=session)
         consolidation = consolidate(row, session=session, as_of=now)
-        data = consolidation.as_data()
-        text, html = render_report(data, row.registry_version.document, draft=True)
+        data, content_hash = consolidation.as_data(), consolidation.content_hash()
         record_observations(
             row.programme,
             row.year,
@@ -34,17 +35,23 @@ def build_draft(cycle: CycleRef, now: dt.datetime) -> dict:
             session=session,
             source="consolidation",
         )
-        report, created = save_draft(
-            row,
-            session=session,
-            content_hash=consolidation.content_hash(),
-            data=data,
-            markdown=text,
-            html=html,
-            now=now,
-        )
+        kept = kept_revision(row, content_hash, session=session)
+        draw_charts(charts, row, kept.data if kept else data, session=session)
+        if kept is not None:
+            report, created = kept, False
+        else:  # rendered while the charts are drawn
+            text, html = render_report(data, row.registry_version.document, draft=True)
+            report, created = save_draft(
+                row,
+                session=session,
+                content_hash=content_hash,
+                data=data,
+                markdown=text,
+                html=html,
+                now=now,
+            )
         draft = report.status in (ReportStatus.DRAFT, ReportStatus.RETURNED)
-        files = build_report_files(report, session=session, draft=draft, now=now)
+        files = build_report_files(report, session=session, draft=draft, now=now, charts=charts)
         paths = files.write(cycle_folder(get_settings().cycle.reports_dir, row))
         return {
             "revision": report.revision,

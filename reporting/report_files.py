@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from documents.annex import annual_annex
 from documents.annual_docx import annual_docx, summary_line
-from documents.charts import IndicatorSeries, ReportCharts, progress_status, report_charts
+from documents.chart_process import ChartProcess
+from documents.charts import IndicatorSeries, ReportCharts, progress_status
 from documents.decree30 import issuer_name
 from documents.indicators import value_text
 from documents.report import render_report, report_page
@@ -129,15 +130,12 @@ def cycle_folder(reports_dir: Path, cycle: Cycle) -> Path:
     return reports_dir / cycle.programme.code / f"{cycle.year}{suffix}"
 
 
-def build_report_files(
-    report: Report, *, session: Session, draft: bool, now: dt.datetime | None = None
-) -> ReportFiles:
-    """Render the revision's DOCX, XLSX and HTML: the draft, or the approved report (number,
-    signer and the day of the approval, as the coordinator gave them)."""
-    cycle, data = report.cycle, report.data
-    programme, document = cycle.programme, cycle.registry_version.document
+def draw_charts(charts: ChartProcess, cycle: Cycle, data: dict, *, session: Session) -> None:
+    """Start drawing the charts of a revision's ``data`` (``Report.data``): its overview of the
+    progress statuses and each indicator's values by year."""
+    programme = cycle.programme
     series = indicator_series(cycle, data["values"], session=session)
-    charts = report_charts(
+    charts.draw(
         [
             IndicatorSeries(
                 i.number, i.name, i.unit, i.target, i.kind == "yes_no", series.get(i.code, {})
@@ -148,6 +146,30 @@ def build_report_files(
         baseline_year=programme.baseline_year,
         target_year=programme.target_year,
     )
+
+
+def build_report_files(
+    report: Report,
+    *,
+    session: Session,
+    draft: bool,
+    now: dt.datetime | None = None,
+    charts: ChartProcess | None = None,
+) -> ReportFiles:
+    """Render the revision's DOCX, XLSX and HTML: the draft, or the approved report (number,
+    signer and the day of the approval, as the coordinator gave them).
+
+    The charts are drawn by ``charts`` (a chart process started early, so that matplotlib is
+    ready, and perhaps already given them by :func:`draw_charts`), or by one started here,
+    while the annex is written."""
+    if charts is None:
+        with ChartProcess() as started:
+            return build_report_files(report, session=session, draft=draft, now=now, charts=started)
+    cycle, data = report.cycle, report.data
+    programme, document = cycle.programme, cycle.registry_version.document
+    series = indicator_series(cycle, data["values"], session=session)
+    if not charts.drawing:
+        draw_charts(charts, cycle, data, session=session)
     if draft:
         number = signer = report_date = None
         stem, title = f"bao-cao-{cycle.year}-du-thao-{report.revision}", "Dự thảo báo cáo"
@@ -164,16 +186,6 @@ def build_report_files(
             f"{issuer_name(document)}"
         )
     title = f"{title} năm {cycle.year}"
-    docx = annual_docx(
-        data,
-        document,
-        draft=draft,
-        number=number,
-        signer=signer,
-        report_date=report_date,
-        charts=charts,
-        baseline_year=programme.baseline_year,
-    )
     xlsx = annual_annex(
         data,
         series=series,
@@ -181,8 +193,22 @@ def build_report_files(
         created=report_date,
         agency_values=agency_values(cycle, data, session=session),
     )
-    _, body = render_report(
-        data, document, draft=draft, number=number, signer=signer, report_date=report_date
+    if draft and report.html:  # stored with the revision: the same rendering, done already
+        body = report.html
+    else:
+        _, body = render_report(
+            data, document, draft=draft, number=number, signer=signer, report_date=report_date
+        )
+    pictures = charts.result()
+    docx = annual_docx(
+        data,
+        document,
+        draft=draft,
+        number=number,
+        signer=signer,
+        report_date=report_date,
+        charts=pictures,
+        baseline_year=programme.baseline_year,
     )
-    html = report_page(body, charts, title=summary_line(data))
-    return ReportFiles(stem, title, docx, xlsx, html, charts)
+    html = report_page(body, pictures, title=summary_line(data))
+    return ReportFiles(stem, title, docx, xlsx, html, pictures)
