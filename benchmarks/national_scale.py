@@ -13,8 +13,10 @@ going over SMTP to a discarding local server (benchmarks/smtp_sink.py, "minimal"
 2. simulated submissions: 70 % of agencies report on time (the intake's record_submission);
 3. send-reminders on D-7: the other 30 % are reminded, queued and sent;
 4. 10 % more report late;
-5. consolidate: consolidation, the draft report stored, the artifacts (target < 10 s); also
-   timed without Prefect (consolidate() + render_report()) to show where the time goes.
+5. consolidate: consolidation, the draft report stored, its DOCX, XLSX annex and HTML, the
+   artifacts (target < 10 s); also timed without Prefect (consolidate() + render_report(), the
+   report files) to show where the time goes, and the chart process the flow runs beside it
+   (documents/chart_process.py) alone, with its own peak memory.
 
 Each stage prints its wall time and the process's peak RSS so far (target < 1 GB). Nothing is
 sent anywhere but 127.0.0.1.
@@ -146,6 +148,7 @@ def run_backend(url: str, agencies: int) -> list[dict]:
         lambda: _files_only(code, at(after)),
         str,
     )
+    stage("chart process alone (its own peak RSS)", lambda: _chart_process(code), str)
     return rows
 
 
@@ -164,6 +167,51 @@ def _files_only(code: str, now: dt.datetime) -> str:
         files = build_report_files(report, session=session, draft=True, now=now)
     sizes = {k: len(getattr(files, k, b"")) for k in ("docx", "xlsx", "html")}
     return ", ".join(f"{k} {v / 1e6:.1f} MB" for k, v in sizes.items())
+
+
+def _chart_process(code: str) -> str:
+    """The consolidate flow draws its charts in a second process (documents/chart_process.py):
+    that process alone, on the latest revision's charts, with its own peak memory."""
+    import pickle
+
+    from documents import chart_process
+    from models.cycles import get_cycle
+    from models.database import session_scope
+    from models.reports import latest_report
+    from reporting.report_files import draw_charts
+
+    class Job:  # what draw_charts gives the chart process
+        drawing, job = False, b""
+
+        def draw(self, series, statuses, **options) -> None:  # type: ignore[no-untyped-def]
+            self.job = pickle.dumps((list(series), list(statuses), options))
+
+    job = Job()
+    with session_scope() as session:
+        report = latest_report(get_cycle(code, 2026, session=session), session=session)
+        draw_charts(job, report.cycle, report.data, session=session)  # type: ignore[arg-type]
+    # Its peak from /proc (VmHWM starts again at exec): getrusage would count this process's
+    # pages, shared with the child between fork and exec.
+    code = (
+        "import runpy, sys\n"
+        "try:\n    runpy.run_module('documents.chart_process', run_name='__main__')\n"
+        "except SystemExit:\n    pass\n"
+        "status = open('/proc/self/status').read()\n"
+        "print(status.split('VmHWM:')[1].split()[0], file=sys.stderr)"
+    )
+    start = time.perf_counter()
+    child = subprocess.run(
+        [sys.executable, "-c", code],
+        input=len(job.job).to_bytes(8, "big") + job.job,
+        capture_output=True,
+        cwd=chart_process.ROOT,
+        check=True,
+    )
+    peak = int(child.stderr.split()[-1]) / 1024
+    return (
+        f"{time.perf_counter() - start:.1f} s with its start, {len(child.stdout) / 1e6:.1f} MB "
+        f"of PNG, peak RSS {peak:.0f} MB (beside the flow's)"
+    )
 
 
 def _consolidate_only(code: str, now: dt.datetime) -> str:
