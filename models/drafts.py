@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.orm import Request, SubmissionDraft
+from models.submissions import lock_request
 
 
 def load_draft(request: Request, *, session: Session) -> dict[str, Any] | None:
@@ -19,7 +20,10 @@ def load_draft(request: Request, *, session: Session) -> dict[str, Any] | None:
 def save_draft(
     request: Request, data: dict[str, Any], *, session: Session, now: dt.datetime
 ) -> None:
-    """Keep the form's fields as typed (one draft per request, overwritten)."""
+    """Keep the form's fields as typed (one draft per request, overwritten). Saves at the same
+    moment for one request take turns (:func:`models.submissions.lock_request`): the later one
+    overwrites instead of inserting a second draft."""
+    lock_request(request, session=session)
     draft = session.scalar(select(SubmissionDraft).where(SubmissionDraft.request_id == request.id))
     if draft is None:
         draft = SubmissionDraft(request_id=request.id, data=data, saved_at=now)

@@ -14,7 +14,8 @@ from sqlalchemy import select
 from config.settings import get_settings
 from models.cycles import cycle_requests, ensure_requests, get_cycle, open_cycle
 from models.database import session_scope
-from models.orm import AuditEvent, Channel, Submission
+from models.drafts import load_draft, save_draft
+from models.orm import AuditEvent, Channel, Submission, SubmissionDraft
 from reporting.intake import accept_submission
 from tests.factories import PROGRAMME, at, valid_input
 
@@ -101,3 +102,36 @@ def test_many_agencies_at_once_with_two_posts_for_the_same_agency(db):
     assert len(rows) == len(posts) == len(stored)
     for agency in agencies[:3]:
         assert sorted(r for a, r in stored if a == agency) == [1, 2]
+
+
+def test_simultaneous_draft_saves_for_one_request_keep_one_draft(db):
+    """Two tabs of the same form saving at once: one draft, the last save's fields."""
+    with session_scope() as session:
+        cycle, _ = open_cycle(PROGRAMME, 2026, dt.date(2026, 11, 2), session=session)
+        agency = ensure_requests(cycle, session=session)[0].agency.code
+    barrier = threading.Barrier(6)
+    errors: list[Exception] = []
+
+    def save(n: int) -> None:
+        try:
+            with session_scope() as session:
+                cycle = get_cycle(PROGRAMME, 2026, session=session)
+                request = next(
+                    r for r in cycle_requests(cycle, session=session) if r.agency.code == agency
+                )
+                assert load_draft(request, session=session) is None  # read before the others
+                barrier.wait(60)
+                save_draft(request, {"note": f"tab {n}"}, session=session, now=at(DAY))
+        except Exception as exc:  # asserted on below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=save, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+
+    assert errors == []
+    with session_scope() as session:
+        drafts = list(session.scalars(select(SubmissionDraft)))
+    assert len(drafts) == 1 and drafts[0].data["note"] in {f"tab {n}" for n in range(6)}
