@@ -46,13 +46,16 @@ def _cell(value: object) -> tuple[object, Style]:
     return number, INTEGER if float(number).is_integer() else NUMBER
 
 
-def _sheet(
+def table_sheet(
     title: str,
     heading: str,
     reference: str,
     columns: Sequence[tuple[str, float]],
     rows: Sequence[Sequence[object]],
 ) -> Sheet:
+    """A sheet of an annex: ``heading`` (bold) and ``reference`` (which report it goes with,
+    italic) above a ruled table of ``columns`` (name, width) repeated on every printed page;
+    numbers stay numbers."""
     sheet = Sheet(
         title,
         widths={letters_of(n): width for n, (_, width) in enumerate(columns, start=1)},
@@ -137,7 +140,7 @@ def annual_annex(
     year, target_year = data["year"], data["target_year"]
     sheets: list[Sheet] = []
     sheets.append(
-        _sheet(
+        table_sheet(
             SHEETS[0],
             f"KẾT QUẢ THỰC HIỆN CÁC CHỈ TIÊU CHỦ YẾU ĐẾN NĂM {target_year}",
             reference,
@@ -160,7 +163,7 @@ def annual_annex(
         )
     )
     sheets.append(
-        _sheet(
+        table_sheet(
             SHEETS[1],
             f"SỐ LIỆU NĂM {year} THEO CƠ QUAN, ĐƠN VỊ BÁO CÁO",
             reference,
@@ -177,7 +180,7 @@ def annual_annex(
         )
     )
     sheets.append(
-        _sheet(
+        table_sheet(
             SHEETS[2],
             f"TÌNH HÌNH BÁO CÁO CỦA CÁC CƠ QUAN, ĐƠN VỊ NĂM {year} (hạn {data['deadline']})",
             reference,
@@ -203,7 +206,7 @@ def annual_annex(
         )
     )
     sheets.append(
-        _sheet(
+        table_sheet(
             SHEETS[3],
             "KẾT QUẢ THỰC HIỆN CÁC NHIỆM VỤ, GIẢI PHÁP CHỦ YẾU",
             reference,
@@ -234,7 +237,7 @@ def annual_annex(
     groups, rows = local_breakdown(data)
     if rows:
         sheets.append(
-            _sheet(
+            table_sheet(
                 SHEETS[4],
                 "TÌNH HÌNH THỰC HIỆN THEO ĐƠN VỊ CẤP CƠ SỞ",
                 reference,
@@ -244,7 +247,7 @@ def annual_annex(
             )
         )
     sheets.append(
-        _sheet(
+        table_sheet(
             SHEETS[5],
             "KHÓ KHĂN, VƯỚNG MẮC; ĐỀ XUẤT ĐIỀU CHỈNH; KIẾN NGHỊ",
             reference,
@@ -254,9 +257,15 @@ def annual_annex(
             + [["Kiến nghị", r["agency"], r["text"]] for r in data["recommendations"]],
         )
     )
+    return annex_bytes(sheets, title=f"Phụ lục báo cáo năm {year}", created=created)
+
+
+def annex_bytes(sheets: Sequence[Sheet], *, title: str, created: dt.date | None) -> bytes:
+    """The workbook of a report's annex, open to editing, dated the day of the report (a draft:
+    01/01/2000), so that the same report gives the same bytes."""
     return workbook_bytes(
         sheets,
-        title=f"Phụ lục báo cáo năm {year}",
+        title=title,
         creator="r42-reporting",
         lock_structure=False,
         created=dt.datetime.combine(created or dt.date(2000, 1, 1), dt.time()),

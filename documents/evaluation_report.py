@@ -8,6 +8,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from documents.charts import indicator_chart, status_chart
+from documents.decree30 import issuer_name
 from documents.evaluation_content import (
     Charts,
     Content,
@@ -19,6 +20,7 @@ from documents.evaluation_content import (
 from documents.evaluation_docx import build_evaluation_docx
 from documents.evaluation_xlsx import build_evaluation_xlsx
 from documents.templating import render
+from documents.vietnamese import format_date
 from reporting.evaluation import Evaluation
 from reporting.progress import Progress
 
@@ -124,7 +126,16 @@ def write_evaluation_documents(
             day=day,
         )
     )
-    paths["xlsx"].write_bytes(build_evaluation_xlsx(evaluation))
+    if draft or not (number and day):
+        reference = f"Kèm theo dự thảo báo cáo {evaluation.review} năm {evaluation.year}"
+    else:
+        reference = (
+            f"Kèm theo Báo cáo số {number} ngày {format_date(day)} của "
+            f"{issuer_name(registry_document)}"
+        )
+    paths["xlsx"].write_bytes(
+        build_evaluation_xlsx(evaluation, reference=reference, created=None if draft else day)
+    )
     paths["html"].write_text(
         evaluation_html(content, charts, evaluation, draft=draft), encoding="utf-8"
     )

@@ -114,7 +114,11 @@ def test_a_midterm_round_asks_reminds_and_writes_its_report(tmp_path):
     assert "Sâu sát cơ sở." in body and len(document.inline_shapes) == 1 + 34
     annex = openpyxl.load_workbook(files["xlsx"])
     assert annex.sheetnames == ["Chỉ tiêu", "Đơn vị báo cáo", "Nhiệm vụ", "Đánh giá chung"]
-    assert annex["Chỉ tiêu"].max_row == 3 + 34
+    assert annex["Chỉ tiêu"].max_row == 4 + 34
+    assert annex["Chỉ tiêu"]["A2"].value == "Kèm theo dự thảo báo cáo sơ kết năm 2025"
+    by_year = [c.value for c in annex["Chỉ tiêu"]["G"][4:]]  # 2025, indicators 1..34
+    assert any(isinstance(v, int | float) for v in by_year)
+    assert all(isinstance(v, int | float) or v in ("Có", "Không") for v in by_year if v)
     html = files["html"].read_text(encoding="utf-8")
     assert html.count("data:image/png;base64,") == 35 and "DỰ THẢO" in html
 
@@ -129,6 +133,8 @@ def test_a_midterm_round_asks_reminds_and_writes_its_report(tmp_path):
     assert "DỰ THẢO" not in signed and "Trần Thị B" in docx_text(files["docx"])
     assert "Số: 88/BC-UBND" in docx_text(files["docx"])
     assert "ngày 16 tháng 10 năm 2025" in docx_text(files["docx"])
+    reference = openpyxl.load_workbook(files["xlsx"])["Chỉ tiêu"]["A2"].value
+    assert reference.startswith("Kèm theo Báo cáo số 88/BC-UBND ngày 16/10/2025 của")
     later = midterm_review_flow(step="evaluate", as_of=at(after, 20), output_dir=str(tmp_path))
     assert later["status"] == "approved" and "Số: 88/BC-UBND" in docx_text(files["docx"])
     with session_scope() as session:
