@@ -17,6 +17,7 @@ from models.observations import record_observations
 from models.orm import ReportStatus
 from models.reports import kept_revision, save_draft
 from reporting.consolidation import consolidate, provincial_values
+from reporting.consolidation_data import data_hash
 from reporting.report_files import build_report_files, cycle_folder, draw_charts
 
 
@@ -27,7 +28,8 @@ def build_draft(cycle: CycleRef, now: dt.datetime) -> dict:
     with session_scope() as session, ChartProcess() as charts:
         row = get_cycle(cycle.programme, cycle.year, session=session)
         consolidation = consolidate(row, session=session, as_of=now)
-        data, content_hash = consolidation.as_data(), consolidation.content_hash()
+        data = consolidation.as_data()
+        content_hash = data_hash(data)
         record_observations(
             row.programme,
             row.year,

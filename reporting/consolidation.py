@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
-from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -19,6 +16,13 @@ from models.messages import undelivered
 from models.observations import Observed, observations_for
 from models.orm import Cycle, Request, Submission, TaskStatus
 from models.submissions import current_values
+from reporting.consolidation_data import (
+    AgencyRow,
+    Consolidation,
+    IndicatorRow,
+    TaskEntry,
+    TaskGroupSummary,
+)
 from reporting.progress import assess
 
 TASK_STATUS_TEXT = {
@@ -42,95 +46,6 @@ AGENCY_STATUS_TEXT = {
     "missing": "Chưa báo cáo",
     "returned": "Bị trả lại, chưa gửi lại",
 }
-
-
-@dataclass
-class AgencyRow:
-    code: str
-    name: str
-    kind: str
-    status: str  # on_time, late, missing, returned
-    status_text: str
-    submitted_on: str | None  # dd/mm/yyyy
-    revisions: int
-    channel: str | None
-
-
-@dataclass
-class IndicatorRow:
-    number: int
-    code: str
-    name: str
-    unit: str
-    rule: str
-    reporter: str
-    target: str
-    value: str
-    previous: str
-    met: bool | None
-    met_text: str
-    trend: str | None  # up, down, same; None without both values
-    note: str
-    progress: str  # toward the target-year value from the baseline (Open SDG measure)
-
-
-@dataclass
-class TaskEntry:
-    agency: str
-    status: str
-    results: str
-    difficulties: str
-    proposals: str
-
-
-@dataclass
-class TaskGroupSummary:
-    number: int
-    name: str
-    lead: str
-    entries: list[TaskEntry] = field(default_factory=list)
-
-
-@dataclass
-class Consolidation:
-    """Everything the draft report says, as plain data (stored with the report as JSON)."""
-
-    programme: str
-    short_name: str
-    decision: str
-    province: str
-    year: int
-    kind: str
-    deadline: str
-    as_of: str
-    target_year: int
-    requested: int
-    on_time: int
-    late: int
-    missing: int
-    agencies: list[AgencyRow]
-    indicators: list[IndicatorRow]
-    task_groups: list[TaskGroupSummary]
-    difficulties: list[TaskEntry]
-    adjustments: list[dict[str, str]]
-    recommendations: list[dict[str, str]]  # task-group proposals, one per agency and text
-    undelivered: list[dict[str, str]]  # emails that failed for good or whose outcome is unknown
-
-    @property
-    def reported(self) -> int:
-        return self.on_time + self.late
-
-    def as_data(self) -> dict:
-        return asdict(self)
-
-    values: dict[str, list] = field(default_factory=dict)  # code -> [value, achieved]
-
-    def content_hash(self) -> str:
-        """Hash of the content, leaving out the day it was computed."""
-        data = {k: v for k, v in self.as_data().items() if k != "as_of"}
-        return hashlib.sha256(
-            json.dumps(data, sort_keys=True, ensure_ascii=False).encode()
-        ).hexdigest()
 
 
 def _trend(current, previous) -> str | None:

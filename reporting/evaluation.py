@@ -10,8 +10,6 @@ provincial values already stored (imported history, yearly consolidations).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
@@ -25,7 +23,8 @@ from models.cycles import current_submission, cycle_requests
 from models.indicators import meets_target
 from models.observations import observations_for
 from models.orm import Cycle, CycleKind, EvaluationNarrative, EvaluationValue, Indicator
-from reporting.consolidation import AgencyRow, TaskGroupSummary, consolidate
+from reporting.consolidation import consolidate
+from reporting.consolidation_data import AgencyRow, TaskGroupSummary, data_hash
 from reporting.evaluation_intake import NARRATIVE_FIELDS, evaluation_years
 from reporting.progress import Assessment, Progress, assess
 
@@ -102,9 +101,7 @@ class Evaluation:
         return asdict(self)
 
     def content_hash(self) -> str:
-        data = {k: v for k, v in self.as_data().items() if k != "as_of"}
-        text = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
-        return hashlib.sha256(text.encode()).hexdigest()
+        return data_hash(self.as_data())
 
 
 def _number(value: Decimal | None) -> float | None:

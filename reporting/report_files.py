@@ -14,7 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from documents.annex import annual_annex
 from documents.annual_docx import annual_docx, summary_line
@@ -25,9 +25,9 @@ from documents.indicators import value_text
 from documents.report import render_report, report_page
 from documents.vietnamese import format_date
 from mail.compose import Attachment
-from models.cycles import cycle_requests, local_today
+from models.cycles import local_today
 from models.observations import observations_for
-from models.orm import Cycle, IndicatorValue, Report, Request, Submission
+from models.orm import Agency, Cycle, Indicator, IndicatorValue, Report, Request, Submission
 
 AGENCY_KIND_TEXT = {
     "department": "Sở, ban, ngành",
@@ -93,35 +93,29 @@ def agency_values(cycle: Cycle, data: dict, *, session: Session) -> list[list]:
     counted = {
         a["code"]: a["revisions"] for a in data["agencies"] if a["status"] in ("on_time", "late")
     }
-    # One query for every submission's values and indicators, not three lazy loads per agency.
-    submissions = {
-        (s.request_id, s.revision): s
-        for s in session.scalars(
-            select(Submission)
-            .join(Request)
-            .where(Request.cycle_id == cycle.id)
-            .options(selectinload(Submission.values).joinedload(IndicatorValue.indicator))
-        )
-    }
-    rows = []
-    for request in cycle_requests(cycle, session=session):
-        submission = submissions.get((request.id, counted.get(request.agency.code)))
-        for item in sorted(
-            submission.values if submission else [], key=lambda v: v.indicator.number
-        ):
-            indicator = item.indicator
-            rows.append(
-                [
-                    request.agency.name,
-                    AGENCY_KIND_TEXT.get(request.agency.kind, request.agency.kind),
-                    indicator.number,
-                    indicator.name,
-                    item.achieved if indicator.kind == "yes_no" else item.value,
-                    value_text(indicator, item.value, item.achieved),
-                    item.note,
-                ]
-            )
-    return rows
+    # The values alone, in one query (not every request with its submissions: 4,500 agencies).
+    found = session.execute(
+        select(Agency, Submission.revision, IndicatorValue, Indicator)
+        .join(Request, Request.agency_id == Agency.id)
+        .join(Submission, Submission.request_id == Request.id)
+        .join(IndicatorValue, IndicatorValue.submission_id == Submission.id)
+        .join(Indicator, IndicatorValue.indicator_id == Indicator.id)
+        .where(Request.cycle_id == cycle.id)
+        .order_by(Agency.position, Indicator.number)
+    )
+    return [
+        [
+            agency.name,
+            AGENCY_KIND_TEXT.get(agency.kind, agency.kind),
+            indicator.number,
+            indicator.name,
+            item.achieved if indicator.kind == "yes_no" else item.value,
+            value_text(indicator, item.value, item.achieved),
+            item.note,
+        ]
+        for agency, revision, item, indicator in found
+        if counted.get(agency.code) == revision
+    ]
 
 
 def cycle_folder(reports_dir: Path, cycle: Cycle) -> Path:

@@ -1,0 +1,113 @@
+"""What a consolidation says, as plain data: the rows of its tables, the JSON stored with the
+report revision, and the hash that tells whether a new revision is due."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field, is_dataclass
+
+
+def data_hash(data: dict) -> str:
+    """Hash of a consolidation's or an evaluation's data (``as_data()``), leaving out the day
+    it was computed: the same content gives the same hash."""
+    content = {k: v for k, v in data.items() if k != "as_of"}
+    text = json.dumps(content, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _plain(value: object) -> object:
+    if is_dataclass(value) and not isinstance(value, type):
+        return {k: _plain(v) for k, v in vars(value).items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+@dataclass
+class AgencyRow:
+    code: str
+    name: str
+    kind: str
+    status: str  # on_time, late, missing, returned
+    status_text: str
+    submitted_on: str | None  # dd/mm/yyyy
+    revisions: int
+    channel: str | None
+
+
+@dataclass
+class IndicatorRow:
+    number: int
+    code: str
+    name: str
+    unit: str
+    rule: str
+    reporter: str
+    target: str
+    value: str
+    previous: str
+    met: bool | None
+    met_text: str
+    trend: str | None  # up, down, same; None without both values
+    note: str
+    progress: str  # toward the target-year value from the baseline (Open SDG measure)
+
+
+@dataclass
+class TaskEntry:
+    agency: str
+    status: str
+    results: str
+    difficulties: str
+    proposals: str
+
+
+@dataclass
+class TaskGroupSummary:
+    number: int
+    name: str
+    lead: str
+    entries: list[TaskEntry] = field(default_factory=list)
+
+
+@dataclass
+class Consolidation:
+    """Everything the draft report says, as plain data (stored with the report as JSON)."""
+
+    programme: str
+    short_name: str
+    decision: str
+    province: str
+    year: int
+    kind: str
+    deadline: str
+    as_of: str
+    target_year: int
+    requested: int
+    on_time: int
+    late: int
+    missing: int
+    agencies: list[AgencyRow]
+    indicators: list[IndicatorRow]
+    task_groups: list[TaskGroupSummary]
+    difficulties: list[TaskEntry]
+    adjustments: list[dict[str, str]]
+    recommendations: list[dict[str, str]]  # task-group proposals, one per agency and text
+    undelivered: list[dict[str, str]]  # emails that failed for good or whose outcome is unknown
+
+    @property
+    def reported(self) -> int:
+        return self.on_time + self.late
+
+    values: dict[str, list] = field(default_factory=dict)  # code -> [value, achieved]
+
+    def as_data(self) -> dict:
+        """The JSON stored with the report: ``dataclasses.asdict`` without its deep copy of
+        every value (a tenth of a second per thousand agencies)."""
+        return _plain(self)
+
+    def content_hash(self) -> str:
+        return data_hash(self.as_data())
