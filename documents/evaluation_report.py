@@ -19,6 +19,7 @@ from documents.evaluation_content import (
 )
 from documents.evaluation_docx import build_evaluation_docx
 from documents.evaluation_xlsx import build_evaluation_xlsx
+from documents.markdown_text import markdown_text
 from documents.templating import render
 from documents.vietnamese import format_date
 from reporting.evaluation import Evaluation
@@ -83,9 +84,9 @@ def evaluation_markdown(evaluation: Evaluation, content: Content | None = None) 
             lines += ["#" * (block.level + 1) + " " + block.text, ""]
         elif isinstance(block, Para):
             lead = f"**{block.lead}:** " if block.lead else ""
-            lines += [("- " if block.bullet else "") + lead + block.text, ""]
+            lines += [("- " if block.bullet else "") + lead + markdown_text(block.text), ""]
         elif isinstance(block, TableBlock):
-            cells = [[c.replace("|", "/").replace("\n", " ") for c in r] for r in block.rows]
+            cells = [[markdown_text(c, one_line=True) for c in r] for r in block.rows]
             lines += [f"*{block.caption}*", ""] if block.caption else []
             lines += ["| " + " | ".join(block.columns) + " |"]
             lines += ["|" + "---|" * len(block.columns)]

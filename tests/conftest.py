@@ -30,6 +30,15 @@ def prefect_harness():
 
 
 @pytest.fixture(scope="session")
+def built(tmp_path_factory):
+    """The approved 2026 report on its own SQLite database (tests/report_data.py), built once:
+    drawing and writing its files takes seconds."""
+    from tests.report_data import build
+
+    return build(tmp_path_factory.mktemp("report"))
+
+
+@pytest.fixture(scope="session")
 def postgres_server():
     cluster = PostgresCluster()
     url = cluster.start()

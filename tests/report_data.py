@@ -33,6 +33,8 @@ HISTORY = Path(__file__).resolve().parents[1] / "demo" / "history.yaml"
 NUMBER, SIGNER = "215/BC-UBND", "Trần Thị Bình"
 DECIDED = at(dt.date(2026, 12, 7), 9)  # a Monday: "ngày 07 tháng 12 năm 2026"
 LATE_DAY = dt.date(2026, 12, 6)
+# Typed by an agency: must show as typed, never run or format (tests/test_report_escaping.py).
+MARKUP = "\n- Hội nghị <b>tập huấn</b> <script>alert(1)</script> [xem](javascript:x()) *a* 1_000"
 SPECIAL = {"social_housing": "4.257.581", "unemployment": "2,35"}  # formats to check
 
 
@@ -56,7 +58,8 @@ def _input(agency, value: str) -> SubmissionInput:  # type: ignore[no-untyped-de
     tasks = {
         g.code: TaskReportInput(
             status="in_progress" if agency.kind == "local" else "done",
-            results=f"{agency.name} đã triển khai nhóm nhiệm vụ {g.number}.",
+            results=f"{agency.name} đã triển khai nhóm nhiệm vụ {g.number}."
+            + (MARKUP if g.number == 3 else ""),
             difficulties="Thiếu kinh phí thực hiện." if g.number == 5 else "",
             proposals="Đề nghị Bộ hướng dẫn cách tính chỉ tiêu." if g.number == 1 else "",
         )

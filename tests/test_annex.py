@@ -10,12 +10,7 @@ import yaml
 from openpyxl import load_workbook
 
 from documents.annex import HEADER_ROW, SHEETS, local_breakdown
-from tests.report_data import HISTORY, NUMBER, build
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    return build(tmp_path_factory.mktemp("annex"))
+from tests.report_data import HISTORY, NUMBER
 
 
 @pytest.fixture(scope="module")

@@ -20,13 +20,8 @@ from PIL import Image
 
 from documents import decree30
 from documents.charts import PNG_SIGNATURE
-from tests.report_data import NUMBER, SIGNER, build
+from tests.report_data import NUMBER, SIGNER
 from tests.servers import require_programs
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    return build(tmp_path_factory.mktemp("report"))
 
 
 @pytest.fixture(scope="module")
