@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from config.settings import WebFormSettings
+from models.cycles import local_today
 from models.database import session_scope
 from models.orm import AuditEvent, Request
 from portal.links import LinkError, read_token
@@ -44,19 +45,19 @@ REVOKED = (
 
 
 def open_request(
-    token: str, *, session: Session, settings: WebFormSettings, today: dt.date
+    token: str, *, session: Session, settings: WebFormSettings, now: dt.datetime
 ) -> Request:
-    """The request behind a valid, current link; LinkRefused otherwise."""
+    """The request behind a valid, current link; LinkRefused otherwise. A link expires at the
+    end of its last day in its own programme's timezone."""
     try:
-        claims = read_token(token, settings.link_secret.get_secret_value(), today=today)
+        claims = read_token(token, settings.link_secret.get_secret_value(), today=None)
     except LinkError as exc:
-        reason = str(exc)
-        if reason.startswith("expired"):
-            raise LinkRefused(410, *EXPIRED, reason) from None
-        raise LinkRefused(403, *INVALID, reason) from None
+        raise LinkRefused(403, *INVALID, str(exc)) from None
     request = session.get(Request, claims.request_id)
     if request is None:
         raise LinkRefused(404, *INVALID, f"no request {claims.request_id}")
+    if local_today(request.cycle.programme, now) > claims.expires_on:
+        raise LinkRefused(410, *EXPIRED, f"expired on {claims.expires_on}", request.id)
     if request.link_version != claims.link_version:
         raise LinkRefused(410, *REVOKED, f"link version {claims.link_version} revoked", request.id)
     return request

@@ -10,20 +10,18 @@ import secrets
 from fastapi import BackgroundTasks, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import object_session
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from config.settings import get_settings
 from documents.templating import render
 from mail.delivery import deliver_configured
-from models.cycles import local_today
 from models.database import session_scope
 from models.drafts import load_draft, save_draft
 from models.observations import observations_for
 from models.orm import Channel, CycleStatus
 from models.orm import Request as AgencyRequest
-from models.registry_store import get_programme
 from models.submissions import IntakeError
 from portal import evaluation_form, form_fields
 from portal.access import LinkRefused, log_refusal, open_request
@@ -193,7 +191,7 @@ def create_app() -> FastAPI:
         csrf = http.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
         with session_scope() as session:
             request = open_request(
-                token, session=session, settings=get_settings().web_form, today=link_today(session)
+                token, session=session, settings=get_settings().web_form, now=now()
             )
             response = form_page(request, token, current_fields(request), csrf=csrf)
         return with_csrf_cookie(response, csrf, http)
@@ -208,7 +206,7 @@ def create_app() -> FastAPI:
     def receipt(token: str, revision: int) -> Response:
         with session_scope() as session:
             request = open_request(
-                token, session=session, settings=get_settings().web_form, today=link_today(session)
+                token, session=session, settings=get_settings().web_form, now=now()
             )
             match = [s for s in request.submissions if s.revision == revision]
             if not match:
@@ -227,18 +225,11 @@ def create_app() -> FastAPI:
     return app
 
 
-def link_today(session: Session) -> dt.date:
-    """Today in the configured programme's timezone: the day links expire by."""
-    return local_today(get_programme(get_settings().cycle.programme, session=session), now())
-
-
 def _handle_post(token: str, form: dict, http: Request, background: BackgroundTasks) -> Response:
     settings = get_settings()
     moment = now()
     with session_scope() as session:
-        request = open_request(
-            token, session=session, settings=settings.web_form, today=link_today(session)
-        )
+        request = open_request(token, session=session, settings=settings.web_form, now=moment)
         fields_of = evaluation_form if is_evaluation(request) else form_fields
         fields = fields_of.read_fields(form, request)
         csrf = str(form.get("csrf_token", ""))

@@ -31,7 +31,7 @@ def register_upload_routes(app: FastAPI, prefix: str) -> None:
         settings = get_settings()
         with session_scope() as session:
             request = open_request(
-                token, session=session, settings=settings.web_form, today=web.link_today(session)
+                token, session=session, settings=settings.web_form, now=web.now()
             )
             cycle, link = request.cycle, link_for(request, settings)[0]
             if is_evaluation(request):
@@ -76,9 +76,7 @@ def _handle_upload(
     settings = get_settings()
     moment = web.now()
     with session_scope() as session:
-        request = open_request(
-            token, session=session, settings=settings.web_form, today=web.link_today(session)
-        )
+        request = open_request(token, session=session, settings=settings.web_form, now=web.now())
         if not web.csrf_ok(http, csrf):
             return web.page(
                 "message",
