@@ -11,17 +11,32 @@ import datetime as dt
 import io
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Alignment, Font, PatternFill, Protection
+from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
 from sqlalchemy.orm import Session
 
 from documents.indicators import target_text
 from documents.vietnamese import format_date, format_number
+from documents.xlsx_writer import Sheet, letters_of, workbook_bytes
 from models.observations import Observed
 from models.orm import Channel, Request, Submission, TaskStatus
 from models.submissions import IntakeError, TaskReportInput
+from portal.excel_form import (
+    BOLD,
+    FOOTER,
+    FORM_STYLES,
+    LINK,
+    META_KEYS,
+    NUMBER,
+    TEXT_INPUT,
+    TITLE,
+    fit_row,
+    header,
+    input_cell,
+    put,
+    table_sheet,
+    task_sheet,
+)
 from portal.xlsx_safety import CORRUPT, ZIP_ERRORS, ExcelFormError, check_archive, refuse
 from reporting.consolidation import TASK_STATUS_TEXT
 from reporting.evaluation_intake import (
@@ -38,8 +53,6 @@ FIRST_ROW, YEAR_COL = 4, 6  # rows below the header; year columns start at F
 KIND_TEXT = {"midterm": "sơ kết", "final": "tổng kết"}
 STATUS_BY_TEXT = {TASK_STATUS_TEXT[s].lower(): s.value for s in TaskStatus}
 TASK_FIELDS = ("status", "results", "difficulties", "proposals")
-INPUT = PatternFill("solid", fgColor="FFF2CC")
-BOLD = Font(name="Times New Roman", bold=True)
 READ_ERRORS = (*ZIP_ERRORS, ValueError, KeyError, TypeError, IndexError, SyntaxError)
 
 
@@ -47,13 +60,6 @@ def evaluation_form_name(request: Request) -> str:
     cycle = request.cycle
     review = KIND_TEXT.get(cycle.kind, cycle.kind)
     return f"Biểu mẫu báo cáo {review} {cycle.year} - {request.agency.name}.xlsx"
-
-
-def _input(ws: Any, row: int, col: int, value: object = None) -> None:
-    cell = ws.cell(row, col, value)
-    cell.fill, cell.protection = INPUT, Protection(locked=False)
-    cell.alignment = Alignment(wrap_text=True, vertical="top")
-    cell.number_format = "@"
 
 
 def _plain(value: Observed | None, kind: str) -> str | None:
@@ -64,89 +70,78 @@ def _plain(value: Observed | None, kind: str) -> str | None:
     return None if value.value is None else format_number(value.value)
 
 
-def _title(ws: Any, request: Request, heading: str) -> None:
-    cycle = request.cycle
-    review = KIND_TEXT.get(cycle.kind, cycle.kind).upper()
-    ws.cell(1, 1, f"BÁO CÁO {review} NĂM {cycle.year} - {heading}").font = BOLD
-    ws.cell(2, 1, f"{request.agency.name}; hạn gửi {format_date(cycle.deadline)}")
+def _indicator_sheet(
+    request: Request, years: list[int], known: dict[int, dict[str, Observed]], line: str
+) -> Sheet:
+    """Hidden code, number, name, unit, target, then one pre-filled input per year and a note."""
+    year_columns = [letters_of(YEAR_COL + n) for n in range(len(years) + 1)]  # and the note
+    widths = {"A": 4, "B": 6, "C": 50, "D": 12, "E": 20} | {c: 13 for c in year_columns}
+    ws = table_sheet(INDICATORS, widths | {year_columns[-1]: 30})
+    review = KIND_TEXT.get(request.cycle.kind, request.cycle.kind).upper()
+    labels = ["Mã", "STT", "Chỉ tiêu", "Đơn vị tính", "Mục tiêu"] + [str(y) for y in years]
+    header(ws, [*labels, "Ghi chú"], f"BÁO CÁO {review} - SỐ LIỆU CHỈ TIÊU THEO NĂM", line)
+    for row, indicator in enumerate(request.agency.indicators, start=FIRST_ROW):
+        put(ws, f"A{row}", indicator.code, box=True)
+        ws.set(f"B{row}", indicator.number, NUMBER)
+        put(ws, f"C{row}", indicator.name, box=True)
+        put(ws, f"D{row}", indicator.unit, box=True)
+        put(ws, f"E{row}", target_text(indicator), box=True)
+        for column, year in zip(year_columns, years, strict=False):
+            seen = _plain(known.get(year, {}).get(indicator.code), indicator.kind)
+            ws.set(f"{column}{row}", seen, TEXT_INPUT)
+        input_cell(ws, f"{year_columns[-1]}{row}", text=True)
+        fit_row(ws, row, {"C": indicator.name}, 2)
+    return ws
+
+
+def _narrative_sheet(request: Request, line: str, link: str) -> Sheet:
+    ws = Sheet(NARRATIVE, {"A": 32, "B": 100}, landscape=False, footer=FOOTER)
+    review = KIND_TEXT.get(request.cycle.kind, request.cycle.kind).upper()
+    put(ws, "A1", f"BÁO CÁO {review} NĂM {request.cycle.year} - ĐÁNH GIÁ CHUNG", TITLE)
+    put(ws, "A2", line, BOLD)
+    for row, field in enumerate(NARRATIVE_FIELDS, start=FIRST_ROW):
+        put(ws, f"A{row}", NARRATIVE_LABELS[field], BOLD, box=True)
+        input_cell(ws, f"B{row}", text=True)
+        ws.heights[row] = 120
+    row = FIRST_ROW + len(NARRATIVE_FIELDS) + 1
+    put(ws, f"A{row}", "Báo cáo trực tuyến:", BOLD)
+    put(ws, f"B{row}", link, LINK)
+    ws.link = (f"B{row}", link)
+    return ws
 
 
 def build_evaluation_form(
     request: Request, *, known: dict[int, dict[str, Observed]], link: str
 ) -> bytes:
-    """The agency's workbook, pre-filled with the values already known, protected but fillable."""
-    years = evaluation_years(request.cycle)
-    wb = Workbook()
-    ws = wb.active
-    ws.title = INDICATORS
-    _title(ws, request, "SỐ LIỆU CHỈ TIÊU THEO NĂM")
-    headers = ["Mã", "STT", "Chỉ tiêu", "Đơn vị tính", "Mục tiêu"] + [str(y) for y in years]
-    for col, text in enumerate(headers + ["Ghi chú"], start=1):
-        ws.cell(3, col, text).font = BOLD
-    for row, indicator in enumerate(request.agency.indicators, start=FIRST_ROW):
-        for col, value in enumerate(
-            [indicator.code, indicator.number, indicator.name, indicator.unit],
-            start=1,
-        ):
-            ws.cell(row, col, value).alignment = Alignment(wrap_text=True, vertical="top")
-        ws.cell(row, 5, target_text(indicator))
-        for offset, year in enumerate(years):
-            seen = known.get(year, {}).get(indicator.code)
-            _input(ws, row, YEAR_COL + offset, _plain(seen, indicator.kind))
-        _input(ws, row, YEAR_COL + len(years))
-    ws.column_dimensions["A"].hidden = True
-    ws.column_dimensions["C"].width = 60
-    ws.protection.sheet = True
-
-    tasks = wb.create_sheet(TASKS)
-    _title(tasks, request, "KẾT QUẢ THỰC HIỆN NHIỆM VỤ")
-    labels = ["Mã", "STT", "Nhóm nhiệm vụ, giải pháp", "Tình trạng", "Kết quả đạt được"]
-    for col, text in enumerate(labels + ["Hạn chế, nguyên nhân", "Đề xuất"], start=1):
-        tasks.cell(3, col, text).font = BOLD
-    statuses = DataValidation(
-        type="list", formula1='"' + ",".join(TASK_STATUS_TEXT[s] for s in TaskStatus) + '"'
+    """The agency's workbook, laid out like the yearly form (``portal.excel_form``): pre-filled
+    with the values already known, protected but for its yellow cells."""
+    cycle, agency = request.cycle, request.agency
+    line = f"{agency.name}; hạn gửi {format_date(cycle.deadline)}"
+    review = KIND_TEXT.get(cycle.kind, cycle.kind)
+    tasks = task_sheet(
+        request,
+        line,
+        title=f"BÁO CÁO {review.upper()} - KẾT QUẢ THỰC HIỆN NHIỆM VỤ",
+        labels="Mã|STT|Nhóm nhiệm vụ, giải pháp|Tình trạng|Kết quả đạt được"
+        "|Hạn chế, nguyên nhân|Đề xuất",
     )
-    tasks.add_data_validation(statuses)
-    for row, group in enumerate(request.agency.task_groups, start=FIRST_ROW):
-        tasks.cell(row, 1, group.code)
-        tasks.cell(row, 2, group.number)
-        tasks.cell(row, 3, group.name).alignment = Alignment(wrap_text=True, vertical="top")
-        for col in range(4, 8):
-            _input(tasks, row, col)
-        statuses.add(tasks.cell(row, 4))
-    tasks.column_dimensions["A"].hidden = True
-    for letter in "CEFG":
-        tasks.column_dimensions[letter].width = 40
-    tasks.protection.sheet = True
-
-    narrative = wb.create_sheet(NARRATIVE)
-    _title(narrative, request, "ĐÁNH GIÁ CHUNG")
-    for row, field in enumerate(NARRATIVE_FIELDS, start=FIRST_ROW):
-        narrative.cell(row, 1, NARRATIVE_LABELS[field]).font = BOLD
-        _input(narrative, row, 2)
-    narrative.column_dimensions["A"].width = 32
-    narrative.column_dimensions["B"].width = 100
-    narrative.cell(FIRST_ROW + len(NARRATIVE_FIELDS) + 1, 1, f"Báo cáo trực tuyến: {link}")
-    narrative.protection.sheet = True
-
-    meta = wb.create_sheet(META)
-    cycle = request.cycle
-    for row, (key, value) in enumerate(
-        [
-            ("programme", cycle.programme.code),
-            ("year", cycle.year),
-            ("kind", cycle.kind),
-            ("agency", request.agency.code),
-            ("version", FORM_VERSION),
-        ],
-        start=1,
-    ):
-        meta.cell(row, 1, key)
-        meta.cell(row, 2, value)
-    meta.sheet_state = "hidden"
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
+    meta = Sheet(META, {"A": 12, "B": 30}, state="veryHidden")
+    values = (cycle.programme.code, cycle.year, cycle.kind, agency.code, FORM_VERSION)
+    for row, (key, value) in enumerate(zip(META_KEYS, values, strict=True), start=1):
+        put(meta, f"A{row}", key)
+        put(meta, f"B{row}", value)
+    sheets = [
+        _indicator_sheet(request, evaluation_years(cycle), known, line),
+        tasks,
+        _narrative_sheet(request, line, link),
+        meta,
+    ]
+    return workbook_bytes(
+        sheets,
+        title=f"Biểu mẫu báo cáo {review} năm {cycle.year}",
+        creator=cycle.programme.code,
+        styles=FORM_STYLES,
+    )
 
 
 def _text(value: Any) -> str:

@@ -12,7 +12,15 @@ import re
 
 from documents.indicators import target_text, value_text
 from documents.vietnamese import format_date
-from documents.xlsx_writer import Font, Sheet, Style, Validation, render, workbook_bytes
+from documents.xlsx_writer import (
+    Font,
+    Sheet,
+    Style,
+    Validation,
+    letters_of,
+    render,
+    workbook_bytes,
+)
 from models.observations import Observed
 from models.orm import Indicator, Request, TaskStatus
 from portal.xlsx_cache import SheetCache
@@ -97,8 +105,8 @@ def header(ws: Sheet, labels: list[str], title: str, agency: str) -> None:
     """Title, agency line and the column headers; the header row repeats on every page."""
     ws.set("B1", title, TITLE_LINE)  # runs on over the empty cells to its right
     ws.set("B2", agency, AGENCY_LINE)
-    for column, label in zip("ABCDEFGH", labels, strict=False):
-        ws.set(f"{column}{HEADER_ROW}", label, HEADING)
+    for column, label in enumerate(labels, start=1):
+        ws.set(f"{letters_of(column)}{HEADER_ROW}", label, HEADING)
     ws.heights[HEADER_ROW] = 36
     ws.frozen_rows = FIRST_ROW - 1
     ws.print_title_row = HEADER_ROW
@@ -202,12 +210,15 @@ def indicator_row(ws: Sheet, row: int, indicator: Indicator, last: Observed | No
     fit_row(ws, row, {"C": indicator.name, "E": target}, 2)
 
 
-def task_sheet(request: Request, name: str) -> Sheet:
-    """One row per task group: hidden code, number, name, status, results, difficulties..."""
+def task_sheet(
+    request: Request, name: str, *, title: str | None = None, labels: str = TASK_HEADERS
+) -> Sheet:
+    """One row per task group: hidden code, number, name, status, results, difficulties...
+    (``title`` and ``labels``: the evaluation round's wording)."""
     cycle, agency = request.cycle, request.agency
     ws = table_sheet(TASKS, {"A": 4, "B": 6, "C": 40, "D": 22, "E": 45, "F": 35, "G": 35})
-    title = f"TÌNH HÌNH THỰC HIỆN NHIỆM VỤ, GIẢI PHÁP NĂM {cycle.year}"
-    header(ws, TASK_HEADERS.split("|"), title, name)
+    title = title or f"TÌNH HÌNH THỰC HIỆN NHIỆM VỤ, GIẢI PHÁP NĂM {cycle.year}"
+    header(ws, labels.split("|"), title, name)
     statuses = []
     for row, group in enumerate(agency.task_groups, start=FIRST_ROW):
         put(ws, f"A{row}", group.code, box=True)

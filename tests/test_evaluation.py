@@ -202,6 +202,10 @@ def test_ops_import_a_workbook_sent_back_by_mail(db, tmp_path, capsys):
         known = known_series(cycle.programme, [2024, 2025], session=session)
         content = build_evaluation_form(request, known=known, link="http://x/bao-cao/t")
     wb = openpyxl.load_workbook(io.BytesIO(content))
+    sheet = wb["Chỉ tiêu theo năm"]  # laid out like the yearly form: title over hidden codes
+    assert sheet["B1"].value.startswith("BÁO CÁO SƠ KẾT") and sheet.column_dimensions["A"].hidden
+    assert sheet.protection.sheet and not sheet["G4"].protection.locked
+    assert wb["_meta"].sheet_state == "veryHidden" and wb["Nhiệm vụ"].data_validations.count == 1
     for row in (4, 5, 6):
         wb["Chỉ tiêu theo năm"].cell(row, 7, "2,5" if row > 4 else "abc")
     for row in range(4, 9):
