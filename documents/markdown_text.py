@@ -26,3 +26,12 @@ def markdown_text(value: object, *, one_line: bool = False) -> str:
     lines = [line.strip() for line in INLINE_MARKS.sub(r"\\\1", text).splitlines()]
     lines = [NUMBERED.sub(r"\1\\.", BLOCK_MARK.sub(r"\\\1", line)) for line in lines if line]
     return (" " if one_line else HARD_BREAK).join(lines)
+
+
+ESCAPE = re.compile(r"\\([\\`*_\[\]|+#>.-])")
+
+
+def as_typed(markdown: str) -> str:
+    """A report's Markdown with what :func:`markdown_text` escaped shown as typed again: for a
+    plain-text email, where nothing is interpreted (the rest of the Markdown stays)."""
+    return ESCAPE.sub(r"\1", markdown).replace("&lt;", "<").replace("&amp;", "&")

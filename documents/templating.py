@@ -8,7 +8,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from documents import vietnamese
-from documents.markdown_text import markdown_text
+from documents.markdown_text import as_typed, markdown_text
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
 
@@ -30,6 +30,7 @@ def environment() -> Environment:
         long_date=vietnamese.format_long_date,
         weekday_date=vietnamese.format_weekday_date,
         md=markdown_text,  # text an agency typed, in a Markdown template
+        as_typed=as_typed,  # that Markdown in a plain-text email
     )
     return env
 

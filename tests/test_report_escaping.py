@@ -11,7 +11,7 @@ import markdown
 from docx import Document
 from openpyxl import load_workbook
 
-from documents.markdown_text import markdown_text
+from documents.markdown_text import HARD_BREAK, as_typed, markdown_text
 from tests.report_data import MARKUP
 
 TYPED = "<script>alert(1)</script>"
@@ -29,6 +29,9 @@ def test_markdown_text_shows_text_as_typed():
     for typed, shown in cases.items():
         html = markdown.markdown(f"- **Sở X**: {markdown_text(typed)}", extensions=["tables"])
         assert html == f"<ul>\n<li><strong>Sở X</strong>: {shown}</li>\n</ul>", typed
+        assert as_typed(markdown_text(typed)).replace(HARD_BREAK, "\n") == "\n".join(
+            line.strip() for line in typed.splitlines() if line.strip()
+        )
     cell = markdown_text("a|b\nc", one_line=True)
     table = markdown.markdown(f"| x |\n|---|\n| {cell} |", extensions=["tables"])
     assert "<td>a|b c</td>" in table
@@ -41,7 +44,7 @@ def test_the_html_page_and_the_ministry_email_show_the_script_as_text(built):
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
         assert "[xem](javascript:x()) *a* 1_000" in html and 'href="javascript' not in html
     plain = message.get_body(("plain",)).get_content()
-    assert "&lt;script>alert(1)&lt;/script>" in plain  # the report's Markdown, escaped
+    assert f"{TYPED} [xem](javascript:x()) *a* 1_000" in plain  # plain text: as typed
 
 
 def test_the_docx_and_the_annex_keep_the_text_as_typed(built):
