@@ -11,7 +11,7 @@ import copy
 import io
 import unicodedata
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import lru_cache
 
 from docx.document import Document as DocxDocument
@@ -285,9 +285,9 @@ def add_page_break(doc: DocxDocument) -> None:
     doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
 
 
-def repack_zip(data: bytes, edit: Callable[[str, bytes], bytes] | None = None) -> bytes:
-    """The zip ``data`` with every entry dated 01/01/2000 (``edit`` may rewrite an entry), so
-    that the same document gives the same bytes (DOCX and XLSX alike)."""
+def repack_zip(data: bytes) -> bytes:
+    """The zip ``data`` with every entry dated 01/01/2000, so that the same document gives the
+    same bytes."""
     out = io.BytesIO()
     with (
         zipfile.ZipFile(io.BytesIO(data)) as source,
@@ -295,8 +295,6 @@ def repack_zip(data: bytes, edit: Callable[[str, bytes], bytes] | None = None) -
     ):
         for item in source.infolist():
             content = source.read(item.filename)
-            if edit is not None:
-                content = edit(item.filename, content)
             target.writestr(zipfile.ZipInfo(item.filename, ZIP_DATE), content, zipfile.ZIP_DEFLATED)
     return out.getvalue()
 

@@ -12,8 +12,10 @@ from __future__ import annotations
 import re
 
 ENTITY = re.compile(r"&(?=#?\w+;)")  # "&lt;" typed by an agency stays those four characters
-INLINE_MARKS = re.compile(r"([\\`*_\[\]|])")  # emphasis, code, links, table cells
-BLOCK_MARK = re.compile(r"^([-+#>])")  # a list, heading or quote if it began a line
+INLINE = "\\`*_[]|"  # emphasis, code, links, table cells
+LINE_START = "-+#>"  # a list, heading or quote if it began a line (and "1." a numbered list)
+INLINE_MARKS = re.compile(f"([{re.escape(INLINE)}])")
+BLOCK_MARK = re.compile(f"^([{re.escape(LINE_START)}])")
 NUMBERED = re.compile(r"^(\d+)\.")  # a numbered list
 HARD_BREAK = "  \n  "  # two spaces: a line break; the indent keeps it in the same list item
 
@@ -28,7 +30,7 @@ def markdown_text(value: object, *, one_line: bool = False) -> str:
     return (" " if one_line else HARD_BREAK).join(lines)
 
 
-ESCAPE = re.compile(r"\\([\\`*_\[\]|+#>.-])")
+ESCAPE = re.compile(f"\\\\([{re.escape(INLINE + LINE_START + '.')}])")  # what is escaped above
 
 
 def as_typed(markdown: str) -> str:

@@ -20,12 +20,14 @@ def kept_revision(cycle: Cycle, content_hash: str, *, session: Session) -> Repor
     """The revision that content with ``content_hash`` leaves in place (the latest, when its
     content is the same or it is approved or submitted), or None: a new draft is due."""
     latest = latest_report(cycle, session=session)
-    if latest is not None and (
+    return latest if _keeps(latest, content_hash) else None
+
+
+def _keeps(latest: Report | None, content_hash: str) -> bool:
+    return latest is not None and (
         latest.content_hash == content_hash
         or latest.status in (ReportStatus.APPROVED, ReportStatus.SUBMITTED)
-    ):
-        return latest
-    return None
+    )
 
 
 def save_draft(
@@ -39,10 +41,9 @@ def save_draft(
     now: dt.datetime,
 ) -> tuple[Report, bool]:
     """A new draft revision when the content changed; otherwise the latest one, unchanged."""
-    kept = kept_revision(cycle, content_hash, session=session)
-    if kept is not None:
-        return kept, False
     latest = latest_report(cycle, session=session)
+    if latest is not None and _keeps(latest, content_hash):
+        return latest, False
     report = Report(
         cycle=cycle,
         revision=(latest.revision + 1) if latest else 1,

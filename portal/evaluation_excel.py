@@ -25,14 +25,17 @@ from portal.excel_form import (
     BOLD,
     FOOTER,
     FORM_STYLES,
+    KIND_TEXT,
     LINK,
-    META_KEYS,
+    META,
     NUMBER,
+    TASKS,
     TEXT_INPUT,
     TITLE,
     fit_row,
     header,
     input_cell,
+    meta_keys,
     put,
     table_sheet,
     task_sheet,
@@ -48,9 +51,8 @@ from reporting.evaluation_intake import (
 )
 
 FORM_VERSION = "evaluation-1"
-INDICATORS, TASKS, NARRATIVE, META = "Chỉ tiêu theo năm", "Nhiệm vụ", "Đánh giá chung", "_meta"
+INDICATORS, NARRATIVE = "Chỉ tiêu theo năm", "Đánh giá chung"  # TASKS, META: the yearly form's
 FIRST_ROW, YEAR_COL = 4, 6  # rows below the header; year columns start at F
-KIND_TEXT = {"midterm": "sơ kết", "final": "tổng kết"}
 STATUS_BY_TEXT = {TASK_STATUS_TEXT[s].lower(): s.value for s in TaskStatus}
 TASK_FIELDS = ("status", "results", "difficulties", "proposals")
 READ_ERRORS = (*ZIP_ERRORS, ValueError, KeyError, TypeError, IndexError, SyntaxError)
@@ -71,15 +73,19 @@ def _plain(value: Observed | None, kind: str) -> str | None:
 
 
 def _indicator_sheet(
-    request: Request, years: list[int], known: dict[int, dict[str, Observed]], line: str
+    request: Request,
+    years: list[int],
+    known: dict[int, dict[str, Observed]],
+    *,
+    review: str,
+    line: str,
 ) -> Sheet:
     """Hidden code, number, name, unit, target, then one pre-filled input per year and a note."""
     year_columns = [letters_of(YEAR_COL + n) for n in range(len(years) + 1)]  # and the note
     widths = {"A": 4, "B": 6, "C": 50, "D": 12, "E": 20} | {c: 13 for c in year_columns}
     ws = table_sheet(INDICATORS, widths | {year_columns[-1]: 30})
-    review = KIND_TEXT.get(request.cycle.kind, request.cycle.kind).upper()
     labels = ["Mã", "STT", "Chỉ tiêu", "Đơn vị tính", "Mục tiêu"] + [str(y) for y in years]
-    header(ws, [*labels, "Ghi chú"], f"BÁO CÁO {review} - SỐ LIỆU CHỈ TIÊU THEO NĂM", line)
+    header(ws, [*labels, "Ghi chú"], f"BÁO CÁO {review.upper()} - SỐ LIỆU CHỈ TIÊU THEO NĂM", line)
     for row, indicator in enumerate(request.agency.indicators, start=FIRST_ROW):
         put(ws, f"A{row}", indicator.code, box=True)
         ws.set(f"B{row}", indicator.number, NUMBER)
@@ -94,10 +100,9 @@ def _indicator_sheet(
     return ws
 
 
-def _narrative_sheet(request: Request, line: str, link: str) -> Sheet:
+def _narrative_sheet(request: Request, *, review: str, line: str, link: str) -> Sheet:
     ws = Sheet(NARRATIVE, {"A": 32, "B": 100}, landscape=False, footer=FOOTER)
-    review = KIND_TEXT.get(request.cycle.kind, request.cycle.kind).upper()
-    put(ws, "A1", f"BÁO CÁO {review} NĂM {request.cycle.year} - ĐÁNH GIÁ CHUNG", TITLE)
+    put(ws, "A1", f"BÁO CÁO {review.upper()} NĂM {request.cycle.year} - ĐÁNH GIÁ CHUNG", TITLE)
     put(ws, "A2", line, BOLD)
     for row, field in enumerate(NARRATIVE_FIELDS, start=FIRST_ROW):
         put(ws, f"A{row}", NARRATIVE_LABELS[field], BOLD, box=True)
@@ -125,16 +130,11 @@ def build_evaluation_form(
         labels="Mã|STT|Nhóm nhiệm vụ, giải pháp|Tình trạng|Kết quả đạt được"
         "|Hạn chế, nguyên nhân|Đề xuất",
     )
-    meta = Sheet(META, {"A": 12, "B": 30}, state="veryHidden")
-    values = (cycle.programme.code, cycle.year, cycle.kind, agency.code, FORM_VERSION)
-    for row, (key, value) in enumerate(zip(META_KEYS, values, strict=True), start=1):
-        put(meta, f"A{row}", key)
-        put(meta, f"B{row}", value)
     sheets = [
-        _indicator_sheet(request, evaluation_years(cycle), known, line),
+        _indicator_sheet(request, evaluation_years(cycle), known, review=review, line=line),
         tasks,
-        _narrative_sheet(request, line, link),
-        meta,
+        _narrative_sheet(request, review=review, line=line, link=link),
+        meta_keys(request, agency.code, FORM_VERSION),
     ]
     return workbook_bytes(
         sheets,

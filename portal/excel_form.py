@@ -251,14 +251,22 @@ def proposal_sheet(name: str) -> Sheet:
     return ws
 
 
-def meta_sheet(request: Request, code: str) -> Sheet:
-    """What the reader checks the file against: the cycle, the agency and every row's label."""
-    cycle, agency = request.cycle, request.agency
+def meta_keys(request: Request, code: str, version: str) -> Sheet:
+    """The hidden ``_meta`` sheet with what a reader checks a file against first: programme,
+    year, kind of cycle, agency ``code`` and form ``version``."""
+    cycle = request.cycle
     ws = Sheet(META, {"A": 12, "B": 30, "C": 60}, state="veryHidden")
-    values = [cycle.programme.code, cycle.year, cycle.kind, code, FORM_VERSION]
+    values = [cycle.programme.code, cycle.year, cycle.kind, code, version]
     for row, (key, value) in enumerate(zip(META_KEYS, values, strict=True), start=1):
         put(ws, f"A{row}", key)
         put(ws, f"B{row}", value)
+    return ws
+
+
+def meta_sheet(request: Request, code: str) -> Sheet:
+    """What the reader checks the file against: the cycle, the agency and every row's label."""
+    agency = request.agency
+    ws = meta_keys(request, code, FORM_VERSION)
     row = META_ROWS
     items = [("indicator", i) for i in agency.indicators]
     for kind, item in items + [("task_group", g) for g in agency.task_groups]:
