@@ -36,7 +36,8 @@ test: $(STAMP) test-system-packages
 # (Playwright's own browser download does not work here; the tests use /usr/bin/chromium);
 # LibreOffice, poppler and Liberation fonts (Times New Roman's metrics, Vietnamese glyphs) turn
 # the report DOCX into a PDF whose pages are checked (about 15 s to install); Postfix for its
-# smtp-sink, a C SMTP test server with injectable faults (installed unconfigured: no MTA runs).
+# smtp-sink, a C SMTP test server with injectable faults (installed unconfigured: no MTA runs);
+# SoftHSM2, a real PKCS#11 token the report-signing tests sign with.
 test-system-packages:
 	@missing=""; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
@@ -45,6 +46,7 @@ test-system-packages:
 	test -x /usr/bin/pdfinfo || missing="$$missing poppler-utils"; \
 	test -d /usr/share/fonts/truetype/liberation2 || missing="$$missing fonts-liberation2"; \
 	test -x /usr/sbin/smtp-sink || missing="$$missing postfix"; \
+	test -x /usr/bin/softhsm2-util || missing="$$missing softhsm2"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing$$missing"; \
 		echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections; \
