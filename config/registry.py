@@ -26,15 +26,15 @@ _CODE = r"^[a-z][a-z0-9_-]*$"
 Code = Annotated[str, Field(pattern=_CODE, max_length=64)]
 
 
-def _reserved(address: str) -> str:
+def _plain_ascii(address: str) -> str:
     if not address.isascii():
         raise ValueError("addresses must be plain ASCII (mail servers here refuse others)")
-    if not address.lower().endswith(".example"):
-        raise ValueError("addresses must be on a reserved '.example' domain, never a real mailbox")
     return address
 
 
-ReservedEmail = Annotated[EmailStr, AfterValidator(_reserved)]
+# Any valid address: keeping a demo or a test away from real mailboxes is the transport's job
+# (R42_MAIL__ALLOWED_DOMAINS, mail/allowed_domains.py), not the schema's.
+MailAddress = Annotated[EmailStr, AfterValidator(_plain_ascii)]
 
 
 def _known_timezone(name: str) -> str:
@@ -211,9 +211,9 @@ class Agency(_Strict):
     code: Code = Field(description="Stable code of the agency within the programme.")
     name: str = Field(min_length=3, description="Vietnamese name, used in emails and reports.")
     kind: AgencyKind = Field(description="Department, local People's Committee or organisation.")
-    email: ReservedEmail = Field(description="Address that receives requests (reserved domain).")
+    email: MailAddress = Field(description="Address that receives requests.")
     head_title: str = Field(min_length=2, description="Title of the agency head, e.g. 'Giám đốc'.")
-    head_email: ReservedEmail = Field(description="Address of the head, copied on late reminders.")
+    head_email: MailAddress = Field(description="Address of the head, copied on late reminders.")
     indicators: list[Code] = Field(default_factory=list, description="Targets this agency reports.")
     task_groups: list[Code] = Field(default_factory=list, description="Task groups it reports on.")
     active_from: dt.date | None = Field(default=None, description="First day it reports, if later.")
@@ -236,7 +236,7 @@ class Body(_Strict):
 
     name: str = Field(min_length=3, description="Vietnamese name.")
     short_name: str = Field(min_length=2, description="Abbreviation used in the recipients block.")
-    email: ReservedEmail = Field(description="Address reports are sent to (reserved domain).")
+    email: MailAddress = Field(description="Address reports are sent to.")
 
 
 class Signer(_Strict):
@@ -262,7 +262,7 @@ class RegistryVersion(_Strict):
         min_length=3,
         description="From: display name of this programme's emails (default: settings).",
     )
-    sender_address: ReservedEmail | None = Field(
+    sender_address: MailAddress | None = Field(
         default=None, description="From: address of this programme's emails (default: settings)."
     )
     subject_tag: str | None = Field(

@@ -7,14 +7,16 @@ outbox folder under ``./data``.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DATA_DIR = Path("data")
+_DOMAIN_ENTRY = re.compile(r"\.?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*")
 
 
 class DatabaseSettings(BaseModel):
@@ -45,6 +47,12 @@ class MailSettings(BaseModel):
     )
     message_id_domain: str = Field(
         default="r42.vinhlong.example", description="Domain of generated Message-ID headers."
+    )
+    allowed_domains: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Recipient domains that may be mailed, comma-separated (empty: all); "
+        "'gov.vn' allows it and its subdomains, '.example' its subdomains only. The demo and "
+        "the tests set '.example': a message to any other domain is refused before queueing.",
     )
     smtp_host: str = Field(default="localhost", description="SMTP server host name.")
     smtp_port: int = Field(default=25, ge=1, le=65535, description="SMTP server port.")
@@ -87,6 +95,21 @@ class MailSettings(BaseModel):
     claim_batch: int = Field(
         default=64, ge=1, le=1000, description="Messages a delivery run claims at a time."
     )
+
+    @field_validator("allowed_domains", mode="before")
+    @classmethod
+    def _domain_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("allowed_domains")
+    @classmethod
+    def _domains(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            if not _DOMAIN_ENTRY.fullmatch(entry):
+                raise ValueError(f"{entry!r} is not a domain (e.g. 'vinhlong.gov.vn', '.example')")
+        return [entry.lower() for entry in value]
 
 
 class WebFormSettings(BaseModel):

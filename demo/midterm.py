@@ -38,6 +38,7 @@ def configure() -> None:
     DEMO_DIR.mkdir(parents=True)
     os.environ["R42_DATABASE__URL"] = f"sqlite:///{DEMO_DIR / 'r42.sqlite3'}"
     os.environ["R42_MAIL__TRANSPORT"] = "outbox"
+    os.environ["R42_MAIL__ALLOWED_DOMAINS"] = ".example"  # never a real mailbox
     os.environ["R42_MAIL__OUTBOX_DIR"] = str(DEMO_DIR / "outbox")
     from config.settings import get_settings
     from models.database import get_engine

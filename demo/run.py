@@ -23,6 +23,7 @@ def configure() -> None:
     DEMO_DIR.mkdir(parents=True)
     os.environ["R42_DATABASE__URL"] = f"sqlite:///{DEMO_DIR / 'r42.sqlite3'}"
     os.environ["R42_MAIL__TRANSPORT"] = "outbox"
+    os.environ["R42_MAIL__ALLOWED_DOMAINS"] = ".example"  # never a real mailbox
     os.environ["R42_MAIL__OUTBOX_DIR"] = str(DEMO_DIR / "outbox")
     os.environ["R42_CYCLE__REPORTS_DIR"] = str(DEMO_DIR / "reports")
     from config.settings import get_settings

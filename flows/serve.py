@@ -16,16 +16,17 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-import yaml
 from prefect import serve
 from prefect.schedules import Cron
 from prefect.settings import PREFECT_API_URL, temporary_settings
+
+from config.yaml_files import load_yaml
 
 PREFECT_YAML = Path(__file__).resolve().parents[1] / "prefect.yaml"
 
 
 def deployment_specs(path: Path = PREFECT_YAML) -> list[dict[str, Any]]:
-    return yaml.safe_load(path.read_text(encoding="utf-8"))["deployments"]
+    return load_yaml(path)["deployments"]  # a key written twice is refused with its line
 
 
 def load_flow(entrypoint: str) -> Any:

@@ -8,6 +8,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from mail.allowed_domains import check_recipients
 from mail.compose import ComposedEmail
 from mail.transport import DeliveryResult, Envelope
 from models.orm import Agency, Cycle, DeliveryStatus, OutgoingMessage
@@ -40,6 +41,7 @@ def enqueue(
     """Queue ``email`` under (cycle, kind, recipient, rung); None if that key is already queued."""
     if find_message(cycle, kind, recipient_key, rung, session=session) is not None:
         return None
+    check_recipients(email.to + email.cc)  # R42_MAIL__ALLOWED_DOMAINS: RecipientNotAllowed
     message = OutgoingMessage(
         cycle=cycle,
         agency=agency,

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from config.yaml_files import YamlFileError, load_yaml
 from models.orm import Indicator, IndicatorObservation, Programme
 from models.registry_store import get_programme
 from models.submissions import check_value
@@ -65,9 +65,9 @@ class ObservationFileError(ValueError):
 def import_observations(path: Path, *, session: Session) -> dict[int, int]:
     """Import ``programme: code`` / ``years: {2024: {indicator: value}}``; all or nothing."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ObservationFileError(f"{path}: cannot read: {exc}") from None
+        data = load_yaml(path)  # a key written twice is refused with its line
+    except YamlFileError as exc:
+        raise ObservationFileError(str(exc)) from None
     if not isinstance(data, dict) or not isinstance(data.get("years"), dict):
         raise ObservationFileError(f"{path}: expected 'programme' and a 'years' mapping")
     try:

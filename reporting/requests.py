@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from config.settings import Settings
 from documents.indicators import target_text, value_text
+from mail.allowed_domains import RecipientNotAllowed
 from mail.compose import Attachment
 from models.cycles import ensure_requests
 from models.messages import sent_keys
@@ -28,7 +29,7 @@ class RequestRow:
     email: str
     indicators: int
     task_groups: int
-    queued: bool  # False when an earlier run already queued it, or the address is invalid
+    queued: bool  # False when an earlier run queued it, or its address is invalid or not allowed
     problem: str = ""  # why it could not be queued
 
 
@@ -98,7 +99,8 @@ def queue_each(
     progress: Callable[[int, int], None],
 ) -> list[RequestRow]:
     """Queue the request email of every agency not yet sent one (``build`` gives its context
-    and attachments); an agency without a valid address is reported in its row, not skipped."""
+    and attachments); an agency without a valid address, or outside R42_MAIL__ALLOWED_DOMAINS,
+    is reported in its row, not skipped."""
     if not requests:
         return []
     already = sent_keys(requests[0].cycle, MessageKind.REQUEST, session=session)
@@ -119,7 +121,7 @@ def queue_each(
                     now=now,
                     attachments=attachments,
                 )
-            except InvalidAddress as exc:
+            except (InvalidAddress, RecipientNotAllowed) as exc:
                 queued, problem = False, str(exc)
         rows.append(
             RequestRow(

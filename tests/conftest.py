@@ -10,6 +10,8 @@ from sqlalchemy import create_engine, text
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+# Tests never mail a real domain: a message to another is refused before it is queued.
+os.environ.setdefault("R42_MAIL__ALLOWED_DOMAINS", ".example")
 
 from config.registry_files import load_programme  # noqa: E402
 from config.settings import get_settings  # noqa: E402
