@@ -7,14 +7,17 @@ import datetime as dt
 
 from documents import decree30 as d30
 from documents.charts import ReportCharts
+from documents.progress_method import method_paragraphs
 from documents.report import reported_share, trend_text
 from documents.vietnamese import format_date
+from reporting.progress import Progress
 
 INDICATOR_WIDTHS_CM = (1.0, 4.6, 2.1, 1.7, 1.7, 1.5, 1.5, 2.4)  # 16,5 cm
 AGENCY_WIDTHS_CM = (1.1, 7.3, 3.5, 2.6, 2.0)
+NO_TARGET_TEXT = Progress.NO_TARGET.text
 CHART_LEGEND = (
     "Đường liền: số liệu các năm; đường gạch: lộ trình thẳng từ năm gốc {baseline} đến mục "
-    "tiêu năm {target_year}; đường chấm đỏ: mục tiêu."
+    "tiêu năm {target_year} (khi năm gốc chưa đạt mục tiêu); đường chấm đỏ: mục tiêu."
 )
 
 
@@ -111,11 +114,13 @@ def _indicators(doc, data: dict, charts: ReportCharts | None) -> None:  # type: 
     met = sum(1 for i in data["indicators"] if i["met"] is True)
     not_met = sum(1 for i in data["indicators"] if i["met"] is False)
     total = len(data["indicators"])
+    unassigned = sum(1 for i in data["indicators"] if i["met_text"] == NO_TARGET_TEXT)
     d30.add_paragraph(
         doc,
         f"Trong {total} chỉ tiêu: {met} chỉ tiêu đã đạt mục tiêu năm {target_year}, {not_met} "
-        f"chỉ tiêu chưa đạt, {total - met - not_met} chỉ tiêu chưa có số liệu hoặc chưa có mục "
-        "tiêu được giao (chi tiết tại bảng dưới đây và Phụ lục kèm theo).",
+        f"chỉ tiêu chưa đạt, {total - met - not_met - unassigned} chỉ tiêu chưa có số liệu, "
+        f"{unassigned} chỉ tiêu chưa giao chỉ tiêu (chi tiết tại bảng dưới đây và Phụ lục kèm "
+        "theo).",
     )
     if charts is not None:
         d30.add_picture(
@@ -132,6 +137,10 @@ def _indicators(doc, data: dict, charts: ReportCharts | None) -> None:  # type: 
         align=["center", "left", "left", "right", "right", "left", "left", "left"],
         size=10,
     )
+    if data.get("baseline_year"):
+        d30.add_paragraph(doc, "Phương pháp đánh giá tiến độ:", italic=True)
+        for text in method_paragraphs(data["baseline_year"], target_year):
+            d30.add_paragraph(doc, text, italic=True)
 
 
 def _listing(doc, title: str, items: list[tuple[str, str]], empty: str) -> None:  # type: ignore[no-untyped-def]

@@ -30,6 +30,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
 from documents.vietnamese import format_number  # noqa: E402
+from models.indicators import meets_target  # noqa: E402
 from reporting.progress import Progress  # noqa: E402
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -92,6 +93,7 @@ def indicator_chart(
     baseline_year: int,
     target_year: int,
     yes_no: bool = False,
+    rule: str | None = None,
     width: float = 3.2,
     height: float = 2.2,
     dpi: int = 150,
@@ -99,7 +101,9 @@ def indicator_chart(
     """PNG of one indicator: values by year, baseline-to-target path, target line.
 
     ``series`` maps year -> value (bool for yes/no indicators; None where unknown). The path is
-    drawn from the baseline year's value to ``target`` in ``target_year`` when both are known.
+    drawn from the baseline year's value to ``target`` in ``target_year`` when both are known
+    and the baseline does not already meet the target under ``rule`` (a straight path from a
+    value past the target would point to a worse one: the target line alone is drawn then).
     """
     figure = indicator_figure(
         title,
@@ -109,6 +113,7 @@ def indicator_chart(
         baseline_year=baseline_year,
         target_year=target_year,
         yes_no=yes_no,
+        rule=rule,
         width=width,
         height=height,
     )
@@ -124,6 +129,7 @@ def indicator_figure(
     baseline_year: int,
     target_year: int,
     yes_no: bool = False,
+    rule: str | None = None,
     width: float = 3.2,
     height: float = 2.2,
 ) -> Figure:
@@ -167,7 +173,9 @@ def indicator_figure(
                 ha="right",
                 va="bottom",
             )
-            if baseline_year in values:
+            if baseline_year in values and not (
+                rule and meets_target(rule, Decimal(str(target)), Decimal(str(known[baseline_year])))
+            ):
                 axes.plot(
                     [baseline_year, target_year],
                     [values[baseline_year], float(target)],
@@ -233,6 +241,7 @@ class IndicatorSeries:
     target: Decimal | None
     yes_no: bool
     values: Mapping[int, Decimal | bool | None]
+    rule: str | None = None  # the target's rule: no path drawn from a baseline already past it
 
 
 @dataclass(frozen=True)
@@ -265,6 +274,7 @@ def report_charts(
                     baseline_year=baseline_year,
                     target_year=target_year,
                     yes_no=item.yes_no,
+                    rule=item.rule,
                 ),
             )
             for item in series

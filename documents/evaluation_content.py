@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from documents.progress_method import method_paragraphs
 from reporting.evaluation import Evaluation
 from reporting.evaluation_intake import NARRATIVE_LABELS
 from reporting.progress import Progress
@@ -62,22 +63,21 @@ def summary_line(evaluation: Evaluation) -> str:
     )
 
 
-def _method(evaluation: Evaluation) -> str:
-    if evaluation.is_final:
-        return (
-            f"Mỗi chỉ tiêu được so sánh trực tiếp số liệu năm {evaluation.year} với mục tiêu "
-            f"đến năm {evaluation.target_year} theo đúng quy tắc của chỉ tiêu (ngưỡng «dưới», "
-            "«trên» không tính bằng)."
-        )
-    return (
-        "Tiến độ mỗi chỉ tiêu được đánh giá theo phương pháp đo tiến độ của Open SDG: trước hết "
-        "xét chỉ tiêu đã đạt mục tiêu hay chưa (ngưỡng «dưới», «trên» không tính bằng); nếu chưa, "
-        f"so sánh tốc độ tăng trưởng bình quân thực tế từ năm gốc {evaluation.baseline_year} với "
-        f"tốc độ cần có để đạt mục tiêu năm {evaluation.target_year} (tỷ số R): R ≥ 0,95 đúng lộ "
-        "trình; 0,6 ≤ R < 0,95 cần tăng tốc; 0 ≤ R < 0,6 tiến bộ hạn chế; R < 0 đi ngược mục "
-        "tiêu. Chỉ tiêu chưa có đủ số liệu năm gốc và ít nhất một năm sau được ghi rõ là chưa "
-        "đủ số liệu, không ước đoán."
+def evaluation_method(evaluation: Evaluation) -> list[str]:
+    """How every status in the report was decided: the formula, thresholds, zero rule, strict
+    bounds and "too few years" (Open SDG's progress measure, as sdg-build computes it)."""
+    e = evaluation
+    first = (
+        f"Tại kỳ tổng kết, mỗi chỉ tiêu được so sánh trực tiếp số liệu năm {e.year} với mục "
+        f"tiêu đến năm {e.target_year} theo đúng quy tắc của chỉ tiêu: đạt hoặc chưa đạt. "
+        "Phương pháp đo tiến độ của Open SDG (dùng ở kỳ sơ kết, tính như mã nguồn sdg-build đã "
+        "công bố) được tóm tắt dưới đây để đối chiếu."
+        if e.is_final
+        else "Tiến độ mỗi chỉ tiêu được đánh giá theo phương pháp đo tiến độ của Open SDG "
+        "(Cơ quan Thống kê Canada, dựa trên phương pháp của Eurostat), tính như mã nguồn "
+        "sdg-build đã công bố."
     )
+    return [first, *method_paragraphs(e.baseline_year, e.target_year)]
 
 
 def _status_sentence(evaluation: Evaluation) -> str:
@@ -93,11 +93,10 @@ def indicator_table(evaluation: Evaluation) -> TableBlock:
     rows = []
     for i in evaluation.indicators:
         values = {t["year"]: t["value"] for t in i.series_text}
-        note = i.note + (" Đạt nhưng đang giảm." if i.falling and "giảm" not in i.note else "")
         rows.append(
             [str(i.number), f"{i.name} ({i.unit})", i.target]
             + [values.get(y, "—") for y in years]
-            + [i.progress_text, note.strip()]
+            + [i.progress_text, i.note]
         )
     year_width = max(1.2, 5.0 / max(len(years), 1))
     return TableBlock(
@@ -138,6 +137,33 @@ def _said(evaluation: Evaluation, part: str) -> list[Block]:
     return [Para(text, lead=agency, bullet=True) for agency, text in said if text]
 
 
+def _directions(evaluation: Evaluation) -> list[Block]:
+    """Part V: the indicators to speed up and those to turn around, named (mid-term only)."""
+    e = evaluation
+    if e.is_final:
+        return []
+    speed_up = [i.name for i in e.indicators if i.status == "acceleration_needed"]
+    slow = [i.name for i in e.indicators if i.status == "limited_progress"]
+    away = [i.name for i in e.indicators if i.status == "moving_away"]
+    said = []
+    if speed_up:
+        said.append(
+            f"Tập trung tăng tốc để đạt mục tiêu năm {e.target_year} đối với "
+            f"{len(speed_up)} chỉ tiêu cần tăng tốc: " + "; ".join(speed_up) + "."
+        )
+    if slow:
+        said.append(
+            f"Có giải pháp mạnh hơn đối với {len(slow)} chỉ tiêu tiến bộ hạn chế: "
+            + "; ".join(slow) + "."
+        )
+    if away:
+        said.append(
+            f"Rà soát nguyên nhân, có giải pháp đảo chiều xu hướng đối với {len(away)} chỉ tiêu "
+            "đang đi ngược mục tiêu: " + "; ".join(away) + "."
+        )
+    return [Para(text) for text in said]
+
+
 def build_content(evaluation: Evaluation) -> Content:
     """The report's content, in the order a Vietnamese evaluation report is read."""
     e = evaluation
@@ -161,7 +187,7 @@ def build_content(evaluation: Evaluation) -> Content:
             agency_table(e),
             Heading("II. Kết quả thực hiện"),
             Heading("1. Kết quả thực hiện các chỉ tiêu chủ yếu đến năm " + str(e.target_year), 2),
-            Para(_method(e)),
+            *[Para(text) for text in evaluation_method(e)],
             Para(_status_sentence(e)),
             Charts(["overview"], caption="Hình 1. Tổng quan tiến độ các chỉ tiêu"),
             indicator_table(e),
@@ -198,18 +224,7 @@ def build_content(evaluation: Evaluation) -> Content:
     add([Heading("IV. " + NARRATIVE_LABELS["lessons"])])
     add(_narrative(e, "lessons", "Các cơ quan, đơn vị chưa nêu bài học kinh nghiệm."))
     add([Heading("V. Phương hướng, " + NARRATIVE_LABELS["proposals"].lower())])
-    if not e.is_final:
-        speed_up = [i.name for i in e.indicators if i.status == "acceleration_needed"]
-        if speed_up:
-            add(
-                [
-                    Para(
-                        f"Tập trung tăng tốc để đạt mục tiêu năm {e.target_year} đối với: "
-                        + "; ".join(speed_up)
-                        + "."
-                    )
-                ]
-            )
+    add(_directions(e))
     add(_narrative(e, "proposals", "Các cơ quan, đơn vị chưa có đề xuất, kiến nghị."))
     add(_said(e, "proposals"))
     return content

@@ -46,6 +46,7 @@ def evaluation_charts(evaluation: Evaluation) -> dict[str, bytes]:
             baseline_year=evaluation.baseline_year,
             target_year=evaluation.target_year,
             yes_no=i.kind == "yes_no",
+            rule=i.rule,
         )
     return charts
 

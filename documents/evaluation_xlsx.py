@@ -12,6 +12,7 @@ from documents.annex import annex_bytes, table_sheet
 from documents.evaluation_content import agency_table, indicator_table, summary_line
 from reporting.evaluation import Evaluation
 from reporting.evaluation_intake import NARRATIVE_LABELS
+from reporting.progress import shown_ratio
 
 
 def _columns(names: list[str], rows: list[list]) -> list[tuple[str, float]]:
@@ -32,7 +33,8 @@ def build_evaluation_xlsx(
     indicators = [
         [i.number, i.code, i.name, i.unit, i.target]
         + [i.series.get(y) for y in evaluation.years]
-        + [i.status_text, i.ratio, "có" if i.falling else "", i.reporter]
+        + [i.status_text, None if i.ratio is None else float(shown_ratio(i.ratio))]
+        + ["có" if i.worsening else "", i.reporter]
         for i in evaluation.indicators
     ]
     indicators = [
@@ -58,7 +60,7 @@ def build_evaluation_xlsx(
             _columns(
                 ["STT", "Mã", "Chỉ tiêu", "Đơn vị", "Mục tiêu"]
                 + [str(y) for y in evaluation.years]
-                + ["Đánh giá", "R", "Đạt nhưng đang giảm", "Đơn vị báo cáo"],
+                + ["Đánh giá", "R", "Đạt nhưng đang xấu đi", "Đơn vị báo cáo"],
                 indicators,
             ),
             indicators,

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import markdown
 
 from documents.decree30 import issuer_name
+from documents.progress_method import method_paragraphs
 from documents.templating import render
 from documents.vietnamese import format_percent
 
@@ -55,6 +56,9 @@ def render_report(
         trend_text=trend_text,
         issuer=issuer_name(registry_document),
         reported_share=reported_share(data),
+        method=method_paragraphs(data["baseline_year"], data["target_year"])
+        if data.get("baseline_year")
+        else [],
     )
     html = markdown.markdown(text, extensions=["tables"], output_format="html")
     return text, html

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from documents.indicators import met_text, target_text, value_text
-from documents.vietnamese import format_date, format_number
+from documents.vietnamese import format_date
 from models.cycles import cycle_requests, local_today
 from models.indicators import meets_target
 from models.messages import undelivered
@@ -23,7 +23,7 @@ from reporting.consolidation_data import (
     TaskEntry,
     TaskGroupSummary,
 )
-from reporting.progress import assess
+from reporting.progress import Progress, assess, progress_text
 
 TASK_STATUS_TEXT = {
     TaskStatus.NOT_STARTED: "Chưa triển khai",
@@ -54,13 +54,14 @@ def _trend(current, previous) -> str | None:
     return "up" if current > previous else "down" if current < previous else "same"
 
 
-def _progress(indicator, baseline: Observed | None, current, cycle: Cycle) -> str:  # type: ignore[no-untyped-def]
-    """'Cần tăng tốc (R = 0,77)' for the current value against the baseline year's."""
+def _progress(indicator, observed: dict[int, Observed | None], cycle: Cycle) -> str:  # type: ignore[no-untyped-def]
+    """'Cần tăng tốc (R = 0,77)' for the current value against the baseline year's; a target
+    met but worse than the year before is flagged 'đạt nhưng đang xấu đi'."""
     programme = cycle.programme
     series: dict[int, object] = {}
-    for year, observed in ((programme.baseline_year, baseline), (cycle.year, current)):
-        if observed is not None:
-            series[year] = observed.achieved if indicator.kind == "yes_no" else observed.value
+    for year, seen in sorted(observed.items()):
+        if seen is not None:
+            series[year] = seen.achieved if indicator.kind == "yes_no" else seen.value
     result = assess(
         indicator.rule,
         indicator.target,
@@ -69,12 +70,7 @@ def _progress(indicator, baseline: Observed | None, current, cycle: Cycle) -> st
         target_year=programme.target_year,
         tolerance=indicator.tolerance,
     )
-    text = result.status.text
-    if result.ratio is not None:
-        text += f" (R = {format_number(round(Decimal(str(result.ratio)), 2))})"
-    if result.falling:
-        text += "; đang giảm"
-    return text
+    return progress_text(result.status, result.ratio, result.worsening)
 
 
 def _load_latest_submissions(requests: list[Request], *, session: Session) -> None:
@@ -138,7 +134,7 @@ def consolidate(cycle: Cycle, *, session: Session, as_of: dt.datetime) -> Consol
     previous = observations_for(cycle.programme, cycle.year - 1, session=session)
     baseline = observations_for(cycle.programme, cycle.programme.baseline_year, session=session)
     reporters = {i.code: r.agency.name for r in requests for i in r.agency.indicators}
-    indicators = []
+    indicators, no_target = [], Progress.NO_TARGET.text  # 'Chưa giao chỉ tiêu', not 'no data'
     for indicator in cycle.programme.indicators:
         current, last = values.get(indicator.code), previous.get(indicator.code)
         met = meets_target(
@@ -160,10 +156,19 @@ def consolidate(cycle: Cycle, *, session: Session, as_of: dt.datetime) -> Consol
                 value_text(indicator, current.value, current.achieved) if current else "—",
                 value_text(indicator, last.value, last.achieved) if last else "—",
                 met,
-                met_text(met),
+                no_target if indicator.target is None and indicator.rule != "achieved"
+                else met_text(met),
                 _trend(current.value if current else None, last.value if last else None),
                 current.note if current else "",
-                _progress(indicator, baseline.get(indicator.code), current, cycle),
+                _progress(
+                    indicator,
+                    {
+                        cycle.programme.baseline_year: baseline.get(indicator.code),
+                        cycle.year - 1: last,
+                        cycle.year: current,
+                    },
+                    cycle,
+                ),
             )
         )
 
@@ -186,6 +191,7 @@ def consolidate(cycle: Cycle, *, session: Session, as_of: dt.datetime) -> Consol
         deadline=format_date(cycle.deadline),
         as_of=format_date(local_today(programme, as_of)),
         target_year=programme.target_year,
+        baseline_year=programme.baseline_year,
         requested=len(requests),
         on_time=counts["on_time"],
         late=counts["late"],

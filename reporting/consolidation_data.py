@@ -103,6 +103,7 @@ class Consolidation:
         return self.on_time + self.late
 
     values: dict[str, list] = field(default_factory=dict)  # code -> [value, achieved]
+    baseline_year: int | None = None  # the year progress is measured from (R)
 
     def as_data(self) -> dict:
         """The JSON stored with the report: ``dataclasses.asdict`` without its deep copy of

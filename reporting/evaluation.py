@@ -18,7 +18,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from documents.indicators import target_text, value_text
-from documents.vietnamese import format_number
 from models.cycles import current_submission, cycle_requests
 from models.indicators import meets_target
 from models.observations import observations_for
@@ -26,7 +25,7 @@ from models.orm import Cycle, CycleKind, EvaluationNarrative, EvaluationValue, I
 from reporting.consolidation import consolidate
 from reporting.consolidation_data import AgencyRow, TaskGroupSummary, data_hash
 from reporting.evaluation_intake import NARRATIVE_FIELDS, evaluation_years
-from reporting.progress import Assessment, Progress, assess
+from reporting.progress import Assessment, Progress, assess, progress_text
 
 REVIEW_TEXT = {CycleKind.MIDTERM: "sơ kết", CycleKind.FINAL: "tổng kết"}
 
@@ -47,19 +46,14 @@ class IndicatorEvaluation:
     sources: dict[int, str]  # year -> 'agency' or 'stored'
     status: str  # a Progress value
     status_text: str
-    ratio: float | None
-    falling: bool
+    ratio: float | None  # R unrounded; the status was decided on it
+    worsening: bool  # met the target but moved away from it since the year before
     note: str
 
     @property
     def progress_text(self) -> str:
-        """'Cần tăng tốc (R = 0,77); đạt nhưng đang giảm' as the report's column shows it."""
-        text = self.status_text
-        if self.ratio is not None:
-            text += f" (R = {format_number(round(Decimal(str(self.ratio)), 2))})"
-        if self.falling:
-            text += "; đạt nhưng đang giảm"
-        return text
+        """'Cần tăng tốc (R = 0,77)', 'Đã đạt mục tiêu; đạt nhưng đang xấu đi'."""
+        return progress_text(Progress(self.status), self.ratio, self.worsening)
 
 
 @dataclass
@@ -140,7 +134,7 @@ def assess_indicator(
         indicator.tolerance,
     )
     if met:
-        return Assessment(Progress.ACHIEVED, falling=measured.falling, note=measured.note)
+        return Assessment(Progress.ACHIEVED, worsening=measured.worsening, note=measured.note)
     return Assessment(Progress.NOT_ACHIEVED, note=f"Năm {year} chưa đạt mục tiêu.")
 
 
@@ -234,7 +228,7 @@ def evaluate(cycle: Cycle, *, session: Session, as_of: dt.datetime) -> Evaluatio
                 status=result.status.value,
                 status_text=result.status.text,
                 ratio=result.ratio,
-                falling=result.falling,
+                worsening=result.worsening,
                 note=result.note,
             )
         )

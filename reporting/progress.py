@@ -1,27 +1,33 @@
 """Progress of an indicator toward its target, by the Open SDG progress measure.
 
-The method of sdg-build's ``sdg/ProgressMeasure.py`` (Statistics Canada, after Eurostat):
-first, is the target achieved under its own rule (strict bounds are strict)? Otherwise the
-ratio of the observed compound annual growth rate since the baseline to the rate required to
-reach the target by the target year, signed by the desired direction:
+The method of sdg-build's ``sdg/ProgressMeasure.py`` (Statistics Canada, after Eurostat),
+followed as published: first, is the target achieved under its own rule (strict bounds are
+strict here: "dưới 3%" is not met at 3%)? Otherwise the ratio of the observed compound annual
+growth rate since the baseline to the rate required to reach the target by the target year,
+signed by the desired direction:
 
-    R = d x CAGR_observed / |CAGR_required|,  d = +1 when higher is better, -1 when lower is
+    CAGR(a, b, n) = (a / b) ** (1 / n) - 1
+    R = d x CAGR(latest, baseline, years since baseline) / |CAGR(target, baseline, years to go)|
 
-R >= 0.95 on track; 0.6 <= R < 0.95 acceleration needed; 0 <= R < 0.6 limited progress;
-R < 0 moving away. Yes/no targets are achieved or not. A target of 0 cannot be reached by
-compound growth: it is achieved only at 0, and progress is the share of the distance covered,
-compared (as R) with the share of the time elapsed.
+with d = +1 when higher is better and -1 when lower is. A target or a baseline of 0 is replaced
+by 0.001, as sdg-build does (a growth rate to or from 0 does not exist otherwise). Statuses are
+decided on the unrounded R: R >= 0.95 on track; 0.6 <= R < 0.95 acceleration needed;
+0 <= R < 0.6 limited progress; R < 0 moving away. A baseline already at the target followed by
+a worse value needs an infinite rate back (sdg-build's R = -inf): moving away. Yes/no targets
+are achieved or not; fewer than two years (baseline and a later one) are "too few years".
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 from enum import StrEnum
 
+from documents.vietnamese import format_number
 from models.indicators import meets_target
 
 ON_TRACK, ACCELERATE = 0.95, 0.6
+ZERO_REPLACEMENT = 0.001  # sdg-build's stand-in for a target or baseline of 0
 
 
 class Progress(StrEnum):
@@ -44,25 +50,73 @@ class Progress(StrEnum):
             "moving_away": "Đi ngược mục tiêu",
             "not_achieved": "Chưa đạt",
             "insufficient_data": "Chưa đủ số liệu để đánh giá",
-            "no_target": "Chưa có mục tiêu được giao",
+            "no_target": "Chưa giao chỉ tiêu",
         }[self.value]
+
+
+WORSENING_TEXT = "đạt nhưng đang xấu đi"
 
 
 @dataclass(frozen=True)
 class Assessment:
     status: Progress
-    ratio: float | None = None  # R, when computed
+    ratio: float | None = None  # R, unrounded, when computed
     share_covered: float | None = None  # for a target of 0: share of the distance covered
-    falling: bool = False  # met the target but moved the wrong way since the previous value
+    worsening: bool = False  # met the target but moved away from it since the previous value
     note: str = ""
 
 
-def _direction(rule: str, target: Decimal, baseline: Decimal) -> int:
+def shown_ratio(ratio: float) -> Decimal:
+    """R as printed: two decimals, rounded down so the figure never reads as the next status
+    up (0.9496 -> 0.94: acceleration needed, as decided on the unrounded value)."""
+    return Decimal(repr(ratio)).quantize(Decimal("0.01"), rounding=ROUND_FLOOR)
+
+
+def ratio_text(ratio: float) -> str:
+    """R as the reports print it: '0,94', '0,80', '−0,03' (always two decimals; the minus is a
+    real minus sign, U+2212, which no line break separates from its number)."""
+    return format_number(shown_ratio(ratio), decimals=2).replace("-", "\u2212")
+
+
+def progress_text(status: Progress, ratio: float | None, worsening: bool) -> str:
+    """'Cần tăng tốc (R = 0,77)', 'Đã đạt mục tiêu; đạt nhưng đang xấu đi', as reports show it."""
+    text = status.text
+    if ratio is not None:
+        text += f" (R\u00a0=\u00a0{ratio_text(ratio)})"
+    if worsening:
+        text += f"; {WORSENING_TEXT}"
+    return text
+
+
+def direction(rule: str, target: Decimal, baseline: Decimal) -> int:
+    """+1 when higher is better, -1 when lower is; "toward": whichever way the target lies."""
     if rule in ("at_least", "more_than"):
         return 1
     if rule in ("at_most", "less_than"):
         return -1
-    return 1 if baseline < target else -1  # "toward": whichever way the target lies
+    return 1 if baseline < target else -1
+
+
+def is_worse(rule: str, target: Decimal, before: Decimal, after: Decimal) -> bool:
+    """Did the value move away from the target's good side between two years?"""
+    if rule == "toward":
+        return abs(after - target) > abs(before - target)
+    return direction(rule, target, before) * (after - before) < 0
+
+
+def _cagr(value: float, base: float, years: int) -> float:
+    return (value / base) ** (1 / years) - 1
+
+
+def _zero_target_note(baseline: Decimal, latest: Decimal) -> tuple[float | None, str]:
+    """The share of the way to 0 covered since the baseline, worded by which way it went."""
+    if baseline <= 0:
+        return None, ""
+    share = float((baseline - latest) / baseline)
+    percent = format_number(round(Decimal(repr(abs(share))) * 100))
+    if share >= 0:
+        return share, f"Đã thu hẹp {percent}% khoảng cách đến mục tiêu 0 so với năm gốc."
+    return share, f"Khoảng cách đến mục tiêu 0 đã nới rộng thêm {percent}% so với năm gốc."
 
 
 def assess(
@@ -89,41 +143,39 @@ def assess(
     latest = Decimal(known[latest_year])
     earlier = [y for y in known if y < latest_year]
     baseline = Decimal(known[baseline_year]) if baseline_year in known else None
-    direction = _direction(rule, target, baseline if baseline is not None else latest)
     if meets_target(rule, target, latest, tolerance=tolerance):
-        previous = Decimal(known[earlier[-1]]) if earlier else None
-        falling = previous is not None and direction * (latest - previous) < 0
-        return Assessment(
-            Progress.ACHIEVED,
-            falling=falling,
-            note="Đạt nhưng đang giảm so với năm trước." if falling else "",
-        )
-    if baseline is None or latest_year <= baseline_year:
+        worse = bool(earlier) and is_worse(rule, target, Decimal(known[earlier[-1]]), latest)
+        note = f"Đạt nhưng đang xấu đi so với năm {earlier[-1]}." if worse else ""
+        return Assessment(Progress.ACHIEVED, worsening=worse, note=note)
+    if baseline is None or latest_year <= baseline_year or target_year <= baseline_year:
         return Assessment(
             Progress.INSUFFICIENT_DATA,
             note=f"Cần số liệu năm gốc {baseline_year} và ít nhất một năm sau.",
         )
-    if target == 0:  # linear pace: share of the distance covered against share of time elapsed
-        share = float((baseline - latest) / baseline) if baseline else 0.0
-        elapsed = (latest_year - baseline_year) / (target_year - baseline_year)
-        ratio = round(share / elapsed, 3)
-        return Assessment(
-            _status(ratio),
-            ratio=ratio,
-            share_covered=round(share, 3),
-            note=f"Đã thu hẹp {share:.0%} khoảng cách đến mục tiêu 0.",
-        )
-    if baseline <= 0 or latest <= 0 or target <= 0 or target_year <= baseline_year:
+    share, note = _zero_target_note(baseline, latest) if target == 0 else (None, "")
+    if baseline < 0 or latest < 0 or target < 0:
         return Assessment(
             Progress.INSUFFICIENT_DATA,
-            note="Không tính được tốc độ tăng trưởng với giá trị không dương.",
+            note="Không tính được tốc độ tăng trưởng với giá trị âm.",
         )
-    observed = (float(latest) / float(baseline)) ** (1 / (latest_year - baseline_year)) - 1
-    required = (float(target) / float(baseline)) ** (1 / (target_year - baseline_year)) - 1
-    if required == 0:
-        return Assessment(Progress.INSUFFICIENT_DATA, note="Mục tiêu bằng giá trị năm gốc.")
-    ratio = direction * observed / abs(required)
-    return Assessment(_status(ratio), ratio=round(ratio, 3))
+    base = float(baseline) or ZERO_REPLACEMENT
+    d = direction(rule, target, baseline)
+    observed = _cagr(float(latest) or ZERO_REPLACEMENT, base, latest_year - baseline_year)
+    required = _cagr(float(target) or ZERO_REPLACEMENT, base, target_year - baseline_year)
+    if required == 0:  # the baseline sat exactly at the target, and the target is not met now
+        if latest == baseline:  # still on a strict bound ("dưới 3%" at 3%)
+            return Assessment(
+                Progress.LIMITED_PROGRESS,
+                share_covered=share,
+                note="Giữ nguyên ở đúng ngưỡng mục tiêu từ năm gốc, chưa vượt ngưỡng.",
+            )
+        return Assessment(
+            Progress.MOVING_AWAY,
+            share_covered=share,
+            note=f"Năm gốc {baseline_year} đã ở mức mục tiêu; số liệu mới kém hơn năm gốc.",
+        )
+    ratio = d * observed / abs(required)
+    return Assessment(_status(ratio), ratio=ratio, share_covered=share, note=note)
 
 
 def _status(ratio: float) -> Progress:

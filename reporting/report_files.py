@@ -132,7 +132,13 @@ def draw_charts(charts: ChartProcess, cycle: Cycle, data: dict, *, session: Sess
     charts.draw(
         [
             IndicatorSeries(
-                i.number, i.name, i.unit, i.target, i.kind == "yes_no", series.get(i.code, {})
+                i.number,
+                i.name,
+                i.unit,
+                i.target,
+                i.kind == "yes_no",
+                series.get(i.code, {}),
+                i.rule,
             )
             for i in programme.indicators
         ],

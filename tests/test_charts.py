@@ -44,24 +44,46 @@ def test_indicator_chart_is_a_png_of_the_asked_size():
     assert image(png).size == (320, 220)
 
 
+def _lines(figure) -> set:  # type: ignore[no-untyped-def]
+    return {
+        (tuple(line.get_xdata()), tuple(line.get_ydata()), line.get_linestyle())
+        for line in figure.axes[0].lines
+    }
+
+
 def test_the_chart_draws_values_path_and_target():
     """The values line, the dashed baseline-to-target path and the dotted target line."""
     figure = indicator_figure(
+        "Tỷ lệ lao động qua đào tạo có bằng cấp, chứng chỉ",
+        {2024: Decimal("17.8"), 2025: Decimal("19.6")},
+        unit="%",
+        target=Decimal(40),
+        baseline_year=2024,
+        target_year=2030,
+        rule="at_least",
+    )
+    lines = _lines(figure)
+    assert ((2024, 2030), (17.8, 40.0), "--") in lines  # the straight path to the target
+    assert ((2024, 2025), (17.8, 19.6), "-") in lines  # the values
+    assert ((0, 1), (40.0, 40.0), ":") in lines  # the target, across the chart
+    assert figure.axes[0].get_ylabel() == "%"
+
+
+def test_no_path_from_a_baseline_already_past_the_target():
+    """Unemployment 2,45% in 2024 already beats "dưới 3%": a straight path to 3% would point
+    to a worse value, so only the target line is drawn."""
+    figure = indicator_figure(
         "Tỷ lệ thất nghiệp chung",
-        {2024: Decimal("2.45"), 2025: Decimal("2.31")},
+        {2024: Decimal("2.45"), 2025: Decimal("2.6")},
         unit="%",
         target=Decimal(3),
         baseline_year=2024,
         target_year=2030,
+        rule="less_than",
     )
-    lines = {
-        (tuple(line.get_xdata()), tuple(line.get_ydata()), line.get_linestyle())
-        for line in figure.axes[0].lines
-    }
-    assert ((2024, 2030), (2.45, 3.0), "--") in lines  # the straight path to the target
-    assert ((2024, 2025), (2.45, 2.31), "-") in lines  # the values
-    assert ((0, 1), (3.0, 3.0), ":") in lines  # the target, across the chart
-    assert figure.axes[0].get_ylabel() == "%"
+    lines = _lines(figure)
+    assert not [line for line in lines if line[2] == "--"]
+    assert ((0, 1), (3.0, 3.0), ":") in lines and ((2024, 2025), (2.45, 2.6), "-") in lines
 
 
 def test_yes_no_and_empty_series_still_render():

@@ -95,18 +95,15 @@ def test_midterm_statuses_hold_the_issues_vectors(db):
         result = evaluate(cycle, session=session, as_of=at(dt.date(2025, 11, 1)))
     rows = {i.code: i for i in result.indicators}
     assert result.years == list(range(2020, 2026)) and result.review == "sơ kết"
-    assert (rows["trained_certified"].status, rows["trained_certified"].ratio) == (
-        "acceleration_needed",
-        0.772,
-    )
-    assert (rows["stunting_under5"].status, rows["stunting_under5"].ratio) == (
-        "acceleration_needed",
-        0.759,
-    )
-    assert rows["hospital_beds"].status == "achieved" and rows["hospital_beds"].falling
-    assert rows["unemployment"].status == "achieved" and not rows["unemployment"].falling
-    assert "Cần tăng tốc (R = 0,77)" == rows["trained_certified"].progress_text
-    assert rows["hospital_beds"].progress_text == "Đã đạt mục tiêu; đạt nhưng đang giảm"
+    # R unrounded, as sdg-build computes it (tests/test_progress.py)
+    assert rows["trained_certified"].status == "acceleration_needed"
+    assert rows["trained_certified"].ratio == pytest.approx(0.7717257963801709)
+    assert rows["stunting_under5"].status == "acceleration_needed"
+    assert rows["stunting_under5"].ratio == pytest.approx(0.7585028888023315)
+    assert rows["hospital_beds"].status == "achieved" and rows["hospital_beds"].worsening
+    assert rows["unemployment"].status == "achieved" and not rows["unemployment"].worsening
+    assert "Cần tăng tốc (R\u00a0=\u00a00,77)" == rows["trained_certified"].progress_text
+    assert rows["hospital_beds"].progress_text == "Đã đạt mục tiêu; đạt nhưng đang xấu đi"
     # No 2020 value for merit_care (50,5 < 100): too few years, said so instead of guessed.
     assert rows["merit_care"].status == "insufficient_data"
     assert "năm gốc 2020" in rows["merit_care"].note
