@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from documents.progress_method import method_paragraphs
+from reporting.consolidation import by_agency
 from reporting.evaluation import Evaluation
 from reporting.evaluation_intake import NARRATIVE_LABELS
 from reporting.progress import Progress
@@ -130,11 +131,12 @@ def _narrative(evaluation: Evaluation, name: str, empty: str) -> list[Block]:
 
 
 def _said(evaluation: Evaluation, part: str) -> list[Block]:
-    """What agencies wrote under ``part`` for their task groups, each text once per agency."""
-    said = dict.fromkeys(
+    """What agencies wrote under ``part`` for their task groups: one entry per agency, each of
+    its texts once."""
+    said = by_agency(
         (x.agency, getattr(x, part)) for g in evaluation.task_groups for x in g.entries
     )
-    return [Para(text, lead=agency, bullet=True) for agency, text in said if text]
+    return [Para("\n".join(texts), lead=agency, bullet=True) for agency, texts in said.items()]
 
 
 def _directions(evaluation: Evaluation) -> list[Block]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -48,6 +49,16 @@ AGENCY_STATUS_TEXT = {
 }
 
 
+def by_agency(said: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    """Agency -> its distinct non-empty texts, in order: one entry per agency in a report's
+    lists (difficulties, proposals), not one line per task group repeating its name."""
+    grouped: dict[str, dict[str, None]] = {}
+    for agency, text in said:
+        if text:
+            grouped.setdefault(agency, {})[text] = None
+    return {agency: list(texts) for agency, texts in grouped.items()}
+
+
 def _trend(current, previous) -> str | None:
     if current is None or previous is None:
         return None
@@ -90,8 +101,8 @@ def consolidate(cycle: Cycle, *, session: Session, as_of: dt.datetime) -> Consol
     _load_latest_submissions(requests, session=session)
     agencies, counts = [], {"on_time": 0, "late": 0, "missing": 0, "returned": 0}
     task_entries: dict[str, list[TaskEntry]] = {}
-    difficulties, adjustments = [], []
-    seen_difficulties: set[tuple[str, str]] = set()
+    adjustments: list[dict[str, str]] = []
+    said: list[tuple[str, str]] = []  # (agency, difficulties) of each task report
     for request in requests:
         agency, latest = request.agency, (request.submissions or [None])[-1]
         if latest is None:
@@ -124,9 +135,7 @@ def consolidate(cycle: Cycle, *, session: Session, as_of: dt.datetime) -> Consol
                 report.proposals,
             )
             task_entries.setdefault(report.task_group.code, []).append(entry)
-            if report.difficulties and (entry.agency, entry.difficulties) not in seen_difficulties:
-                seen_difficulties.add((entry.agency, entry.difficulties))
-                difficulties.append(entry)
+            said.append((agency.name, report.difficulties))
         if latest.adjustment_proposals:
             adjustments.append({"agency": agency.name, "text": latest.adjustment_proposals})
 
@@ -199,13 +208,16 @@ def consolidate(cycle: Cycle, *, session: Session, as_of: dt.datetime) -> Consol
         agencies=agencies,
         indicators=indicators,
         task_groups=groups,
-        difficulties=difficulties,
+        difficulties=[
+            TaskEntry(agency, "", "", "\n".join(texts), "")
+            for agency, texts in by_agency(said).items()
+        ],
         adjustments=adjustments,
         recommendations=[
-            {"agency": a, "text": t}
-            for a, t in dict.fromkeys(
-                (e.agency, e.proposals) for g in groups for e in g.entries if e.proposals
-            )
+            {"agency": agency, "text": "\n".join(texts)}
+            for agency, texts in by_agency(
+                (e.agency, e.proposals) for g in groups for e in g.entries
+            ).items()
         ],
         undelivered=[
             {

@@ -35,6 +35,8 @@ DECIDED = at(dt.date(2026, 12, 7), 9)  # a Monday: "ngày 07 tháng 12 năm 2026
 LATE_DAY = dt.date(2026, 12, 6)
 # Typed by an agency: must show as typed, never run or format (tests/test_report_escaping.py).
 MARKUP = "\n- Hội nghị <b>tập huấn</b> <script>alert(1)</script> [xem](javascript:x()) *a* 1_000"
+# Two task groups, two texts: section II lists each agency once, with both (issue 14, item 12).
+DIFFICULTIES = {5: "Thiếu kinh phí thực hiện.", 6: "Thiếu cán bộ chuyên trách."}
 SPECIAL = {"social_housing": "4.257.581", "unemployment": "2,35"}  # formats to check
 
 
@@ -60,7 +62,7 @@ def _input(agency, value: str) -> SubmissionInput:  # type: ignore[no-untyped-de
             status="in_progress" if agency.kind == "local" else "done",
             results=f"{agency.name} đã triển khai nhóm nhiệm vụ {g.number}."
             + (MARKUP if g.number == 3 else ""),
-            difficulties="Thiếu kinh phí thực hiện." if g.number == 5 else "",
+            difficulties=DIFFICULTIES.get(g.number, ""),
             proposals="Đề nghị Bộ hướng dẫn cách tính chỉ tiêu." if g.number == 1 else "",
         )
         for g in agency.task_groups

@@ -162,6 +162,19 @@ def test_the_progress_method_is_printed_under_the_table(final, built):
     assert "Phương pháp đánh giá tiến độ:" in built.final.html
 
 
+def test_section_ii_lists_each_agency_once_with_all_its_difficulties(final, built):
+    body = texts(final.paragraphs)
+    start = body.index("II. KHÓ KHĂN, VƯỚNG MẮC")
+    end = next(n for n, t in enumerate(body) if t.startswith("III. "))
+    items = body[start + 1 : end]
+    agencies = [t.split(":")[0] for t in items]
+    assert len(agencies) == len(set(agencies)) >= 3, items
+    with_two = [t for t in items if "Thiếu kinh phí" in t and "Thiếu cán bộ chuyên trách" in t]
+    assert with_two
+    markdown = built.data and built.final.html.split("KHÓ KHĂN, VƯỚNG MẮC")[1].split("III.")[0]
+    assert markdown.count("<li>") == len(items)
+
+
 def test_only_accepted_submissions_are_reported(final, built):
     text = "\n".join(texts(final.paragraphs))
     assert "Sở Nội vụ đã triển khai nhóm nhiệm vụ" in text
