@@ -15,6 +15,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from config.startup_checks import PLACEHOLDER_LINK_SECRET, UnsafeSettings, unsafe_settings
+
 DATA_DIR = Path("data")
 _DOMAIN_ENTRY = re.compile(r"\.?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*")
 
@@ -119,8 +121,14 @@ class WebFormSettings(BaseModel):
         default="http://127.0.0.1:8042", description="Base URL the links in emails point to."
     )
     link_secret: SecretStr = Field(
-        default=SecretStr("change-me-in-production-not-a-secret"),
-        description="Key that signs personal links; set a long random value in production.",
+        default=SecretStr(PLACEHOLDER_LINK_SECRET),
+        description="Key that signs personal links: at least 32 bytes outside the demo, e.g. "
+        'python -c "import secrets; print(secrets.token_urlsafe(48))".',
+    )
+    previous_link_secrets: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        description="Earlier link secrets, comma-separated: links they signed stay valid until "
+        "they expire (rotation); new links are signed with link_secret only.",
     )
     link_valid_days: int = Field(
         default=120, ge=1, le=3650, description="Days a personal link stays valid after issue."
@@ -130,6 +138,13 @@ class WebFormSettings(BaseModel):
     max_upload_bytes: int = Field(
         default=5_000_000, ge=10_000, le=100_000_000, description="Largest Excel upload accepted."
     )
+
+    @field_validator("previous_link_secrets", mode="before")
+    @classmethod
+    def _secret_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
     @field_validator("public_base_url")
     @classmethod
@@ -173,5 +188,12 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """Settings read once per process; tests call ``get_settings.cache_clear()``."""
-    return Settings()
+    """Settings read once per process; tests call ``get_settings.cache_clear()``.
+
+    UnsafeSettings (one line per setting) for what must not run outside the demo: a placeholder
+    or short link secret, an SMTP login without TLS; ``r42 check`` lists them with the rest."""
+    settings = Settings()
+    problems = unsafe_settings(settings)
+    if problems:
+        raise UnsafeSettings(problems)
+    return settings

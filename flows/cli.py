@@ -176,6 +176,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if args.command != "check":
+            get_settings()  # unsafe settings (a placeholder secret...) refused before anything runs
         return args.handler(args)
     except (RegistryError, LookupError, ValueError, RuntimeError) as exc:
         print(f"r42 {args.command}: {exc}", file=sys.stderr)

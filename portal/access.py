@@ -12,7 +12,7 @@ from config.settings import WebFormSettings
 from models.cycles import local_today
 from models.database import session_scope
 from models.orm import AuditEvent, Request
-from portal.links import LinkError, read_token
+from portal.links import LinkError, link_secrets, read_token
 
 logger = logging.getLogger("portal.access")
 
@@ -50,7 +50,7 @@ def open_request(
     """The request behind a valid, current link; LinkRefused otherwise. A link expires at the
     end of its last day in its own programme's timezone."""
     try:
-        claims = read_token(token, settings.link_secret.get_secret_value(), today=None)
+        claims = read_token(token, link_secrets(settings), today=None)
     except LinkError as exc:
         raise LinkRefused(403, *INVALID, str(exc)) from None
     request = session.get(Request, claims.request_id)

@@ -126,6 +126,7 @@ def deliver_cycle(cycle_id: int) -> None:
 
 
 def create_app() -> FastAPI:
+    get_settings()  # unsafe settings (a placeholder link secret...) refuse to start the form
     app = FastAPI(title="Báo cáo Nghị quyết 42", docs_url=None, redoc_url=None)
 
     @app.middleware("http")

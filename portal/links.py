@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from config.settings import WebFormSettings
@@ -35,6 +36,11 @@ def _signature(payload: str, secret: str) -> str:
     return _b64(hmac.new(secret.encode(), payload.encode(), hashlib.sha256).digest())
 
 
+def _signed_with(payload: str, signature: str, secret: str) -> bool:
+    expected = _signature(payload, secret).encode()
+    return hmac.compare_digest(signature.encode(), expected)
+
+
 def make_token(claims: LinkClaims, secret: str) -> str:
     payload = _b64(
         json.dumps(
@@ -45,12 +51,22 @@ def make_token(claims: LinkClaims, secret: str) -> str:
     return f"{payload}.{_signature(payload, secret)}"
 
 
-def read_token(token: str, secret: str, *, today: dt.date | None) -> LinkClaims:
+def link_secrets(settings: WebFormSettings) -> list[str]:
+    """The keys a link may be signed with: the current one, then the previous ones (rotation)."""
+    return [settings.link_secret.get_secret_value()] + [
+        secret.get_secret_value() for secret in settings.previous_link_secrets
+    ]
+
+
+def read_token(
+    token: str, secret: str | Sequence[str], *, today: dt.date | None
+) -> LinkClaims:
     """The claims of a valid token; LinkError if tampered with or expired (``today`` None: the
-    caller checks ``expires_on`` itself, on its programme's day)."""
+    caller checks ``expires_on`` itself, on its programme's day). ``secret`` may be several
+    keys (:func:`link_secrets`): a link signed with any of them is valid until it expires."""
     payload, _, signature = token.partition(".")
-    expected = _signature(payload, secret).encode()
-    if not payload or not hmac.compare_digest(signature.encode(), expected):
+    keys = [secret] if isinstance(secret, str) else list(secret)
+    if not payload or not any(_signed_with(payload, signature, key) for key in keys):
         raise LinkError("bad signature")
     try:
         data = json.loads(_unb64(payload))

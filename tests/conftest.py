@@ -12,6 +12,8 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 # Tests never mail a real domain: a message to another is refused before it is queued.
 os.environ.setdefault("R42_MAIL__ALLOWED_DOMAINS", ".example")
+# A PostgreSQL database is "outside the demo": the placeholder link secret would be refused.
+os.environ.setdefault("R42_WEB_FORM__LINK_SECRET", "test-only-link-secret-0123456789abcdefghijklmnopq")
 
 from config.registry_files import load_programme  # noqa: E402
 from config.settings import get_settings  # noqa: E402

@@ -34,7 +34,7 @@ from models.orm import Channel, OutgoingMessage, Request, Submission
 from models.registry_store import load_registry
 from models.reports import latest_report
 from portal.app import create_app
-from portal.links import read_token
+from portal.links import link_secrets, read_token
 from reporting.intake import accept_submission
 from reporting.messages import link_for
 from reporting.requests import queue_requests
@@ -107,7 +107,7 @@ def check_messages_belong(programme: str, items: list, codes: dict[str, str]) ->
         if "Đề nghị báo cáo" in message["Subject"]:
             assert own_name in message["Subject"]
         for token in re.findall(r"/bao-cao/([A-Za-z0-9_.-]+)", text):
-            claims = read_token(token, "change-me-in-production-not-a-secret", today=OPENED)
+            claims = read_token(token, link_secrets(get_settings().web_form), today=OPENED)
             with session_scope() as session:
                 request = session.get(Request, claims.request_id)
                 assert request.cycle.programme.code == programme
@@ -311,7 +311,7 @@ def test_ops_commands_take_the_programme(both, capsys):
         argv = ["link", "--year", "2026", "--agency", "so-y-te", "--programme", programme]
         assert cli.main(argv) == 0
         token = capsys.readouterr().out.split()[0].rsplit("/", 1)[1]
-        claims = read_token(token, "change-me-in-production-not-a-secret", today=OPENED)
+        claims = read_token(token, link_secrets(get_settings().web_form), today=OPENED)
         with session_scope() as session:
             assert session.get(Request, claims.request_id).cycle.programme.code == programme
     # An agency of one programme only is unknown to the other.

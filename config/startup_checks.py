@@ -1,0 +1,78 @@
+"""Settings that must not run outside the demo: a placeholder or short link secret, a password
+that would cross the network in clear. :func:`config.settings.get_settings` refuses them, so the
+portal, the flows and ``r42`` refuse to start, each problem on one line naming its setting."""
+
+from __future__ import annotations
+
+import ipaddress
+from urllib.parse import urlsplit
+
+PLACEHOLDER_LINK_SECRET = "change-me-in-production-not-a-secret"
+MIN_SECRET_BYTES = 32
+MAKE_SECRET = 'python -c "import secrets; print(secrets.token_urlsafe(48))"'
+
+
+class UnsafeSettings(ValueError):
+    """Settings refused at start-up; the message has one line per problem, naming the setting."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("refusing to start:\n" + "\n".join(f"  {p}" for p in problems))
+        self.problems = problems
+
+
+def is_loopback(url: str) -> bool:
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def production_reasons(settings) -> list[str]:  # noqa: ANN001 (config.settings.Settings)
+    """Why these settings are not the demo's (empty: the embedded demo set-up)."""
+    reasons = []
+    if settings.mail.transport == "smtp":
+        reasons.append("R42_MAIL__TRANSPORT=smtp")
+    if settings.database.url.startswith("postgresql"):
+        reasons.append("a PostgreSQL database (R42_DATABASE__URL)")
+    if not is_loopback(settings.web_form.public_base_url):
+        reasons.append(f"R42_WEB_FORM__PUBLIC_BASE_URL={settings.web_form.public_base_url}")
+    return reasons
+
+
+def _secret_problem(name: str, value: str, why: str) -> str | None:
+    if value == PLACEHOLDER_LINK_SECRET:
+        return f"{name} is the placeholder from the source code ({why}): anyone can forge links; "
+    size = len(value.encode())
+    if size < MIN_SECRET_BYTES:
+        return f"{name} is {size} bytes ({why}): it needs at least {MIN_SECRET_BYTES}; "
+    return None
+
+
+def unsafe_settings(settings) -> list[str]:  # noqa: ANN001
+    """One line per setting that must not be used as it is."""
+    problems = []
+    mail = settings.mail
+    if mail.smtp_username and mail.smtp_security == "none":
+        problems.append(
+            "R42_MAIL__SMTP_USERNAME is set with R42_MAIL__SMTP_SECURITY=none: the password would "
+            "cross the network in clear; set R42_MAIL__SMTP_SECURITY=starttls (port 587) or tls "
+            "(port 465)"
+        )
+    reasons = production_reasons(settings)
+    if reasons:
+        why = "outside the demo: " + ", ".join(reasons)
+        make = f"make one with: {MAKE_SECRET}"
+        form = settings.web_form
+        secrets = [("R42_WEB_FORM__LINK_SECRET", form.link_secret.get_secret_value())]
+        secrets += [
+            (f"R42_WEB_FORM__PREVIOUS_LINK_SECRETS[{i}]", s.get_secret_value())
+            for i, s in enumerate(form.previous_link_secrets)
+        ]
+        for name, value in secrets:
+            problem = _secret_problem(name, value, why)
+            if problem:
+                problems.append(problem + make)
+    return problems
