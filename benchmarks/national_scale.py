@@ -29,6 +29,7 @@ import datetime as dt
 import json
 import os
 import resource
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -173,6 +174,7 @@ def main(argv: list[str] | None = None) -> int:
                     "R42_DATABASE__URL": url,
                     "R42_CYCLE__PROGRAMMES_DIR": str(folder / "programmes"),
                     "R42_MAIL__TRANSPORT": "smtp",
+                    "R42_WEB_FORM__LINK_SECRET": secrets.token_urlsafe(48),  # smtp: no placeholder
                     "R42_MAIL__SMTP_HOST": "127.0.0.1",
                     "R42_MAIL__SMTP_PORT": str(sink.port),
                     "PYTHONPATH": str(ROOT),
