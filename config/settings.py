@@ -138,6 +138,18 @@ class WebFormSettings(BaseModel):
     max_upload_bytes: int = Field(
         default=5_000_000, ge=10_000, le=100_000_000, description="Largest Excel upload accepted."
     )
+    max_form_bytes: int = Field(
+        default=4_000_000,
+        ge=100_000,
+        le=100_000_000,
+        description="Largest web form post (all fields, URL-encoded); larger ones get 413.",
+    )
+    refusals_per_minute: int = Field(
+        default=30,
+        ge=1,
+        le=100_000,
+        description="Refused links one client may request per minute before it gets 429.",
+    )
 
     @field_validator("previous_link_secrets", mode="before")
     @classmethod

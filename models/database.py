@@ -45,11 +45,31 @@ def get_engine(url: str | None = None) -> Engine:
 
 
 @contextmanager
-def session_scope(url: str | None = None) -> Iterator[Session]:
-    """One transaction: commits on success, rolls back on any error."""
+def session_scope(url: str | None = None, *, write: bool = False) -> Iterator[Session]:
+    """One transaction: commits on success, rolls back on any error. ``write``: the
+    transaction will write, so it takes the database for writing first (:func:`begin_write`)."""
     factory = sessionmaker(get_engine(url), expire_on_commit=False)
     with factory() as session, session.begin():
+        if write:
+            begin_write(session)
         yield session
+
+
+def begin_write(session: Session) -> None:
+    """Take the database for writing before reading anything: the one way every write path
+    (form post, upload, draft, audit line) starts its transaction.
+
+    SQLite allows one writer; a transaction that has read and then writes fails at once
+    ("database is locked", no waiting) when another writer committed in between. ``BEGIN
+    IMMEDIATE`` instead waits its turn (the busy timeout), then reads what is current.
+    PostgreSQL needs nothing here: writers lock the rows they change (``lock_request``).
+    Call it first in the transaction; on SQLite it is a no-op once a write has begun.
+    """
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return
+    if not connection.connection.dbapi_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def alembic_config(url: str | None = None) -> Config:

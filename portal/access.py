@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
+import threading
+import time
+from dataclasses import dataclass, field
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from config.settings import WebFormSettings
@@ -63,19 +66,125 @@ def open_request(
     return request
 
 
+TOO_MANY = (
+    "Quá nhiều yêu cầu",
+    "Có quá nhiều yêu cầu với đường dẫn không hợp lệ từ máy của quý cơ quan. Vui lòng thử lại "
+    "sau ít phút bằng đường dẫn trong thư đề nghị báo cáo.",
+)
+FLUSH_SECONDS = 5.0
+MAX_REASONS = 20
+
+
+@dataclass
+class RefusalWindow:
+    """The refusals of one client in one minute: one audit row, its count kept current."""
+
+    first: dict[str, object]
+    count: int = 0
+    statuses: dict[str, int] = field(default_factory=dict)  # "403" -> refusals
+    reasons: dict[str, int] = field(default_factory=dict)  # the first MAX_REASONS kinds
+    stored: int = 0  # the count the audit row says
+    audit_id: int | None = None
+    stored_at: float = 0.0
+    busy: bool = False  # a thread is writing its row
+
+
+class RefusalLog:
+    """Refused links, aggregated per client and minute, and the rate limit they feed.
+
+    An outsider requesting made-up links as fast as it can costs one audit row per minute (its
+    count brought up to date at most every few seconds and when the minute closes), not a row
+    per request: the refusals are all on record without the audit trail taking the database.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.windows: dict[tuple[str, str], RefusalWindow] = {}
+
+    @staticmethod
+    def minute(now: dt.datetime) -> str:
+        return now.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%MZ")
+
+    def over_limit(self, client: str, *, limit: int, now: dt.datetime) -> bool:
+        window = self.windows.get((client, self.minute(now)))
+        return window is not None and window.count >= limit
+
+    def record(self, refusal: LinkRefused, *, client: str, path: str, now: dt.datetime) -> None:
+        """Count the refusal; write its window's audit row when due (called off the loop)."""
+        key = (client, self.minute(now))
+        with self.lock:
+            window = self.windows.get(key)
+            if window is None:
+                window = self.windows[key] = RefusalWindow(
+                    {"reason": refusal.reason, "path": path[:60], "status": refusal.status_code,
+                     "request_id": refusal.request_id, "minute": key[1]}
+                )
+                logger.warning("refused link from %s on %s: %s", client, path, refusal.reason)
+            window.count += 1
+            status = str(refusal.status_code)
+            window.statuses[status] = window.statuses.get(status, 0) + 1
+            if refusal.reason in window.reasons or len(window.reasons) < MAX_REASONS:
+                window.reasons[refusal.reason] = window.reasons.get(refusal.reason, 0) + 1
+            closed = [k for k in self.windows if k[1] != key[1]]
+        for old in closed:
+            self.flush(old)
+        self.flush(key, every=FLUSH_SECONDS)
+
+    def flush(self, key: tuple[str, str], every: float = 0.0) -> None:
+        """Bring the window's audit row up to date (insert it the first time); a closed
+        minute's window is dropped once written."""
+        with self.lock:
+            window = self.windows.get(key)
+            if window is None or window.busy:
+                return
+            if window.audit_id is not None and (
+                window.count == window.stored or time.monotonic() - window.stored_at < every
+            ):
+                return
+            window.busy, count, audit_id = True, window.count, window.audit_id
+            detail = {
+                **window.first,
+                "count": count,
+                "statuses": dict(window.statuses),
+                "reasons": dict(window.reasons),
+            }
+        try:
+            with session_scope(write=True) as session:
+                if audit_id is None:
+                    event = AuditEvent(actor=key[0], action="link.refused", detail=detail)
+                    event.cycle_id = self.cycle_of(window, session)
+                    session.add(event)
+                    session.flush()
+                    audit_id = event.id
+                else:
+                    session.execute(
+                        update(AuditEvent).where(AuditEvent.id == audit_id).values(detail=detail)
+                    )
+            window.audit_id, window.stored, window.stored_at = audit_id, count, time.monotonic()
+        except Exception:  # the count stays in memory; the next refusal writes it
+            logger.exception("could not record refused links from %s", key[0])
+        finally:
+            with self.lock:
+                window.busy = False
+                closed = key[1] != self.minute(dt.datetime.now(dt.UTC))
+                if closed and window.stored == window.count:
+                    self.windows.pop(key, None)
+
+    @staticmethod
+    def cycle_of(window: RefusalWindow, session: Session) -> int | None:
+        request_id = window.first.get("request_id")
+        request = session.get(Request, request_id) if isinstance(request_id, int) else None
+        return request.cycle_id if request else None
+
+    def flush_all(self) -> None:
+        for key in list(self.windows):
+            self.flush(key)
+
+
+refusals = RefusalLog()
+
+
 def log_refusal(refusal: LinkRefused, *, client: str, path: str) -> None:
-    """Keep a trace of every refused link, in the log and the audit trail."""
-    logger.warning("refused link from %s on %s: %s", client, path, refusal.reason)
-    with session_scope() as session:
-        cycle_id = None
-        if refusal.request_id is not None:
-            request = session.get(Request, refusal.request_id)
-            cycle_id = request.cycle_id if request else None
-        session.add(
-            AuditEvent(
-                actor=client,
-                action="link.refused",
-                cycle_id=cycle_id,
-                detail={"reason": refusal.reason, "path": path[:60], "status": refusal.status_code},
-            )
-        )
+    """Keep a trace of every refused link, in the log and the audit trail (per client and
+    minute, see :class:`RefusalLog`)."""
+    refusals.record(refusal, client=client, path=path, now=dt.datetime.now(dt.UTC))

@@ -6,10 +6,14 @@ import datetime as dt
 import hmac
 import logging
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import BackgroundTasks, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as SATimeoutError
 from sqlalchemy.orm import object_session
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -24,7 +28,9 @@ from models.orm import Channel, CycleStatus
 from models.orm import Request as AgencyRequest
 from models.submissions import IntakeError
 from portal import evaluation_form, form_fields
-from portal.access import LinkRefused, log_refusal, open_request
+from portal.access import INVALID, TOO_MANY, LinkRefused, RefusalLog, open_request
+from portal.limits import BodyTooLarge, FormRefused, read_form, size_text
+from portal.links import LinkError, link_secrets, read_token
 from reporting.evaluation_intake import accept_evaluation, is_evaluation
 from reporting.intake import accept_submission, receipt_context
 from reporting.messages import common_context
@@ -33,6 +39,12 @@ logger = logging.getLogger("portal")
 CSRF_COOKIE = "r42_csrf"
 PREFIX = "/bao-cao/{token}"
 LOCKED_NOTICE = "Kỳ báo cáo đã khóa, không nhận thêm báo cáo."
+UNAVAILABLE = (
+    "Hệ thống đang bận",
+    "Hệ thống đang bận nên chưa lưu được báo cáo (dữ liệu chưa được lưu). Vui lòng thử lại "
+    "sau ít phút.",
+)
+MAX_FORM_FIELDS = 1000  # the largest form (34 indicators, 8 task groups) has about 110
 
 
 def page(template: str, status_code: int = 200, **context: object) -> HTMLResponse:
@@ -45,6 +57,44 @@ def refused_page(refusal: LinkRefused) -> HTMLResponse:
 
 def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def client_of(http: Request) -> str:
+    return http.client.host if http.client else "?"
+
+
+def token_of(path: str) -> str | None:
+    """The personal link's token in '/bao-cao/<token>/...', if the path has one."""
+    parts = path.split("/")
+    return parts[2] if len(parts) > 2 and parts[1] == "bao-cao" and parts[2] else None
+
+
+def safe_path(path: str) -> str:
+    """The path without the personal link's token (logs and the audit trail never hold it)."""
+    token = token_of(path)
+    return path.replace(token, "<link>", 1) if token else path
+
+
+async def refuse(http: Request, refusal: LinkRefused) -> Response:
+    """The refused link's page, counted per client and minute; 429 past the rate limit."""
+    log: RefusalLog = http.app.state.refusals
+    client, moment = client_of(http), now()
+    limit = get_settings().web_form.refusals_per_minute
+    if log.over_limit(client, limit=limit, now=moment):
+        refusal = LinkRefused(429, *TOO_MANY, "rate limited: " + refusal.reason, refusal.request_id)
+    await run_in_threadpool(
+        log.record, refusal, client=client, path=safe_path(http.url.path), now=moment
+    )
+    response = refused_page(refusal)
+    if refusal.status_code == 429:
+        response.headers["Retry-After"] = "60"
+    return response
+
+
+def check_link(token: str) -> None:
+    """LinkRefused unless the link opens a request: checked before a post's body is read."""
+    with session_scope() as session:
+        open_request(token, session=session, settings=get_settings().web_form, now=now())
 
 
 def form_page(
@@ -127,7 +177,27 @@ def deliver_cycle(cycle_id: int) -> None:
 
 def create_app() -> FastAPI:
     get_settings()  # unsafe settings (a placeholder link secret...) refuse to start the form
-    app = FastAPI(title="Báo cáo Nghị quyết 42", docs_url=None, redoc_url=None)
+    refusals = RefusalLog()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        await run_in_threadpool(refusals.flush_all)  # the last counts of refused links
+
+    app = FastAPI(title="Báo cáo Nghị quyết 42", docs_url=None, redoc_url=None, lifespan=lifespan)
+    app.state.refusals = refusals
+
+    @app.middleware("http")
+    async def guard_links(http: Request, call_next):  # type: ignore[no-untyped-def]
+        """A link whose signature fails is refused here, before any body or database work."""
+        token = token_of(http.url.path)
+        if token is not None:
+            secret = link_secrets(get_settings().web_form)  # current and previous keys
+            try:
+                read_token(token, secret, today=None)
+            except LinkError as exc:
+                return await refuse(http, LinkRefused(403, *INVALID, str(exc)))
+        return await call_next(http)
 
     @app.middleware("http")
     async def security_headers(http: Request, call_next):  # type: ignore[no-untyped-def]
@@ -145,9 +215,32 @@ def create_app() -> FastAPI:
         return response
 
     @app.exception_handler(LinkRefused)
-    async def on_refused(http: Request, refusal: LinkRefused) -> HTMLResponse:
-        log_refusal(refusal, client=http.client.host if http.client else "?", path=http.url.path)
-        return refused_page(refusal)
+    async def on_refused(http: Request, refusal: LinkRefused) -> Response:
+        return await refuse(http, refusal)
+
+    @app.exception_handler(BodyTooLarge)
+    async def on_too_large(http: Request, exc: BodyTooLarge) -> HTMLResponse:
+        upload = http.url.path.endswith("/tai-len")
+        return page(
+            "message",
+            413,
+            title="Tệp quá lớn" if upload else "Dữ liệu gửi lên quá lớn",
+            message=(f"Tệp tải lên tối đa {size_text(get_settings().web_form.max_upload_bytes)}."
+                     if upload else
+                     f"Dữ liệu gửi lên vượt quá {size_text(exc.limit)}. Dữ liệu chưa được lưu; "
+                     "vui lòng rút gọn nội dung rồi gửi lại."),
+        )
+
+    @app.exception_handler(FormRefused)
+    async def on_form_refused(http: Request, exc: FormRefused) -> HTMLResponse:
+        logger.warning("refused form on %s: %s", safe_path(http.url.path), exc.reason)
+        return page(
+            "message",
+            exc.status_code,
+            title="Dữ liệu gửi lên quá lớn" if exc.status_code == 413 else "Yêu cầu không hợp lệ",
+            message="Dữ liệu gửi lên không đúng biểu mẫu hoặc quá lớn; dữ liệu chưa được lưu. "
+            "Vui lòng tải lại trang biểu mẫu.",
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http_error(http: Request, exc: StarletteHTTPException) -> HTMLResponse:
@@ -172,9 +265,19 @@ def create_app() -> FastAPI:
             message="Dữ liệu gửi lên không đúng biểu mẫu. Vui lòng tải lại trang.",
         )
 
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(SATimeoutError)
+    async def on_unavailable(http: Request, exc: Exception) -> HTMLResponse:
+        """The database is busy past its timeout, or down: nothing was stored (the transaction
+        rolled back), and the agency is asked to come back."""
+        logger.warning("database unavailable on %s: %s", safe_path(http.url.path), exc)
+        response = page("message", 503, title=UNAVAILABLE[0], message=UNAVAILABLE[1])
+        response.headers["Retry-After"] = "60"
+        return response
+
     @app.exception_handler(Exception)
     async def on_error(http: Request, exc: Exception) -> HTMLResponse:
-        logger.exception("unexpected error on %s", http.url.path)
+        logger.exception("unexpected error on %s", safe_path(http.url.path))
         return page(
             "message",
             500,
@@ -199,8 +302,12 @@ def create_app() -> FastAPI:
 
     @app.post(PREFIX, response_class=HTMLResponse)
     async def post_form(token: str, http: Request, background: BackgroundTasks) -> Response:
-        """Save a draft, or submit: validated in full, stored as a new revision, acknowledged."""
-        form = await http.form(max_files=0, max_fields=2000)
+        """Save a draft, or submit: validated in full, stored as a new revision, acknowledged.
+        The link is checked, then at most ``max_form_bytes`` read, before anything is parsed."""
+        await run_in_threadpool(check_link, token)
+        form = await read_form(
+            http, max_bytes=get_settings().web_form.max_form_bytes, max_fields=MAX_FORM_FIELDS
+        )
         return await run_in_threadpool(_handle_post, token, dict(form), http, background)
 
     @app.get(PREFIX + "/bien-nhan/{revision}", response_class=HTMLResponse)
@@ -229,7 +336,7 @@ def create_app() -> FastAPI:
 def _handle_post(token: str, form: dict, http: Request, background: BackgroundTasks) -> Response:
     settings = get_settings()
     moment = now()
-    with session_scope() as session:
+    with session_scope(write=True) as session:
         request = open_request(token, session=session, settings=settings.web_form, now=moment)
         fields_of = evaluation_form if is_evaluation(request) else form_fields
         fields = fields_of.read_fields(form, request)

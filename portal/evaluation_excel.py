@@ -214,8 +214,11 @@ def read_evaluation_form(
     return meta, EvaluationInput(values=values, notes=notes, tasks=tasks, **narrative), cells
 
 
+EvaluationRead = tuple[dict[str, str], EvaluationInput, dict[str, str]]
+
+
 def import_evaluation_form(
-    data: bytes,
+    data: bytes | EvaluationRead,
     request: Request,
     *,
     session: Session,
@@ -225,7 +228,8 @@ def import_evaluation_form(
     max_bytes: int = 5_000_000,
 ) -> Submission:
     """Read the workbook and record it as ``request``'s next revision; nothing stored on error."""
-    meta, data_in, cells = read_evaluation_form(data, max_bytes=max_bytes)
+    read = data if isinstance(data, tuple) else read_evaluation_form(data, max_bytes=max_bytes)
+    meta, data_in, cells = read  # (read beforehand: outside the caller's write transaction)
     cycle = request.cycle
     if (meta.get("agency"), meta.get("year"), meta.get("kind")) != (
         request.agency.code,

@@ -258,7 +258,7 @@ def locate(error: FieldError, cells: dict[str, str]) -> str:
 
 
 def import_form(
-    data: bytes,
+    data: bytes | ParsedForm,
     *,
     session: Session,
     channel: Channel,
@@ -270,8 +270,10 @@ def import_form(
     agency: str | None = None,
     max_bytes: int = 5_000_000,
 ) -> Submission:
-    """Read the file and record it as the request's next revision; nothing stored on error."""
-    parsed = read_form(data, max_bytes=max_bytes)
+    """Read the file (or take it already read, so that the slow part is done before the
+    caller's write transaction) and record it as the request's next revision; nothing stored
+    on error."""
+    parsed = data if isinstance(data, ParsedForm) else read_form(data, max_bytes=max_bytes)
     if expected_request is not None:
         check_belongs(parsed, expected_request)
         request = expected_request

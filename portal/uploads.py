@@ -2,26 +2,37 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from urllib.parse import quote
 
 from fastapi import BackgroundTasks, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from config.settings import get_settings
 from models.database import session_scope
 from models.observations import observations_for
-from models.orm import Channel, CycleStatus
+from models.orm import Channel, CycleStatus, Submission
+from models.orm import Request as AgencyRequest
 from portal import app as web
 from portal.access import open_request
-from portal.evaluation_excel import build_evaluation_form, import_evaluation_form
+from portal.evaluation_excel import (
+    build_evaluation_form,
+    import_evaluation_form,
+    read_evaluation_form,
+)
 from portal.excel_form import build_form, form_filename
 from portal.excel_reader import ExcelFormError, import_form
+from portal.excel_reader import read_form as read_form_file
+from portal.limits import read_form
 from reporting.evaluation_intake import acknowledge_evaluation, evaluation_years, is_evaluation
 from reporting.evaluation_requests import known_series
 from reporting.intake import acknowledge
 from reporting.messages import link_for
 from reporting.requests import XLSX_TYPE
+
+UPLOAD_OVERHEAD = 65_536  # the multipart envelope and the CSRF field around the file
 
 
 def register_upload_routes(app: FastAPI, prefix: str) -> None:
@@ -46,35 +57,45 @@ def register_upload_routes(app: FastAPI, prefix: str) -> None:
 
     @app.post(prefix + "/tai-len", response_class=HTMLResponse)
     async def upload_form(token: str, http: Request, background: BackgroundTasks) -> Response:
-        """A filled Excel form: validated like the web form, stored as a new revision."""
+        """A filled Excel form: validated like the web form, stored as a new revision. The link
+        is checked, then at most the upload limit read, before anything is parsed."""
         limit = get_settings().web_form.max_upload_bytes
-        length = http.headers.get("content-length")
-        if length is None or not length.isdigit():
-            return web.page(
-                "message",
-                411,
-                title="Thiếu độ dài tệp",
-                message="Trình duyệt không gửi độ dài tệp; vui lòng thử lại.",
-            )
-        if int(length) > limit + 65_536:
-            return web.page(
-                "message",
-                413,
-                title="Tệp quá lớn",
-                message=f"Tệp tải lên tối đa {limit // 1_000_000} MB.",
-            )
-        form = await http.form(max_files=1, max_fields=5)
+        await run_in_threadpool(web.check_link, token)
+        form = await read_form(
+            http, max_bytes=limit + UPLOAD_OVERHEAD, max_fields=5, max_files=1, max_part_size=limit
+        )
         upload = form.get("file")
         data = await upload.read(limit + 1) if hasattr(upload, "read") else b""
         csrf = str(form.get("csrf_token", ""))
         return await run_in_threadpool(_handle_upload, token, data, csrf, http, background)
 
 
+def refused(token: str, csrf: str, status_code: int, problems: list[str]) -> Response:
+    """The form again with the upload's problems (read in its own short transaction)."""
+    with session_scope() as session:
+        request = open_request(
+            token, session=session, settings=get_settings().web_form, now=web.now()
+        )
+        return web.form_page(
+            request,
+            token,
+            web.current_fields(request),
+            csrf=csrf,
+            status_code=status_code,
+            upload_errors=problems,
+            notice=web.LOCKED_NOTICE
+            if status_code == 409
+            else "Tệp Excel chưa được nhận: vui lòng sửa các lỗi dưới đây.",
+        )
+
+
 def _handle_upload(
     token: str, data: bytes, csrf: str, http: Request, background: BackgroundTasks
 ) -> Response:
+    """Checks that need no file, then the file read (the slow part, holding nothing), then the
+    revision stored in a write transaction like every other write path."""
     settings = get_settings()
-    moment = web.now()
+    limit = settings.web_form.max_upload_bytes
     with session_scope() as session:
         request = open_request(token, session=session, settings=settings.web_form, now=web.now())
         if not web.csrf_ok(http, csrf):
@@ -84,64 +105,59 @@ def _handle_upload(
                 title="Phiên làm việc đã hết hạn",
                 message="Vui lòng tải lại trang biểu mẫu rồi tải tệp lên lại.",
             )
-        if request.cycle.status != CycleStatus.OPEN:
-            return web.form_page(
-                request,
-                token,
-                web.current_fields(request),
-                csrf=csrf,
-                status_code=409,
-                notice=web.LOCKED_NOTICE,
-            )
-        problems: list[str] = []
-        if not data:
-            problems = ["Chưa chọn tệp Excel để tải lên."]
-        elif len(data) > settings.web_form.max_upload_bytes:
-            problems = [
-                f"Tệp quá lớn (tối đa {settings.web_form.max_upload_bytes // 1_000_000} MB)."
-            ]
+        locked, evaluation = request.cycle.status != CycleStatus.OPEN, is_evaluation(request)
+    if locked:
+        return refused(token, csrf, 409, [])
+    if not data:
+        return refused(token, csrf, 422, ["Chưa chọn tệp Excel để tải lên."])
+    if len(data) > limit:
+        return refused(token, csrf, 413, [f"Tệp quá lớn (tối đa {limit // 1_000_000} MB)."])
+    try:
+        read = (
+            read_evaluation_form(data, max_bytes=limit) if evaluation else read_form_file(data, max_bytes=limit)
+        )
+    except ExcelFormError as exc:
+        return refused(token, csrf, 422, exc.errors)
+    moment = web.now()
+    with session_scope(write=True) as session:
+        request = open_request(token, session=session, settings=settings.web_form, now=moment)
+        try:
+            with session.begin_nested():
+                submission = store(request, read, session=session, now=moment)
+        except ExcelFormError as exc:
+            problems = exc.errors
         else:
-            nested = session.begin_nested()
-            try:
-                if is_evaluation(request):
-                    submission = import_evaluation_form(
-                        data,
-                        request,
-                        session=session,
-                        channel=Channel.UPLOAD,
-                        submitted_by=f"{request.agency.email} (upload)",
-                        submitted_at=moment,
-                        max_bytes=settings.web_form.max_upload_bytes,
-                    )
-                    acknowledge_evaluation(
-                        submission, session=session, settings=settings, now=moment
-                    )
-                else:
-                    submission = import_form(
-                        data,
-                        session=session,
-                        channel=Channel.UPLOAD,
-                        expected_request=request,
-                        submitted_by=f"{request.agency.email} (upload)",
-                        submitted_at=moment,
-                        max_bytes=settings.web_form.max_upload_bytes,
-                    )
-                    acknowledge(submission, session=session, settings=settings, now=moment)
-            except ExcelFormError as exc:
-                nested.rollback()
-                problems = exc.errors
-        if problems:
-            return web.form_page(
-                request,
-                token,
-                web.current_fields(request),
-                csrf=csrf,
-                status_code=422,
-                upload_errors=problems,
-                notice="Tệp Excel chưa được nhận: vui lòng sửa các lỗi dưới đây.",
-            )
-        revision, cycle_id = submission.revision, request.cycle_id
+            problems = []
+            revision, cycle_id = submission.revision, request.cycle_id
+    if problems:
+        return refused(token, csrf, 422, problems)
     background.add_task(web.deliver_cycle, cycle_id)
     return RedirectResponse(
         f"/bao-cao/{token}/bien-nhan/{revision}", status_code=303, background=background
     )
+
+
+def store(request: AgencyRequest, read: object, *, session: Session, now: dt.datetime) -> Submission:
+    """The read workbook recorded as the request's next revision and acknowledged."""
+    settings = get_settings()
+    if is_evaluation(request):
+        submission = import_evaluation_form(
+            read,
+            request,
+            session=session,
+            channel=Channel.UPLOAD,
+            submitted_by=f"{request.agency.email} (upload)",
+            submitted_at=now,
+        )
+        acknowledge_evaluation(submission, session=session, settings=settings, now=now)
+    else:
+        submission = import_form(
+            read,
+            session=session,
+            channel=Channel.UPLOAD,
+            expected_request=request,
+            submitted_by=f"{request.agency.email} (upload)",
+            submitted_at=now,
+        )
+        acknowledge(submission, session=session, settings=settings, now=now)
+    return submission
