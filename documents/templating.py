@@ -9,6 +9,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from documents import vietnamese
 from documents.markdown_text import as_typed, markdown_text
+from documents.report_text import plain_text, ruled_tables
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
 
@@ -31,6 +32,8 @@ def environment() -> Environment:
         weekday_date=vietnamese.format_weekday_date,
         md=markdown_text,  # text an agency typed, in a Markdown template
         as_typed=as_typed,  # that Markdown in a plain-text email
+        plain_text=plain_text,  # a report's HTML as readable plain text (its email)
+        ruled_tables=ruled_tables,  # a report's HTML with its tables ruled for email clients
     )
     return env
 

@@ -171,9 +171,9 @@ def consolidate(cycle: Cycle, *, session: Session, as_of: dt.datetime) -> Consol
                 current.note if current else "",
                 _progress(
                     indicator,
-                    {
+                    {  # the year before only beside this year's value: "worse than it?"
                         cycle.programme.baseline_year: baseline.get(indicator.code),
-                        cycle.year - 1: last,
+                        cycle.year - 1: last if current else None,
                         cycle.year: current,
                     },
                     cycle,

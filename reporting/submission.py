@@ -8,6 +8,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
+from documents.decree30 import issuer_name
 from documents.report import render_report
 from mail.compose import Recipient, compose
 from models.cycles import local_today
@@ -48,7 +49,7 @@ def finalise_and_queue(
             "report_date": report_date,
             "report_markdown": report.markdown,
             "report_html": report.html,
-            "issuing_body_title": document["issuing_body"].capitalize(),
+            "issuer": issuer_name(document),  # "Ủy ban nhân dân tỉnh Vĩnh Long"
         },
         to=[Recipient(ministry["name"], ministry["email"])],
         attachments=files.attachments(),

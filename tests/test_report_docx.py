@@ -263,6 +263,30 @@ def test_email_to_the_ministry_carries_the_docx_and_the_annex(built):
     assert (written / "bao-cao-2026-215-BC-UBND.docx").read_bytes() == built.final.docx
 
 
+def test_the_ministry_reads_the_email_in_prose_with_ruled_tables(built):
+    message = email.message_from_bytes(built.email, policy=email.policy.default)
+    issuer = "Ủy ban nhân dân tỉnh Vĩnh Long"
+    assert f"{issuer} gửi Báo cáo số 215/BC-UBND" in message["Subject"]
+    text = message.get_body(("plain",)).get_content()
+    assert f"{issuer} trân trọng gửi Bộ Nội vụ Báo cáo số 215/BC-UBND" in text
+    report = text.split("(toàn văn dưới đây)")[1]
+    for mark in (" | ", "**", "## ", "---|", ":---:", "\\"):
+        assert mark not in report, mark
+    lines = text.splitlines()
+    assert not [line for line in lines if line.startswith(("|", "#", "*"))]
+    for heading in ("BÁO CÁO", "I. KẾT QUẢ TRIỂN KHAI THỰC HIỆN", "II. KHÓ KHĂN, VƯỚNG MẮC",
+                    "ỦY BAN NHÂN DÂN TỈNH VĨNH LONG", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+                    "Nơi nhận:", "TM. ỦY BAN NHÂN DÂN", "Trần Thị Bình"):  # fmt: skip
+        assert heading in lines, heading
+    assert "2. Tỷ lệ thất nghiệp chung" in lines  # each table row a line, then its values
+    html = message.get_body(("html",)).get_content()
+    tables = re.findall(r"<table[^>]*>", html)
+    ruled = [t for t in tables if "border-collapse" in t and 'border="1"' in t]
+    assert len(tables) >= 4 and len(ruled) == len(tables) - 2  # header, signature unruled
+    assert re.search(r'<th style="border: 1px solid[^"]*font-weight: bold;', html)
+    assert re.search(r'<td style="border: 1px solid', html)
+
+
 def test_html_page_embeds_the_charts(built):
     html = built.final.html
     assert html.startswith("<!DOCTYPE html>") and '<html lang="vi">' in html
