@@ -2,7 +2,8 @@
 
 - PostgreSQL (a cluster kept under the state folder) holds two databases: ``prefect`` for the
   Prefect server and ``r42`` for the application;
-- ``prefect server start`` on the first (with its scheduler);
+- ``prefect server start`` on the first (with its scheduler), behind its own login
+  (``PREFECT_SERVER_API_AUTH_STRING``, generated once, see ``ops.layout_secrets``);
 - result storage every worker reads: a ``local-file-system/r42-results`` block on
   ``<state>/shared/results``, set as the server's default result storage, and results persisted
   by default (a suspended submission run resumes on whichever worker picks it up);
@@ -11,8 +12,10 @@
 - the agencies' web form, ``r42 portal``.
 
 Same code as the embedded default: only settings (environment variables) differ. They are
-written to ``<state>/env.sh`` so that ops can ``. data/prod/env.sh`` and then use ``prefect``
-and ``r42`` against this set-up. Pids and logs live under the state folder.
+written to ``<state>/env.sh`` (mode 600: it holds the secrets) so that ops can
+``. data/prod/env.sh`` and then use ``prefect`` and ``r42`` against this set-up. Pids and logs
+live under the state folder. ``up`` starts what is not running and leaves the rest as it is,
+so it can be run again at any time (after a crash, a reboot, a killed worker).
 """
 
 from __future__ import annotations
@@ -20,20 +23,20 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
-import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ops import processes
+from ops.layout_secrets import API_AUTH, layout_secrets, write_private
 from ops.postgres import Cluster
+from ops.prefect_setup import RESULTS_BLOCK, WORK_POOL
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-WORK_POOL = "r42-process"
-RESULTS_BLOCK = "r42-results"
+__all__ = ["BIN", "Layout", "RESULTS_BLOCK", "WORK_POOL", "down", "run", "up"]
 
 
 @dataclass
@@ -61,15 +64,20 @@ class Layout:
         return f"http://{self.host}:{self.portal_port}"
 
     @property
+    def shared(self) -> Path:
+        """What workers on other hosts would mount: results, outbox, report files."""
+        return self.state / "shared"
+
+    @property
     def results(self) -> Path:
-        return self.state / "shared" / "results"
+        return self.shared / "results"
 
     @property
     def postgres(self) -> Cluster:
         return Cluster(self.state / "pg", self.pg_port, self.host)
 
     def env(self) -> dict[str, str]:
-        """The settings every process of the set-up shares (the server adds its database)."""
+        """The settings every process of the set-up shares (the server adds its own two)."""
         env = {
             "PREFECT_API_URL": self.api_url,
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
@@ -78,14 +86,14 @@ class Layout:
             "R42_PROJECT_DIR": str(PROJECT_DIR),
             "R42_DATABASE__URL": self.postgres.url("r42"),
             "R42_MAIL__TRANSPORT": "outbox",
-            "R42_MAIL__OUTBOX_DIR": str(self.state / "shared" / "outbox"),
+            "R42_MAIL__OUTBOX_DIR": str(self.shared / "outbox"),
             "R42_WEB_FORM__HOST": self.host,
             "R42_WEB_FORM__PORT": str(self.portal_port),
             "R42_WEB_FORM__PUBLIC_BASE_URL": self.portal_url,
         }
-        # Settings ops already set (an SMTP server, a link secret...) win over the local defaults.
+        # A mail server ops set in the environment wins over the local outbox.
         env.update({k: v for k, v in os.environ.items() if k.startswith("R42_MAIL__")})
-        env.update({k: v for k, v in os.environ.items() if k == "R42_WEB_FORM__LINK_SECRET"})
+        env.update(layout_secrets(self.state))  # the link secret and the API login
         env.update(self.extra_env)
         return env
 
@@ -94,26 +102,40 @@ class Layout:
         base = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "R42_"))}
         return {**base, **self.env(), "PREFECT_HOME": str(self.state / "homes" / home)}
 
+    def worker_names(self) -> list[str]:
+        return [f"r42-worker-{number}" for number in range(1, self.workers + 1)]
 
-def pid_file(layout: Layout, name: str) -> Path:
-    return layout.state / "pids" / f"{name}.pid"
+
+def part_command(layout: Layout, name: str) -> tuple[list[str], dict[str, str]]:
+    """The command line and environment of one long-running part of the layout."""
+    if name == "prefect-server":
+        env = layout.process_env("server")
+        env["PREFECT_API_DATABASE_CONNECTION_URL"] = layout.postgres.url("prefect", "asyncpg")
+        env["PREFECT_SERVER_API_AUTH_STRING"] = env[API_AUTH]
+        port = str(layout.api_port)
+        return [str(BIN / "prefect"), "server", "start", "--host", layout.host, "--port", port], env
+    if name == "portal":
+        return [str(BIN / "r42"), "portal"], layout.process_env("portal")
+    if name in layout.worker_names():
+        command = [str(BIN / "prefect"), "worker", "start", "--pool", WORK_POOL, "--name", name]
+        if layout.worker_limit:
+            command += ["--limit", str(layout.worker_limit)]
+        return command, layout.process_env(name)
+    raise KeyError(f"no part named {name!r}: prefect-server, portal, {layout.worker_names()}")
 
 
-def spawn(layout: Layout, name: str, command: list[str], env: dict[str, str]) -> int:
-    """Start ``command`` in its own process group, logging to ``<state>/logs/<name>.log``."""
-    (layout.state / "logs").mkdir(parents=True, exist_ok=True)
-    (layout.state / "pids").mkdir(parents=True, exist_ok=True)
-    with open(layout.state / "logs" / f"{name}.log", "ab") as log:
-        process = subprocess.Popen(
-            command,
-            cwd=PROJECT_DIR,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    pid_file(layout, name).write_text(str(process.pid))
-    return process.pid
+def running(layout: Layout, name: str) -> processes.Recorded | None:
+    """The part's recorded process if it is still the one the layout started."""
+    path = processes.pid_path(layout.state, name)
+    if not path.exists():
+        return None
+    record = processes.recorded(path)
+    return record if processes.is_ours(record) else None
+
+
+def start_part(layout: Layout, name: str) -> int:
+    command, env = part_command(layout, name)
+    return processes.spawn(name, command, env=env, cwd=PROJECT_DIR, state=layout.state)
 
 
 def run(layout: Layout, command: list[str], home: str = "ops") -> str:
@@ -122,6 +144,7 @@ def run(layout: Layout, command: list[str], home: str = "ops") -> str:
         command,
         cwd=PROJECT_DIR,
         env=layout.process_env(home),
+        stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
         timeout=300,
@@ -134,129 +157,91 @@ def run(layout: Layout, command: list[str], home: str = "ops") -> str:
     return done.stdout
 
 
-def wait_for(url: str, name: str, seconds: float = 180) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            return
-        except OSError:
-            time.sleep(0.5)
-    raise RuntimeError(f"{name} did not answer at {url} within {seconds:.0f} s")
-
-
 def write_env_file(layout: Layout) -> Path:
+    """``<state>/env.sh``: every setting, the secrets and the venv's commands on PATH (mode 600)."""
     path = layout.state / "env.sh"
     lines = [f"export {k}={shlex.quote(v)}" for k, v in sorted(layout.env().items())]
-    path.write_text(
-        "# Settings of the local production set-up: `. " + str(path) + "`\n"
+    home = shlex.quote(str(layout.state / "homes" / "ops"))
+    write_private(
+        path,
+        f"# Settings of the local production set-up: `. {path}` (holds secrets: mode 600)\n"
         + "\n".join(lines)
-        + f"\nexport PREFECT_HOME={shlex.quote(str(layout.state / 'homes' / 'ops'))}\n",
-        encoding="utf-8",
-    )  # fmt: skip
+        + f"\nexport PREFECT_HOME={home}\n"
+        + f'export PATH={shlex.quote(str(BIN))}:"$PATH"\n',
+    )
     return path
 
 
-def start_server(layout: Layout) -> None:
-    env = layout.process_env("server")
-    env["PREFECT_API_DATABASE_CONNECTION_URL"] = layout.postgres.url("prefect", driver="asyncpg")
-    prefect = str(BIN / "prefect")
-    command = [prefect, "server", "start", "--host", layout.host, "--port", str(layout.api_port)]
-    spawn(layout, "prefect-server", command, env)
-    wait_for(f"{layout.api_url}/health", "the Prefect server")
+def up(layout: Layout) -> list[str]:
+    """Start every part that is not running, in order; returns the parts it started.
 
-
-def configure_result_storage(layout: Layout) -> None:
-    """A storage block on the shared folder, made the server's default result storage.
-
-    Every client of this server (workers, ``r42 decide``, the UI) then reads and writes results
-    there; PREFECT_RESULTS_DEFAULT_STORAGE_BLOCK would do the same per machine.
+    A part whose pid file names a process that is gone (or another program now) is started
+    again; a part still running is left alone. If a step fails, what this call started is
+    stopped again and the parts that were already running stay up.
     """
-    layout.results.mkdir(parents=True, exist_ok=True)
-    code = (
-        "from prefect.client.orchestration import get_client\n"
-        "from prefect.filesystems import LocalFileSystem\n"
-        f"block = LocalFileSystem(basepath={str(layout.results)!r})\n"
-        f"block_id = block.save({RESULTS_BLOCK!r}, overwrite=True)\n"
-        "with get_client(sync_client=True) as client:\n"
-        "    client.update_server_default_result_storage(block_id)\n"
-    )
-    run(layout, [sys.executable, "-c", code])
-
-
-def deploy(layout: Layout) -> None:
-    prefect = str(BIN / "prefect")
-    pools = run(layout, [prefect, "work-pool", "ls"])
-    if WORK_POOL not in pools:
-        run(layout, [prefect, "work-pool", "create", WORK_POOL, "--type", "process"])
-    run(layout, [prefect, "--no-prompt", "deploy", "--all"])
-
-
-def start_workers(layout: Layout) -> None:
-    for number in range(1, layout.workers + 1):
-        name = f"r42-worker-{number}"
-        command = [str(BIN / "prefect"), "worker", "start", "--pool", WORK_POOL, "--name", name]
-        if layout.worker_limit:
-            command += ["--limit", str(layout.worker_limit)]
-        spawn(layout, name, command, layout.process_env(name))
-
-
-def up(layout: Layout) -> None:
-    """Bring every part up, in order; each step is idempotent, so `up` can be run again."""
-    if any((layout.state / "pids").glob("*.pid")):
-        raise RuntimeError(f"already up (pids in {layout.state / 'pids'}): run `down` first")
-    (layout.state / "homes").mkdir(parents=True, exist_ok=True)
-    started = time.monotonic()
+    started_at, started = time.monotonic(), []
+    for folder in ("homes", "logs", "pids"):
+        (layout.state / folder).mkdir(parents=True, exist_ok=True)
+    layout.shared.mkdir(parents=True, exist_ok=True)
+    layout_secrets(layout.state)  # made on the first start, reused after
     cluster = layout.postgres
+    cluster_was_running = cluster.running() if cluster.data.exists() else False
     cluster.start()
-    cluster.create_database("prefect")
-    cluster.create_database("r42")
-    print(f"PostgreSQL on {layout.host}:{layout.pg_port} (databases prefect, r42)")
     try:
-        start_server(layout)
+        cluster.create_database("prefect")
+        cluster.create_database("r42")
+        print(f"PostgreSQL on {layout.host}:{layout.pg_port} (databases prefect, r42)")
+        if not running(layout, "prefect-server"):
+            start_part(layout, "prefect-server")
+            started.append("prefect-server")
+        processes.wait_for(f"{layout.api_url}/health", "the Prefect server")
         print(f"Prefect server on {layout.api_url} (UI: {layout.api_url.removesuffix('/api')})")
-        configure_result_storage(layout)
+        setup = [sys.executable, "-m", "ops.prefect_setup", "configure"]
+        print(run(layout, [*setup, "--results", str(layout.results)]).strip())
         run(layout, [str(BIN / "r42"), "load-registry"])
-        deploy(layout)
+        run(layout, [str(BIN / "prefect"), "--no-prompt", "deploy", "--all"])
         print(f"Deployments of prefect.yaml registered on the work pool {WORK_POOL}")
-        start_workers(layout)
-        spawn(layout, "portal", [str(BIN / "r42"), "portal"], layout.process_env("portal"))
-        wait_for(f"{layout.portal_url}/health", "the web form")
+        for name in [*layout.worker_names(), "portal"]:
+            if not running(layout, name):
+                start_part(layout, name)
+                started.append(name)
+        processes.wait_for(f"{layout.portal_url}/health", "the web form")
+        time.sleep(1)  # a part that cannot start (a port taken...) exits within a second
+        exited = [name for name in started if not running(layout, name)]
+        if exited:
+            logs = ", ".join(str(layout.state / "logs" / f"{name}.log") for name in exited)
+            raise RuntimeError(f"{', '.join(exited)} exited after starting: see {logs}")
     except BaseException:
-        down(layout)
+        stop_parts(layout, started)
+        if not cluster_was_running and not started_parts_left(layout):
+            cluster.stop()
         raise
     print(f"{layout.workers} workers on {WORK_POOL}; web form on {layout.portal_url}")
-    print(f"Results: {layout.results}; logs: {layout.state / 'logs'}")
-    print(f"Up in {time.monotonic() - started:.0f} s. Settings: . {write_env_file(layout)}")
+    print(f"Shared storage (results, outbox, reports): {layout.shared}")
+    print(f"Started: {', '.join(started) or 'nothing, every part was already running'}")
+    print(f"Up in {time.monotonic() - started_at:.0f} s. Settings: . {write_env_file(layout)}")
+    return started
 
 
-def stop_process(pid: int, seconds: float = 20) -> None:
-    """SIGTERM the process group we started (a worker's flow runs included), then SIGKILL."""
-    try:
-        os.killpg(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            os.waitpid(pid, os.WNOHANG)  # reap it if this process started it (the tests)
-        except ChildProcessError:
-            pass
-        try:
-            os.killpg(pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.2)
-    os.killpg(pid, signal.SIGKILL)
+def started_parts_left(layout: Layout) -> bool:
+    return any(running(layout, p.stem) for p in (layout.state / "pids").glob("*.pid"))
+
+
+def stop_parts(layout: Layout, names: list[str]) -> None:
+    for name in names:
+        path = processes.pid_path(layout.state, name)
+        if path.exists():
+            outcome = processes.stop(processes.recorded(path))
+            print(f"{name}: {outcome}")
+            path.unlink()
 
 
 def down(layout: Layout, wipe: bool = False) -> None:
-    """Stop the portal, the workers and the server (by their recorded pids), then PostgreSQL."""
+    """Stop the portal, the workers and the server (checked by pid, start time and command),
+    then PostgreSQL; ``wipe`` then deletes the state folder (data, secrets, reports)."""
     order = {"portal": 0, "prefect-server": 2}  # the workers (1) between the two
     paths = sorted((layout.state / "pids").glob("*.pid"), key=lambda p: order.get(p.stem, 1))
-    for path in paths:
-        stop_process(int(path.read_text()))
-        path.unlink()
+    stop_parts(layout, [path.stem for path in paths])
     layout.postgres.stop()
     if wipe:
         import shutil
@@ -264,9 +249,30 @@ def down(layout: Layout, wipe: bool = False) -> None:
         shutil.rmtree(layout.state, ignore_errors=True)
 
 
+def status(layout: Layout) -> dict[str, str]:
+    """Each part: running (pid) or not, as its pid file and /proc say."""
+    names = ["prefect-server", *layout.worker_names(), "portal"]
+    names += sorted(
+        p.stem for p in (layout.state / "pids").glob("*.pid") if p.stem not in set(names)
+    )
+    result = {"postgresql": "running" if layout.postgres.running() else "stopped"}
+    for name in names:
+        record = running(layout, name)
+        result[name] = f"running (pid {record.pid})" if record else "stopped"
+    return result
+
+
+def restart(layout: Layout, name: str) -> None:
+    part_command(layout, name)  # an unknown name fails before anything is stopped
+    stop_parts(layout, [name])
+    start_part(layout, name)
+    print(f"{name}: started (pid {running(layout, name).pid})")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("action", choices=["up", "down"])
+    parser.add_argument("action", choices=["up", "down", "status", "restart"])
+    parser.add_argument("part", nargs="?", help="restart: prefect-server, portal, r42-worker-N")
     parser.add_argument("--state", type=Path, default=Layout.state, help="pids, logs, data")
     parser.add_argument("--pg-port", type=int, default=Layout.pg_port)
     parser.add_argument("--api-port", type=int, default=Layout.api_port)
@@ -276,11 +282,22 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     layout = Layout(args.state, "127.0.0.1", args.pg_port, args.api_port, args.portal_port)
     layout.workers = args.workers
-    if args.action == "up":
-        up(layout)
-    else:
-        down(layout, wipe=args.wipe)
-        print(f"Down{' and wiped' if args.wipe else ''}: {layout.state}")
+    try:
+        if args.action == "up":
+            up(layout)
+        elif args.action == "down":
+            down(layout, wipe=args.wipe)
+            print(f"Down{' and wiped' if args.wipe else ''}: {layout.state}")
+        elif args.action == "status":
+            for name, state in status(layout).items():
+                print(f"{name:16} {state}")
+        else:
+            if not args.part:
+                parser.error("restart needs the part's name, e.g. r42-worker-1")
+            restart(layout, args.part)
+    except (RuntimeError, KeyError) as exc:
+        print(f"ops.production {args.action}: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

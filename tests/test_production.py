@@ -28,7 +28,7 @@ from prefect.client.schemas.filters import (
 )
 from prefect.client.schemas.objects import StateType
 from prefect.deployments import run_deployment
-from prefect.settings import PREFECT_API_URL, temporary_settings
+from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL, temporary_settings
 from sqlalchemy import create_engine, select, text
 
 from models.cycles import cycle_requests, get_cycle
@@ -65,7 +65,6 @@ def stack():
                 "R42_MAIL__SMTP_PORT": str(smtp.port),
                 "R42_MAIL__SMTP_TIMEOUT": "10",
                 "R42_WEB_FORM__LINK_VALID_DAYS": "3650",
-                "R42_WEB_FORM__LINK_SECRET": "a-long-random-secret-for-this-test-only-0123456789",
                 "PREFECT_WORKER_QUERY_SECONDS": "1",
                 "PREFECT_LOGGING_LEVEL": "INFO",
             },
@@ -75,7 +74,9 @@ def stack():
             run(layout, [str(BIN / "r42"), "import-observations", "demo/history.yaml"])
             # The real schedules stay out of the simulated cycle, whatever today's date is.
             run(layout, [str(BIN / "prefect"), "deployment", "schedule", "pause", "--all"])
-            with temporary_settings({PREFECT_API_URL: layout.api_url}):
+            login = layout.env()["PREFECT_API_AUTH_STRING"]  # the server refuses calls without
+            api = {PREFECT_API_URL: layout.api_url, PREFECT_API_AUTH_STRING: login}
+            with temporary_settings(api):
                 assert scheduled_runs() == []
                 yield layout, smtp
         finally:
