@@ -112,9 +112,22 @@ class Target(_Strict):
         description="For 'toward' rules: distance from target that counts as met.",
     )
     note: str | None = Field(default=None, description="Vietnamese note shown with the target.")
+    plausible: tuple[Decimal, Decimal] | None = Field(
+        default=None,
+        description="[min, max] a real value lies in; a value outside is not refused but "
+        "flagged: the clerk confirms it, the coordinator sees it listed.",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Target:
+        if self.plausible is not None:
+            low, high = self.plausible
+            if not low < high:
+                raise ValueError("plausible: [min, max] needs min < max")
+            if self.kind is ValueKind.YES_NO:
+                raise ValueError("plausible: a yes/no target has no range")
+            if self.target is not None and not low <= self.target <= high:
+                raise ValueError(f"plausible: the target {self.target} lies outside [{low}, {high}]")
         if (self.rule is Rule.ACHIEVED) != (self.kind is ValueKind.YES_NO):
             raise ValueError("rule 'achieved' goes with kind 'yes_no' and only with it")
         if self.rule is Rule.TOWARD and (self.target is None or self.tolerance is None):
@@ -178,6 +191,13 @@ class Programme(_Strict):
     )
     escalate_after_deadline: bool = Field(
         description="Whether reminders after the deadline copy the agency head."
+    )
+    year_on_year_factor: Decimal = Field(
+        default=Decimal(3),
+        gt=1,
+        le=1000,
+        description="A value more than this many times the agency's last one, or less than its "
+        "inverse, is flagged for confirmation (not refused).",
     )
     targets: list[Target] = Field(min_length=1, description="The programme's targets.")
     task_groups: list[TaskGroup] = Field(min_length=1, description="The programme's task groups.")

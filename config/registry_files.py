@@ -63,7 +63,7 @@ def _describe(error: dict, data: dict) -> str:
         if isinstance(loc, int):
             code = (
                 node[loc].get("code")
-                if isinstance(node, list) and isinstance(node[loc], dict)
+                if isinstance(node, list) and loc < len(node) and isinstance(node[loc], dict)
                 else None
             )
             parts[-1] += f"[{loc}]" + (f" ({code})" if code else "")
