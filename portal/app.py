@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from config.settings import get_settings
-from documents.templating import render
+from documents.templating import TEMPLATES_DIR, render
 from mail.delivery import deliver_configured
 from models.database import session_scope
 from models.drafts import load_draft, save_draft
@@ -44,6 +44,7 @@ UNAVAILABLE = (
     "Hệ thống đang bận nên chưa lưu được báo cáo (dữ liệu chưa được lưu). Vui lòng thử lại "
     "sau ít phút.",
 )
+FORM_SCRIPT = (TEMPLATES_DIR / "portal" / "form.js").read_bytes()
 MAX_FORM_FIELDS = 1000  # the largest form (34 indicators, 8 task groups) has about 110
 
 
@@ -129,6 +130,7 @@ def form_page(
         csrf=csrf,
         upload_errors=upload_errors or [],
         token=token,
+        max_text=form_fields.MAX_TEXT,
         locked=cycle.status != CycleStatus.OPEN,
         revisions=len(request.submissions),
         returned=request.submissions[-1].status_reason
@@ -289,6 +291,11 @@ def create_app() -> FastAPI:
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
+    @app.get("/tai-nguyen/bieu-mau.js", include_in_schema=False)
+    def form_script() -> Response:
+        """The form's character counters (a file: the page's CSP allows no inline script)."""
+        return Response(FORM_SCRIPT, media_type="text/javascript; charset=utf-8")
+
     @app.get(PREFIX, response_class=HTMLResponse)
     def show_form(token: str, http: Request) -> Response:
         """The agency's form, from its draft, its latest revision, or empty."""
@@ -356,6 +363,17 @@ def _handle_post(token: str, form: dict, http: Request, background: BackgroundTa
                 csrf=csrf,
                 status_code=409,
                 notice=LOCKED_NOTICE,
+            )
+        too_long = form_fields.too_long(fields)
+        if too_long:  # refused with the field named, draft or not; nothing cut, nothing kept
+            return form_page(
+                request,
+                token,
+                fields,
+                csrf=csrf,
+                status_code=422,
+                errors=too_long,
+                notice="Báo cáo chưa được lưu: vui lòng sửa các ô được đánh dấu.",
             )
         if form.get("action") == "save":
             save_draft(request, fields, session=session, now=moment)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from documents.indicators import target_text, value_text
 from models.orm import EvaluationNarrative, EvaluationValue, Request, Submission, TaskStatus
 from models.submissions import FieldError, TaskReportInput
-from portal.form_fields import KIND_HINT, MAX_TEXT, RULE_TEXT, TEXT_FIELDS
+from portal.form_fields import KIND_HINT, RULE_TEXT, TEXT_FIELDS, nfc
 from reporting.consolidation import TASK_STATUS_TEXT
 from reporting.evaluation_intake import (
     NARRATIVE_FIELDS,
@@ -46,7 +46,7 @@ def read_fields(form: dict[str, Any], request: Request) -> dict[str, str]:
         names += [f"value__{indicator.code}__{y}" for y in years] + [f"note__{indicator.code}"]
     for group in request.agency.task_groups:
         names += [f"status__{group.code}"] + [f"{f}__{group.code}" for f in TEXT_FIELDS]
-    return {name: str(form.get(name, ""))[:MAX_TEXT] for name in names}
+    return {name: nfc(form.get(name, "")) for name in names}
 
 
 def to_input(fields: dict[str, str], request: Request) -> EvaluationInput:

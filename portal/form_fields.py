@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from documents.indicators import target_text, value_text
+from documents.vietnamese import format_number
 from models.observations import Observed
 from models.orm import Request, Submission, TaskStatus
 from models.submissions import FieldError, SubmissionInput, TaskReportInput
@@ -46,7 +48,22 @@ def read_fields(form: dict[str, Any], request: Request) -> dict[str, str]:
         names += [f"value__{indicator.code}", f"note__{indicator.code}"]
     for group in request.agency.task_groups:
         names += [f"status__{group.code}"] + [f"{f}__{group.code}" for f in TEXT_FIELDS]
-    return {name: str(form.get(name, ""))[:MAX_TEXT] for name in names}
+    return {name: nfc(form.get(name, "")) for name in names}
+
+
+def nfc(value: object) -> str:
+    """Text as the Excel path keeps it: NFC (a browser may send decomposed "ệ")."""
+    return unicodedata.normalize("NFC", str(value))
+
+
+def too_long(fields: dict[str, str]) -> dict[str, str]:
+    """Input name -> error, for every text over MAX_TEXT characters (refused, never cut)."""
+    return {
+        name: f"Nội dung quá dài: {format_number(len(value))} ký tự, tối đa "
+        f"{format_number(MAX_TEXT)} ký tự. Vui lòng rút gọn."
+        for name, value in fields.items()
+        if len(value) > MAX_TEXT
+    }
 
 
 def to_submission(fields: dict[str, str], request: Request) -> SubmissionInput:
