@@ -26,6 +26,13 @@ def configure() -> None:
     os.environ["R42_MAIL__ALLOWED_DOMAINS"] = ".example"  # never a real mailbox
     os.environ["R42_MAIL__OUTBOX_DIR"] = str(DEMO_DIR / "outbox")
     os.environ["R42_CYCLE__REPORTS_DIR"] = str(DEMO_DIR / "reports")
+    # The approved report is signed with a certificate made here, whose subject says it is a
+    # demo (documents/certificates.py); its CA is kept beside it for `r42 verify-report --trust`.
+    from documents.certificates import demo_signing_files
+
+    p12, _ = demo_signing_files(DEMO_DIR / "signing", password="demo")
+    os.environ["R42_SIGNING__PKCS12_FILE"] = str(p12)
+    os.environ["R42_SIGNING__PKCS12_PASSWORD"] = "demo"
     from config.settings import get_settings
     from models.database import get_engine
 
@@ -201,11 +208,17 @@ def summarise(outbox: Path, plan: dict[str, list[dt.date]]) -> int:
 
 
 def report_files(folder: Path, number: str) -> bool:
-    """Print where the report's DOCX, XLSX annex and HTML are; True when the signed ones exist."""
+    """Print where the report's signed PDF, DOCX, XLSX annex and HTML are; True when the
+    approved ones exist."""
     final = sorted(folder.glob(f"*-{number.replace('/', '-')}.*"))
     drafts = sorted(folder.glob("*-du-thao-*.docx"))
-    print("Report files (Decree 30 DOCX, XLSX annex, HTML with charts):")
+    print("Report files (signed PDF, Decree 30 DOCX, XLSX annex, HTML with charts):")
     for path in final:
         print(f"  {path.suffix[1:].upper()}: {path} ({path.stat().st_size:,} bytes)")
     print(f"  drafts: {', '.join(p.name for p in drafts) or 'none'} in {folder}/")
-    return {p.suffix for p in final} >= {".docx", ".xlsx"}
+    pdf = next((p for p in final if p.suffix == ".pdf"), None)
+    if pdf is not None:
+        ca = DEMO_DIR / "signing" / "demo-ca.pem"
+        print(f"  signed with a demo certificate: `pdfsig {pdf}` or `r42 verify-report {pdf}`")
+        print(f"  (its demo CA, to trust it: --trust {ca})")
+    return {p.suffix for p in final} >= {".pdf", ".docx", ".xlsx"}

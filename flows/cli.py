@@ -13,6 +13,7 @@ from config.registry_files import load_programme
 from config.settings import get_settings
 from flows.cli_coordinator import add_commands as add_coordinator_commands
 from flows.cli_evaluation import add_commands as add_evaluation_commands
+from flows.cli_signing import add_commands as add_signing_commands
 
 
 def _date(text: str) -> dt.date:
@@ -170,6 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="run the 2026 cycle end to end on a simulated clock")
     p.set_defaults(handler=cmd_demo)
     add_evaluation_commands(sub)
+    add_signing_commands(sub)
     return parser
 
 

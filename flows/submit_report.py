@@ -21,6 +21,7 @@ from models.database import session_scope
 from models.messages import find_message
 from models.orm import DeliveryStatus, MessageKind, Report
 from models.reports import latest_report, mark_submitted, record_decision
+from reporting.report_pdf import describe_pdf
 from reporting.submission import finalise_and_queue
 
 
@@ -75,10 +76,13 @@ def queue_report(report_id: int, now: dt.datetime) -> dict:
         report = session.get_one(Report, report_id)
         files, paths = finalise_and_queue(report, session=session, settings=get_settings(), now=now)
         where = {ext.upper(): str(path) for ext, path in paths.items()}
+        pdf = describe_pdf(paths["pdf"])  # the signed PDF checked again as the ministry will
         return {
             "number": report.number,
             "files": where,
-            "markdown": artifact_markdown(report.markdown, files.charts, where),
+            "pdf": pdf,
+            "markdown": f"**Tệp PDF:** {pdf['label']}\n\n"
+            + artifact_markdown(report.markdown, files.charts, where),
         }
 
 
@@ -133,6 +137,7 @@ def submit_report_flow(
         description=f"Report {final['number']} as sent to the ministry",
     )
     logger.info("Report %s written to %s", final["number"], ", ".join(final["files"].values()))
+    (logger.info if final["pdf"]["signed"] else logger.warning)("PDF %s", final["pdf"]["status"])
     deliver_messages(cycle, now)
     record_submitted(report["id"], now)
     return report_state(cycle)

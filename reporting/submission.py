@@ -16,14 +16,15 @@ from models.messages import enqueue
 from models.orm import MessageKind, Report, ReportStatus
 from reporting.messages import common_context, programme_mail
 from reporting.report_files import ReportFiles, build_report_files, cycle_folder
+from reporting.report_pdf import write_official_pdf
 
 
 def finalise_and_queue(
     report: Report, *, session: Session, settings: Settings, now: dt.datetime
 ) -> tuple[ReportFiles, dict[str, Path]]:
     """Render the final report (number, signer, date) and queue it to the ministry, the
-    Decree 30 DOCX and its XLSX annex attached; returns the files and where they were written
-    (under the reports folder)."""
+    signed PDF, the Decree 30 DOCX and its XLSX annex attached; returns the files and where
+    they were written (under the reports folder; the PDF under "pdf")."""
     if report.status != ReportStatus.APPROVED:
         raise ValueError(f"report revision {report.revision} is {report.status}, not approved")
     cycle = report.cycle
@@ -38,7 +39,9 @@ def finalise_and_queue(
         report_date=report_date,
     )
     files = build_report_files(report, session=session, draft=False, now=now)
-    paths = files.write(cycle_folder(settings.cycle.reports_dir, cycle))
+    folder = cycle_folder(settings.cycle.reports_dir, cycle)
+    paths = files.write(folder)
+    pdf, paths["pdf"] = write_official_pdf(report, files, folder, settings=settings)
     ministry = document["ministry"]
     email = compose(
         "report",
@@ -50,9 +53,10 @@ def finalise_and_queue(
             "report_markdown": report.markdown,
             "report_html": report.html,
             "issuer": issuer_name(document),  # "Ủy ban nhân dân tỉnh Vĩnh Long"
+            "pdf_signed": pdf.signed_by is not None,
         },
         to=[Recipient(ministry["name"], ministry["email"])],
-        attachments=files.attachments(),
+        attachments=[pdf.attachment(files.title), *files.attachments()],
         settings=programme_mail(cycle, settings),
         now=now,
     )

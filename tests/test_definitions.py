@@ -59,7 +59,7 @@ def test_every_setting_has_a_description():
 
 def test_settings_named_in_the_readme_exist():
     known = {env for env, _ in _fields(Settings)}
-    named = set(re.findall(r"R42_[A-Z_]+", README))
+    named = set(re.findall(r"R42_[A-Z0-9_]+", README))
     expanded = set()
     for name in named:  # "R42_MAIL__SENDER_ADDRESS` / `__SENDER_NAME" style shortcuts
         expanded.add(name.rstrip("_"))
