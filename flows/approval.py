@@ -1,9 +1,16 @@
-"""The coordinator's decision on a draft report: the input form, and answering it from a CLI."""
+"""The coordinator's decision on a draft report: the input form, and answering it from a CLI.
+
+The Resume dialog of the Prefect UI is drawn from the JSON schema of :class:`CoordinatorDecision`:
+its one choice is a union of two forms, each with only its own required fields ("Phê duyệt và
+gửi Bộ": report number and signer; "Trả lại để chỉnh sửa": the reason), and the number's
+pattern is in the schema, so the server refuses an incomplete or malformed answer before the
+run resumes. An answer that still fails validation in the flow re-suspends the run (see
+``flows.submit_report``), it never fails it.
+"""
 
 from __future__ import annotations
 
-import re
-from typing import Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from prefect.client.orchestration import get_client
@@ -14,59 +21,134 @@ from prefect.client.schemas.filters import (
     FlowRunFilterState,
     FlowRunFilterStateType,
 )
-from prefect.client.schemas.objects import StateType
+from prefect.client.schemas.objects import FlowRun, StateType
 from prefect.flow_runs import resume_flow_run
 from prefect.input import RunInput
-from pydantic import Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from config.settings import get_settings
 
 SUBMIT_FLOW_NAME = "submit-to-ministry"
+REPORT_NUMBER = r"^\s*\d{1,4}/BC-[A-ZĐ0-9-]+\s*$"
+SOME_TEXT = r"\S"
+
+
+class Approve(BaseModel):
+    """Phê duyệt báo cáo và gửi Bộ."""
+
+    model_config = ConfigDict(title="Phê duyệt và gửi Bộ")
+
+    decision: Literal["approve"] = Field(default="approve", title="Quyết định")
+    report_number: str = Field(
+        title="Số báo cáo",
+        description="Số và ký hiệu của báo cáo, ví dụ 215/BC-UBND",
+        pattern=REPORT_NUMBER,
+        max_length=64,
+    )
+    signer: str = Field(
+        title="Người ký",
+        description="Họ và tên người ký báo cáo",
+        min_length=3,
+        max_length=200,
+        pattern=SOME_TEXT,
+    )
+
+
+class SendBack(BaseModel):
+    """Trả lại dự thảo để chỉnh sửa."""
+
+    model_config = ConfigDict(title="Trả lại để chỉnh sửa")
+
+    decision: Literal["send_back"] = Field(default="send_back", title="Quyết định")
+    reason: str = Field(
+        title="Lý do trả lại",
+        description="Cần chỉnh sửa, bổ sung những gì",
+        min_length=3,
+        max_length=2000,
+        pattern=SOME_TEXT,
+    )
+
+
+Choice = Annotated[Approve | SendBack, Field(discriminator="decision")]
 
 
 class CoordinatorDecision(RunInput):
-    """Phê duyệt báo cáo gửi Bộ, hoặc trả lại để chỉnh sửa."""
+    """Quyết định của cán bộ điều phối về dự thảo báo cáo gửi Bộ."""
 
-    decision: Literal["approve", "send_back"] = Field(
-        description="approve: phê duyệt và gửi Bộ; send_back: trả lại để chỉnh sửa"
+    choice: Choice = Field(
+        title="Quyết định",
+        description="Chọn phê duyệt (nhập số báo cáo và người ký) hoặc trả lại (nhập lý do)",
     )
-    report_number: str | None = Field(
-        default=None, description="Số báo cáo khi phê duyệt, ví dụ 12/BC-UBND"
+    decided_by: str = Field(
+        default="coordinator",
+        title="Người quyết định",
+        description="Họ tên hoặc tài khoản của người quyết định (ghi vào nhật ký)",
+        min_length=1,
+        max_length=200,
     )
-    signer: str | None = Field(default=None, description="Họ tên người ký khi phê duyệt")
-    reason: str | None = Field(default=None, description="Lý do khi trả lại")
-    decided_by: str = Field(default="coordinator", description="Người quyết định")
 
-    @model_validator(mode="after")
-    def _complete(self) -> CoordinatorDecision:
-        if self.decision == "approve":
-            if not self.report_number or not re.fullmatch(
-                r"\d{1,4}/BC-[A-ZĐ0-9-]+", self.report_number.strip()
-            ):
-                raise ValueError("report_number: approval needs a number like 12/BC-UBND")
-            if not self.signer or len(self.signer.strip()) < 3:
-                raise ValueError("signer: approval needs the signer's full name")
-        elif not self.reason or not self.reason.strip():
-            raise ValueError("reason: sending back needs a reason")
-        return self
+    @model_validator(mode="before")
+    @classmethod
+    def _flat(cls, data: Any) -> Any:
+        """Accept the flat form the CLI and code use: decision=..., report_number=..., ..."""
+        if isinstance(data, dict) and "choice" not in data and "decision" in data:
+            fields = {"approve": ("report_number", "signer"), "send_back": ("reason",)}
+            decision = data["decision"]
+            choice = {"decision": decision}
+            choice.update(
+                {k: data[k] for k in fields.get(decision, ()) if data.get(k) is not None}
+            )
+            data = {"choice": choice, **{k: data[k] for k in ("decided_by",) if k in data}}
+        return data
+
+    @property
+    def decision(self) -> str:
+        return self.choice.decision
+
+    @property
+    def report_number(self) -> str | None:
+        return self.choice.report_number.strip() if isinstance(self.choice, Approve) else None
+
+    @property
+    def signer(self) -> str | None:
+        return self.choice.signer.strip() if isinstance(self.choice, Approve) else None
+
+    @property
+    def reason(self) -> str | None:
+        return self.choice.reason.strip() if isinstance(self.choice, SendBack) else None
+
+    def summary(self) -> str:
+        """What was decided, as the run's end state names it."""
+        if isinstance(self.choice, Approve):
+            return f"Approved {self.report_number}"
+        return f"Sent back: {self.reason}"
 
 
-def find_waiting_runs(year: int, programme: str) -> list[UUID]:
-    """Submission runs for this year and programme that wait for a decision."""
+def submission_runs(
+    year: int, programme: str, states: list[StateType], flow_run_filter: dict | None = None
+) -> list[FlowRun]:
+    """Submission runs for this year and programme in one of ``states``, oldest first."""
     with get_client(sync_client=True) as client:
         runs = client.read_flow_runs(
             flow_filter=FlowFilter(name=FlowFilterName(any_=[SUBMIT_FLOW_NAME])),
             flow_run_filter=FlowRunFilter(
-                state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.PAUSED]))
+                state=FlowRunFilterState(type=FlowRunFilterStateType(any_=states)),
+                **(flow_run_filter or {}),
             ),
         )
     configured = get_settings().cycle.programme  # what a run without the parameter works on
-    return [
-        run.id
+    mine = [
+        run
         for run in runs
         if run.parameters.get("year") in (year, None)
         and (run.parameters.get("programme") or configured) == programme
     ]
+    return sorted(mine, key=lambda run: (run.created, str(run.id)))
+
+
+def find_waiting_runs(year: int, programme: str) -> list[UUID]:
+    """Submission runs for this year and programme that wait for a decision."""
+    return [run.id for run in submission_runs(year, programme, [StateType.PAUSED])]
 
 
 def answer(year: int, programme: str, decision: CoordinatorDecision) -> UUID:

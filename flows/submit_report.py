@@ -1,15 +1,23 @@
 """Wait for the coordinator's decision on the draft report, then send it to the ministry."""
 
 import datetime as dt
+from pathlib import Path
 
-from prefect import flow, get_run_logger, pause_flow_run, suspend_flow_run, task
+from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
-from prefect.context import get_run_context
+from prefect.states import State
 
 from config.settings import get_settings
 from documents.report import artifact_markdown
 from flows.approval import SUBMIT_FLOW_NAME, CoordinatorDecision
+from flows.approval_wait import (
+    already_waiting,
+    outcome_state,
+    record_outcome,
+    wait_for_decision,
+    waiting_elsewhere,
+)
 from flows.common import (
     CycleRef,
     cycle_ref,
@@ -22,33 +30,30 @@ from models.messages import find_message
 from models.orm import DeliveryStatus, MessageKind, Report
 from models.reports import latest_report, mark_submitted, record_decision
 from reporting.report_pdf import describe_pdf
+from reporting.report_files import cycle_folder
 from reporting.submission import finalise_and_queue
 
 
 @task(cache_policy=NO_CACHE)
 def report_state(cycle: CycleRef) -> dict:
-    """The latest report revision of the cycle and its status."""
+    """The latest report revision of the cycle, its status, counts and where its files are."""
     with session_scope() as session:
-        report = latest_report(
-            get_cycle(cycle.programme, cycle.year, session=session), session=session
-        )
+        found = get_cycle(cycle.programme, cycle.year, session=session)
+        report = latest_report(found, session=session)
         if report is None:
             raise LookupError(f"cycle {cycle.year} has no draft report: run consolidate first")
+        counts = ("requested", "on_time", "late", "missing")
         return {
             "id": report.id,
+            "programme": cycle.programme,
+            "year": cycle.year,
             "revision": report.revision,
             "status": report.status,
+            "number": report.number,
             "reason": report.decision_reason,
+            "data": {key: report.data.get(key, 0) for key in counts},
+            "folder": str(cycle_folder(get_settings().cycle.reports_dir, found)),
         }
-
-
-def wait_for_decision(report: dict) -> CoordinatorDecision:
-    """Suspend (deployments: no process is held) or, in a local run, pause for the decision."""
-    key = f"report-{report['id']}"
-    timeout = get_settings().cycle.approval_timeout_days * 86400
-    if get_run_context().flow_run.deployment_id is not None:
-        return suspend_flow_run(wait_for_input=CoordinatorDecision, key=key, timeout=timeout)
-    return pause_flow_run(wait_for_input=CoordinatorDecision, key=key, timeout=timeout)
 
 
 @task(cache_policy=NO_CACHE)
@@ -104,8 +109,11 @@ def record_submitted(report_id: int, now: dt.datetime) -> None:
 @flow(name=SUBMIT_FLOW_NAME, persist_result=True)
 def submit_report_flow(
     year: int | None = None, programme: str | None = None, as_of: dt.datetime | None = None
-) -> dict:
-    """Ask the coordinator to approve the latest draft; on approval email it to the ministry."""
+) -> State:
+    """Ask the coordinator to approve the latest draft; on approval email it to the ministry.
+
+    The run ends in a state named for what happened: "Approved 215/BC-UBND", "Sent back: ...",
+    "Already waiting in <run>" (another run of the cycle waits for the decision)."""
     scope = run_scope(year, programme, as_of)
     programme, year, now = scope.programme, scope.year, scope.now
     logger = get_run_logger()
@@ -113,7 +121,7 @@ def submit_report_flow(
     report = report_state(cycle)
     if report["status"] == "submitted":
         logger.info("Report revision %d was already submitted: nothing to do", report["revision"])
-        return report
+        return outcome_state(f"Already submitted {report['number']}", report)
     if report["status"] == "returned":
         logger.warning(
             "Report revision %d was sent back (%s): consolidate again after the "
@@ -121,15 +129,16 @@ def submit_report_flow(
             report["revision"],
             report["reason"],
         )
-        return report
+        return outcome_state(f"Sent back earlier: {report['reason']}", report)
     if report["status"] == "draft":
-        logger.info(
-            "Waiting for the coordinator's decision on report revision %d", report["revision"]
-        )
-        decision = wait_for_decision(report)
-        if store_decision(report["id"], decision, now) == "returned":
-            logger.info("Sent back: %s", decision.reason)
-            return report_state(cycle)
+        other = waiting_elsewhere(cycle)
+        if other is not None:
+            return already_waiting(other, report)
+        decision = wait_for_decision(report, Path(report["folder"]))
+        status = store_decision(report["id"], decision, now)
+        record_outcome(report, decision)
+        if status == "returned":
+            return outcome_state(decision.summary(), report_state(cycle))
     final = queue_report(report["id"], now)
     create_markdown_artifact(
         key=f"final-report-{programme}-{year}",
@@ -140,4 +149,4 @@ def submit_report_flow(
     (logger.info if final["pdf"]["signed"] else logger.warning)("PDF %s", final["pdf"]["status"])
     deliver_messages(cycle, now)
     record_submitted(report["id"], now)
-    return report_state(cycle)
+    return outcome_state(f"Approved {final['number']}", report_state(cycle))

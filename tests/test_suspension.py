@@ -8,15 +8,19 @@ process exits), once after the coordinator's answer.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from prefect.artifacts import Artifact
 from prefect.client.orchestration import get_client
 from prefect.deployments import run_deployment
+from prefect.flow_runs import resume_flow_run
 from prefect.settings import PREFECT_API_URL
+from prefect.states import Scheduled
 
 from flows.approval import CoordinatorDecision, answer, find_waiting_runs
 from flows.consolidate import consolidate_flow
@@ -80,5 +84,116 @@ def test_deployed_submission_suspends_and_resumes_in_a_new_process(
     second = run_as_worker(flow_run.id, settings_env)
     assert second.returncode == 0, second.stderr[-3000:]
     assert state_of(flow_run.id).is_completed()
+    assert state_of(flow_run.id).name == "Approved 7/BC-UBND"
     (sent,) = smtp.received
     assert "7/BC-UBND" in sent.message["Subject"]
+
+
+def prepared_submission(settings_env: dict[str, str]):
+    """A consolidated 2026 cycle and one deployed submission run suspended on its decision."""
+    open_cycle_flow(year=2026, opened_on=dt.date(2026, 11, 2), as_of=at(dt.date(2026, 11, 2), 8))
+    submit(2026, agency_codes(2026)[:3], dt.date(2026, 11, 20))
+    consolidate_flow(year=2026, as_of=at(dt.date(2026, 12, 5), 17))
+    deployment_id = submit_report_flow.to_deployment(name="test-submit").apply()
+    flow_run = run_deployment(deployment_id, parameters={"year": 2026}, timeout=0)
+    first = run_as_worker(flow_run.id, settings_env)
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert state_of(flow_run.id).name == "Suspended"
+    return deployment_id, flow_run
+
+
+def inputs(flow_run_id) -> dict[str, str]:
+    with get_client(sync_client=True) as client:
+        found = client.filter_flow_run_input(
+            flow_run_id, key_prefix="suspended-", limit=50, exclude_keys=set()
+        )
+    return {i.key: i.value for i in found}
+
+
+def worker_env(tmp_path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k.startswith("R42_")}
+    env["PREFECT_LOCAL_STORAGE_PATH"] = str(tmp_path / "results")
+    env["PREFECT_LOGGING_LEVEL"] = "INFO"
+    return env
+
+
+def test_an_incomplete_or_invalid_answer_never_fails_the_submission_run(
+    db, smtp, smtp_settings, tmp_path
+):
+    settings_env = worker_env(tmp_path)
+    _, flow_run = prepared_submission(settings_env)
+    smtp.received.clear()
+
+    # The form says what is decided: the revision, who reported, where the draft is.
+    (description,) = [v for k, v in inputs(flow_run.id).items() if k.endswith("-description")]
+    assert "Dự thảo báo cáo năm 2026 - lần 1" in description
+    assert "Cơ quan đã báo cáo: **3/" in description
+    assert "bao-cao-2026-du-thao-1.docx" in description
+    ((schema_key, schema),) = [(k, v) for k, v in inputs(flow_run.id).items() if "-schema" in k]
+    forms = json.loads(schema)["definitions"]
+    assert forms["Approve"]["required"] == ["report_number", "signer"]
+    assert forms["SendBack"]["required"] == ["reason"]
+
+    # What the Resume dialog sends without a signer, or with a blank reason, is refused by the
+    # server against the form's schema: the run stays suspended.
+    for incomplete in (
+        {"choice": {"decision": "approve", "report_number": "8/BC-UBND"}},
+        {"choice": {"decision": "send_back", "reason": "   "}},
+        {"choice": {"decision": "approve", "report_number": "tám", "signer": "Nguyễn Văn A"}},
+    ):
+        with pytest.raises(RuntimeError, match="Cannot resume"):
+            resume_flow_run(flow_run.id, run_input=incomplete)
+        assert state_of(flow_run.id).name == "Suspended"
+
+    # An answer the server let through (one given to an older form, say) but the flow cannot
+    # use: the run logs why and suspends again, it does not fail.
+    base = schema_key.removesuffix("-schema")  # suspended-report-<id>
+    with get_client(sync_client=True) as client:
+        client.create_flow_run_input(
+            flow_run.id,
+            key=f"{base}-response",
+            value='{"choice": {"decision": "approve", "report_number": "", "signer": ""}}',
+        )
+        client.set_flow_run_state(flow_run.id, Scheduled(), force=True)
+    again = run_as_worker(flow_run.id, settings_env)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert state_of(flow_run.id).name == "Suspended"
+    assert "does not validate" in again.stderr and "report_number" in again.stderr
+    assert find_waiting_runs(2026, PROGRAMME) == [flow_run.id]
+    assert "Quyết định chưa hợp lệ" in Artifact.get(f"decision-{PROGRAMME}-2026").data
+
+    # A proper send-back: the run ends named for it, with the decision as an artifact, and
+    # after the resume the log does not say it waits or suspends again.
+    back = CoordinatorDecision(decision="send_back", reason="Thiếu số liệu Sở Y tế")
+    answer(2026, PROGRAMME, back)
+    last = run_as_worker(flow_run.id, settings_env)
+    assert last.returncode == 0, last.stderr[-3000:]
+    state = state_of(flow_run.id)
+    assert state.is_completed() and state.name == "Sent back: Thiếu số liệu Sở Y tế"
+    assert "Waiting for the coordinator" not in last.stderr and "Suspending" not in last.stderr
+    decision = Artifact.get(f"decision-{PROGRAMME}-2026").data
+    assert "Trả lại để chỉnh sửa" in decision and "Thiếu số liệu Sở Y tế" in decision
+    assert smtp.received == []
+
+
+def test_only_one_submission_run_of_a_cycle_waits(db, smtp, smtp_settings, tmp_path):
+    settings_env = worker_env(tmp_path)
+    deployment_id, waiting = prepared_submission(settings_env)
+    second = run_deployment(deployment_id, parameters={"year": 2026}, timeout=0)
+    ended = run_as_worker(second.id, settings_env)
+    assert ended.returncode == 0, ended.stderr[-3000:]
+    state = state_of(second.id)
+    assert state.is_completed() and state.name == f"Already waiting in {waiting.name}"
+    assert str(waiting.id) in state.message
+    assert find_waiting_runs(2026, PROGRAMME) == [waiting.id]
+
+    smtp.received.clear()
+    decision = CoordinatorDecision(
+        decision="approve", report_number="402/BC-UBND", signer="Nguyễn Văn A", decided_by="t"
+    )
+    assert answer(2026, PROGRAMME, decision) == waiting.id
+    done = run_as_worker(waiting.id, settings_env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert state_of(waiting.id).name == "Approved 402/BC-UBND"
+    (sent,) = smtp.received
+    assert "402/BC-UBND" in sent.message["Subject"]
