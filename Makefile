@@ -35,14 +35,16 @@ test: $(STAMP) test-system-packages
 # Debian packages the suite drives for real: PostgreSQL (a throwaway cluster) and chromium
 # (Playwright's own browser download does not work here; the tests use /usr/bin/chromium);
 # LibreOffice, poppler and Liberation fonts (Times New Roman's metrics, Vietnamese glyphs) turn
-# the report DOCX into a PDF whose pages are checked (about 15 s to install); Postfix for its
-# smtp-sink, a C SMTP test server with injectable faults (installed unconfigured: no MTA runs);
+# the report DOCX (and Calc its XLSX annex) into a PDF whose pages are checked (about 15 s to
+# install); Postfix for its smtp-sink, a C SMTP test server with injectable faults (installed
+# unconfigured: no MTA runs);
 # SoftHSM2, a real PKCS#11 token the report-signing tests sign with.
 test-system-packages:
 	@missing=""; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	test -x /usr/bin/chromium || missing="$$missing chromium"; \
 	test -x /usr/bin/soffice || missing="$$missing libreoffice-writer-nogui"; \
+	test -e /usr/lib/libreoffice/program/libsclo.so || missing="$$missing libreoffice-calc-nogui"; \
 	test -x /usr/bin/pdfinfo || missing="$$missing poppler-utils"; \
 	test -d /usr/share/fonts/truetype/liberation2 || missing="$$missing fonts-liberation2"; \
 	test -x /usr/sbin/smtp-sink || missing="$$missing postfix"; \

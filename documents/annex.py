@@ -36,6 +36,48 @@ HEADER = Style(Font(FONT, 11, bold=True), align="center", border="000000")
 TEXT = Style(Font(FONT, 11), align="wrap", border="000000")
 NUMBER = Style(Font(FONT, 11), align="wrap", border="000000", number_format=NUMBER_FORMAT)
 INTEGER = Style(Font(FONT, 11), align="wrap", border="000000", number_format=INTEGER_FORMAT)
+LINE_HEIGHT_PT = 15  # one line of 11 pt Times New Roman, with its leading
+CHARACTERS_PER_WIDTH = 1.4  # Times New Roman 11 pt: ~1.4 Vietnamese letters per width unit
+CHANNEL_TEXT = {  # how a report arrived, as the annex names it (never the internal code)
+    "web_form": "Biểu mẫu trực tuyến",
+    "upload": "Tải lên tệp Excel",
+    "ops_import": "Nhập từ tệp đã gửi",
+    "demo": "Dữ liệu minh họa",
+}
+
+
+def channel_text(channel: str | None) -> str:
+    return "—" if not channel else CHANNEL_TEXT.get(channel, "Khác")
+
+
+def lines_in(text: str, width: float) -> int:
+    """How many lines ``text`` wraps to in a column ``width`` units wide (each of its own
+    lines wrapped at word boundaries, as the spreadsheet does)."""
+    per_line = max(int(width * CHARACTERS_PER_WIDTH) - 1, 1)
+    count = 0
+    for paragraph in str(text).split("\n"):
+        used, lines = 0, 1
+        for word in paragraph.split():
+            size = len(word)
+            if used and used + 1 + size > per_line:
+                lines, used = lines + 1, size
+            else:
+                used += size + (1 if used else 0)
+            while used > per_line:  # a word longer than the column
+                lines, used = lines + 1, used - per_line
+        count += lines
+    return count
+
+
+def row_height(values: Sequence[object], widths: Sequence[float]) -> float | None:
+    """The height a row needs for its longest wrapped cell (None: one line is enough).
+    LibreOffice draws a wrapped cell over the rows below when the row keeps its default
+    height; Excel and LibreOffice both honour a set height."""
+    lines = max(
+        (lines_in(v, w) for v, w in zip(values, widths, strict=False) if isinstance(v, str)),
+        default=1,
+    )
+    return None if lines <= 1 else lines * LINE_HEIGHT_PT + 2
 
 
 def _cell(value: object) -> tuple[object, Style]:
@@ -67,10 +109,16 @@ def table_sheet(
     )
     sheet.set("A1", heading, TITLE)
     sheet.set("A2", reference, REFERENCE)
-    sheet.set_row(HEADER_ROW, [name for name, _ in columns], [HEADER] * len(columns))
+    widths = [width for _, width in columns]
+    names = [name for name, _ in columns]
+    sheet.set_row(HEADER_ROW, names, [HEADER] * len(columns))
+    if height := row_height(names, widths):
+        sheet.heights[HEADER_ROW] = height
     for r, values in enumerate(rows, start=HEADER_ROW + 1):
         cells = [_cell(value) for value in values]
         sheet.set_row(r, [value for value, _ in cells], [style for _, style in cells])
+        if height := row_height(values, widths):
+            sheet.heights[r] = height
     return sheet
 
 
@@ -88,7 +136,6 @@ def _indicator_rows(data: dict, series: Mapping[str, Mapping[int, object]]) -> l
         rows.append(
             [
                 i["number"],
-                i["code"],
                 i["name"],
                 i["unit"],
                 i["reporter"],
@@ -146,7 +193,6 @@ def annual_annex(
             reference,
             [
                 ("STT", 6),
-                ("Mã", 16),
                 ("Chỉ tiêu", 50),
                 ("Đơn vị tính", 12),
                 ("Cơ quan báo cáo", 24),
@@ -199,7 +245,7 @@ def annual_annex(
                     a["status_text"],
                     a["submitted_on"] or "—",
                     a["revisions"],
-                    a["channel"] or "—",
+                    channel_text(a["channel"]),
                 ]  # fmt: skip
                 for n, a in enumerate(data["agencies"], start=1)
             ],

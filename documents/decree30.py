@@ -207,10 +207,10 @@ def add_header(doc: DocxDocument, header: Header) -> Table:
     parts.rule(body, widest * 0.4, parts.cell_text_pt(left_cm))
     title = parts.first_cell(table.cell(0, 1))
     parts.line(title, NATIONAL_TITLE, size=13, bold=True)
-    motto = parts.line(title, MOTTO, size=14, bold=True)
-    parts.rule(
-        title, text_width_pt(MOTTO, 14, bold=True) + 4, parts.cell_text_pt(right_cm), under=motto
-    )
+    parts.line(title, MOTTO, size=14, bold=True)
+    # A rule of its own, as long as the motto: as the motto's bottom border, the indents that
+    # shorten the border would also squeeze the motto onto two lines.
+    parts.rule(title, text_width_pt(MOTTO, 14, bold=True), parts.cell_text_pt(right_cm))
     number = parts.line(parts.first_cell(table.cell(1, 0)), header.number_line, size=13)
     date = parts.line(
         parts.first_cell(table.cell(1, 1)), header.place_date_line, size=14, italic=True

@@ -31,7 +31,7 @@ def build_evaluation_xlsx(
     title = summary_line(evaluation)
     table = indicator_table(evaluation)
     indicators = [
-        [i.number, i.code, i.name, i.unit, i.target]
+        [i.number, i.name, i.unit, i.target]
         + [i.series.get(y) for y in evaluation.years]
         + [i.status_text, None if i.ratio is None else float(shown_ratio(i.ratio))]
         + ["có" if i.worsening else "", i.reporter]
@@ -58,7 +58,7 @@ def build_evaluation_xlsx(
             f"{title} - {table.caption}",
             reference,
             _columns(
-                ["STT", "Mã", "Chỉ tiêu", "Đơn vị", "Mục tiêu"]
+                ["STT", "Chỉ tiêu", "Đơn vị", "Mục tiêu"]
                 + [str(y) for y in evaluation.years]
                 + ["Đánh giá", "R", "Đạt nhưng đang xấu đi", "Đơn vị báo cáo"],
                 indicators,

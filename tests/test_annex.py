@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import io
+import re
 from decimal import Decimal
 
 import pytest
 import yaml
 from openpyxl import load_workbook
 
-from documents.annex import HEADER_ROW, SHEETS, local_breakdown
+from documents.annex import HEADER_ROW, SHEETS, channel_text, lines_in, local_breakdown
 from tests.report_data import HISTORY, NUMBER
 
 
@@ -37,20 +38,21 @@ def test_sheets_titles_and_reference_to_the_report(book):
 def test_indicator_sheet_holds_the_report_table_with_numbers(book, built):
     table = rows(book["Chỉ tiêu"])
     assert len(table) == 34 and [r["STT"] for r in table] == list(range(1, 35))
-    by_code = {r["Mã"]: r for r in table}
+    assert "Mã" not in table[0]  # no internal codes (merit_care...) in what the ministry reads
+    by_code = {r["STT"]: r for r in table}  # unemployment is target 2, social housing 27
     history = yaml.safe_load(HISTORY.read_text(encoding="utf-8"))["years"][2025]
-    unemployment = by_code["unemployment"]
+    unemployment = by_code[2]
     assert unemployment["Năm 2026"] == 2.35 and unemployment["Năm 2026 (như báo cáo)"] == "2,35%"
     assert unemployment["Năm 2025"] == pytest.approx(float(Decimal(str(history["unemployment"]))))
     assert unemployment["Mục tiêu 2030"] == "Dưới 3%" and unemployment["Đánh giá"] == "Đạt"
     assert unemployment["Cơ quan báo cáo"] == "Sở Nội vụ"
-    housing = by_code["social_housing"]
+    housing = by_code[27]
     assert housing["Năm 2026"] == 4257581 and housing["Năm 2026 (như báo cáo)"] == "4.257.581 căn"
     sheet = book["Chỉ tiêu"]
     column = [c.value for c in sheet[HEADER_ROW]].index("Năm 2026") + 1
-    row = HEADER_ROW + 1 + [r["Mã"] for r in table].index("social_housing")
+    row = HEADER_ROW + 1 + 26
     assert sheet.cell(row, column).number_format == "#,##0"  # a whole number: no trailing comma
-    row = HEADER_ROW + 1 + [r["Mã"] for r in table].index("unemployment")
+    row = HEADER_ROW + 1 + 1
     assert sheet.cell(row, column).number_format == "#,##0.####"
     yes_no = next(r for r in table if r["Mục tiêu 2030"] == "Đạt" and r["Năm 2026"])
     assert yes_no["Năm 2026"] in ("Có", "Không")
@@ -129,3 +131,41 @@ def test_difficulties_adjustments_and_recommendations(book):
 def test_draft_annex_names_the_draft(built):
     draft = load_workbook(io.BytesIO(built.draft.xlsx))
     assert draft["Chỉ tiêu"]["A2"].value == "Kèm theo dự thảo báo cáo năm 2026 (lần 1)"
+
+
+INTERNAL = re.compile(r"^[a-z]+(_[a-z0-9]+)+$|^(web_form|upload|ops_import|demo|local|department)$")
+
+
+def test_no_internal_code_anywhere_a_reader_looks(book):
+    seen = [
+        (sheet.title, cell.coordinate, cell.value)
+        for sheet in book.worksheets
+        for row in sheet.iter_rows()
+        for cell in row
+        if isinstance(cell.value, str) and INTERNAL.match(cell.value)
+    ]
+    assert not seen
+    channels = {r["Hình thức gửi"] for r in rows(book["Tình hình báo cáo"])}
+    assert channels == {"Biểu mẫu trực tuyến", "—"}
+    assert channel_text("demo") == "Dữ liệu minh họa" and channel_text("upload") != "upload"
+
+
+def test_wrapped_rows_are_tall_enough_for_their_text(book):
+    sheet = book["Chỉ tiêu"]
+    widths = {c: sheet.column_dimensions[c].width for c in "ABCDEFGHIJKL"}
+    for row in sheet.iter_rows(min_row=HEADER_ROW + 1):
+        needed = max(
+            lines_in(c.value, widths[c.column_letter]) for c in row if isinstance(c.value, str)
+        )
+        height = sheet.row_dimensions[row[0].row].height
+        if needed > 1:
+            assert height and height >= needed * 15, (row[0].row, needed, height)
+    name = next(r for r in sheet.iter_rows(min_row=5) if r[0].value == 34)[1].value
+    assert lines_in(name, 50) >= 3  # the longest name: three lines, its row 3 lines high
+
+
+def test_lines_in_wraps_at_word_boundaries():
+    assert lines_in("", 10) == 1 and lines_in("một hai ba", 10) == 1
+    assert lines_in("một hai ba bốn năm sáu bảy", 10) == 3
+    assert lines_in("dòng một\ndòng hai", 40) == 2
+    assert lines_in("x" * 50, 10) == 4  # no space to break at: cut where the column ends
