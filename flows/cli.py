@@ -12,6 +12,7 @@ from config.registry import RegistryError
 from config.registry_files import load_programme
 from config.settings import get_settings
 from flows.cli_coordinator import add_commands as add_coordinator_commands
+from flows.cli_delivery import add_commands as add_delivery_commands
 from flows.cli_evaluation import add_commands as add_evaluation_commands
 from flows.cli_signing import add_commands as add_signing_commands
 
@@ -167,6 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_decide)
 
     add_coordinator_commands(sub)
+    add_delivery_commands(sub)
 
     p = sub.add_parser("demo", help="run the 2026 cycle end to end on a simulated clock")
     p.set_defaults(handler=cmd_demo)

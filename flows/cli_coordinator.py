@@ -11,7 +11,7 @@ from config.settings import get_settings
 from mail.delivery import deliver_configured
 from models.cycles import cycle_requests, get_cycle, get_request
 from models.database import session_scope
-from models.orm import AuditEvent, Channel, CycleKind, CycleStatus, Request
+from models.orm import Channel, CycleKind, CycleStatus, Request
 from reporting import coordination
 from reporting.intake import acknowledge
 from reporting.messages import link_for
@@ -30,8 +30,11 @@ def _request(session, args: argparse.Namespace) -> Request:  # type: ignore[no-u
 
 
 def _deliver(cycle_id: int) -> None:
-    for result in deliver_configured(cycle_id, now=_now()):
+    run = deliver_configured(cycle_id, now=_now())
+    for result in run.results:
         print(f"  email {result.status}: {result.reply}")
+    if run.stopped:
+        print(f"  sending stopped, messages left pending: {run.stopped}")
 
 
 def cmd_portal(args: argparse.Namespace) -> int:
@@ -144,48 +147,6 @@ def cmd_revisions(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_deliveries(args: argparse.Namespace) -> int:
-    from models.messages import undelivered
-
-    with session_scope() as session:
-        cycle = get_cycle(_programme(args), args.year, session=session, kind=args.kind)
-        rows = undelivered(cycle.id, session=session)
-        for m in rows:
-            print(
-                f"{m.message_id}  {m.status:7}  {m.kind:8} {m.recipient_key:24} "
-                f"{', '.join(m.to_addrs)}  attempts={m.attempts}  {m.last_reply or ''}"
-            )
-    print(f"{len(rows)} failed or unknown deliveries in cycle {args.year}")
-    return 0
-
-
-def cmd_release(args: argparse.Namespace) -> int:
-    from models.messages import release, undelivered
-
-    with session_scope() as session:
-        cycle = get_cycle(_programme(args), args.year, session=session, kind=args.kind)
-        chosen = [
-            m for m in undelivered(cycle.id, session=session) if m.message_id in args.message_id
-        ]
-        missing = set(args.message_id) - {m.message_id for m in chosen}
-        if missing:
-            raise LookupError(f"not failed or unknown in cycle {args.year}: {sorted(missing)}")
-        for message in chosen:
-            release(message, session=session)
-        session.add(
-            AuditEvent(
-                actor=args.by,
-                action="delivery.released",
-                cycle_id=cycle.id,
-                detail={"message_ids": args.message_id},
-            )
-        )
-        cycle_id = cycle.id
-    print(f"Released {len(chosen)} message(s) for another attempt")
-    _deliver(cycle_id)
-    return 0
-
-
 def add_commands(sub: argparse._SubParsersAction) -> None:
     """Register the intake and coordination commands on the `r42` parser."""
     p = sub.add_parser("portal", help="run the agencies' web form")
@@ -227,6 +188,3 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     cycle_parser(
         "revisions", "list every revision and who or what sent it", cmd_revisions, "optional"
     )
-    cycle_parser("deliveries", "list failed and unknown deliveries", cmd_deliveries)
-    p = cycle_parser("release", "send failed or unknown messages again", cmd_release)
-    p.add_argument("message_id", nargs="+", help="Message-ID as `r42 deliveries` lists it")

@@ -120,12 +120,24 @@ def deliver_messages(cycle: CycleRef, now: dt.datetime) -> dict[str, int]:
         sending = pool.submit(deliver_configured, cycle.id, now=now)
         while wait([sending], timeout=0.5).not_done:
             progress(max(total - _unsent(cycle.id), 0), total)  # others may queue meanwhile
-        results = sending.result()
+        run = sending.result()
     progress(total, total)
+    logger = get_run_logger()
+    if run.refused:
+        logger.error("Stopped sending, every message left pending: %s", run.refused)
+    elif run.unavailable:
+        logger.warning("The mail relay could not be reached; the next run tries again: %s",
+                       run.unavailable)
+    if run.unknown_after_crash:
+        logger.warning(
+            "%d messages of a delivery run that died may have been sent: listed as unknown "
+            "(r42 deliveries; r42 release after checking with the recipients)",
+            run.unknown_after_crash,
+        )
     with session_scope() as session:
         counts = delivery_counts(cycle.id, session=session)
-        if results:
-            sent = {r.message_id: r.reply for r in results}
+        if run.results or run.stopped:
+            sent = {r.message_id: r.reply for r in run.results}
             rows = session.execute(
                 select(
                     OutgoingMessage.message_id,
@@ -140,10 +152,11 @@ def deliver_messages(cycle: CycleRef, now: dt.datetime) -> dict[str, int]:
                 for mid, key, kind, rung, status in rows
                 if mid in sent
             ]
+            stopped = f" Stopped: {run.stopped}" if run.stopped else ""
             create_table_artifact(
                 key=artifact_key("delivery", cycle),
                 table=table,
-                description=f"Delivery of {len(results)} messages, cycle {cycle.year}",
+                description=f"Delivery of {len(run.results)} messages, cycle {cycle.year}.{stopped}",
             )
-    get_run_logger().info("Delivered %d messages; cycle totals by status: %s", len(results), counts)
+    logger.info("Delivered %d messages; cycle totals by status: %s", len(run.results), counts)
     return counts

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from prefect import serve
-from prefect.schedules import Cron
+from prefect.schedules import Cron, Interval
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from config.yaml_files import load_yaml
@@ -40,6 +40,8 @@ def build_deployments(path: Path = PREFECT_YAML) -> list[Any]:
     for spec in deployment_specs(path):
         schedules = [
             Cron(s["cron"], timezone=s["timezone"], slug=s["slug"])
+            if "cron" in s
+            else Interval(s["interval"], timezone=s["timezone"], slug=s["slug"])
             for s in spec.get("schedules") or []
         ]
         deployments.append(

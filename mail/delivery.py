@@ -7,12 +7,21 @@ import datetime as dt
 import time
 import uuid
 from collections.abc import Coroutine
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from config.settings import MailSettings, get_settings
+from mail.deliveries import expire_stale_claims
+from mail.outbox import (
+    Sending,
+    claim_due,
+    next_retry,
+    note_waiting,
+    record_results,
+    sending_for,
+)
 from mail.transport import DeliveryResult, Envelope, Transport, transport_from_settings
 from models.database import session_scope
-from models.messages import claim_due, expire_stale_claims, next_retry, record_results
 
 T = TypeVar("T")
 
@@ -21,17 +30,35 @@ def wall_clock() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def deliver_configured(cycle_id: int, *, now: dt.datetime) -> list[DeliveryResult]:
-    """Send the cycle's due messages with the transport the settings name."""
-    settings = get_settings().mail
-    return deliver_pending(
-        cycle_id, transport=transport_from_settings(settings), settings=settings, now=now
-    )
+@dataclass
+class DeliveryRun:
+    """What one delivery run did: the last outcome of each message it tried, and why it
+    stopped early, if it did."""
+
+    results: list[DeliveryResult] = field(default_factory=list)
+    # The relay refused this installation (login, certificate): a person must act; every
+    # message is still pending and goes out on the first run after the fix.
+    refused: str | None = None
+    # The relay could not be reached for the whole run: the next run tries again.
+    unavailable: str | None = None
+    # Messages of runs that died while their data may have been on the way (see release).
+    unknown_after_crash: int = 0
+
+    @property
+    def stopped(self) -> str | None:
+        return self.refused or self.unavailable
+
+
+def deliver_configured(cycle_id: int, *, now: dt.datetime) -> DeliveryRun:
+    """Send the cycle's due messages with the transport and database the settings name."""
+    settings = get_settings()
+    transport = transport_from_settings(settings.mail, database_url=settings.database.url)
+    return deliver_pending(cycle_id, transport=transport, settings=settings.mail, now=now)
 
 
 def deliver_pending(
     cycle_id: int, *, transport: Transport, settings: MailSettings, now: dt.datetime
-) -> list[DeliveryResult]:
+) -> DeliveryRun:
     """Send every due message of the cycle; retry temporary failures within the run's budget.
 
     ``now`` is the cycle's clock (simulated in the demo) recorded as the sending time; claims
@@ -52,58 +79,80 @@ def run_loop(coroutine: Coroutine[Any, Any, T]) -> T:
 
 async def _deliver_pending(
     cycle_id: int, transport: Transport, settings: MailSettings, now: dt.datetime
-) -> list[DeliveryResult]:
+) -> DeliveryRun:
     token = str(uuid.uuid4())
     deadline = time.monotonic() + settings.retry_wait_seconds
     lease = dt.timedelta(seconds=settings.claim_lease_seconds)
-    await asyncio.to_thread(_expire, cycle_id, wall_clock() - lease)
-    results: list[DeliveryResult] = []
+    run = DeliveryRun()
+    run.unknown_after_crash, sending = await asyncio.to_thread(
+        _prepare, cycle_id, settings, wall_clock() - lease
+    )
+    last: dict[str, DeliveryResult] = {}
+    backoff = settings.retry_base_seconds
     try:
         while True:
-            envelopes = await asyncio.to_thread(_claim, cycle_id, settings, token)
+            envelopes = await asyncio.to_thread(_claim, sending, settings, token)
             if envelopes:
                 batch = await transport.deliver(envelopes)
-                await asyncio.to_thread(_record, batch, settings, now)
-                results.extend(batch)
+                await asyncio.to_thread(_record, list(zip(envelopes, batch)), settings, now)
+                last.update((r.message_id, r) for r in batch)
+                if transport.refusal is not None:
+                    run.refused = transport.refusal
+                    return run
+                untried = [r.reply for r in batch if not r.attempted]
+                if not untried:
+                    backoff = settings.retry_base_seconds
+                    continue
+                # The relay is down or busy: wait before trying it again, not per message.
+                if time.monotonic() + backoff > deadline:
+                    run.unavailable = untried[0]
+                    await asyncio.to_thread(_note_waiting, cycle_id, untried[0])
+                    return run
+                await asyncio.sleep(backoff)
+                backoff *= 2
                 continue
             due = await asyncio.to_thread(_next_retry, cycle_id)
             if due is None:
-                return results
+                return run
             wait = max((due - wall_clock()).total_seconds(), 0)
             if time.monotonic() + wait > deadline:
-                return results  # the next run tries again
+                return run  # the next run tries again
             await asyncio.sleep(wait)
     finally:
+        run.results = list(last.values())
         await transport.aclose()
 
 
-def _expire(cycle_id: int, older_than: dt.datetime) -> None:
+def _prepare(cycle_id: int, settings: MailSettings, older_than: dt.datetime) -> tuple[int, Sending]:
     with session_scope() as session:
-        expire_stale_claims(cycle_id, session=session, older_than=older_than)
+        unknown = expire_stale_claims(cycle_id, session=session, older_than=older_than)
+        return unknown, sending_for(cycle_id, settings.sender_address, session=session)
 
 
-def _claim(cycle_id: int, settings: MailSettings, token: str) -> list[Envelope]:
+def _claim(sending: Sending, settings: MailSettings, token: str) -> list[Envelope]:
     with session_scope() as session:
         return claim_due(
-            cycle_id,
-            settings.sender_address,
-            session=session,
-            limit=settings.claim_batch,
-            token=token,
-            clock=wall_clock(),
+            sending, session=session, limit=settings.claim_batch, token=token, clock=wall_clock()
         )
 
 
-def _record(batch: list[DeliveryResult], settings: MailSettings, now: dt.datetime) -> None:
+def _record(
+    outcomes: list[tuple[Envelope, DeliveryResult]], settings: MailSettings, now: dt.datetime
+) -> None:
     with session_scope() as session:
         record_results(
-            batch,
+            outcomes,
             session=session,
             max_attempts=settings.max_attempts,
             now=now,
             clock=wall_clock(),
             retry_base_seconds=settings.retry_base_seconds,
         )
+
+
+def _note_waiting(cycle_id: int, reason: str) -> None:
+    with session_scope() as session:
+        note_waiting(cycle_id, reason, session=session)
 
 
 def _next_retry(cycle_id: int) -> dt.datetime | None:

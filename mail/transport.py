@@ -5,39 +5,74 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-import aiosmtplib
-
 from config.settings import MailSettings
-from mail.smtp_commands import mail_from, rcpt_to, send_data
+from mail.relay import RelayRefused, RelayUnavailable, open_session, tls_context
+from mail.smtp_session import SmtpSession, TransactionOutcome
 from models.orm import DeliveryStatus
 
 
 @dataclass(frozen=True)
 class Envelope:
-    """What a transport needs to send one stored message."""
+    """What a transport needs to send one stored message to its recipients still waiting."""
 
     message_id: str
     name: str  # readable and unique, e.g. "2026-request-so-y-te"; names outbox files
     sender: str
     recipients: list[str]
     raw: bytes
+    key: int = 0  # the outbox row
+    retry: bool = False  # an earlier attempt settled some of the message's recipients
 
 
 @dataclass(frozen=True)
 class DeliveryResult:
+    """What became of one message's recipients in one attempt.
+
+    ``status`` and ``reply`` hold for every recipient of the envelope but those in
+    ``refused`` (refused at RCPT: address, PENDING or FAILED, the relay's reply). PENDING
+    means "temporary failure, try again later". ``attempted`` is False when nothing was tried
+    (the relay was unreachable or refused the run): the message keeps its attempts.
+    """
+
     message_id: str
-    status: DeliveryStatus  # PENDING here means "temporary failure, try again later"
+    status: DeliveryStatus
     reply: str
+    refused: tuple[tuple[str, DeliveryStatus, str], ...] = ()
+    attempted: bool = True
+
+    def outcomes(self, recipients: Sequence[str]) -> dict[str, tuple[DeliveryStatus, str]]:
+        """Status and reply of each recipient of the attempt."""
+        own = {address: (status, reply) for address, status, reply in self.refused}
+        return {r: own.get(r, (self.status, self.reply)) for r in recipients}
+
+
+def deferred(envelope: Envelope, reason: str) -> DeliveryResult:
+    """Not tried in this run, through no fault of the message."""
+    return DeliveryResult(envelope.message_id, DeliveryStatus.PENDING, reason, attempted=False)
+
+
+class BeforeData(Protocol):
+    """Records that a message's data is about to leave (``mail.data_marks.DataSentMarks``)."""
+
+    def request(self, key: int) -> Mark: ...
+
+
+class Mark(Protocol):
+    async def wait(self) -> None: ...
+
+    def cancel(self) -> None: ...
 
 
 class Transport(Protocol):
-    """Delivers envelopes and says, for each, what became of it."""
+    """Delivers envelopes and says, for each, what became of it; ``refusal`` says why the
+    transport stopped trying (the relay refused this installation), if it did."""
+
+    refusal: str | None
 
     async def deliver(self, envelopes: Sequence[Envelope]) -> list[DeliveryResult]: ...
 
@@ -46,6 +81,8 @@ class Transport(Protocol):
 
 class OutboxFolderTransport:
     """Writes each message to ``<folder>/<name>.eml``; an existing file means already sent."""
+
+    refusal: str | None = None
 
     def __init__(self, folder: Path):
         self.folder = folder
@@ -73,123 +110,145 @@ class OutboxFolderTransport:
         return DeliveryResult(envelope.message_id, DeliveryStatus.SENT, reply)
 
 
-def _classify(code: int, message: str) -> tuple[DeliveryStatus, str]:
-    status = DeliveryStatus.PENDING if 400 <= code < 500 else DeliveryStatus.FAILED
-    return status, f"{code} {message}".strip()
+def classify(code: int) -> DeliveryStatus:
+    """4xx: try again later; anything else the relay refused: failed for good."""
+    return DeliveryStatus.PENDING if 400 <= code < 500 else DeliveryStatus.FAILED
+
+
+def result_of(envelope: Envelope, outcome: TransactionOutcome) -> DeliveryResult:
+    """The transaction's outcome in the outbox's terms."""
+    refused = tuple((r, classify(reply.code), str(reply)) for r, reply in outcome.refused)
+    if outcome.error is not None:
+        if outcome.data_sent:  # the data may have reached the relay: resending could duplicate
+            return DeliveryResult(
+                envelope.message_id, DeliveryStatus.UNKNOWN, f"after data: {outcome.error}", refused
+            )
+        return DeliveryResult(
+            envelope.message_id, DeliveryStatus.PENDING, f"before data: {outcome.error}"
+        )
+    reply = outcome.reply
+    if not outcome.recipients:  # every recipient refused at RCPT: the message stands as they do
+        temporary = any(status == DeliveryStatus.PENDING for _, status, _ in refused)
+        status = DeliveryStatus.PENDING if temporary else DeliveryStatus.FAILED
+        text = "; ".join(f"{address}: {reply}" for address, _, reply in refused)
+        return DeliveryResult(envelope.message_id, status, text, refused)
+    assert reply is not None
+    if outcome.data_sent and reply.code == 250:
+        return DeliveryResult(envelope.message_id, DeliveryStatus.SENT, str(reply), refused)
+    return DeliveryResult(envelope.message_id, classify(reply.code), str(reply), refused)
 
 
 class SmtpTransport:
-    """Sends over a bounded set of reused aiosmtplib connections sharing one TLS context."""
+    """Sends over a bounded set of reused relay connections sharing one TLS context.
 
-    def __init__(self, settings: MailSettings):
+    ``before_data`` (``mail.data_marks``) is awaited before each message's data leaves, so
+    that a run killed while sending leaves "unknown" only the messages whose data may have
+    reached the relay. ``refusal`` is set when the relay refused this installation (login,
+    certificate): no further message is tried in the run.
+    """
+
+    def __init__(self, settings: MailSettings, before_data: BeforeData | None = None):
         self.settings = settings
-        self.tls_context = (
-            ssl.create_default_context() if settings.smtp_security != "none" else None
-        )
-        self._idle: list[aiosmtplib.SMTP] = []  # connections kept between batches of a run
-
-    def _client(self) -> aiosmtplib.SMTP:
-        s = self.settings
-        return aiosmtplib.SMTP(
-            hostname=s.smtp_host,
-            port=s.smtp_port,
-            timeout=s.smtp_timeout,
-            use_tls=s.smtp_security == "tls",
-            start_tls=s.smtp_security == "starttls",
-            tls_context=self.tls_context,
-            username=s.smtp_username,
-            password=s.smtp_password.get_secret_value() if s.smtp_password else None,
-        )
+        self.before_data = before_data
+        self.tls_context = tls_context(settings)
+        self.refusal: str | None = None
+        self._idle: list[SmtpSession] = []  # connections kept between batches of a run
+        self._logged_in = False  # a connection of this run got through: the others may open
+        self._first = asyncio.Lock()
+        self._down: str | None = None  # the relay could not be reached in this batch
 
     async def deliver(self, envelopes: Sequence[Envelope]) -> list[DeliveryResult]:
         queue: asyncio.Queue[Envelope] = asyncio.Queue()
         for envelope in envelopes:
             queue.put_nowait(envelope)
         results: dict[str, DeliveryResult] = {}
+        self._down = None
         workers = min(self.settings.smtp_connections, max(1, len(envelopes)))
         await asyncio.gather(*(self._worker(queue, results) for _ in range(workers)))
-        return [results[e.message_id] for e in envelopes]
+        return [
+            results.get(e.message_id) or deferred(e, self.refusal or "not tried in this run")
+            for e in envelopes
+        ]
 
     async def _worker(
         self, queue: asyncio.Queue[Envelope], results: dict[str, DeliveryResult]
     ) -> None:
-        client = self._idle.pop() if self._idle else None
-        while not queue.empty():
+        session = self._idle.pop() if self._idle else None
+        while not queue.empty() and self.refusal is None:
             envelope = queue.get_nowait()
-            if client is None or not client.is_connected:
-                client = self._client()
+            if session is None or session.closed:
                 try:
-                    await client.connect()
-                except (aiosmtplib.SMTPException, OSError) as exc:
-                    results[envelope.message_id] = self._connect_failure(envelope, exc)
-                    client = None
-                    continue
-            results[envelope.message_id] = await self._send(client, envelope)
-        if client is not None and client.is_connected:
-            self._idle.append(client)  # reused by the next batch of this delivery run
+                    session = await self._open()
+                except RelayRefused as exc:
+                    self.refusal = str(exc)
+                    return
+                except RelayUnavailable as exc:
+                    # Not the messages' fault: they wait without using an attempt.
+                    results[envelope.message_id] = deferred(envelope, str(exc))
+                    while not queue.empty():
+                        other = queue.get_nowait()
+                        results[other.message_id] = deferred(other, str(exc))
+                    return
+            results[envelope.message_id] = await self._send(session, envelope)
+        if session is not None and not session.closed:
+            self._idle.append(session)  # reused by the next batch of this delivery run
+
+    async def _open(self) -> SmtpSession:
+        """A new connection. Until one has got through, connections open one at a time: a
+        wrong password is tried once per run, not once per connection."""
+        if self._logged_in:
+            return await open_session(self.settings, self.tls_context)
+        async with self._first:
+            if self.refusal is not None:
+                raise RelayRefused(self.refusal)
+            if self._down is not None:
+                raise RelayUnavailable(self._down)
+            try:
+                session = await open_session(self.settings, self.tls_context)
+            except RelayUnavailable as exc:
+                self._down = str(exc)
+                raise
+            self._logged_in = True
+            return session
+
+    async def _send(self, session: SmtpSession, envelope: Envelope) -> DeliveryResult:
+        mark = self.before_data.request(envelope.key) if self.before_data else None
+        try:
+            outcome = await session.transaction(
+                envelope.sender or self.settings.sender_address,
+                envelope.recipients,
+                envelope.raw,
+                mark.wait if mark is not None else None,
+            )
+        finally:
+            if mark is not None:
+                mark.cancel()  # not needed when the transaction ended before the data
+        if outcome.reply is not None and outcome.reply.code in (530,) and not outcome.data_sent:
+            self.refusal = (
+                f"the relay requires a login ({outcome.reply}): set R42_MAIL__SMTP_USERNAME "
+                "and R42_MAIL__SMTP_PASSWORD"
+            )
+            return deferred(envelope, self.refusal)
+        return result_of(envelope, outcome)
 
     async def aclose(self) -> None:
         """Say goodbye on every connection kept between batches."""
         while self._idle:
-            client = self._idle.pop()
-            try:
-                await client.quit()
-            except (aiosmtplib.SMTPException, OSError):
-                client.close()
-
-    @staticmethod
-    def _connect_failure(envelope: Envelope, exc: Exception) -> DeliveryResult:
-        if isinstance(exc, aiosmtplib.SMTPResponseException):
-            status, reply = _classify(exc.code, exc.message)
-        else:
-            status, reply = DeliveryStatus.PENDING, f"connection failed: {exc}"
-        return DeliveryResult(envelope.message_id, status, reply)
-
-    async def _send(self, client: aiosmtplib.SMTP, envelope: Envelope) -> DeliveryResult:
-        mid = envelope.message_id
-        try:
-            await mail_from(client, envelope.sender or self.settings.sender_address)
-            refused: dict[str, str] = {}
-            accepted = []
-            for recipient in envelope.recipients:
-                try:
-                    await rcpt_to(client, recipient)
-                    accepted.append(recipient)
-                except aiosmtplib.SMTPRecipientRefused as exc:
-                    refused[recipient] = f"{exc.code} {exc.message}"
-            if not accepted:
-                await client.rset()
-                temporary = any(r.startswith("4") for r in refused.values())
-                status = DeliveryStatus.PENDING if temporary else DeliveryStatus.FAILED
-                return DeliveryResult(
-                    mid, status, "; ".join(f"{r}: {m}" for r, m in refused.items())
-                )
-        except aiosmtplib.SMTPResponseException as exc:
-            status, reply = _classify(exc.code, exc.message)
-            return DeliveryResult(mid, status, reply)
-        except (aiosmtplib.SMTPException, OSError) as exc:
-            client.close()
-            return DeliveryResult(mid, DeliveryStatus.PENDING, f"before data: {exc}")
-        try:
-            response = await send_data(client, envelope.raw)
-        except aiosmtplib.SMTPResponseException as exc:
-            status, reply = _classify(exc.code, exc.message)
-            return DeliveryResult(mid, status, reply)
-        except (aiosmtplib.SMTPException, OSError) as exc:
-            # The data may have reached the server: resending blindly could duplicate it.
-            client.close()
-            return DeliveryResult(mid, DeliveryStatus.UNKNOWN, f"after data: {exc}")
-        reply = f"{response.code} {response.message}"
-        if refused:
-            reply += " (refused: " + "; ".join(f"{r}: {m}" for r, m in refused.items()) + ")"
-        return DeliveryResult(mid, DeliveryStatus.SENT, reply)
+            await self._idle.pop().quit()
 
 
-def transport_from_settings(settings: MailSettings) -> Transport:
+def transport_from_settings(
+    settings: MailSettings, *, database_url: str | None = None
+) -> Transport:
+    """The configured transport. Over SMTP, ``database_url`` names the outbox whose
+    messages are marked before their data leaves (``mail.data_marks``)."""
     if settings.transport == "smtp" and settings.smtp_processes > 1:
         from mail.workers import MultiProcessSmtpTransport  # imports this module
 
-        return MultiProcessSmtpTransport(settings)
+        return MultiProcessSmtpTransport(settings, database_url=database_url)
     if settings.transport == "smtp":
-        return SmtpTransport(settings)
+        from mail.data_marks import DataSentMarks
+
+        marks = DataSentMarks(database_url) if database_url is not None else None
+        return SmtpTransport(settings, before_data=marks)
     return OutboxFolderTransport(settings.outbox_dir)

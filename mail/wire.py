@@ -37,6 +37,17 @@ def ready_for_data(raw: bytes) -> bool:
     return False
 
 
+def to_wire(raw: bytes) -> bytes:
+    """``raw`` ready to follow DATA: as it is when it already is (what ``compose`` writes),
+    else with every line ending in CRLF and leading dots doubled."""
+    if ready_for_data(raw):
+        return raw
+    lines = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
+    if lines[-1] == b"":
+        lines.pop()
+    return b"".join((b"." + line if line.startswith(b".") else line) + CRLF for line in lines)
+
+
 def check_wire_form(raw: bytes) -> bytes:
     """``raw`` if every line ends in CRLF and it is ``ready_for_data``; else ValueError."""
     if raw.count(b"\r\n") != raw.count(b"\n") or not ready_for_data(raw):

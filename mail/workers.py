@@ -26,8 +26,9 @@ _loop: asyncio.AbstractEventLoop | None = None
 _transport: SmtpTransport | None = None
 
 
-def _start(settings: MailSettings, owner: int) -> None:
-    """In a worker: one event loop and one transport for the life of the process."""
+def _start(settings: MailSettings, owner: int, database_url: str | None) -> None:
+    """In a worker: one event loop and one transport for the life of the process; it marks
+    each message in the outbox itself before the message's data leaves."""
     global _loop, _transport
     try:
         import uvloop
@@ -35,7 +36,12 @@ def _start(settings: MailSettings, owner: int) -> None:
         _loop = uvloop.new_event_loop()  # as mail.delivery.run_loop
     except ImportError:  # pragma: no cover - uvloop is a dependency on Linux and macOS
         _loop = asyncio.new_event_loop()
-    _transport = SmtpTransport(settings)
+    marks = None
+    if database_url is not None:
+        from mail.data_marks import DataSentMarks
+
+        marks = DataSentMarks(database_url)
+    _transport = SmtpTransport(settings, before_data=marks)
     multiprocessing.util.Finalize(None, _stop, exitpriority=10)  # QUIT when the pool shuts down
     threading.Thread(target=_watch, args=(owner,), daemon=True).start()
 
@@ -57,9 +63,11 @@ def _stop() -> None:
         _loop.close()
 
 
-def _deliver(envelopes: list[Envelope]) -> list[DeliveryResult]:
+def _deliver(envelopes: list[Envelope]) -> tuple[list[DeliveryResult], str | None]:
     assert _loop is not None and _transport is not None
-    return _loop.run_until_complete(_transport.deliver(envelopes))
+    _transport.refusal = None  # a new batch of a new run may find the relay fixed
+    results = _loop.run_until_complete(_transport.deliver(envelopes))
+    return results, _transport.refusal
 
 
 def _context() -> multiprocessing.context.BaseContext:
@@ -77,8 +85,10 @@ def _context() -> multiprocessing.context.BaseContext:
 class MultiProcessSmtpTransport:
     """``SmtpTransport`` in ``settings.smtp_processes`` worker processes (started on first use)."""
 
-    def __init__(self, settings: MailSettings):
+    def __init__(self, settings: MailSettings, *, database_url: str | None = None):
         self.settings = settings
+        self.database_url = database_url
+        self.refusal: str | None = None
         self._pool: ProcessPoolExecutor | None = None
 
     async def deliver(self, envelopes: Sequence[Envelope]) -> list[DeliveryResult]:
@@ -89,7 +99,7 @@ class MultiProcessSmtpTransport:
                 self.settings.smtp_processes,
                 mp_context=_context(),
                 initializer=_start,
-                initargs=(self.settings, os.getpid()),
+                initargs=(self.settings, os.getpid(), self.database_url),
             )
         count = min(self.settings.smtp_processes, len(envelopes))
         loop = asyncio.get_running_loop()
@@ -99,7 +109,8 @@ class MultiProcessSmtpTransport:
                 for i in range(count)
             )
         )
-        results = {r.message_id: r for part in parts for r in part}
+        results = {r.message_id: r for part, _ in parts for r in part}
+        self.refusal = next((refusal for _, refusal in parts if refusal), None)
         return [results[e.message_id] for e in envelopes]
 
     async def aclose(self) -> None:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import datetime
 import email
 import email.policy
 import glob
+import ipaddress
 import os
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -86,6 +89,7 @@ class SmtpHandler:
     received: list[Received] = field(default_factory=list)
     refuse_recipients: dict[str, str] = field(default_factory=dict)  # address -> "550 ..."
     data_reply: str | None = None  # e.g. "451 try later" instead of accepting
+    refuse_data_for: dict[str, str] = field(default_factory=dict)  # To address -> "554 ..."
     drop_after: int | None = None  # accept this many more, then drop the connection on the next
     data_delay: float = 0.0  # seconds to wait before answering DATA (a slow server)
     slow_only: set[str] | None = None  # recipients the delay applies to (default: all)
@@ -99,6 +103,9 @@ class SmtpHandler:
     async def handle_DATA(self, server, session, envelope):  # noqa: N802
         if self.data_reply:
             return self.data_reply
+        for address in envelope.rcpt_tos:
+            if address in self.refuse_data_for:
+                return self.refuse_data_for[address]
         if self.data_delay and (self.slow_only is None or set(envelope.rcpt_tos) & self.slow_only):
             await asyncio.sleep(self.data_delay)
         raw = envelope.original_content or envelope.content
@@ -113,10 +120,14 @@ class SmtpHandler:
 
 
 class SmtpServer:
-    def __init__(self, port: int | None = None) -> None:
+    """aiosmtpd on a local port; ``controller_options`` go to its Controller (e.g. AUTH)."""
+
+    def __init__(self, port: int | None = None, **controller_options: object) -> None:
         self.handler = SmtpHandler()
         self.port = port or free_port()
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        self.controller = Controller(
+            self.handler, hostname="127.0.0.1", port=self.port, **controller_options
+        )
 
     def __enter__(self) -> SmtpServer:
         self.controller.start()
@@ -128,6 +139,45 @@ class SmtpServer:
     @property
     def received(self) -> list[Received]:
         return self.handler.received
+
+
+def make_tls_files(folder: Path) -> tuple[Path, Path, ssl.SSLContext]:
+    """A self-signed certificate for 127.0.0.1 (its own CA), its key, and a server context."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "relay.test")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "relay.pem", folder / "relay.key"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert_path, key_path)
+    return cert_path, key_path, context
 
 
 def require_programs(*names: str) -> None:

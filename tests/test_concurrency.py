@@ -62,12 +62,12 @@ def test_two_reminder_runs_at_once_queue_and_send_each_reminder_once(db, smtp, s
         settings = get_settings()
         return deliver_pending(
             cycle_id,
-            transport=transport_from_settings(settings.mail),
+            transport=transport_from_settings(settings.mail, database_url=settings.database.url),
             settings=settings.mail,
             now=at(DAY, 8),
         )
 
     results = in_parallel(send)
-    assert sum(len(r) for r in results) == agencies  # every message claimed by one run only
+    assert sum(len(r.results) for r in results) == agencies  # every message claimed by one run only
     assert Counter(r.recipients[0] for r in smtp.received).most_common(1)[0][1] == 1
     assert len(smtp.received) == agencies

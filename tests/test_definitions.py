@@ -22,6 +22,7 @@ def test_every_deployment_loads_with_its_schedules():
         "open-cycle",
         "send-reminders",
         "consolidate",
+        "deliver-outbox",
         "submit-to-ministry",
         "send-back-report",
         "reissue-link",

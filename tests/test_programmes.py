@@ -243,7 +243,7 @@ def test_outbox_files_of_two_programmes_never_overwrite_each_other(both):
             cycle, _ = open_cycle(programme, 2026, OPENED, session=session)
             queue_requests(cycle, session=session, settings=get_settings(), now=at(OPENED, 8))
     for programme in (R42, EXAMPLE):
-        results = deliver_configured(get_cycle_id(programme), now=at(OPENED, 8))
+        results = deliver_configured(get_cycle_id(programme), now=at(OPENED, 8)).results
         assert results and all(r.reply.startswith("written to") for r in results)
     files = sorted(get_settings().mail.outbox_dir.glob("*-request-so-y-te.eml"))
     assert [p.name for p in files] == [

@@ -24,9 +24,17 @@ class MessageKind(StrEnum):
 
 
 class DeliveryStatus(StrEnum):
+    """Where a message, or one recipient of it, stands.
+
+    A message is settled when every recipient is: SENT when all were accepted, FAILED when none
+    was, PARTIAL when some were accepted and the others refused for good, UNKNOWN when the
+    connection was lost after the data of some recipient's copy was sent.
+    """
+
     PENDING = "pending"  # queued, or a temporary failure waiting for another attempt
     SENDING = "sending"  # claimed by a delivery run; its outcome is being recorded
     SENT = "sent"
+    PARTIAL = "partial"  # some recipients accepted, the others refused for good
     FAILED = "failed"  # refused for good (5xx) or out of attempts
     UNKNOWN = "unknown"  # the connection dropped after the data was sent: a person decides
 
@@ -58,6 +66,36 @@ class OutgoingMessage(Base):
     claim_token: Mapped[str | None] = mapped_column(String(36), index=True)
     claimed_at: Mapped[dt.datetime | None]
     next_attempt_at: Mapped[dt.datetime | None]
+    # Set (and committed) before the data of the current attempt may leave: after a crash,
+    # only a claim with this set can have reached the server; the others go back to pending.
+    data_sent_at: Mapped[dt.datetime | None]
 
     cycle: Mapped[Cycle] = relationship()
     agency: Mapped[Agency | None] = relationship()
+    recipients: Mapped[list[OutgoingRecipient]] = relationship(
+        back_populates="message",
+        cascade="all, delete-orphan",
+        order_by="OutgoingRecipient.id",
+        passive_deletes=True,
+    )
+
+
+class OutgoingRecipient(Base):
+    """One address of a message (To or Cc) and what the server said of it.
+
+    The server accepts or refuses each recipient on its own; a retry goes only to those still
+    PENDING, with the same stored bytes and Message-ID.
+    """
+
+    __tablename__ = "outgoing_recipient"
+    __table_args__ = (UniqueConstraint("message_id", "address"),)
+
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("outgoing_message.id", ondelete="CASCADE"), index=True
+    )
+    address: Mapped[str] = mapped_column(String(320))
+    status: Mapped[str] = mapped_column(String(16), default=DeliveryStatus.PENDING)
+    last_reply: Mapped[str | None] = mapped_column(Text)
+    settled_at: Mapped[dt.datetime | None]  # wall clock, when it became sent/failed/unknown
+
+    message: Mapped[OutgoingMessage] = relationship(back_populates="recipients")
