@@ -12,10 +12,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from config.startup_checks import PLACEHOLDER_LINK_SECRET, UnsafeSettings, unsafe_settings
+from config.startup_checks import (
+    PLACEHOLDER_LINK_SECRET,
+    UnsafeSettings,
+    unsafe_settings,
+    validation_problems,
+)
 
 DATA_DIR = Path("data")
 _DOMAIN_ENTRY = re.compile(r"\.?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*")
@@ -30,6 +35,25 @@ class DatabaseSettings(BaseModel):
     )
     echo: bool = Field(default=False, description="Log every SQL statement (debugging only).")
     pool_size: int = Field(default=5, ge=1, le=100, description="PostgreSQL connection pool size.")
+
+    @field_validator("url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+        example = "sqlite:///data/r42.sqlite3 or postgresql+psycopg://user:pass@host:5432/r42"
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError(f"not a database URL (expected e.g. {example})") from None
+        try:
+            url.get_dialect()
+        except NoSuchModuleError:
+            raise ValueError(
+                f"unknown database type {url.drivername!r} (expected e.g. {example})"
+            ) from None
+        return value
 
 
 class MailSettings(BaseModel):
@@ -112,6 +136,19 @@ class MailSettings(BaseModel):
             if not _DOMAIN_ENTRY.fullmatch(entry):
                 raise ValueError(f"{entry!r} is not a domain (e.g. 'vinhlong.gov.vn', '.example')")
         return [entry.lower() for entry in value]
+
+    @field_validator("sender_address")
+    @classmethod
+    def _sender(cls, value: str) -> str:
+        from email_validator import EmailNotValidError, validate_email
+
+        if not value.isascii():
+            raise ValueError("not plain ASCII (mail servers here refuse others)")
+        try:
+            validate_email(value, check_deliverability=False)
+        except EmailNotValidError as exc:
+            raise ValueError(f"not a valid address: {exc}") from None
+        return value
 
 
 class WebFormSettings(BaseModel):
@@ -266,7 +303,10 @@ def get_settings() -> Settings:
 
     UnsafeSettings (one line per setting) for what must not run outside the demo: a placeholder
     or short link secret, an SMTP login without TLS; ``r42 check`` lists them with the rest."""
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        raise UnsafeSettings(validation_problems(exc.errors())) from None
     problems = unsafe_settings(settings)
     if problems:
         raise UnsafeSettings(problems)

@@ -5,6 +5,9 @@ portal, the flows and ``r42`` refuse to start, each problem on one line naming i
 from __future__ import annotations
 
 import ipaddress
+import os
+from collections.abc import Mapping
+from pathlib import Path
 from urllib.parse import urlsplit
 
 PLACEHOLDER_LINK_SECRET = "change-me-in-production-not-a-secret"
@@ -18,6 +21,21 @@ class UnsafeSettings(ValueError):
     def __init__(self, problems: list[str]):
         super().__init__("refusing to start:\n" + "\n".join(f"  {p}" for p in problems))
         self.problems = problems
+
+
+def validation_problems(errors: list[dict]) -> list[str]:
+    """pydantic's errors of ``Settings()`` as one line each, named as ops set them:
+    "R42_DATABASE__URL=nonsense://: unknown database type 'nonsense' (...)"."""
+    problems = []
+    for error in errors:
+        path = [str(part) for part in error["loc"] if not isinstance(part, int)]
+        name = "R42_" + "__".join(part.upper() for part in path)
+        value = error.get("input")
+        secret = any(word in name for word in ("SECRET", "PASSWORD"))
+        shown = f"={value}" if isinstance(value, str | int | float) and not secret else ""
+        message = str(error["msg"]).removeprefix("Value error, ")
+        problems.append(f"{name}{shown}: {message}")
+    return problems
 
 
 def is_loopback(url: str) -> bool:
@@ -51,9 +69,24 @@ def _secret_problem(name: str, value: str, why: str) -> str | None:
     return None
 
 
+def certificate_file_problems(environ: Mapping[str, str] = os.environ) -> list[str]:
+    """SSL_CERT_FILE / SSL_CERT_DIR (OpenSSL's, also read by Prefect's HTTP client) naming
+    nothing: OpenSSL ignores a missing file and every TLS connection then fails to verify."""
+    problems = []
+    for name, wanted in (("SSL_CERT_FILE", Path.is_file), ("SSL_CERT_DIR", Path.is_dir)):
+        value = environ.get(name)
+        if value and not wanted(Path(value)):
+            what = "file" if name == "SSL_CERT_FILE" else "folder"
+            problems.append(
+                f"{name}={value}: no such {what} (a typo?); unset it, or name the CA bundle "
+                "(for the relay alone, R42_MAIL__SMTP_CA_FILE)"
+            )
+    return problems
+
+
 def unsafe_settings(settings) -> list[str]:  # noqa: ANN001
     """One line per setting that must not be used as it is."""
-    problems = []
+    problems = certificate_file_problems()
     mail = settings.mail
     if mail.smtp_username and mail.smtp_security == "none":
         problems.append(

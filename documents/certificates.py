@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-DEMO_SUBJECT = "Ủy ban nhân dân tỉnh Vĩnh Long - CHỨNG THƯ DEMO, không có giá trị pháp lý"
+DEMO_SUBJECT = "UBND tỉnh Vĩnh Long (DEMO - không có giá trị pháp lý)"  # a CN: 64 at most
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ def demo_signing_files(folder: Path, *, password: str) -> tuple[Path, Path]:
     """The demo's PKCS#12 file (a signer certificate whose subject says it is a demo, issued
     by a demo CA) and the demo CA's certificate (PEM, for ``r42 verify-report --trust``)."""
     ca = make_certificate("CA DEMO r42-reporting", organisation="DEMO", role="ca")
-    signer = make_certificate(DEMO_SUBJECT, organisation="DEMO r42-reporting", issuer=ca)
+    signer = make_certificate(DEMO_SUBJECT, organisation="CHỨNG THƯ DEMO r42-reporting", issuer=ca)
     ca_file = folder / "demo-ca.pem"
     folder.mkdir(parents=True, exist_ok=True)
     ca_file.write_bytes(ca.pem())

@@ -8,11 +8,15 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from sqlalchemy.exc import OperationalError
+
 from config.registry import RegistryError
 from config.registry_files import load_programme
 from config.settings import get_settings
+from flows.cli_check import add_commands as add_check_commands
 from flows.cli_coordinator import add_commands as add_coordinator_commands
 from flows.cli_delivery import add_commands as add_delivery_commands
+from flows.cli_errors import database_unreachable
 from flows.cli_evaluation import add_commands as add_evaluation_commands
 from flows.cli_signing import add_commands as add_signing_commands
 
@@ -168,6 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_decide)
 
     add_coordinator_commands(sub)
+    add_check_commands(sub)
     add_delivery_commands(sub)
 
     p = sub.add_parser("demo", help="run the 2026 cycle end to end on a simulated clock")
@@ -185,6 +190,10 @@ def main(argv: list[str] | None = None) -> int:
         return args.handler(args)
     except (RegistryError, LookupError, ValueError, RuntimeError) as exc:
         print(f"r42 {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except OperationalError as exc:  # e.g. PostgreSQL down: one line, not 260 of traceback
+        message = database_unreachable(exc, get_settings().database.url)
+        print(f"r42 {args.command}: {message}", file=sys.stderr)
         return 2
 
 

@@ -7,7 +7,7 @@ body's digital signature with its visible appearance. On approval the DOCX is co
 signer's name. Without a key the PDF is still made, unsigned, and says so in its status.
 
 A re-run (the flow resumed after a failed delivery) reuses the PDF already written from the
-same DOCX (its SHA-256 kept in a hidden file beside it) while it is intact and signed as
+same DOCX (its SHA-256 kept in a hidden folder beside it) while it is intact and signed as
 configured: the file on disk stays the file that was sent. A revision approved again under the
 same number has another DOCX, so it gets a new PDF.
 """
@@ -48,7 +48,8 @@ class ReportPdf:
 
 
 def _source_file(path: Path) -> Path:
-    return path.with_name(f".{path.name}.docx-sha256")
+    """Where the SHA-256 of the DOCX a PDF was made from is kept (out of the report files)."""
+    return path.parent / ".pdf-sources" / f"{path.name}.docx-sha256"
 
 
 def _reusable(path: Path, docx: bytes, settings: Settings) -> ReportPdf | None:
@@ -107,7 +108,9 @@ def write_official_pdf(
     made = official_pdf(report, files, settings=settings)
     folder.mkdir(parents=True, exist_ok=True)
     path.write_bytes(made.pdf)
-    _source_file(path).write_text(hashlib.sha256(files.docx).hexdigest() + "\n")
+    source = _source_file(path)
+    source.parent.mkdir(exist_ok=True)
+    source.write_text(hashlib.sha256(files.docx).hexdigest() + "\n")
     return made, path
 
 

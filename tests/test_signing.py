@@ -46,7 +46,7 @@ FINAL = Path("reports/vinh-long-r42/2026/bao-cao-2026-215-BC-UBND.pdf")
 
 
 def ink(pdf: bytes, page: int, box: tuple[int, int, int, int], folder: Path) -> int:
-    """Dark pixels inside ``box`` (PDF points, origin bottom left) of ``page`` at 72 dpi."""
+    """Inked pixels inside ``box`` (PDF points, origin bottom left) of ``page`` at 72 dpi."""
     source = folder / "page.pdf"
     source.write_bytes(pdf)
     height = 842
@@ -58,7 +58,7 @@ def ink(pdf: bytes, page: int, box: tuple[int, int, int, int], folder: Path) -> 
         capture_output=True, check=True,
     ).stdout  # fmt: skip
     header_end = out.index(b"255\n") + 4  # binary PGM: P5, size, maxval, then the pixels
-    return sum(1 for value in out[header_end:] if value < 128)
+    return sum(1 for value in out[header_end:] if value < 200)
 
 
 def test_without_signing_settings_the_pdf_is_made_unsigned_and_sent_with_docx_and_annex(
@@ -118,6 +118,8 @@ def test_pkcs12_signature_is_valid_visible_in_the_signature_block_and_checked_by
     signed_path = tmp_path / "signed.pdf"
     signed_path.write_bytes(made.pdf)
     pdfsig = subprocess.run(["pdfsig", str(signed_path)], capture_output=True, text=True)
+    meta = subprocess.run(["pdfinfo", "-meta", str(signed_path)], capture_output=True, text=True)
+    assert re.search(r'pdfaid:part(="|>)2', meta.stdout)  # still PDF/A-2 after signing
     assert "Signature is Valid." in pdfsig.stdout and "Total document signed" in pdfsig.stdout
 
     assert r42(["verify-report", str(signed_path), "--trust", str(pki["ca_file"])]) == 0
@@ -175,9 +177,27 @@ def test_a_rerun_reuses_the_pdf_written_from_the_same_docx(approved, pki, tmp_pa
         again, _ = write_official_pdf(report, approved.final, tmp_path, settings=settings)
         assert again.pdf == first.pdf == path.read_bytes()  # the file sent stays on disk
         assert "Ủy ban nhân dân tỉnh Vĩnh Long" in again.signed_by
-        source = tmp_path / f".{path.name}.docx-sha256"
+        source = tmp_path / ".pdf-sources" / f"{path.name}.docx-sha256"
         source.write_text("0" * 64)  # written from another DOCX: made and signed again
         remade, _ = write_official_pdf(report, approved.final, tmp_path, settings=settings)
         assert remade.pdf != first.pdf and path.read_bytes() == remade.pdf
         (check,) = check_signatures(remade.pdf)
         assert check.intact and not check.changed
+
+
+def test_the_seal_image_is_drawn_under_the_visible_signature(approved, pki, tmp_path):
+    from PIL import Image, ImageDraw
+
+    seal = Image.new("RGBA", (400, 400), (0, 0, 0, 0))
+    ImageDraw.Draw(seal).ellipse((10, 10, 390, 390), outline=(200, 0, 0, 255), width=30)
+    seal.save(tmp_path / "seal.png")
+    plain = SigningSettings(pkcs12_file=pki["p12"], pkcs12_password=PASSWORD)
+    sealed = plain.model_copy(update={"seal_image": tmp_path / "seal.png"})
+    place = signature_place((approved.folder / FINAL).read_bytes(), SIGNER)
+    without = ink(sign_report(approved, plain).pdf, place.page, place.box, tmp_path)
+    made = sign_report(approved, sealed)
+    assert ink(made.pdf, place.page, place.box, tmp_path) > without + 200
+    assert validate(made.pdf, pki).bottom_line
+    missing = plain.model_copy(update={"seal_image": tmp_path / "none.png"})
+    with pytest.raises(SigningError, match="R42_SIGNING__SEAL_IMAGE: .*none.png does not exist"):
+        sign_report(approved, missing)
