@@ -49,12 +49,14 @@ def test_the_setting_reads_a_comma_separated_list_and_refuses_a_non_domain(confi
     assert settings.mail.allowed_domains == [".example", "vinhlong.gov.vn"]
     with pytest.raises(RecipientNotAllowed, match=r"a@moha\.gov\.vn outside R42_MAIL__ALLOWED"):
         check_recipients(["b@soyte.vinhlong.gov.vn", "a@moha.gov.vn"])
-    with pytest.raises(ValueError, match="allowed_domains"):
+    refused = "R42_MAIL__ALLOWED_DOMAINS=vanthu@vinhlong.gov.vn: 'vanthu@vinhlong.gov.vn' is not"
+    with pytest.raises(ValueError, match=refused):
         configure(R42_MAIL__ALLOWED_DOMAINS="vanthu@vinhlong.gov.vn")
 
 
 def test_a_registry_of_137_agencies_on_a_real_domain_loads(tmp_path):
-    registry = load_programme(CODE, root=tmp_path if write_real_registry(tmp_path) else None)
+    write_real_registry(tmp_path)
+    registry = load_programme(CODE, root=tmp_path)
     (version,) = registry.versions
     assert len(version.agencies) == AGENCIES
     assert {str(a.email).rpartition("@")[2] for a in version.agencies} == {DOMAIN}
@@ -141,7 +143,8 @@ def test_a_key_written_twice_is_refused_with_file_and_line(tmp_path):
     path = folder / "programme.yaml"
     text = path.read_text(encoding="utf-8")
     assert "baseline_year: 2024\n" in text
-    path.write_text(text.replace("baseline_year: 2024\n", "baseline_year: 2024\nbaseline_year: 2020\n"))
+    twice = text.replace("baseline_year: 2024\n", "baseline_year: 2024\nbaseline_year: 2020\n")
+    path.write_text(twice)
     line = path.read_text().splitlines().index("baseline_year: 2020") + 1
     with pytest.raises(RegistryError) as info:
         load_programme(CODE, root=tmp_path)
@@ -166,8 +169,12 @@ def test_an_observations_file_with_a_year_written_twice_is_refused_with_its_line
 
     path = tmp_path / "history.yaml"
     path.write_text(
-        "programme: vinh-long-r42\nyears:\n  2024:\n    merit_care: 99\n  2024:\n    merit_care: 98\n"
+        "programme: vinh-long-r42\nyears:\n"
+        "  2024:\n    merit_care: 99\n"
+        "  2024:\n    merit_care: 98\n"
     )
     with pytest.raises(ObservationFileError) as info:
         import_observations(path, session=None)
-    assert str(info.value) == f"{path}, line 5: not valid YAML: key 2024 written twice (lines 3 and 5)"
+    assert str(info.value) == (
+        f"{path}, line 5: not valid YAML: key 2024 written twice (lines 3 and 5)"
+    )
