@@ -12,7 +12,6 @@ from documents.report import reported_share, trend_text
 from documents.vietnamese import format_date
 from reporting.progress import Progress
 
-INDICATOR_WIDTHS_CM = (1.0, 4.6, 2.1, 1.7, 1.7, 1.5, 1.5, 2.4)  # 16,5 cm
 AGENCY_WIDTHS_CM = (1.1, 7.3, 3.5, 2.6, 2.0)
 NO_TARGET_TEXT = Progress.NO_TARGET.text
 CHART_LEGEND = (
@@ -129,13 +128,11 @@ def _indicators(doc, data: dict, charts: ReportCharts | None) -> None:  # type: 
             width_cm=13.5,
             caption=f"Biểu đồ: tiến độ thực hiện {total} chỉ tiêu đến năm {target_year}",
         )
-    d30.add_table(
+    d30.add_fitted_table(
         doc,
         indicator_columns(data),
         indicator_rows(data),
-        widths_cm=INDICATOR_WIDTHS_CM,
         align=["center", "left", "left", "right", "right", "left", "left", "left"],
-        size=10,
     )
     if data.get("baseline_year"):
         d30.add_paragraph(doc, "Phương pháp đánh giá tiến độ:", italic=True)

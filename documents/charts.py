@@ -46,6 +46,11 @@ STATUS_COLOURS = {
     Progress.NO_TARGET: "#cfcfcf",
 }
 VALUE_COLOUR, PATH_COLOUR, TARGET_COLOUR = "#1f4e79", "#7f7f7f", "#c62828"
+# Type sizes at the figure's own size. A report prints an indicator chart two to a row on A4
+# (7,9 cm for a 3,2 in figure: 0,97) and the overview at 13,5-15 cm for 6 in (0,89-0,98), so
+# these keep every label at 8 pt or more on paper (tests/test_report_print.py).
+LABEL_PT, TITLE_PT = 8.5, 9.5  # indicator charts
+OVERVIEW_LABEL_PT, OVERVIEW_TITLE_PT = 9.5, 10.5
 
 Number = Decimal | float | int
 
@@ -58,12 +63,27 @@ def progress_status(text: str) -> Progress:
     raise ValueError(f"not a progress text: {text!r}")
 
 
-def _title_lines(title: str, width: int = 46) -> str:
+def _title_lines(title: str, width: int = 40) -> str:
     """At most two lines; a longer title is cut with an ellipsis."""
     lines = textwrap.wrap(title, width)
     if len(lines) > 2:
         lines = [lines[0], textwrap.shorten(" ".join(lines[1:]), width - 1, placeholder="") + "…"]
     return "\n".join(lines)
+
+
+def _left_margin(
+    known: Mapping[int, object], target: Number | None, unit: str, yes_no: bool, width: float
+) -> float:
+    """Room on the left for the widest axis number (and the unit), as a share of the width."""
+    if yes_no:
+        characters = len("Không")
+    else:
+        numbers = [abs(float(v)) for v in known.values()]  # type: ignore[arg-type]
+        numbers += [abs(float(target))] if target is not None else []
+        top = max(numbers, default=1.0) * 1.1
+        characters = max(len(_axis_number(top)), len(_axis_number(top / 7)) + 2)
+    points = characters * 0.62 * LABEL_PT + (LABEL_PT * 1.4 if unit and not yes_no else 0) + 6
+    return min(points / (width * 72), 0.45)
 
 
 def _axis_number(value: float, _position: object = None) -> str:
@@ -135,14 +155,21 @@ def indicator_figure(
 ) -> Figure:
     """The figure :func:`indicator_chart` renders (its lines can be inspected)."""
     known = {year: value for year, value in sorted(series.items()) if value is not None}
-    figure = _figure(width, height, left=0.17, right=0.97, top=0.8, bottom=0.12)
+    figure = _figure(
+        width, height, left=_left_margin(known, target, unit, yes_no, width), right=0.97,
+        top=0.76, bottom=0.12,
+    )  # fmt: skip
     axes = figure.add_subplot()
-    # y given: matplotlib then skips measuring every artist to place the title (a third of the
-    # drawing time); nothing is drawn above the axes here.
-    axes.set_title(_title_lines(title), fontsize=7, family=FONT, loc="left", y=1.0)
-    axes.tick_params(labelsize=6)
+    # The title across the whole figure, placed (not laid out: measuring every artist to place
+    # a title costs a third of the drawing time).
+    per_line = int(width * 72 * 0.94 / (0.6 * TITLE_PT))
+    figure.text(0.02, 0.98, _title_lines(title, per_line), fontsize=TITLE_PT, family=FONT,
+                ha="left", va="top")  # fmt: skip
+    axes.tick_params(labelsize=LABEL_PT)
     axes.set_xlim(min([baseline_year, *known]) - 0.5, target_year + 0.5)
-    axes.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=7))
+    room = width * 72 * (figure.subplotpars.right - figure.subplotpars.left)
+    years = max(2, int(room / (4.6 * 0.62 * LABEL_PT + 6)))  # year labels that do not touch
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=min(years, 7)))
     axes.grid(axis="y", linewidth=0.4, alpha=0.5)
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
@@ -159,7 +186,7 @@ def indicator_figure(
             zorder=3,
         )
         axes.set_ylim(-0.5, 1.5)
-        axes.set_yticks([0, 1], ["Không", "Có"], fontsize=6, family=FONT)
+        axes.set_yticks([0, 1], ["Không", "Có"], fontsize=LABEL_PT, family=FONT)
     else:
         values = {year: float(value) for year, value in known.items()}
         if target is not None:
@@ -167,7 +194,7 @@ def indicator_figure(
             axes.annotate(
                 f"Mục tiêu {target_year}: {format_number(target)}",
                 (target_year + 0.4, float(target)),
-                fontsize=5.5,
+                fontsize=LABEL_PT,
                 family=FONT,
                 color=TARGET_COLOUR,
                 ha="right",
@@ -189,10 +216,10 @@ def indicator_figure(
             )
         else:
             axes.text(0.5, 0.5, "Chưa có số liệu", transform=axes.transAxes, ha="center",
-                      fontsize=7, family=FONT, color=PATH_COLOUR)  # fmt: skip
+                      fontsize=LABEL_PT, family=FONT, color=PATH_COLOUR)  # fmt: skip
         axes.yaxis.set_major_formatter(FuncFormatter(_axis_number))
         if unit:
-            axes.set_ylabel(unit, fontsize=6, family=FONT)
+            axes.set_ylabel(unit, fontsize=LABEL_PT, family=FONT)
     return figure
 
 
@@ -214,14 +241,16 @@ def status_chart(
             tally[status] = tally.get(status, 0) + 1
         counts = tally
     shown = [(s, counts[s]) for s in Progress if counts.get(s)]
-    figure = _figure(width, height, left=0.36, right=0.97, top=0.88, bottom=0.1)
+    figure = _figure(width, height, left=0.38, right=0.97, top=0.87, bottom=0.1)
     axes = figure.add_subplot()
     labels = [status.text for status, _ in shown][::-1]
     numbers = [count for _, count in shown][::-1]
     bars = axes.barh(labels, numbers, color=[STATUS_COLOURS[s] for s, _ in shown][::-1], height=0.6)
-    axes.bar_label(bars, labels=[str(n) for n in numbers], padding=3, fontsize=8, family=FONT)
-    axes.set_title(title, fontsize=9, family=FONT, loc="left")
-    axes.tick_params(labelsize=8)
+    axes.bar_label(
+        bars, labels=[str(n) for n in numbers], padding=3, fontsize=OVERVIEW_LABEL_PT, family=FONT
+    )
+    axes.set_title(title, fontsize=OVERVIEW_TITLE_PT, family=FONT, loc="left")
+    axes.tick_params(labelsize=OVERVIEW_LABEL_PT)
     for label in axes.get_yticklabels():
         label.set_family(FONT)
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))

@@ -62,7 +62,7 @@ from documents.docx_parts import (  # noqa: F401  (re-exported: the body of any 
     text_width_pt,
     to_bytes,
 )
-from documents.docx_tables import add_table  # noqa: F401  (re-exported)
+from documents.docx_tables import add_fitted_table, add_table  # noqa: F401  (re-exported)
 from documents.vietnamese import format_long_date
 
 NATIONAL_TITLE = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"

@@ -27,6 +27,8 @@ from docx.shared import Cm, Pt
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
+from documents.docx_text import NO_BREAK_HYPHEN, keep_whole, no_break_hyphens
+
 FONT = "Times New Roman"
 BODY_PT = 14
 MARGINS_MM = {"top": 20, "bottom": 20, "left": 30, "right": 15}
@@ -118,7 +120,8 @@ def line(
 ) -> Paragraph:  # type: ignore[no-untyped-def]
     paragraph = container.add_paragraph()
     paragraph.alignment = getattr(WD_ALIGN_PARAGRAPH, align.upper())
-    run = paragraph.add_run(text)
+    run = paragraph.add_run(keep_whole(text))
+    no_break_hyphens(run._r)
     run.font.size, run.bold, run.italic = Pt(size), bold, italic
     return paragraph
 
@@ -213,9 +216,11 @@ def set_run_text(run: CT_R, text: str) -> None:
     """``CT_R.text = text`` for a run that holds one ``w:t``, without its cost (python-docx
     looks at every character for tabs and breaks, and clears the run by XPath: ~0.1 ms a run,
     seconds for a report of every commune). Text with tabs or breaks still goes through it."""
+    text = keep_whole(text)
     t = run.find(qn("w:t"))
-    if t is None or "\t" in text or "\n" in text or "\r" in text:
+    if t is None or "\t" in text or "\n" in text or "\r" in text or NO_BREAK_HYPHEN in text:
         run.text = text
+        no_break_hyphens(run)
         return
     t.text = text
     if len(text.strip()) < len(text):

@@ -8,14 +8,68 @@ import copy
 from collections.abc import Sequence
 
 from docx.document import Document as DocxDocument
+from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Pt
+from docx.shared import Mm, Pt
 from docx.table import Table
 
-from documents.docx_parts import BODY_PT, TABLE_CELL_MARGIN_CM, line, set_run_text, set_widths
+from documents.docx_parts import (
+    BODY_PT,
+    MARGINS_MM,
+    PAGE_MM,
+    TABLE_CELL_MARGIN_CM,
+    TEXT_WIDTH_CM,
+    line,
+    set_run_text,
+    set_widths,
+)
+from documents.docx_text import keep_whole, line_width_pt, longest_token_pt, no_break_hyphens
+
+SLACK_PT = 1.5  # rounding in the layout engines
+TABLE_PT = 11  # the least size a printed table is read at
+LANDSCAPE_TEXT_WIDTH_CM = (PAGE_MM[1] - MARGINS_MM["left"] - MARGINS_MM["right"]) / 10  # 25,2
+
+
+def content_widths(
+    columns: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    *,
+    size: float,
+    total_cm: float,
+    wide: int | None = None,
+) -> list[float] | None:
+    """Column widths from their content, filling ``total_cm``: each column at least as wide as
+    its widest unbreakable token (so no word is cut: "ST" / "T"), the room left shared in
+    proportion to how far each column is from fitting its widest line unbroken (what remains
+    then goes to the ``wide`` column, by default the one with the widest text).
+    None when the tokens alone need more than ``total_cm`` (a landscape page, then)."""
+    margin = 2 * TABLE_CELL_MARGIN_CM / 2.54 * 72 + SLACK_PT
+    texts = [[keep_whole(str(row[c])) for row in rows] for c in range(len(columns))]
+    least = [
+        max([longest_token_pt(name, size, bold=True)] + [longest_token_pt(t, size) for t in col])
+        + margin
+        for name, col in zip(columns, texts, strict=True)
+    ]
+    most = [
+        max([line_width_pt(name, size, bold=True)] + [line_width_pt(t, size) for t in col])
+        + margin
+        for name, col in zip(columns, texts, strict=True)
+    ]
+    total = total_cm / 2.54 * 72
+    if sum(least) > total:
+        return None
+    wide = most.index(max(most)) if wide is None else wide
+    spare = total - sum(least)
+    wants = [m - w for m, w in zip(most, least, strict=True)]
+    if sum(wants) <= spare:  # every line fits unbroken: the rest to the ``wide`` column
+        widths = list(most)
+        widths[wide] += total - sum(most)
+    else:  # the spare room shared in proportion to what each column lacks
+        widths = [w + spare * want / sum(wants) for w, want in zip(least, wants, strict=True)]
+    return [w / 72 * 2.54 for w in widths]
 
 
 def _cell_margins(table: Table, margin_cm: float) -> None:
@@ -65,7 +119,8 @@ def add_table(
             paragraph.alignment = getattr(
                 WD_ALIGN_PARAGRAPH, "CENTER" if r == 0 else align[c].upper()
             )
-            run = paragraph.add_run(str(value))
+            run = paragraph.add_run(keep_whole(str(value)))
+            no_break_hyphens(run._r)
             run.font.size, run.bold = Pt(size), r == 0
     if len(rows) > 1:
         template = table.rows[1]._tr
@@ -77,3 +132,40 @@ def add_table(
             table._tbl.append(tr)
     doc.add_paragraph().paragraph_format.space_after = Pt(0)
     return table
+
+
+def start_section(doc: DocxDocument, *, landscape: bool) -> None:
+    """What follows on a new page, landscape or portrait (Decree 30 margins; page numbers go on,
+    at the top of the section's first page too)."""
+    section = doc.add_section(WD_SECTION.NEW_PAGE)
+    width, height = Mm(PAGE_MM[0]), Mm(PAGE_MM[1])
+    section.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
+    section.page_width, section.page_height = (height, width) if landscape else (width, height)
+    section.different_first_page_header_footer = False
+
+
+def add_fitted_table(
+    doc: DocxDocument,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    *,
+    align: Sequence[str],
+    wide: int = 1,
+    caption: str | None = None,
+) -> bool:
+    """A ruled table at 11 pt with its column widths from content (:func:`content_widths`);
+    on landscape pages of its own when its unbreakable tokens do not fit the portrait width.
+    Returns whether it went landscape."""
+    widths = content_widths(columns, rows, size=TABLE_PT, total_cm=TEXT_WIDTH_CM, wide=wide)
+    landscape = widths is None
+    if landscape:
+        start_section(doc, landscape=True)
+        widths = content_widths(
+            columns, rows, size=TABLE_PT, total_cm=LANDSCAPE_TEXT_WIDTH_CM, wide=wide
+        )
+        if widths is None:
+            raise ValueError(f"a table of {len(columns)} columns is too wide even in landscape")
+    add_table(doc, columns, rows, widths_cm=widths, align=align, size=TABLE_PT, caption=caption)
+    if landscape:
+        start_section(doc, landscape=False)
+    return landscape

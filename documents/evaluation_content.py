@@ -32,7 +32,6 @@ class Para:
 class TableBlock:
     columns: list[str]
     rows: list[list[str]]
-    widths_cm: list[float]
     align: list[str]
     caption: str | None = None
 
@@ -99,11 +98,9 @@ def indicator_table(evaluation: Evaluation) -> TableBlock:
             + [values.get(y, "—") for y in years]
             + [i.progress_text, i.note]
         )
-    year_width = max(1.2, 5.0 / max(len(years), 1))
     return TableBlock(
         ["STT", "Chỉ tiêu", "Mục tiêu"] + years + ["Đánh giá", "Ghi chú"],
         rows,
-        [0.9, 4.6, 2.2] + [year_width] * len(years) + [2.6, 2.2],
         ["center", "left", "left"] + ["right"] * len(years) + ["left", "left"],
         caption=f"Bảng 2. Kết quả thực hiện các chỉ tiêu đến năm {evaluation.year}",
     )
@@ -117,7 +114,6 @@ def agency_table(evaluation: Evaluation) -> TableBlock:
     return TableBlock(
         ["STT", "Cơ quan, đơn vị", "Tình trạng", "Ngày gửi", "Số lần gửi"],
         rows,
-        [1.0, 7.5, 3.5, 2.5, 2.0],
         ["center", "left", "left", "center", "center"],
         caption="Bảng 1. Tình hình gửi báo cáo của các cơ quan, đơn vị",
     )

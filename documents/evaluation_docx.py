@@ -7,14 +7,6 @@ import datetime as dt
 from documents import decree30
 from documents.evaluation_content import Charts, Content, Heading, Para, TableBlock
 
-TABLE_WIDTH_CM = decree30.TEXT_WIDTH_CM
-
-
-def _scaled(widths: list[float]) -> list[float]:
-    """Column widths scaled to fill the text width."""
-    total = sum(widths)
-    return [w * TABLE_WIDTH_CM / total for w in widths]
-
 
 def build_evaluation_docx(
     content: Content,
@@ -44,19 +36,13 @@ def build_evaluation_docx(
             else:
                 decree30.add_paragraph(doc, block.text, lead=block.lead)
         elif isinstance(block, TableBlock):
-            decree30.add_table(
-                doc,
-                block.columns,
-                block.rows,
-                widths_cm=_scaled(block.widths_cm),
-                align=block.align,
-                size=10 if len(block.columns) > 6 else 11,
-                caption=block.caption,
+            decree30.add_fitted_table(
+                doc, block.columns, block.rows, align=block.align, caption=block.caption
             )
         elif isinstance(block, Charts):
             pngs = [charts[k] for k in block.keys if k in charts]
             if block.grid:
-                decree30.add_picture_grid(doc, pngs, columns=3)
+                decree30.add_picture_grid(doc, pngs, columns=2)  # labels of 8 pt and more
                 if block.caption:
                     decree30.add_paragraph(doc, block.caption, italic=True)
             else:

@@ -13,8 +13,8 @@ from PIL import Image
 
 from tests.servers import require_programs
 
-# pdftotext's word box is the font's ascent + descent: 1.15 x the size for Liberation Serif
-BOX_PER_POINT = 1.149
+# pdftotext's word box of a LibreOffice PDF: 1.295 x the font size for Liberation Serif
+BOX_PER_POINT = 1.295
 
 
 @dataclass(frozen=True)

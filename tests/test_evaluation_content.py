@@ -10,6 +10,7 @@ import pytest
 
 from documents.evaluation_content import Heading, Para, build_content
 from documents.evaluation_report import evaluation_markdown
+from documents.vietnamese import format_number
 from reporting.evaluation import Evaluation, IndicatorEvaluation
 from reporting.progress import assess
 
@@ -34,7 +35,10 @@ def _indicator(n: int, code, rule, target, first, second, unit) -> IndicatorEval
         number=n, code=code, name=f"Chỉ tiêu {code}", unit=unit, kind="number", rule=rule,
         reporter="Sở Nội vụ", target=f"Tối thiểu {target}", target_value=float(target or 0),
         series={y: float(v) for y, v in series.items()},
-        series_text=[{"year": str(y), "value": str(v)} for y, v in series.items()],
+        series_text=[
+            {"year": str(y), "value": format_number(v) + ("%" if unit == "%" else f" {unit}")}
+            for y, v in series.items()
+        ],
         sources={2024: "stored", 2025: "agency"}, status=result.status.value,
         status_text=result.status.text, ratio=result.ratio, worsening=result.worsening,
         note=result.note,

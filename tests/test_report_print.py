@@ -4,9 +4,22 @@ tokens kept whole, charts legible."""
 
 from __future__ import annotations
 
-import pytest
+import datetime as dt
+import io
+import re
+import subprocess
+from decimal import Decimal
 
-from tests.printed import horizontal_rules, lines, overlapping, page_image, to_pdf
+import pytest
+from docx import Document
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.text import Text
+from PIL import Image
+
+from documents.charts import LABEL_PT, OVERVIEW_LABEL_PT, indicator_figure
+from documents.evaluation_report import write_evaluation_documents
+from tests.printed import fonts, horizontal_rules, lines, overlapping, page_image, to_pdf
+from tests.test_evaluation_content import evaluation
 
 DPI = 144
 
@@ -44,3 +57,83 @@ def test_annex_rows_are_tall_enough_that_no_text_overprints(annex_pdf):
     words = [w for line in lines(annex_pdf) for w in line.words]
     assert any(w.text == "Người" for w in words)  # the long names are there
     assert not overlapping(words)
+
+
+@pytest.fixture(scope="module")
+def midterm(built, tmp_path_factory):
+    """The mid-term report of tests/test_evaluation_content.py's indicators, approved."""
+    folder = tmp_path_factory.mktemp("midterm")
+    paths = write_evaluation_documents(
+        evaluation(), built.registry, folder, draft=False, number="12/BC-UBND",
+        signer="Trần Thị Bình", day=dt.date(2025, 12, 8),
+    )  # fmt: skip
+    return paths["docx"], to_pdf(paths["docx"])
+
+
+def _words(pdf):  # type: ignore[no-untyped-def]
+    return [w for line in lines(pdf) for w in line.words]
+
+
+@pytest.mark.parametrize("which", ["yearly", "midterm"])
+def test_one_font_and_nothing_under_11_pt(which, yearly_pdf, midterm):
+    pdf = yearly_pdf if which == "yearly" else midterm[1]
+    assert {name.split("-")[0] for name in fonts(pdf)} == {"LiberationSerif"}
+    small = sorted({(w.page, w.text, round(w.size_pt, 1)) for w in _words(pdf) if w.size_pt < 10.8})
+    assert not small, small[:10]
+    sizes = {round(w.size_pt) for w in _words(pdf)}
+    assert 14 in sizes and 11 in sizes  # body 14 pt, tables (and recipients) 11 pt
+
+
+@pytest.mark.parametrize("which", ["yearly", "midterm"])
+def test_no_token_is_broken_across_lines(which, yearly_pdf, midterm):
+    pdf = yearly_pdf if which == "yearly" else midterm[1]
+    found = lines(pdf)
+    words = [w.text for line in found for w in line.words]
+    assert "STT" in words and "ST" not in words and "T" not in words
+    assert not [w for w in words if len(w) > 1 and w.endswith(("-", "\u2011", "/"))]
+    assert not [w for w in words if len(w) > 1 and w.startswith("/")]
+    assert not [w for w in words if re.search(r"\d\.\d{1,2}$", w)]  # 10.00 | 0
+    assert all("42-NQ/TW" in w or "42\u2011NQ/TW" in w for w in words if "NQ/TW" in w)
+    texts = [line.text.replace("\u00a0", " ") for line in found]
+    ratios = [t for t in texts if "(R" in t]
+    assert ratios and all(re.search(r"\(R = [−-]?\d+,\d\d\)", t) for t in ratios), ratios
+    assert all(re.search(r"/10\.000 dân", t) for t in texts if "/10.000" in t)
+
+
+def test_tables_too_wide_for_portrait_get_landscape_pages(yearly_pdf):
+    info = subprocess.run(
+        ["pdfinfo", "-f", "1", "-l", "40", str(yearly_pdf)], capture_output=True, text=True
+    ).stdout
+    sizes = re.findall(r"Page\s+\d+ size:\s+([\d.]+) x ([\d.]+)", info)
+    landscape = [n for n, (w, h) in enumerate(sizes, start=1) if float(w) > float(h)]
+    assert landscape and sizes[0][0] < sizes[0][1] and float(sizes[-1][0]) < float(sizes[-1][1])
+    table_pages = {line.page for line in lines(yearly_pdf) if line.text.startswith("Tiến độ")}
+    assert table_pages <= set(landscape)
+
+
+@pytest.mark.parametrize("which", ["yearly", "midterm"])
+def test_charts_print_labels_of_8_pt_or_more_two_to_a_row(which, built, midterm):
+    document = Document(io.BytesIO(built.final.docx) if which == "yearly" else str(midterm[0]))
+    pictures = list(document.inline_shapes)
+    assert len(pictures) > 5
+    for shape in pictures:
+        embed = shape._inline.graphic.graphicData.pic.blipFill.blip.embed
+        blob = document.part.related_parts[embed].blob
+        image = Image.open(io.BytesIO(blob))
+        figure_in = image.size[0] / image.info["dpi"][0]
+        scale = shape.width.inches / figure_in
+        smallest = OVERVIEW_LABEL_PT if image.size[0] >= 800 else LABEL_PT
+        assert smallest * scale >= 8, (image.size, shape.width.inches, smallest * scale)
+    grids = [t for t in document.tables if t._tbl.xpath(".//pic:pic")]
+    assert grids and all(len(t.columns) <= 2 for t in grids)
+
+
+def test_every_label_of_a_chart_is_set_at_the_chart_sizes():
+    figure = indicator_figure(
+        "27. Số căn hộ nhà ở xã hội hoàn thành", {2024: Decimal(420), 2025: Decimal(780)},
+        unit="căn", target=Decimal(1000), baseline_year=2024, target_year=2030,
+        rule="at_least",
+    )  # fmt: skip
+    FigureCanvasAgg(figure).draw()
+    texts = [t for t in figure.findobj(Text) if t.get_text().strip() and t.get_visible()]
+    assert len(texts) > 8 and min(t.get_fontsize() for t in texts) >= LABEL_PT
