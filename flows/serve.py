@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -18,7 +20,6 @@ from typing import Any
 
 from prefect import serve
 from prefect.schedules import Cron, Interval
-from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from config.yaml_files import load_yaml
 
@@ -55,14 +56,16 @@ def build_deployments(path: Path = PREFECT_YAML) -> list[Any]:
     return deployments
 
 
-def wait_for_server(url: str, seconds: int = 120) -> None:
-    for _ in range(seconds):
+def wait_for_server(url: str, seconds: int = 120, stopping: list[int] | None = None) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not stopping:
         try:
             urllib.request.urlopen(f"{url}/health", timeout=2)
             return
         except OSError:
-            time.sleep(1)
-    raise RuntimeError(f"the Prefect server at {url} did not answer within {seconds} s")
+            time.sleep(0.5)
+    if not stopping:
+        raise RuntimeError(f"the Prefect server at {url} did not answer within {seconds} s")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -70,36 +73,46 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--local-server",
         action="store_true",
-        help="start `prefect server start` on 127.0.0.1:4200 and stop it on exit",
+        help="start `prefect server start` on 127.0.0.1 (--port) and stop it on exit",
     )
+    parser.add_argument("--port", type=int, default=4200, help="the local server's port")
     args = parser.parse_args(argv)
     if not args.local_server:
-        serve(*build_deployments())
+        serve(*build_deployments())  # Prefect's runner ends its runs on SIGTERM
         return
-    url = "http://127.0.0.1:4200/api"
+    serve_with_local_server(args.port)
+
+
+def serve_with_local_server(port: int) -> None:
+    """The server and the serving process, each in a session of its own, stopped in order on
+    SIGINT (Ctrl-C) or SIGTERM within 10 s: the runner first (it cancels its flow runs while
+    the server can still record it), then the server."""
+    from ops.supervisor import shut_down
+
+    stopping: list[int] = []
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda received, _frame: stopping.append(received))
+    url = f"http://127.0.0.1:{port}/api"
+    command = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1"]
     with open(".prefect-server.log", "ab") as log:
         server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "prefect",
-                "server",
-                "start",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                "4200",
-            ],
+            [*command, "--port", str(port)],
             stdout=log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
+    runner = None
     try:
-        wait_for_server(url)
-        with temporary_settings({PREFECT_API_URL: url}):
-            serve(*build_deployments())
+        wait_for_server(url, stopping=stopping)
+        if not stopping:
+            env = {**os.environ, "PREFECT_API_URL": url}
+            runner = subprocess.Popen([sys.executable, "-m", "flows.serve"], env=env)
+            while not stopping and runner.poll() is None:
+                time.sleep(0.2)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        if runner is not None:
+            shut_down("serve", runner, grace=5)
+        shut_down("prefect-server", server, grace=3)
 
 
 if __name__ == "__main__":
