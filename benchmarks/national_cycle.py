@@ -86,6 +86,7 @@ class NationalCycle:
     form_bytes: int
     sample_form: bytes
     envelopes: list[Envelope]
+    cycle_id: int
 
 
 def open_national_cycle(url: str, count: int, *, settings: Settings) -> NationalCycle:
@@ -118,10 +119,12 @@ def open_national_cycle(url: str, count: int, *, settings: Settings) -> National
                 settings.mail.sender_address,
                 list(m.to_addrs) + list(m.cc_addrs),
                 m.raw,
+                key=m.id,
             )
             for m in messages
         ]
         indicators = len(requests[0].agency.indicators)
+        cycle_id = cycle.id
     get_engine(url).dispose()
     return NationalCycle(
         agencies=len(rows),
@@ -134,4 +137,5 @@ def open_national_cycle(url: str, count: int, *, settings: Settings) -> National
         form_bytes=len(forms[0]),
         sample_form=forms[0],
         envelopes=envelopes,
+        cycle_id=cycle_id,
     )

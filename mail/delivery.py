@@ -20,10 +20,17 @@ from mail.outbox import (
     record_results,
     sending_for,
 )
-from mail.transport import DeliveryResult, Envelope, Transport, transport_from_settings
+from mail.transport import (
+    DeliveryResult,
+    Envelope,
+    Transport,
+    deferred,
+    transport_from_settings,
+)
 from models.database import session_scope
 
 T = TypeVar("T")
+Outcomes = list[tuple[Envelope, DeliveryResult]]
 
 
 def wall_clock() -> dt.datetime:
@@ -80,6 +87,9 @@ def run_loop(coroutine: Coroutine[Any, Any, T]) -> T:
 async def _deliver_pending(
     cycle_id: int, transport: Transport, settings: MailSettings, now: dt.datetime
 ) -> DeliveryRun:
+    """Claim, send, record, batch after batch. While a batch goes out, the previous batch's
+    outcomes are recorded and the next batch is claimed, in one transaction: the relay never
+    waits for the database."""
     token = str(uuid.uuid4())
     deadline = time.monotonic() + settings.retry_wait_seconds
     lease = dt.timedelta(seconds=settings.claim_lease_seconds)
@@ -87,38 +97,63 @@ async def _deliver_pending(
     run.unknown_after_crash, sending = await asyncio.to_thread(
         _prepare, cycle_id, settings, wall_clock() - lease
     )
+
+    def step(outcomes: Outcomes, claim: bool = True) -> list[Envelope]:
+        return _record_and_claim(outcomes, sending if claim else None, settings, token, now)
+
     last: dict[str, DeliveryResult] = {}
+    outcomes: Outcomes = []  # sent, not yet recorded
     backoff = settings.retry_base_seconds
     try:
+        envelopes = await asyncio.to_thread(step, [])
         while True:
-            envelopes = await asyncio.to_thread(_claim, sending, settings, token)
-            if envelopes:
-                batch = await transport.deliver(envelopes)
-                await asyncio.to_thread(_record, list(zip(envelopes, batch)), settings, now)
-                last.update((r.message_id, r) for r in batch)
-                if transport.refusal is not None:
-                    run.refused = transport.refusal
+            if not envelopes:
+                await asyncio.to_thread(step, outcomes, False)
+                outcomes = []
+                due = await asyncio.to_thread(_next_retry, cycle_id)
+                if due is None:
                     return run
-                untried = [r.reply for r in batch if not r.attempted]
-                if not untried:
-                    backoff = settings.retry_base_seconds
-                    continue
+                wait = max((due - wall_clock()).total_seconds(), 0)
+                if time.monotonic() + wait > deadline:
+                    return run  # the next run tries again
+                await asyncio.sleep(wait)
+                envelopes = await asyncio.to_thread(step, [])
+                continue
+            delivering = asyncio.ensure_future(transport.deliver(envelopes))
+            try:
+                following = await asyncio.to_thread(step, outcomes)
+            except BaseException:
+                delivering.cancel()
+                raise
+            batch = await delivering
+            outcomes = list(zip(envelopes, batch))
+            last.update((r.message_id, r) for r in batch)
+            untried = [r.reply for r in batch if not r.attempted]
+            stop = transport.refusal or untried
+            if stop:  # the batch claimed meanwhile was not tried either
+                reason = transport.refusal or untried[0]
+                outcomes += [(e, deferred(e, reason)) for e in following]
+                following = []
+            if transport.refusal is not None:
+                run.refused = transport.refusal
+                return run
+            if untried:
                 # The relay is down or busy: wait before trying it again, not per message.
+                await asyncio.to_thread(step, outcomes, False)
+                outcomes = []
                 if time.monotonic() + backoff > deadline:
                     run.unavailable = untried[0]
                     await asyncio.to_thread(_note_waiting, cycle_id, untried[0])
                     return run
                 await asyncio.sleep(backoff)
                 backoff *= 2
-                continue
-            due = await asyncio.to_thread(_next_retry, cycle_id)
-            if due is None:
-                return run
-            wait = max((due - wall_clock()).total_seconds(), 0)
-            if time.monotonic() + wait > deadline:
-                return run  # the next run tries again
-            await asyncio.sleep(wait)
+                following = await asyncio.to_thread(step, [])
+            else:
+                backoff = settings.retry_base_seconds
+            envelopes = following
     finally:
+        if outcomes:
+            await asyncio.to_thread(step, outcomes, False)
         run.results = list(last.values())
         await transport.aclose()
 
@@ -129,24 +164,29 @@ def _prepare(cycle_id: int, settings: MailSettings, older_than: dt.datetime) -> 
         return unknown, sending_for(cycle_id, settings.sender_address, session=session)
 
 
-def _claim(sending: Sending, settings: MailSettings, token: str) -> list[Envelope]:
+def _record_and_claim(
+    outcomes: Outcomes,
+    sending: Sending | None,
+    settings: MailSettings,
+    token: str,
+    now: dt.datetime,
+) -> list[Envelope]:
+    """One transaction: store ``outcomes``, then claim the next batch (unless ``sending`` is
+    None)."""
     with session_scope() as session:
+        if outcomes:
+            record_results(
+                outcomes,
+                session=session,
+                max_attempts=settings.max_attempts,
+                now=now,
+                clock=wall_clock(),
+                retry_base_seconds=settings.retry_base_seconds,
+            )
+        if sending is None:
+            return []
         return claim_due(
             sending, session=session, limit=settings.claim_batch, token=token, clock=wall_clock()
-        )
-
-
-def _record(
-    outcomes: list[tuple[Envelope, DeliveryResult]], settings: MailSettings, now: dt.datetime
-) -> None:
-    with session_scope() as session:
-        record_results(
-            outcomes,
-            session=session,
-            max_attempts=settings.max_attempts,
-            now=now,
-            clock=wall_clock(),
-            retry_base_seconds=settings.retry_base_seconds,
         )
 
 

@@ -14,11 +14,18 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from mail.transport import DeliveryResult, Envelope
-from models.orm import Cycle, DeliveryStatus, OutgoingMessage, OutgoingRecipient
+from models.orm.base import UTCDateTime
+from models.orm import (
+    Cycle,
+    DeliveryStatus,
+    OutgoingMessage,
+    OutgoingMessageBody,
+    OutgoingRecipient,
+)
 
 S = DeliveryStatus
 SETTLED = (S.SENT, S.PARTIAL, S.FAILED, S.UNKNOWN)
@@ -81,12 +88,18 @@ def claim_due(
             OutgoingMessage.kind,
             OutgoingMessage.recipient_key,
             OutgoingMessage.rung,
-            OutgoingMessage.raw,
         )
         .execution_options(synchronize_session=False)
     ).all()
     if not claimed:
         return []
+    keys = [row.id for row in claimed]
+    bodies = session.execute(
+        select(OutgoingMessageBody.message_id, OutgoingMessageBody.raw).where(
+            OutgoingMessageBody.message_id.in_(keys)
+        )
+    )
+    raw = {key: body for key, body in bodies}
     waiting: dict[int, list[str]] = {row.id: [] for row in claimed}
     earlier: set[int] = set()
     recipients = session.execute(
@@ -105,7 +118,7 @@ def claim_due(
             name=_name(sending.prefix, row.kind, row.recipient_key, row.rung),
             sender=sending.sender,
             recipients=waiting[row.id],
-            raw=row.raw,
+            raw=raw[row.id],
             key=row.id,
             retry=row.id in earlier,
         )
@@ -113,14 +126,16 @@ def claim_due(
     ]
 
 
-def mark_data_sent(keys: Sequence[int], *, session: Session, at: dt.datetime) -> None:
-    """The data of these claimed messages may leave from now on (``mail.data_marks``)."""
-    session.execute(
-        update(OutgoingMessage)
-        .where(OutgoingMessage.id.in_(keys), OutgoingMessage.status == S.SENDING)
-        .values(data_sent_at=at)
-        .execution_options(synchronize_session=False)
+# The data of these claimed messages may leave from now on (``mail.data_marks``).
+MARK_DATA_SENT = (
+    update(OutgoingMessage)
+    .where(
+        OutgoingMessage.id.in_(bindparam("keys", expanding=True)),
+        OutgoingMessage.status == S.SENDING,
     )
+    .values(data_sent_at=bindparam("at", type_=UTCDateTime()))
+    .execution_options(synchronize_session=False)
+)
 
 
 def record_results(
@@ -180,18 +195,14 @@ def record_results(
 def _update_messages(
     outcomes: list[tuple[Envelope, DeliveryResult]], session: Session, **values: object
 ) -> None:
-    """One UPDATE for the batch; each message keeps its own reply."""
-    replies = {e.key: r.reply for e, r in outcomes}
-    session.execute(
+    """One UPDATE statement for the batch (executed for each message with its own reply)."""
+    statement = (
         update(OutgoingMessage)
-        .where(OutgoingMessage.id.in_(replies))
-        .values(
-            claim_token=None,
-            data_sent_at=None,
-            last_reply=case(replies, value=OutgoingMessage.id),
-            **values,
-        )
-        .execution_options(synchronize_session=False)
+        .where(OutgoingMessage.id == bindparam("key"))
+        .values(claim_token=None, data_sent_at=None, last_reply=bindparam("reply"), **values)
+    )
+    session.connection().execute(
+        statement, [{"key": e.key, "reply": r.reply} for e, r in outcomes]
     )
 
 

@@ -61,6 +61,8 @@ class BeforeData(Protocol):
 
     def request(self, key: int) -> Mark: ...
 
+    def close(self) -> None: ...
+
 
 class Mark(Protocol):
     async def wait(self) -> None: ...
@@ -235,6 +237,8 @@ class SmtpTransport:
         """Say goodbye on every connection kept between batches."""
         while self._idle:
             await self._idle.pop().quit()
+        if self.before_data is not None:
+            await asyncio.to_thread(self.before_data.close)
 
 
 def transport_from_settings(

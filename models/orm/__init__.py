@@ -3,7 +3,13 @@
 from models.orm.base import Base, utcnow
 from models.orm.cycle import Cycle, CycleKind, CycleStatus, Request
 from models.orm.evaluation import EvaluationNarrative, EvaluationValue
-from models.orm.outbox import DeliveryStatus, MessageKind, OutgoingMessage, OutgoingRecipient
+from models.orm.outbox import (
+    DeliveryStatus,
+    MessageKind,
+    OutgoingMessage,
+    OutgoingMessageBody,
+    OutgoingRecipient,
+)
 from models.orm.programme import (
     Agency,
     Indicator,
@@ -39,6 +45,7 @@ __all__ = [
     "IndicatorValue",
     "MessageKind",
     "OutgoingMessage",
+    "OutgoingMessageBody",
     "OutgoingRecipient",
     "Programme",
     "RegistryVersion",

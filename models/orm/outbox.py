@@ -6,7 +6,8 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ForeignKey, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.orm.base import Base, utcnow
@@ -43,7 +44,11 @@ class OutgoingMessage(Base):
     """One email, with its final bytes, under a unique key so it is never queued twice."""
 
     __tablename__ = "outgoing_message"
-    __table_args__ = (UniqueConstraint("cycle_id", "kind", "recipient_key", "rung"),)
+    __table_args__ = (
+        UniqueConstraint("cycle_id", "kind", "recipient_key", "rung"),
+        # What a delivery run looks for: due messages of a cycle, found without reading rows.
+        Index("ix_outgoing_message_due", "cycle_id", "status", "next_attempt_at"),
+    )
 
     cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id", ondelete="CASCADE"))
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
@@ -56,7 +61,6 @@ class OutgoingMessage(Base):
     cc_addrs: Mapped[list[Any]]
     subject: Mapped[str] = mapped_column(Text)
     message_id: Mapped[str] = mapped_column(String(255), unique=True)
-    raw: Mapped[bytes] = mapped_column(LargeBinary)
     status: Mapped[str] = mapped_column(String(16), default=DeliveryStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     last_reply: Mapped[str | None] = mapped_column(Text)
@@ -78,6 +82,28 @@ class OutgoingMessage(Base):
         order_by="OutgoingRecipient.id",
         passive_deletes=True,
     )
+    body: Mapped[OutgoingMessageBody] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True
+    )
+    # The final bytes (Message-ID and Date fixed), kept in their own row: see the body.
+    raw: AssociationProxy[bytes] = association_proxy(
+        "body", "raw", creator=lambda raw: OutgoingMessageBody(raw=raw)
+    )
+
+
+class OutgoingMessageBody(Base):
+    """A message's final bytes, written once and read at each attempt.
+
+    Apart from the delivery bookkeeping because SQLite rewrites a whole row on every UPDATE:
+    with the ~60 KB message in the row, each claim, mark and outcome wrote it again.
+    """
+
+    __tablename__ = "outgoing_message_body"
+
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("outgoing_message.id", ondelete="CASCADE"), unique=True
+    )
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class OutgoingRecipient(Base):
