@@ -9,16 +9,28 @@ export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 120
 export R42_PROJECT_DIR ?= $(CURDIR)
 
-.PHONY: install demo demo-midterm test test-system-packages serve ui clean
+.PHONY: install lock demo demo-midterm test test-system-packages serve ui clean
 
-$(STAMP): pyproject.toml
+# Installs are reproducible: requirements.lock pins every package the project and its tests
+# use (made from a working venv by `make lock`); pyproject.toml's ranges say what the code
+# supports. A dependency added to pyproject.toml and not yet locked installs at its newest
+# version in range until `make lock` is run again.
+$(STAMP): pyproject.toml requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet --upgrade 'pip>=24,<27'
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[test]'
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Write requirements.lock from the installed venv (after changing pyproject.toml: make install,
+# check the suite, then make lock and commit both).
+lock: $(STAMP)
+	@{ echo "# Pins of every installed package: make lock writes it, make install uses it."; \
+	  $(BIN)/pip freeze --exclude-editable --all | grep -v -E '^(pip|setuptools|wheel)=='; \
+	} > requirements.lock
+	@echo "requirements.lock: $$(grep -c '==' requirements.lock) packages pinned"
 
 # The 2026 cycle end to end on SQLite, a local Prefect and a local outbox (data/demo/).
 demo: $(STAMP)

@@ -16,7 +16,7 @@ from config.settings import get_settings
 from flows.cli_check import add_commands as add_check_commands
 from flows.cli_coordinator import add_commands as add_coordinator_commands
 from flows.cli_delivery import add_commands as add_delivery_commands
-from flows.cli_errors import database_unreachable
+from flows.cli_errors import allow_slow_prefect_start, database_unreachable, explain
 from flows.cli_evaluation import add_commands as add_evaluation_commands
 from flows.cli_signing import add_commands as add_signing_commands
 
@@ -184,12 +184,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    allow_slow_prefect_start()
     try:
         if args.command != "check":
             get_settings()  # unsafe settings (a placeholder secret...) refused before anything runs
         return args.handler(args)
     except (RegistryError, LookupError, ValueError, RuntimeError) as exc:
-        print(f"r42 {args.command}: {exc}", file=sys.stderr)
+        print(f"r42 {args.command}: {explain(str(exc))}", file=sys.stderr)
         return 2
     except OperationalError as exc:  # e.g. PostgreSQL down: one line, not 260 of traceback
         message = database_unreachable(exc, get_settings().database.url)

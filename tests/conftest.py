@@ -23,6 +23,26 @@ from tests.servers import PostgresCluster, SmtpServer  # noqa: E402
 
 _counter = itertools.count()
 
+# The per-test time-out (pyproject.toml, 180 s) is for hangs; these run whole cycles, layouts or
+# Prefect's harness (whose first user pays its start) and get longer, unless they set their own.
+LONG_RUNNING_MODULES = {
+    "test_demo",
+    "test_evaluation_demo",
+    "test_production",
+    "test_production_layout",
+    "test_suspension",
+    "test_browser",
+}
+LONG_TIMEOUT = 900
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        module = item.module.__name__.rsplit(".", 1)[-1] if item.module else ""
+        harness = "prefect_harness" in getattr(item, "fixturenames", ())
+        if (module in LONG_RUNNING_MODULES or harness) and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(LONG_TIMEOUT))
+
 
 @pytest.fixture(scope="session")
 def prefect_harness():
