@@ -85,6 +85,11 @@ class MailSettings(BaseModel):
     smtp_security: Literal["none", "starttls", "tls"] = Field(
         default="none", description="'starttls' upgrades a plain connection; 'tls' is implicit TLS."
     )
+    smtp_ca_file: Path | None = Field(
+        default=None,
+        description="PEM bundle of the CA(s) that signed the relay's certificate (a private CA); "
+        "used for the relay only, unlike SSL_CERT_FILE. Default: the system's CAs.",
+    )
     smtp_username: str | None = Field(default=None, description="SMTP login user, if any.")
     smtp_password: SecretStr | None = Field(default=None, description="SMTP login password.")
     smtp_timeout: float = Field(
@@ -119,11 +124,7 @@ class MailSettings(BaseModel):
         description="After this, a message claimed by a run that never recorded it is 'unknown'.",
     )
     claim_batch: int = Field(
-        default=256,
-        ge=1,
-        le=1000,
-        description="Messages a delivery run claims at a time (the next batch is claimed while "
-        "one is sent; a crash leaves 'unknown' only the messages whose data had left).",
+        default=64, ge=1, le=1000, description="Messages a delivery run claims at a time."
     )
 
     @field_validator("allowed_domains", mode="before")
@@ -140,6 +141,13 @@ class MailSettings(BaseModel):
             if not _DOMAIN_ENTRY.fullmatch(entry):
                 raise ValueError(f"{entry!r} is not a domain (e.g. 'vinhlong.gov.vn', '.example')")
         return [entry.lower() for entry in value]
+
+    @field_validator("smtp_ca_file")
+    @classmethod
+    def _ca_file_exists(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError("no such file (a PEM bundle of the relay's CA)")
+        return value
 
     @field_validator("sender_address")
     @classmethod

@@ -14,7 +14,7 @@ from flows.check import FAIL, OK, Row
 
 def relay_tls_context(settings: MailSettings) -> ssl.SSLContext:
     """Verification as the sending runs do it, with the relay's own CA file when one is set."""
-    return ssl.create_default_context(cafile=getattr(settings, "smtp_ca_file", None))
+    return ssl.create_default_context(cafile=settings.smtp_ca_file)
 
 
 def _failure(exc: BaseException, settings: MailSettings) -> str:

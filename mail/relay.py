@@ -36,7 +36,7 @@ def tls_context(settings: MailSettings) -> ssl.SSLContext | None:
     """One TLS context for every connection of a run (None without TLS)."""
     if settings.smtp_security == "none":
         return None
-    return ssl.create_default_context()
+    return ssl.create_default_context(cafile=settings.smtp_ca_file)  # None: the system's CAs
 
 
 async def open_session(settings: MailSettings, context: ssl.SSLContext | None) -> SmtpSession:

@@ -314,3 +314,21 @@ def test_a_server_without_the_deployments_fails_naming_the_command(prefect_harne
     assert len(missing) == len(deployment_specs())
     assert all("missing: run `prefect deploy --all`" in m for m in missing)
     assert rows[-1].status == FAIL and rows[-1].message.startswith("no shared result storage")
+
+
+def test_a_relay_with_a_private_ca_is_trusted_through_its_ca_file(configure, tmp_path):
+    certificate, _, server_context = make_tls_files(tmp_path)
+    with SmtpServer(tls_context=server_context, require_starttls=True) as server:
+        settings = configure(
+            R42_MAIL__TRANSPORT="smtp",
+            R42_MAIL__SMTP_HOST="127.0.0.1",
+            R42_MAIL__SMTP_PORT=server.port,
+            R42_MAIL__SMTP_SECURITY="starttls",
+            R42_MAIL__SMTP_CA_FILE=certificate,
+            R42_WEB_FORM__LINK_SECRET=STRONG,
+        )
+        (row,) = check_smtp(settings)
+    assert row.status == OK
+    assert row.message == (
+        f"127.0.0.1:{server.port}: EHLO, STARTTLS, certificate verified, QUIT without sending"
+    )
