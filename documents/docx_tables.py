@@ -33,6 +33,25 @@ TABLE_PT = 11  # the least size a printed table is read at
 LANDSCAPE_TEXT_WIDTH_CM = (PAGE_MM[1] - MARGINS_MM["left"] - MARGINS_MM["right"]) / 10  # 25,2
 
 
+def _column_needs(
+    columns: Sequence[str], rows: Sequence[Sequence[str]], size: float
+) -> tuple[list[float], list[float]]:
+    """Per column, in points: its widest unbreakable token and its widest line, with margins."""
+    margin = 2 * TABLE_CELL_MARGIN_CM / 2.54 * 72 + SLACK_PT
+    texts = [[keep_whole(str(row[c])) for row in rows] for c in range(len(columns))]
+    least = [
+        max([longest_token_pt(name, size, bold=True)] + [longest_token_pt(t, size) for t in col])
+        + margin
+        for name, col in zip(columns, texts, strict=True)
+    ]
+    most = [
+        max([line_width_pt(name, size, bold=True)] + [line_width_pt(t, size) for t in col])
+        + margin
+        for name, col in zip(columns, texts, strict=True)
+    ]
+    return least, most
+
+
 def content_widths(
     columns: Sequence[str],
     rows: Sequence[Sequence[str]],
@@ -46,18 +65,7 @@ def content_widths(
     proportion to how far each column is from fitting its widest line unbroken (what remains
     then goes to the ``wide`` column, by default the one with the widest text).
     None when the tokens alone need more than ``total_cm`` (a landscape page, then)."""
-    margin = 2 * TABLE_CELL_MARGIN_CM / 2.54 * 72 + SLACK_PT
-    texts = [[keep_whole(str(row[c])) for row in rows] for c in range(len(columns))]
-    least = [
-        max([longest_token_pt(name, size, bold=True)] + [longest_token_pt(t, size) for t in col])
-        + margin
-        for name, col in zip(columns, texts, strict=True)
-    ]
-    most = [
-        max([line_width_pt(name, size, bold=True)] + [line_width_pt(t, size) for t in col])
-        + margin
-        for name, col in zip(columns, texts, strict=True)
-    ]
+    least, most = _column_needs(columns, rows, size)
     total = total_cm / 2.54 * 72
     if sum(least) > total:
         return None
@@ -163,8 +171,9 @@ def add_fitted_table(
         widths = content_widths(
             columns, rows, size=TABLE_PT, total_cm=LANDSCAPE_TEXT_WIDTH_CM, wide=wide
         )
-        if widths is None:
-            raise ValueError(f"a table of {len(columns)} columns is too wide even in landscape")
+        if widths is None:  # still too many columns: their least widths, scaled to the page
+            least, _ = _column_needs(columns, rows, TABLE_PT)
+            widths = [w * LANDSCAPE_TEXT_WIDTH_CM / sum(least) for w in least]
     add_table(doc, columns, rows, widths_cm=widths, align=align, size=TABLE_PT, caption=caption)
     if landscape:
         start_section(doc, landscape=False)

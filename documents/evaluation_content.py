@@ -91,8 +91,8 @@ def _status_sentence(evaluation: Evaluation) -> str:
 def indicator_table(evaluation: Evaluation) -> TableBlock:
     years = [str(y) for y in evaluation.years]
     rows = []
-    for i in evaluation.indicators:
-        values = {t["year"]: t["value"] for t in i.series_text}
+    for i in evaluation.indicators:  # the unit is in the name's cell: a year's value without it
+        values = {t["year"]: t["value"].removesuffix(f" {i.unit}") for t in i.series_text}
         rows.append(
             [str(i.number), f"{i.name} ({i.unit})", i.target]
             + [values.get(y, "—") for y in years]

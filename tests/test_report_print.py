@@ -16,7 +16,10 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.text import Text
 from PIL import Image
 
+from documents import decree30
 from documents.charts import LABEL_PT, OVERVIEW_LABEL_PT, indicator_figure
+from documents.docx_tables import content_widths
+from documents.docx_text import token_width_pt
 from documents.evaluation_report import write_evaluation_documents
 from tests.printed import fonts, horizontal_rules, lines, overlapping, page_image, to_pdf
 from tests.test_evaluation_content import evaluation
@@ -137,3 +140,23 @@ def test_every_label_of_a_chart_is_set_at_the_chart_sizes():
     FigureCanvasAgg(figure).draw()
     texts = [t for t in figure.findobj(Text) if t.get_text().strip() and t.get_visible()]
     assert len(texts) > 8 and min(t.get_fontsize() for t in texts) >= LABEL_PT
+
+
+def test_column_widths_come_from_the_content():
+    columns = ["STT", "Chỉ tiêu", "Năm 2025"]
+    rows = [["1", "Số giường bệnh viện trên 10.000 dân " * 3, "30,2 giường/10.000 dân"]]
+    widths = content_widths(columns, rows, size=11, total_cm=16.5, wide=1)
+    assert sum(widths) == pytest.approx(16.5)
+    stt = token_width_pt("STT", 11, bold=True) / 72 * 2.54
+    unit = token_width_pt("giường/10.000\u00a0dân", 11) / 72 * 2.54
+    assert widths[0] > stt and widths[2] > unit and widths[1] > widths[2]
+    assert content_widths(columns * 4, [rows[0] * 4], size=11, total_cm=16.5) is None
+
+
+def test_a_table_too_wide_even_for_landscape_still_renders(tmp_path):
+    doc = decree30.new_document()
+    columns = ["STT", "Chỉ tiêu"] + [str(y) for y in range(2024, 2035)]
+    rows = [["1", "Số giường bệnh"] + ["30,2 giường/10.000 dân"] * 11]
+    assert decree30.add_fitted_table(doc, columns, rows, align=["left"] * 13)
+    table = Document(io.BytesIO(decree30.to_bytes(doc))).tables[0]
+    assert sum(c.width.cm for c in table.columns) == pytest.approx(25.2, abs=0.05)
