@@ -26,6 +26,7 @@ from models.orm import (
     IndicatorValue,
     Request,
     Submission,
+    SubmissionStatus,
     TaskReport,
     TaskStatus,
 )
@@ -163,8 +164,20 @@ def record_submission(
     """Validate ``data`` and store it as the request's next revision (flushed, not committed).
 
     Simultaneous submissions for one request are serialised (see :func:`lock_request`), so each
-    gets the next revision number instead of a unique-key error.
+    gets the next revision number instead of a unique-key error. A submission identical to the
+    latest revision (the same post sent twice, a form uploaded again) stores nothing: the
+    latest revision is returned with ``unchanged`` set, and its receipt stands.
     """
+    lock_request(request, session=session)
+    latest = request.submissions[-1] if request.submissions else None
+    if (
+        latest is not None
+        and latest.status != SubmissionStatus.RETURNED
+        and request.cycle.status == CycleStatus.OPEN
+        and same_content(latest, data, request)
+    ):
+        latest.unchanged = True  # a plain attribute, not a column: what the caller tells
+        return latest
     submission = new_revision(
         request,
         lambda: validate(request, data),
@@ -179,7 +192,38 @@ def record_submission(
     )
     record_audit(submission, session=session)
     session.flush()
+    submission.unchanged = False
     return submission
+
+
+def same_content(latest: Submission, data: SubmissionInput, request: Request) -> bool:
+    """Whether ``data`` says exactly what ``latest`` stored (values as parsed, texts trimmed)."""
+    stored = {v.indicator_id: (v.value, v.achieved, v.note) for v in latest.values}
+    for indicator in request.agency.indicators:
+        try:
+            parsed = check_value(indicator, data.values.get(indicator.code))
+        except ValueError:
+            return False
+        note = data.notes.get(indicator.code, "").strip()
+        if stored.pop(indicator.id, None) != (*parsed, note):
+            return False
+    tasks = {
+        t.task_group_id: (t.status, t.results, t.difficulties, t.proposals)
+        for t in latest.task_reports
+    }
+    for group in request.agency.task_groups:
+        task = data.tasks.get(group.code)
+        if task is None or tasks.pop(group.id, None) != (
+            task.status,
+            task.results.strip(),
+            task.difficulties.strip(),
+            task.proposals.strip(),
+        ):
+            return False
+    extra = set(data.values) - {i.code for i in request.agency.indicators}
+    return not stored and not tasks and not extra and (
+        latest.adjustment_proposals == data.adjustment_proposals.strip()
+    )
 
 
 def new_revision(

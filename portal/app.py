@@ -9,7 +9,7 @@ import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import BackgroundTasks, FastAPI, Request
+from fastapi import BackgroundTasks, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.exc import OperationalError
@@ -318,7 +318,9 @@ def create_app() -> FastAPI:
         return await run_in_threadpool(_handle_post, token, dict(form), http, background)
 
     @app.get(PREFIX + "/bien-nhan/{revision}", response_class=HTMLResponse)
-    def receipt(token: str, revision: int) -> Response:
+    def receipt(
+        token: str, revision: int, unchanged: bool = Query(False, alias="khong-doi")
+    ) -> Response:
         with session_scope() as session:
             request = open_request(
                 token, session=session, settings=get_settings().web_form, now=now()
@@ -331,6 +333,7 @@ def create_app() -> FastAPI:
                 **common_context(request.cycle, get_settings()),
                 agency_name=request.agency.name,
                 token=token,
+                unchanged=unchanged,
                 **receipt_context(match[0]),
             )
 
@@ -409,7 +412,18 @@ def _handle_post(token: str, form: dict, http: Request, background: BackgroundTa
                 notice="Báo cáo chưa được gửi: vui lòng sửa các ô được đánh dấu.",
             )
         revision, cycle_id = submission.revision, request.cycle_id
+        unchanged = getattr(submission, "unchanged", False)
+    return to_receipt(token, revision, cycle_id, unchanged, background)
+
+
+def to_receipt(
+    token: str, revision: int, cycle_id: int, unchanged: bool, background: BackgroundTasks
+) -> RedirectResponse:
+    """Post/Redirect/Get to the receipt, the receipt email sent after the response; a post
+    identical to the latest revision stored nothing and its page says so."""
     background.add_task(deliver_cycle, cycle_id)
     return RedirectResponse(
-        f"/bao-cao/{token}/bien-nhan/{revision}", status_code=303, background=background
+        f"/bao-cao/{token}/bien-nhan/{revision}" + ("?khong-doi=1" if unchanged else ""),
+        status_code=303,
+        background=background,
     )

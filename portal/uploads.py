@@ -6,7 +6,7 @@ import datetime as dt
 from urllib.parse import quote
 
 from fastapi import BackgroundTasks, FastAPI, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -129,12 +129,10 @@ def _handle_upload(
         else:
             problems = []
             revision, cycle_id = submission.revision, request.cycle_id
+            unchanged = getattr(submission, "unchanged", False)
     if problems:
         return refused(token, csrf, 422, problems)
-    background.add_task(web.deliver_cycle, cycle_id)
-    return RedirectResponse(
-        f"/bao-cao/{token}/bien-nhan/{revision}", status_code=303, background=background
-    )
+    return web.to_receipt(token, revision, cycle_id, unchanged, background)
 
 
 def store(request: AgencyRequest, read: object, *, session: Session, now: dt.datetime) -> Submission:

@@ -22,7 +22,7 @@ from tests.factories import PROGRAMME, at, valid_input
 DAY = dt.date(2026, 11, 25)
 
 
-def submit_once(agency: str, barrier: threading.Barrier, read_first: bool) -> int:
+def submit_once(agency: str, barrier: threading.Barrier, read_first: bool, value: str) -> int:
     """One agency's post; with ``read_first`` the request is read before everyone stores at once
     (each thread then holds a pooled connection at the barrier: keep those runs small)."""
     if not read_first:
@@ -30,7 +30,7 @@ def submit_once(agency: str, barrier: threading.Barrier, read_first: bool) -> in
     with session_scope() as session:
         cycle = get_cycle(PROGRAMME, 2026, session=session)
         request = next(r for r in cycle_requests(cycle, session=session) if r.agency.code == agency)
-        data = valid_input(request.agency)
+        data = valid_input(request.agency, value)
         if read_first:
             len(request.submissions)  # loaded before the others commit
             barrier.wait(60)
@@ -48,19 +48,21 @@ def submit_once(agency: str, barrier: threading.Barrier, read_first: bool) -> in
 
 
 def run_all(
-    agencies: list[str], read_first: bool = False
+    agencies: list[str], read_first: bool = False, same: bool = False
 ) -> tuple[list[tuple[str, int]], list[Exception]]:
+    """Each post different (its own value), unless ``same``."""
     barrier = threading.Barrier(len(agencies))
     stored: list[tuple[str, int]] = []
     errors: list[Exception] = []
 
-    def post(agency: str) -> None:
+    def post(agency: str, n: int) -> None:
+        value = "50,5" if same else f"{n + 1},5"
         try:
-            stored.append((agency, submit_once(agency, barrier, read_first)))
+            stored.append((agency, submit_once(agency, barrier, read_first, value)))
         except Exception as exc:  # asserted on below
             errors.append(exc)
 
-    threads = [threading.Thread(target=post, args=(a,)) for a in agencies]
+    threads = [threading.Thread(target=post, args=(a, n)) for n, a in enumerate(agencies)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -84,6 +86,18 @@ def test_simultaneous_submissions_for_one_request_become_successive_revisions(db
             select(AuditEvent.detail).where(AuditEvent.action == "submission.recorded")
         )
         assert sorted(d["revision"] for d in audited) == [1, 2, 3, 4, 5, 6]
+
+
+def test_the_same_submission_posted_six_times_at_once_is_one_revision(db):
+    with session_scope() as session:
+        cycle, _ = open_cycle(PROGRAMME, 2026, dt.date(2026, 11, 2), session=session)
+        agency = ensure_requests(cycle, session=session)[0].agency.code
+
+    stored, errors = run_all([agency] * 6, read_first=True, same=True)
+
+    assert errors == [] and [revision for _, revision in stored] == [1] * 6
+    with session_scope() as session:
+        assert list(session.scalars(select(Submission.revision))) == [1]
 
 
 def test_many_agencies_at_once_with_two_posts_for_the_same_agency(db):

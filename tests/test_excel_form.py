@@ -163,7 +163,10 @@ def test_a_filled_form_is_stored_and_a_second_upload_is_revision_2(cycle_2026):
         assert tasks["basic_services"].difficulties == "Thiếu bác sĩ."
         assert submission.adjustment_proposals == "Bổ sung chỉ tiêu về sức khỏe tâm thần."
         assert submission.channel == "upload" and submission.is_late is False
-    assert upload(save(fill(form_bytes())))[0] == 2
+    assert upload(save(fill(form_bytes())))[0] == 1  # the same again: no new revision
+    changed = fill(form_bytes())
+    changed[PROPOSALS]["A4"] = "Bổ sung chỉ tiêu về chăm sóc người cao tuổi."
+    assert upload(save(changed))[0] == 2
 
 
 def test_ops_import_finds_the_request_from_the_hidden_sheet(cycle_2026):

@@ -252,10 +252,11 @@ def test_a_locked_cycle_refuses_even_a_valid_submission(cycle_2026):
 
 
 def test_each_stored_submission_writes_an_audit_event(cycle_2026):
-    for agency, by in (("so-y-te", "a@soyte"), ("so-y-te", "b@soyte"), (XAY_DUNG, "c@soxd")):
+    posts = (("so-y-te", "a@soyte", "50,5"), ("so-y-te", "b@soyte", "60,5"), (XAY_DUNG, "c@soxd", "1"))
+    for agency, by, value in posts:  # b's differs from a's: the same twice is one revision
         with session_scope() as session:
             request = request_of(session, agency)
-            record(session, request, valid_input(request.agency), by=by)
+            record(session, request, valid_input(request.agency, value), by=by)
     with session_scope() as session:
         events = session.scalars(
             select(AuditEvent)
