@@ -1,0 +1,48 @@
+"""smtp-sink's faults that once lost or stranded mail, on SQLite and PostgreSQL: a refused
+DATA command (the transaction stays open) and a failure before the data left."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from models.database import session_scope
+from models.orm import OutgoingMessage
+from tests.servers import free_port
+from tests.test_delivery_faults import counts, deliver, queued, use_smtp  # noqa: F401
+from tests.test_postfix_faults import PostfixSink, copies, dumps  # noqa: F401
+
+
+@pytest.mark.parametrize("option, status, code", [("-r", "pending", "450"), ("-f", "failed", "500")])
+def test_a_refused_data_command_never_poisons_the_connection(
+    queued, configure, dumps, option, status, code
+):
+    """smtp-sink refuses DATA (the transaction stays open): RSET before the next message, so
+    every message keeps the server's own reply, never "503 nested MAIL command"."""
+    cycle_id, emails = queued
+    with PostfixSink(option, "DATA", folder=dumps / "a") as sink:
+        use_smtp(configure, sink.port, smtp_connections=2, claim_batch=64, retry_wait_seconds=0)
+        deliver(cycle_id)
+    assert counts(cycle_id) == {status: len(emails)} and sink.received() == []
+    with session_scope() as session:
+        replies = {m.last_reply for m in session.query(OutgoingMessage)}
+    assert replies == {f"{code} {code[0]}.3.0 Error: command failed"}
+
+
+@pytest.mark.parametrize("fault", [("-q", "DATA"), ("-w", "3")], ids=["hang-up", "too-slow"])
+def test_a_failure_before_the_data_is_retried_not_unknown(queued, configure, dumps, fault):
+    """The server hangs up at DATA, or does not answer DATA in time: the content never left,
+    so the message is tried again (not "unknown") and arrives once when the server is back."""
+    cycle_id, emails = queued
+    port = free_port()
+    use_smtp(configure, port, smtp_timeout=1, claim_batch=64, retry_wait_seconds=0)
+    with PostfixSink(*fault, port=port, folder=dumps / "a") as sink:
+        deliver(cycle_id)
+    assert counts(cycle_id) == {"pending": len(emails)} and sink.received() == []
+    with session_scope() as session:
+        assert all(m.last_reply.startswith("before data") for m in session.query(OutgoingMessage))
+    configure(R42_MAIL__RETRY_WAIT_SECONDS=5)
+    with PostfixSink(port=port, folder=dumps / "b") as sink:
+        deliver(cycle_id)
+    assert counts(cycle_id) == {"sent": len(emails)} and copies(sink) == Counter(emails)
