@@ -30,7 +30,7 @@ class Mark:
         self._future = future
 
     async def wait(self) -> None:
-        await asyncio.shield(self._future)
+        await self._future
 
     def cancel(self) -> None:
         """The caller no longer waits (its transaction ended); the write goes on."""
