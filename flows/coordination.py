@@ -8,6 +8,7 @@ from prefect.cache_policies import NO_CACHE
 
 from config.settings import get_settings
 from flows.common import cycle_ref, deliver_messages, run_scope
+from flows.parameters import AGENCY, BY, KIND, PROGRAMME, YEAR, asked
 from models.cycles import get_cycle, get_request
 from models.database import session_scope
 from models.orm import CycleKind, CycleStatus
@@ -60,12 +61,12 @@ def record_reissue(
 
 @flow(name="send-back-report")
 def send_back_flow(
-    year: int,
-    agency: str,
-    reason: str,
-    programme: str | None = None,
-    by: str = "coordinator",
-    kind: Kind = "annual",
+    year: int = YEAR,
+    agency: str = AGENCY,
+    reason: str = asked("Lý do trả lại", "Cần chỉnh sửa, bổ sung những gì (gửi kèm email)"),
+    programme: str | None = PROGRAMME,
+    by: str = BY,
+    kind: Kind = KIND,
 ) -> None:
     """Send an agency's report back with a reason (Vietnamese); the agency is emailed its link."""
     scope = run_scope(year, programme, None)
@@ -76,11 +77,11 @@ def send_back_flow(
 
 @flow(name="reissue-link")
 def reissue_link_flow(
-    year: int,
-    agency: str,
-    programme: str | None = None,
-    by: str = "coordinator",
-    kind: Kind = "annual",
+    year: int = YEAR,
+    agency: str = AGENCY,
+    programme: str | None = PROGRAMME,
+    by: str = BY,
+    kind: Kind = KIND,
 ) -> None:
     """Revoke an agency's personal link and email it a new one."""
     scope = run_scope(year, programme, None)
@@ -90,11 +91,13 @@ def reissue_link_flow(
 
 @flow(name="set-cycle-status")
 def set_cycle_status_flow(
-    year: int,
-    status: Literal["locked", "open"],
-    programme: str | None = None,
-    by: str = "coordinator",
-    kind: Kind = "annual",
+    year: int = YEAR,
+    status: Literal["locked", "open"] = asked(
+        "Trạng thái", "locked: khóa kỳ, không nhận thêm báo cáo; open: mở lại kỳ"
+    ),
+    programme: str | None = PROGRAMME,
+    by: str = BY,
+    kind: Kind = KIND,
 ) -> str:
     """Lock a cycle (no more revisions) or reopen it."""
     scope = run_scope(year, programme, None)

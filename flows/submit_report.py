@@ -24,6 +24,7 @@ from flows.common import (
     deliver_messages,
     run_scope,
 )
+from flows.parameters import PROGRAMME, asked
 from models.cycles import get_cycle
 from models.database import session_scope
 from models.messages import find_message
@@ -108,7 +109,11 @@ def record_submitted(report_id: int, now: dt.datetime) -> None:
 
 @flow(name=SUBMIT_FLOW_NAME, persist_result=True)
 def submit_report_flow(
-    year: int | None = None, programme: str | None = None, as_of: dt.datetime | None = None
+    year: int | None = asked("Năm", "Năm của kỳ báo cáo; để trống: năm nay", None),
+    programme: str | None = PROGRAMME,
+    as_of: dt.datetime | None = asked(
+        "Thời điểm", "Chỉ dùng khi chạy thử: coi như đang ở thời điểm này; để trống: bây giờ", None
+    ),
 ) -> State:
     """Ask the coordinator to approve the latest draft; on approval email it to the ministry.
 

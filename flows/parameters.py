@@ -1,0 +1,26 @@
+"""Flow parameters as the Prefect UI's Custom run form shows them: a Vietnamese title and help.
+
+Prefect builds the form from each flow's signature; a pydantic ``Field`` as the default gives
+the parameter its description and (through ``json_schema_extra``) its title, and Prefect
+passes the field's default when the parameter is left out.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+
+def asked(title: str, description: str, default: object = ...) -> object:
+    """A parameter with its Vietnamese ``title`` and ``description``; no default: required."""
+    return Field(default, description=description, json_schema_extra={"title": title})
+
+
+YEAR = asked("Năm", "Năm của kỳ báo cáo, ví dụ 2026")
+AGENCY = asked("Cơ quan", "Mã cơ quan báo cáo, ví dụ so-y-te (xem bảng trong artifact của kỳ)")
+PROGRAMME = asked(
+    "Chương trình", "Mã chương trình; để trống: chương trình mặc định của hệ thống", None
+)
+BY = asked("Người thực hiện", "Họ tên hoặc tài khoản, ghi vào nhật ký", "coordinator")
+KIND = asked(
+    "Loại kỳ", "annual: báo cáo năm; midterm: sơ kết 2025; final: tổng kết 2030", "annual"
+)
