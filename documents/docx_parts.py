@@ -266,7 +266,7 @@ def add_picture(
     paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
     paragraph.add_run().add_picture(io.BytesIO(png), width=Cm(width_cm))
     if caption:
-        line(doc, caption, size=12, italic=True).paragraph_format.space_after = Pt(6)
+        line(doc, caption, size=13, italic=True).paragraph_format.space_after = Pt(6)
 
 
 def add_picture_grid(doc: DocxDocument, pngs: Sequence[bytes], *, columns: int = 2) -> Table:

@@ -68,6 +68,7 @@ def evaluation_html(
         images=images,
         draft=draft_note(evaluation) if draft else None,
         province=evaluation.province,
+        names={i.code: f"{i.number}. {i.name}" for i in evaluation.indicators},  # alt texts
     )
 
 

@@ -4,6 +4,7 @@ that needs acceleration or is moving away."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal as D
 
 import pytest
@@ -108,3 +109,12 @@ def test_part_v_names_the_indicators_to_speed_up_and_to_turn_around():
 def test_the_final_review_has_no_mid_term_directions():
     texts = _texts(build_content(evaluation("final")))
     assert not [t for t in texts if t.startswith("Tập trung tăng tốc")]
+
+
+def test_the_html_page_names_each_chart_in_vietnamese():
+    from documents.evaluation_report import evaluation_html
+
+    e = evaluation()
+    html = evaluation_html(build_content(e), {"overview": b"x", "doctors": b"y"}, e, draft=True)
+    alts = re.findall(r'<img alt="([^"]*)"', html)
+    assert alts == ["Hình 1. Tổng quan tiến độ các chỉ tiêu", "2. Chỉ tiêu doctors"]
