@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import logging
-import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -30,13 +29,17 @@ from models.submissions import IntakeError
 from portal import evaluation_form, form_fields
 from portal.access import INVALID, TOO_MANY, LinkRefused, RefusalLog, open_request
 from portal.limits import BodyTooLarge, FormRefused, read_form, size_text
-from portal.links import LinkError, link_secrets, read_token
+from portal.links import LinkClaims, LinkError, link_secrets, make_token, read_token
 from reporting.evaluation_intake import accept_evaluation, is_evaluation
 from reporting.intake import accept_submission, receipt_context
 from reporting.messages import common_context
 
 logger = logging.getLogger("portal")
-CSRF_COOKIE = "r42_csrf"
+CSRF_DAYS = 7
+EXPIRED_SESSION = (
+    "Phiên làm việc đã hết hạn nên báo cáo chưa được lưu. Nội dung Quý cơ quan đã nhập vẫn còn "
+    "dưới đây: vui lòng kiểm tra rồi bấm gửi lại."
+)
 PREFIX = "/bao-cao/{token}"
 LOCKED_NOTICE = "Kỳ báo cáo đã khóa, không nhận thêm báo cáo."
 UNAVAILABLE = (
@@ -103,7 +106,6 @@ def form_page(
     token: str,
     fields: dict[str, str],
     *,
-    csrf: str,
     status_code: int = 200,
     errors: dict[str, str] | None = None,
     notice: str | None = None,
@@ -127,7 +129,7 @@ def form_page(
         fields=fields,
         errors=errors or {},
         notice=notice,
-        csrf=csrf,
+        csrf=csrf_token(request),
         upload_errors=upload_errors or [],
         token=token,
         max_text=form_fields.MAX_TEXT,
@@ -152,21 +154,30 @@ def current_fields(request: AgencyRequest) -> dict[str, str]:
     return fields or {}
 
 
-def csrf_ok(http: Request, submitted: str) -> bool:
-    cookie = http.cookies.get(CSRF_COOKIE, "")
-    return bool(cookie) and hmac.compare_digest(cookie.encode(), submitted.encode())
+def csrf_key(secret: str) -> str:
+    return "csrf:" + secret  # a key of its own: a form token never opens a link, nor the reverse
 
 
-def with_csrf_cookie(response: Response, token: str, http: Request) -> Response:
-    response.set_cookie(
-        CSRF_COOKIE,
-        token,
-        httponly=True,
-        samesite="strict",
-        secure=http.url.scheme == "https",
-        path="/bao-cao/",
-    )
-    return response
+def csrf_token(request: AgencyRequest) -> str:
+    """The form's anti-forgery token, bound to its link (request and link version), signed like
+    the link and valid CSRF_DAYS: any number of tabs of any number of agencies' links in one
+    browser each carry their own, and opening one never invalidates another (no cookie)."""
+    expires = now().date() + dt.timedelta(days=CSRF_DAYS)
+    secret = get_settings().web_form.link_secret.get_secret_value()
+    return make_token(LinkClaims(request.id, request.link_version, expires), csrf_key(secret))
+
+
+def csrf_ok(http: Request, request: AgencyRequest, submitted: str) -> bool:
+    """The post carries this link's token, and comes from our own page (a browser says
+    cross-site for a post from another site's page)."""
+    if http.headers.get("sec-fetch-site") == "cross-site":
+        return False
+    keys = [csrf_key(secret) for secret in link_secrets(get_settings().web_form)]
+    try:
+        claims = read_token(submitted, keys, today=now().date())
+    except LinkError:
+        return False
+    return (claims.request_id, claims.link_version) == (request.id, request.link_version)
 
 
 def deliver_cycle(cycle_id: int) -> None:
@@ -299,13 +310,11 @@ def create_app() -> FastAPI:
     @app.get(PREFIX, response_class=HTMLResponse)
     def show_form(token: str, http: Request) -> Response:
         """The agency's form, from its draft, its latest revision, or empty."""
-        csrf = http.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
         with session_scope() as session:
             request = open_request(
                 token, session=session, settings=get_settings().web_form, now=now()
             )
-            response = form_page(request, token, current_fields(request), csrf=csrf)
-        return with_csrf_cookie(response, csrf, http)
+            return form_page(request, token, current_fields(request))
 
     @app.post(PREFIX, response_class=HTMLResponse)
     async def post_form(token: str, http: Request, background: BackgroundTasks) -> Response:
@@ -350,20 +359,15 @@ def _handle_post(token: str, form: dict, http: Request, background: BackgroundTa
         request = open_request(token, session=session, settings=settings.web_form, now=moment)
         fields_of = evaluation_form if is_evaluation(request) else form_fields
         fields = fields_of.read_fields(form, request)
-        csrf = str(form.get("csrf_token", ""))
-        if not csrf_ok(http, csrf):
-            return page(
-                "message",
-                403,
-                title="Phiên làm việc đã hết hạn",
-                message="Vui lòng tải lại trang biểu mẫu rồi gửi lại. Dữ liệu chưa được lưu.",
+        if not csrf_ok(http, request, str(form.get("csrf_token", ""))):
+            return form_page(  # what was typed stays on the page, with a fresh token
+                request, token, fields, status_code=403, notice=EXPIRED_SESSION
             )
         if request.cycle.status != CycleStatus.OPEN:
             return form_page(
                 request,
                 token,
                 fields,
-                csrf=csrf,
                 status_code=409,
                 notice=LOCKED_NOTICE,
             )
@@ -373,7 +377,6 @@ def _handle_post(token: str, form: dict, http: Request, background: BackgroundTa
                 request,
                 token,
                 fields,
-                csrf=csrf,
                 status_code=422,
                 errors=too_long,
                 notice="Báo cáo chưa được lưu: vui lòng sửa các ô được đánh dấu.",
@@ -382,7 +385,7 @@ def _handle_post(token: str, form: dict, http: Request, background: BackgroundTa
             save_draft(request, fields, session=session, now=moment)
             saved = moment.astimezone(dt.timezone(dt.timedelta(hours=7))).strftime("%H:%M")
             return form_page(
-                request, token, fields, csrf=csrf, notice=f"Đã lưu bản nháp lúc {saved}."
+                request, token, fields, notice=f"Đã lưu bản nháp lúc {saved}."
             )
         try:
             nested = session.begin_nested()
@@ -406,7 +409,6 @@ def _handle_post(token: str, form: dict, http: Request, background: BackgroundTa
                 request,
                 token,
                 fields,
-                csrf=csrf,
                 status_code=422,
                 errors=fields_of.errors_by_input(exc.errors),
                 notice="Báo cáo chưa được gửi: vui lòng sửa các ô được đánh dấu.",

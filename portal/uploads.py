@@ -32,6 +32,9 @@ from reporting.intake import acknowledge
 from reporting.messages import link_for
 from reporting.requests import XLSX_TYPE
 
+EXPIRED_UPLOAD = (
+    "Phiên làm việc đã hết hạn nên tệp chưa được nhận: vui lòng chọn lại tệp và tải lên."
+)
 UPLOAD_OVERHEAD = 65_536  # the multipart envelope and the CSRF field around the file
 
 
@@ -70,7 +73,7 @@ def register_upload_routes(app: FastAPI, prefix: str) -> None:
         return await run_in_threadpool(_handle_upload, token, data, csrf, http, background)
 
 
-def refused(token: str, csrf: str, status_code: int, problems: list[str]) -> Response:
+def refused(token: str, status_code: int, problems: list[str]) -> Response:
     """The form again with the upload's problems (read in its own short transaction)."""
     with session_scope() as session:
         request = open_request(
@@ -80,7 +83,6 @@ def refused(token: str, csrf: str, status_code: int, problems: list[str]) -> Res
             request,
             token,
             web.current_fields(request),
-            csrf=csrf,
             status_code=status_code,
             upload_errors=problems,
             notice=web.LOCKED_NOTICE
@@ -98,26 +100,22 @@ def _handle_upload(
     limit = settings.web_form.max_upload_bytes
     with session_scope() as session:
         request = open_request(token, session=session, settings=settings.web_form, now=web.now())
-        if not web.csrf_ok(http, csrf):
-            return web.page(
-                "message",
-                403,
-                title="Phiên làm việc đã hết hạn",
-                message="Vui lòng tải lại trang biểu mẫu rồi tải tệp lên lại.",
-            )
+        session_ok = web.csrf_ok(http, request, csrf)
         locked, evaluation = request.cycle.status != CycleStatus.OPEN, is_evaluation(request)
+    if not session_ok:
+        return refused(token, 403, [EXPIRED_UPLOAD])
     if locked:
-        return refused(token, csrf, 409, [])
+        return refused(token, 409, [])
     if not data:
-        return refused(token, csrf, 422, ["Chưa chọn tệp Excel để tải lên."])
+        return refused(token, 422, ["Chưa chọn tệp Excel để tải lên."])
     if len(data) > limit:
-        return refused(token, csrf, 413, [f"Tệp quá lớn (tối đa {limit // 1_000_000} MB)."])
+        return refused(token, 413, [f"Tệp quá lớn (tối đa {limit // 1_000_000} MB)."])
     try:
         read = (
             read_evaluation_form(data, max_bytes=limit) if evaluation else read_form_file(data, max_bytes=limit)
         )
     except ExcelFormError as exc:
-        return refused(token, csrf, 422, exc.errors)
+        return refused(token, 422, exc.errors)
     moment = web.now()
     with session_scope(write=True) as session:
         request = open_request(token, session=session, settings=settings.web_form, now=moment)
@@ -131,7 +129,7 @@ def _handle_upload(
             revision, cycle_id = submission.revision, request.cycle_id
             unchanged = getattr(submission, "unchanged", False)
     if problems:
-        return refused(token, csrf, 422, problems)
+        return refused(token, 422, problems)
     return web.to_receipt(token, revision, cycle_id, unchanged, background)
 
 
