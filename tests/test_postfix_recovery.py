@@ -46,3 +46,42 @@ def test_a_failure_before_the_data_is_retried_not_unknown(queued, configure, dum
     with PostfixSink(port=port, folder=dumps / "b") as sink:
         deliver(cycle_id)
     assert counts(cycle_id) == {"sent": len(emails)} and copies(sink) == Counter(emails)
+
+
+def test_kill_9_against_smtp_sink_then_a_rerun_never_sends_twice(queued, configure, dumps):  # noqa: F811
+    """smtp-sink holds its reply to each message's final dot for a second; the sending process
+    is killed with kill -9 while two messages wait for it. After the lease only those (and
+    any it had already accepted) are unknown; the re-run sends every other message once."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from models.messages import undelivered
+    from tests.test_delivery_faults import KILLABLE
+
+    cycle_id, emails = queued
+    port = free_port()
+    use_smtp(
+        configure, port, smtp_connections=2, claim_batch=64, claim_lease_seconds=2, smtp_timeout=5
+    )
+    with PostfixSink("-W", ".:1", port=port, folder=dumps / "a") as first:
+        child = subprocess.Popen([sys.executable, "-c", KILLABLE, str(cycle_id)], env=os.environ)
+        deadline = time.monotonic() + 30
+        while len(first.received()) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        time.sleep(1.5)
+    arrived = set(copies(first))
+    time.sleep(1)  # the lease ends
+    with PostfixSink(port=port, folder=dumps / "b") as second:
+        deliver(cycle_id)
+    with session_scope() as session:
+        unknown = {m.to_addrs[0] for m in undelivered(cycle_id, session=session)}
+    assert arrived <= unknown and len(unknown - arrived) <= 2
+    assert counts(cycle_id) == {"sent": len(emails) - len(unknown), "unknown": len(unknown)}
+    got = copies(first) + copies(second)
+    assert all(got[e] == 1 for e in emails if e not in unknown)
+    assert all(got[e] <= 1 for e in unknown)
