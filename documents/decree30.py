@@ -41,6 +41,7 @@ from docx.document import Document as DocxDocument
 from docx.enum.section import WD_ORIENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt, RGBColor
 from docx.table import Table
 from docx.text.paragraph import Paragraph
@@ -181,6 +182,13 @@ def new_document(*, landscape: bool = False) -> DocxDocument:
     paragraph = section.header.paragraphs[0]
     paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
     parts.add_field(paragraph, "PAGE", size=13)
+    # A line ending in a line break (an agency's second text) is not stretched to the margin
+    # in a justified paragraph (Word's and LibreOffice's "do not expand shift-return").
+    compat = doc.settings.element.find(qn("w:compat"))
+    if compat is None:
+        compat = OxmlElement("w:compat")
+        doc.settings.element.append(compat)
+    compat.insert(0, OxmlElement("w:doNotExpandShiftReturn"))
     return doc
 
 

@@ -8,6 +8,11 @@ the thresholds, the zero rule, strict bounds and "too few years" (``reporting.pr
 from __future__ import annotations
 
 
+def _whole(inequality: str) -> str:
+    """'0,6 ≤ R < 0,95' printed on one line (no-break spaces)."""
+    return inequality.replace(" ", "\u00a0")
+
+
 def method_paragraphs(baseline_year: int, target_year: int) -> list[str]:
     """The method, as three paragraphs of Vietnamese text."""
     return [
@@ -22,8 +27,9 @@ def method_paragraphs(baseline_year: int, target_year: int) -> list[str]:
         "d = +1 với chỉ tiêu càng cao càng tốt, −1 với chỉ tiêu càng thấp càng tốt. Mục tiêu "
         "hoặc giá trị năm gốc bằng 0 được thay bằng 0,001 khi tính; giá trị năm gốc đã bằng "
         "mục tiêu mà số liệu sau kém hơn được xếp đi ngược mục tiêu.",
-        "Ngưỡng đánh giá, xét trên R chưa làm tròn: R ≥ 0,95 đúng lộ trình; 0,6 ≤ R < 0,95 "
-        "cần tăng tốc; 0 ≤ R < 0,6 tiến bộ hạn chế; R < 0 đi ngược mục tiêu. R được ghi hai "
+        f"Ngưỡng đánh giá, xét trên R chưa làm tròn: {_whole('R ≥ 0,95')} đúng lộ trình; "
+        f"{_whole('0,6 ≤ R < 0,95')} cần tăng tốc; {_whole('0 ≤ R < 0,6')} tiến bộ hạn chế; "
+        f"{_whole('R < 0')} đi ngược mục tiêu. R được ghi hai "
         "chữ số thập phân, làm tròn xuống. Chỉ tiêu chưa có số liệu năm gốc và ít nhất một năm "
         "sau được ghi «chưa đủ số liệu để đánh giá», không ước đoán; chỉ tiêu chưa được giao "
         "mục tiêu cụ thể được ghi «chưa giao chỉ tiêu».",

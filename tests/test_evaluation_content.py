@@ -68,7 +68,7 @@ def _texts(content) -> list[str]:  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize("kind", ["midterm", "final"])
 def test_every_review_prints_the_method(kind):
-    text = "\n".join(_texts(build_content(evaluation(kind))))
+    text = "\n".join(_texts(build_content(evaluation(kind)))).replace("\u00a0", " ")
     for part in ("R = d × CAGR thực tế / |CAGR cần có|", "0,001", "R ≥ 0,95 đúng lộ trình",
                  "0,6 ≤ R < 0,95", "R < 0 đi ngược", "ngưỡng chặt", "chưa đủ số liệu",
                  "năm gốc 2024", "sdg-build", "làm tròn xuống", "chưa giao chỉ tiêu"):  # fmt: skip

@@ -157,7 +157,7 @@ def test_indicator_table_in_vietnamese_number_format(final, built):
 
 
 def test_the_progress_method_is_printed_under_the_table(final, built):
-    text = "\n".join(texts(final.paragraphs))
+    text = "\n".join(texts(final.paragraphs)).replace("\u00a0", " ")
     assert "Phương pháp đánh giá tiến độ:" in text
     assert "thay bằng 0,001" in text and "R ≥ 0,95 đúng lộ trình" in text
     assert "Phương pháp đánh giá tiến độ:" in built.final.html
@@ -324,3 +324,10 @@ def test_libreoffice_converts_it_to_an_a4_pdf_numbered_from_page_two(built, tmp_
     for number in range(2, pages + 1):
         assert page(number)[0] == str(number)  # the page number heads every later page
     assert any("PHỤ LỤC" in line for n in range(pages - 4, pages + 1) for line in page(n))
+
+
+def test_a_line_before_a_line_break_is_not_stretched(final):
+    """An agency's second text follows a line break in a justified paragraph: Word and
+    LibreOffice would spread the first line to the margin without this setting."""
+    compat = final.settings.element.find(qn("w:compat"))
+    assert compat is not None and compat.find(qn("w:doNotExpandShiftReturn")) is not None
