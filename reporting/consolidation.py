@@ -40,7 +40,11 @@ MESSAGE_KIND_TEXT = {
     "link": "Thư cấp lại đường dẫn",
     "report": "Báo cáo gửi Bộ",
 }
-DELIVERY_STATUS_TEXT = {"failed": "Không gửi được", "unknown": "Chưa rõ đã đến nơi hay chưa"}
+DELIVERY_STATUS_TEXT = {
+    "failed": "Không gửi được",
+    "unknown": "Chưa rõ đã đến nơi hay chưa",
+    "partial": "Chưa đến được một số người nhận",
+}
 AGENCY_STATUS_TEXT = {
     "on_time": "Đúng hạn",
     "late": "Trễ hạn",
@@ -224,7 +228,12 @@ def consolidate(cycle: Cycle, *, session: Session, as_of: dt.datetime) -> Consol
                 "agency": m.agency.name if m.agency else m.recipient_key,
                 "kind": MESSAGE_KIND_TEXT.get(m.kind, m.kind),
                 "status": DELIVERY_STATUS_TEXT[m.status],
-                "reply": m.last_reply or "",
+                # Who did not get it, and what their server said (a partial one reached others).
+                "reply": "; ".join(
+                    f"{r.address}: {r.last_reply or m.last_reply or ''}".rstrip(": ")
+                    for r in m.recipients
+                    if r.status != "sent"
+                ),
             }
             for m in undelivered(cycle.id, session=session)
         ],

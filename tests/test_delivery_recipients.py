@@ -12,10 +12,11 @@ from aiosmtpd.smtp import AuthResult
 
 from config.settings import get_settings
 from flows import cli
-from models.cycles import ensure_requests, open_cycle
+from models.cycles import ensure_requests, get_cycle, open_cycle
 from models.database import session_scope
 from models.messages import undelivered
 from models.orm import OutgoingMessage, OutgoingRecipient
+from reporting.consolidation import consolidate
 from reporting.reminders import queue_reminders
 from tests.factories import PROGRAMME, at
 from tests.servers import SmtpServer, make_tls_files
@@ -88,6 +89,12 @@ def test_a_5xx_for_the_head_leaves_the_message_partial_until_released(
             ]
         assert cli.main(["deliveries", "--year", "2026"]) == 0
         assert "1 failed, unknown or partial" in capsys.readouterr().out
+        with session_scope() as session:
+            cycle = get_cycle(PROGRAMME, 2026, session=session)
+            data = consolidate(cycle, session=session, as_of=at(dt.date(2026, 12, 8)))
+        (row,) = data.undelivered  # the report lists who did not get it, and why
+        assert row["status"] == "Chưa đến được một số người nhận"
+        assert row["reply"] == f"{head}: 550 5.1.1 No such mailbox"
         server.handler.refuse_recipients = {}
         assert cli.main(["release", "--year", "2026", "--all-failed", "--yes"]) == 0
     assert counts(cycle_id) == {"sent": len(heads)}
