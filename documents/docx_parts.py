@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import io
-import unicodedata
 import zipfile
 from collections.abc import Sequence
 from functools import lru_cache
@@ -27,7 +26,7 @@ from docx.shared import Cm, Pt
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
-from documents.docx_text import NO_BREAK_HYPHEN, keep_whole, no_break_hyphens
+from documents.docx_text import NO_BREAK_HYPHEN, keep_whole, no_break_hyphens, token_width_pt
 
 FONT = "Times New Roman"
 BODY_PT = 14
@@ -41,31 +40,10 @@ CELL_MARGIN_CM = 0.19  # Word's default left and right cell margin
 TABLE_CELL_MARGIN_CM = 0.1  # in ruled tables
 
 
-@lru_cache(maxsize=64)
 def text_width_pt(text: str, size: float, bold: bool = False) -> float:
-    """Width of ``text`` in Times New Roman's metrics (Liberation Serif is metric-compatible).
-
-    Vietnamese marks are left out of the measure (a marked letter is as wide as its base
-    letter): not every Liberation Serif installed has the precomposed glyphs.
-    """
-    from matplotlib import font_manager
-    from matplotlib.ft2font import FT2Font, LoadFlags
-
-    path = font_manager.findfont(
-        font_manager.FontProperties(
-            family=["Times New Roman", "Liberation Serif", "DejaVu Serif"],
-            weight="bold" if bold else "normal",
-        )
-    )
-    font = FT2Font(path)
-    font.set_size(size, 72)
-    base = "".join(
-        c
-        for c in unicodedata.normalize("NFD", text.replace("Đ", "D").replace("đ", "d"))
-        if not unicodedata.combining(c)
-    )
-    font.set_text(base, 0, flags=LoadFlags.NO_HINTING)  # hinted advances: ~7% too wide
-    return font.get_width_height()[0] / 64
+    """Width of ``text`` in Times New Roman's metrics (Liberation Serif is metric-compatible),
+    from its letters' unhinted advances (``documents.docx_text``)."""
+    return token_width_pt(text, size, bold)
 
 
 def set_fonts(element, size: float | None = None) -> None:  # type: ignore[no-untyped-def]
