@@ -22,6 +22,7 @@ from models.database import check_schema, session_scope
 from models.messages import delivery_counts
 from models.orm import CycleKind, OutgoingMessage
 from models.registry_store import get_programme
+from reporting.consolidation import DELIVERY_STATUS_TEXT, MESSAGE_KIND_TEXT
 
 
 @dataclass(frozen=True)
@@ -147,16 +148,27 @@ def deliver_messages(cycle: CycleRef, now: dt.datetime) -> dict[str, int]:
                     OutgoingMessage.status,
                 ).where(OutgoingMessage.cycle_id == cycle.id)
             )
+            # Vietnamese headers, the status second: coordinators read it at 1,440 px.
             table = [
-                {"agency": key, "kind": kind, "rung": rung, "status": status, "reply": sent[mid]}
+                {
+                    "Cơ quan": key,
+                    "Tình trạng": DELIVERY_STATUS_TEXT.get(status, status),
+                    "Loại thư": MESSAGE_KIND_TEXT.get(kind, kind),
+                    "Bậc nhắc": f"{rung:+d}" if kind == "reminder" else "",
+                    "Phản hồi của máy chủ thư": sent[mid],
+                }
                 for mid, key, kind, rung, status in rows
                 if mid in sent
             ]
-            stopped = f" Stopped: {run.stopped}" if run.stopped else ""
+            stopped = (
+                f" Dừng gửi, mọi thư còn lại đang chờ (bộ phận vận hành cần xử lý): {run.stopped}"
+                if run.stopped
+                else ""
+            )
             create_table_artifact(
                 key=artifact_key("delivery", cycle),
                 table=table,
-                description=f"Delivery of {len(run.results)} messages, cycle {cycle.year}.{stopped}",
+                description=f"Gửi {len(run.results)} thư, chu kỳ {cycle.year}.{stopped}",
             )
     logger.info("Delivered %d messages; cycle totals by status: %s", len(run.results), counts)
     return counts

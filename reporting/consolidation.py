@@ -41,6 +41,9 @@ MESSAGE_KIND_TEXT = {
     "report": "Báo cáo gửi Bộ",
 }
 DELIVERY_STATUS_TEXT = {
+    "sent": "Đã gửi",
+    "pending": "Chờ gửi lại",
+    "sending": "Đang gửi",
     "failed": "Không gửi được",
     "unknown": "Chưa rõ đã đến nơi hay chưa",
     "partial": "Chưa đến được một số người nhận",

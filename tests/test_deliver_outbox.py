@@ -41,19 +41,27 @@ def test_requests_queued_while_the_relay_is_down_go_out_when_it_is_back(db, conf
         assert deliver_outbox_flow() == {}  # nothing is due any more: one query, no run work
     (cycle_totals,) = totals.values()
     assert cycle_totals == {"sent": opened["queued"]}
+    import asyncio
+    import json
+
+    rows = json.loads(asyncio.run(_delivery_artifact()).data)
+    assert list(rows[0])[:2] == ["Cơ quan", "Tình trạng"]  # the status second, in Vietnamese
+    assert {row["Tình trạng"] for row in rows} == {"Đã gửi"}
     copies = Counter(r for received in server.received for r in received.recipients)
     assert len(copies) == opened["queued"] and set(copies.values()) == {1}
 
 
-async def _delivery_artifact_description() -> str:
-    async with get_client() as client:
-        from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+async def _delivery_artifact():
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+    from prefect.client.schemas.sorting import ArtifactSort
 
+    async with get_client() as client:
         artifacts = await client.read_artifacts(
             artifact_filter=ArtifactFilter(key=ArtifactFilterKey(like_="delivery-vinh")),
-            limit=5,
+            sort=ArtifactSort.CREATED_DESC,
+            limit=1,
         )
-    return artifacts[0].description or ""
+    return artifacts[0]
 
 
 def test_a_refused_login_is_said_once_and_everything_waits(db, configure, tmp_path, monkeypatch):
@@ -84,5 +92,5 @@ def test_a_refused_login_is_said_once_and_everything_waits(db, configure, tmp_pa
         opened = open_cycle_flow(year=2026, opened_on=OPENED, as_of=at(OPENED, 8))
     assert len(logins) == 1 and server.received == []
     assert opened["pending"] == opened["queued"] > 10
-    description = asyncio.run(_delivery_artifact_description())
-    assert "Stopped:" in description and "R42_MAIL__SMTP_PASSWORD" in description
+    artifact = asyncio.run(_delivery_artifact())
+    assert "Dừng gửi" in artifact.description and "R42_MAIL__SMTP_PASSWORD" in artifact.description
