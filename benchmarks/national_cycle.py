@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from config import registry as reg
 from config.registry_files import load_programme
@@ -111,7 +112,11 @@ def open_national_cycle(url: str, count: int, *, settings: Settings) -> National
         forms_start = time.perf_counter()
         forms = [build_form(r, previous=previous, link=link_for(r, settings)[0]) for r in sample]
         form_ms = (time.perf_counter() - forms_start) / len(sample) * 1000
-        messages = session.scalars(select(OutgoingMessage).order_by(OutgoingMessage.id))
+        messages = session.scalars(
+            select(OutgoingMessage)
+            .options(selectinload(OutgoingMessage.body))
+            .order_by(OutgoingMessage.id)
+        )
         envelopes = [
             Envelope(
                 m.message_id,
