@@ -1,16 +1,10 @@
-"""Charts for the reports, as PNG bytes (matplotlib's Agg canvas: no display, no pyplot state).
-
-Two charts, each a function returning PNG bytes, used by the yearly report and the
-evaluations alike:
-
-- :func:`indicator_chart`: one indicator's values by year, the straight path from the baseline
-  value to the target, and the target line (yes/no indicators: "Có"/"Không" by year);
-- :func:`status_chart`: how many indicators are in each progress status (overview).
-
-Axis numbers are written the Vietnamese way (decimal comma). Colours of the statuses are in
-:data:`STATUS_COLOURS`, keyed like :class:`reporting.progress.Progress`; :func:`progress_status`
-reads the status back from the progress text a consolidation stores.
-Rendering one small chart takes about 40 ms here (see tests/test_charts.py).
+"""Charts for the reports, as PNG bytes (matplotlib's Agg canvas: no display, no pyplot state),
+used by the yearly report and the evaluations alike: :func:`indicator_chart` (one indicator's
+values by year, the straight path from a baseline short of the target to it, the target line;
+yes/no indicators "Có"/"Không" by year) and :func:`status_chart` (indicators per progress
+status). Axis numbers are written the Vietnamese way; status colours are :data:`STATUS_COLOURS`;
+:func:`progress_status` reads the status back from a stored progress text. One small chart
+takes about 40 ms (tests/test_charts.py).
 """
 
 from __future__ import annotations
@@ -200,9 +194,8 @@ def indicator_figure(
                 ha="right",
                 va="bottom",
             )
-            if baseline_year in values and not (
-                rule and meets_target(rule, Decimal(str(target)), Decimal(str(known[baseline_year])))
-            ):
+            start = Decimal(str(known[baseline_year])) if baseline_year in values else None
+            if start is not None and not (rule and meets_target(rule, Decimal(str(target)), start)):
                 axes.plot(
                     [baseline_year, target_year],
                     [values[baseline_year], float(target)],

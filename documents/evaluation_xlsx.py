@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from documents.annex import annex_bytes, table_sheet
+from documents.annex_table import annex_bytes, table_sheet
 from documents.evaluation_content import agency_table, indicator_table, summary_line
 from reporting.evaluation import Evaluation
 from reporting.evaluation_intake import NARRATIVE_LABELS

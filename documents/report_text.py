@@ -81,7 +81,8 @@ def _inline_text(node: Node | str, *, keep_space: bool = False) -> str:
         return node if keep_space else re.sub(r"\s+", " ", node)
     if node.tag == "br":
         return "\n"
-    return "".join(_inline_text(c, keep_space=keep_space or node.tag == "pre") for c in node.children)
+    keep = keep_space or node.tag == "pre"
+    return "".join(_inline_text(c, keep_space=keep) for c in node.children)
 
 
 def _cells(row: Node) -> list[str]:

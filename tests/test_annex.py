@@ -10,7 +10,8 @@ import pytest
 import yaml
 from openpyxl import load_workbook
 
-from documents.annex import HEADER_ROW, SHEETS, channel_text, lines_in, local_breakdown
+from documents.annex import SHEETS, channel_text, local_breakdown
+from documents.annex_table import HEADER_ROW, lines_in
 from tests.report_data import HISTORY, NUMBER
 
 
