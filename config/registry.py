@@ -192,6 +192,11 @@ class Programme(_Strict):
     escalate_after_deadline: bool = Field(
         description="Whether reminders after the deadline copy the agency head."
     )
+    deadline_inclusive: bool = Field(
+        default=True,
+        description="Whether the deadline's own day still counts: false for 'trước ngày 05/12' "
+        "read literally (the last day is 04/12), before any weekend move.",
+    )
     year_on_year_factor: Decimal = Field(
         default=Decimal(3),
         gt=1,

@@ -13,8 +13,11 @@ from models.registry_store import get_programme, registry_version_on
 
 
 def deadline_for(programme: Programme, year: int) -> dt.date:
-    """The deadline of ``year``'s reports, moved off a weekend as the programme says."""
+    """The last day ``year``'s reports are on time: the programme's day (the day before when
+    it is not inclusive, "trước ngày 05/12"), moved off a weekend as the programme says."""
     day = dt.date(year, programme.deadline_month, programme.deadline_day)
+    if not programme.deadline_inclusive:
+        day -= dt.timedelta(days=1)
     step = {"previous_working_day": -1, "next_working_day": 1, "keep": 0}[
         programme.deadline_weekend
     ]

@@ -84,6 +84,7 @@ def _apply_programme(
     row.deadline_weekend = source.deadline.weekend
     row.reminder_ladder = list(source.reminder_ladder)
     row.escalate_after_deadline = source.escalate_after_deadline
+    row.deadline_inclusive = source.deadline_inclusive
     row.content_hash = digest
     session.flush()
     indicators = {i.code: i for i in row.indicators}

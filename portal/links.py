@@ -79,11 +79,9 @@ def read_token(
 
 
 def request_link(
-    request_id: int, link_version: int, issued_on: dt.date, settings: WebFormSettings
+    request_id: int, link_version: int, expires_on: dt.date, settings: WebFormSettings
 ) -> str:
-    """The URL an agency opens to report for this request."""
-    claims = LinkClaims(
-        request_id, link_version, issued_on + dt.timedelta(days=settings.link_valid_days)
-    )
+    """The URL an agency opens to report for this request, valid to the end of ``expires_on``."""
+    claims = LinkClaims(request_id, link_version, expires_on)
     token = make_token(claims, settings.link_secret.get_secret_value())
     return f"{settings.public_base_url}/bao-cao/{token}"

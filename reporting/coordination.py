@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
+from models.cycles import local_today
 from models.orm import (
     AuditEvent,
     Cycle,
@@ -83,6 +84,7 @@ def reissue_link(
 ) -> None:
     """Revoke the agency's current link and email it a new one."""
     request.link_version += 1
+    request.link_issued_on = local_today(request.cycle.programme, now)  # lives from today
     session.flush()
     queue_for_agency(
         MessageKind.LINK,

@@ -8,6 +8,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.orm import Session
 
 from config.settings import MailSettings, Settings
+from documents.vietnamese import WEEKDAYS
 from mail.compose import Attachment, ComposedEmail, Recipient, compose
 from models.messages import enqueue
 from models.orm import Agency, Cycle, CycleKind, MessageKind, OutgoingMessage, Request
@@ -19,10 +20,12 @@ def standing_agency(cycle: Cycle) -> Agency:
 
 
 def link_for(request: Request, settings: Settings) -> tuple[str, dt.date]:
-    """The agency's personal link for this cycle and the day it expires."""
-    issued_on = request.cycle.opened_on
-    url = request_link(request.id, request.link_version, issued_on, settings.web_form)
-    return url, issued_on + dt.timedelta(days=settings.web_form.link_valid_days)
+    """The agency's personal link for this cycle and its last valid day, counted from the
+    link's own issue day: a reissued link is not born dead on the original one's last day."""
+    issued_on = request.link_issued_on or request.cycle.opened_on
+    expires_on = issued_on + dt.timedelta(days=settings.web_form.link_valid_days)
+    url = request_link(request.id, request.link_version, expires_on, settings.web_form)
+    return url, expires_on
 
 
 def common_context(cycle: Cycle, settings: Settings) -> dict[str, object]:
@@ -30,6 +33,7 @@ def common_context(cycle: Cycle, settings: Settings) -> dict[str, object]:
     return {
         "year": cycle.year,
         "deadline": cycle.deadline,
+        "deadline_weekday": WEEKDAYS[cycle.deadline.weekday()],  # the last day that counts
         "programme_name": programme.name,
         "short_name": programme.short_name,
         "decision": programme.decision,

@@ -76,12 +76,15 @@ def queue_requests(
     requests = ensure_requests(cycle, session=session)
     previous = observations_for(cycle.programme, cycle.year - 1, session=session)
     indicator_rows: dict = {}
+
+    def build(request: Request) -> tuple[dict, list[Attachment]]:
+        form = excel_form_attachment(request, previous, settings)
+        context = _request_context(request, previous, indicator_rows)
+        return {**context, "attachment_name": form.filename}, [form]
+
     return queue_each(
         requests,
-        lambda request: (
-            _request_context(request, previous, indicator_rows),
-            [excel_form_attachment(request, previous, settings)],
-        ),
+        build,
         session=session,
         settings=settings,
         now=now,

@@ -38,6 +38,7 @@ AGENCY = "Ủy ban nhân dân xã Số 123"
 COMMON = {
     "year": 2026,
     "deadline": dt.date(2026, 12, 4),
+    "deadline_weekday": "Thứ Sáu",
     "programme_name": "Chương trình hành động thực hiện Nghị quyết số 42-NQ/TW",
     "short_name": "Chương trình hành động",
     "decision": "Quyết định số 1234/QĐ-UBND",
@@ -53,6 +54,7 @@ REQUEST = {
     "head_title": "Chủ tịch",
     "link": "http://127.0.0.1:8042/bao-cao/abc123",
     "link_expires": dt.date(2027, 3, 1),
+    "attachment_name": f"Biểu mẫu báo cáo năm 2026 - {AGENCY}.xlsx",
     "indicators": [
         {
             "number": n,

@@ -52,7 +52,8 @@ def test_open_cycle_asks_every_active_agency_once(smtp, smtp_settings):
     message = smtp.received[0].message
     assert "hạn 04/12/2026" in message["Subject"]
     text = message.get_body(("plain",)).get_content()
-    assert "Kính gửi:" in text and "/bao-cao/" in text and "Thứ Sáu, ngày 04/12/2026" in text
+    assert "Kính gửi:" in text and "/bao-cao/" in text
+    assert "chậm nhất ngày 04/12/2026 (Thứ Sáu)" in text
     (form,) = message.iter_attachments()
     assert form.get_content_type() == XLSX_TYPE
     assert form.get_filename().startswith("Biểu mẫu báo cáo năm 2026 - ")

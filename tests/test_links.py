@@ -32,7 +32,7 @@ def test_request_link_uses_the_public_base_url():
     settings = WebFormSettings(
         public_base_url="https://baocao.example/", link_secret=SecretStr("k"), link_valid_days=10
     )
-    url = request_link(7, 2, dt.date(2026, 11, 2), settings)
+    url = request_link(7, 2, dt.date(2026, 11, 12), settings)
     assert url.startswith("https://baocao.example/bao-cao/")
     claims = read_token(url.rsplit("/", 1)[1], "k", today=dt.date(2026, 11, 12))
     assert claims == LinkClaims(7, 2, dt.date(2026, 11, 12))

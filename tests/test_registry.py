@@ -191,10 +191,16 @@ def test_deadline_moves_off_weekends_to_the_previous_working_day(db):
         programme = get_programme(PROGRAMME, session=session)
         deadlines = {year: deadline_for(programme, year) for year in (2025, 2026, 2027)}
     assert [str(deadlines[y]) for y in (2025, 2026, 2027)] == [
-        "2025-12-05",
+        "2025-12-04",  # "trước ngày 05/12": 05/12 itself does not count (deadline_inclusive)
         "2026-12-04",
-        "2027-12-03",
+        "2027-12-03",  # 04/12/2027 is a Saturday
     ]
+
+
+def test_an_inclusive_deadline_keeps_its_own_day(tmp_path):
+    root = copy_programme(tmp_path, "programme.yaml", lambda d: d.update(deadline_inclusive=True))
+    assert load_programme(PROGRAMME, root=root).programme.deadline_inclusive is True
+    assert load_programme(PROGRAMME).programme.deadline_inclusive is False
 
 
 def test_loading_is_idempotent_and_a_changed_copy_updates_its_version(db, tmp_path, shipped):

@@ -55,6 +55,8 @@ class Request(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     # Incremented when a coordinator revokes and re-issues the link; older links stop working.
     link_version: Mapped[int] = mapped_column(default=1)
+    # The day the current link was issued (None: the cycle's opening day); it lives from then.
+    link_issued_on: Mapped[dt.date | None]
 
     cycle: Mapped[Cycle] = relationship(back_populates="requests")
     agency: Mapped[Agency] = relationship()

@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Column, ForeignKey, Numeric, String, Table, Text, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Numeric, String, Table, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.orm.base import Base
@@ -43,6 +43,7 @@ class Programme(Base):
     deadline_weekend: Mapped[str] = mapped_column(String(32))
     reminder_ladder: Mapped[list[Any]]
     escalate_after_deadline: Mapped[bool]
+    deadline_inclusive: Mapped[bool] = mapped_column(default=True, server_default=true())
     content_hash: Mapped[str] = mapped_column(String(64))
 
     indicators: Mapped[list[Indicator]] = relationship(
