@@ -8,14 +8,15 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from config.settings import WebFormSettings
 from models.cycles import local_today
 from models.database import session_scope
-from models.orm import AuditEvent, Request
+from models.orm import AuditEvent, Cycle, Programme, Request
 from portal.links import LinkError, link_secrets, read_token
+from reporting.messages import standing_agency
 
 logger = logging.getLogger("portal.access")
 
@@ -29,6 +30,7 @@ class LinkRefused(Exception):
     message: str
     reason: str  # English, for the log
     request_id: int | None = None
+    contact: str | None = None  # the standing agency to turn to, with its email
 
 
 INVALID = (
@@ -60,10 +62,46 @@ def open_request(
     if request is None:
         raise LinkRefused(404, *INVALID, f"no request {claims.request_id}")
     if local_today(request.cycle.programme, now) > claims.expires_on:
-        raise LinkRefused(410, *EXPIRED, f"expired on {claims.expires_on}", request.id)
+        raise LinkRefused(
+            410, *EXPIRED, f"expired on {claims.expires_on}", request.id, contact_of(request.cycle)
+        )
     if request.link_version != claims.link_version:
-        raise LinkRefused(410, *REVOKED, f"link version {claims.link_version} revoked", request.id)
+        raise LinkRefused(
+            410,
+            *REVOKED,
+            f"link version {claims.link_version} revoked",
+            request.id,
+            contact_of(request.cycle),
+        )
     return request
+
+
+def contact_of(cycle: Cycle) -> str:
+    """'Sở Nội vụ (tonghop@snv.vinhlong.example)': whom an agency turns to for a new link."""
+    agency = standing_agency(cycle)
+    return f"{agency.name} ({agency.email})"
+
+
+_default_contact: dict[str, tuple[float, str | None]] = {}
+
+
+def default_contact(programme: str) -> str | None:
+    """The standing agency of ``programme``'s latest cycle (for a link that names no request),
+    looked up at most once a minute: a flood of made-up links costs no query each."""
+    cached = _default_contact.get(programme)
+    if cached is not None and time.monotonic() - cached[0] < 60:
+        return cached[1]
+    with session_scope() as session:
+        cycle = session.scalar(
+            select(Cycle)
+            .join(Programme)
+            .where(Programme.code == programme)
+            .order_by(Cycle.opened_on.desc())
+            .limit(1)
+        )
+        contact = contact_of(cycle) if cycle is not None else None
+    _default_contact[programme] = (time.monotonic(), contact)
+    return contact
 
 
 TOO_MANY = (

@@ -27,7 +27,14 @@ from models.orm import Channel, CycleStatus
 from models.orm import Request as AgencyRequest
 from models.submissions import IntakeError
 from portal import evaluation_form, form_fields
-from portal.access import INVALID, TOO_MANY, LinkRefused, RefusalLog, open_request
+from portal.access import (
+    INVALID,
+    TOO_MANY,
+    LinkRefused,
+    RefusalLog,
+    default_contact,
+    open_request,
+)
 from portal.limits import BodyTooLarge, FormRefused, read_form, size_text
 from portal.links import LinkClaims, LinkError, link_secrets, make_token, read_token
 from reporting.evaluation_intake import accept_evaluation, is_evaluation
@@ -56,7 +63,10 @@ def page(template: str, status_code: int = 200, **context: object) -> HTMLRespon
 
 
 def refused_page(refusal: LinkRefused) -> HTMLResponse:
-    return page("message", refusal.status_code, title=refusal.title, message=refusal.message)
+    """The refusal, naming the standing agency to turn to (with its email) where one is known."""
+    contact = refusal.contact or default_contact(get_settings().cycle.programme)
+    message = refusal.message + (f" Cơ quan thường trực: {contact}." if contact else "")
+    return page("message", refusal.status_code, title=refusal.title, message=message)
 
 
 def now() -> dt.datetime:
@@ -74,9 +84,33 @@ def token_of(path: str) -> str | None:
 
 
 def safe_path(path: str) -> str:
-    """The path without the personal link's token (logs and the audit trail never hold it)."""
+    """The path with the personal link's token replaced by its request id ('<link r12>'), or
+    '<link invalid>': logs and the audit trail never hold a token."""
     token = token_of(path)
-    return path.replace(token, "<link>", 1) if token else path
+    if not token:
+        return path
+    try:
+        claims = read_token(token, link_secrets(get_settings().web_form), today=None)
+        shown = f"<link r{claims.request_id}>"
+    except LinkError:
+        shown = "<link invalid>"
+    return path.replace(token, shown, 1)
+
+
+class LinkTokenFilter(logging.Filter):
+    """Uvicorn's access log line names the link's request, never its token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            record.args = (*args[:2], safe_path(args[2]), *args[3:])
+        return True
+
+
+def hide_tokens_in_access_log() -> None:
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, LinkTokenFilter) for f in access.filters):
+        access.addFilter(LinkTokenFilter())
 
 
 async def refuse(http: Request, refusal: LinkRefused) -> Response:
@@ -85,11 +119,13 @@ async def refuse(http: Request, refusal: LinkRefused) -> Response:
     client, moment = client_of(http), now()
     limit = get_settings().web_form.refusals_per_minute
     if log.over_limit(client, limit=limit, now=moment):
-        refusal = LinkRefused(429, *TOO_MANY, "rate limited: " + refusal.reason, refusal.request_id)
+        refusal = LinkRefused(
+            429, *TOO_MANY, "rate limited: " + refusal.reason, refusal.request_id, refusal.contact
+        )
     await run_in_threadpool(
         log.record, refusal, client=client, path=safe_path(http.url.path), now=moment
     )
-    response = refused_page(refusal)
+    response = await run_in_threadpool(refused_page, refusal)
     if refusal.status_code == 429:
         response.headers["Retry-After"] = "60"
     return response
@@ -191,6 +227,7 @@ def deliver_cycle(cycle_id: int) -> None:
 def create_app() -> FastAPI:
     get_settings()  # unsafe settings (a placeholder link secret...) refuse to start the form
     refusals = RefusalLog()
+    hide_tokens_in_access_log()
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

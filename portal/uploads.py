@@ -69,8 +69,11 @@ def register_upload_routes(app: FastAPI, prefix: str) -> None:
         )
         upload = form.get("file")
         data = await upload.read(limit + 1) if hasattr(upload, "read") else b""
+        name = (getattr(upload, "filename", "") or "")[:100]
         csrf = str(form.get("csrf_token", ""))
-        return await run_in_threadpool(_handle_upload, token, data, csrf, http, background)
+        return await run_in_threadpool(
+            _handle_upload, token, data, name, csrf, http, background
+        )
 
 
 def refused(token: str, status_code: int, problems: list[str]) -> Response:
@@ -92,7 +95,7 @@ def refused(token: str, status_code: int, problems: list[str]) -> Response:
 
 
 def _handle_upload(
-    token: str, data: bytes, csrf: str, http: Request, background: BackgroundTasks
+    token: str, data: bytes, name: str, csrf: str, http: Request, background: BackgroundTasks
 ) -> Response:
     """Checks that need no file, then the file read (the slow part, holding nothing), then the
     revision stored in a write transaction like every other write path."""
@@ -106,8 +109,14 @@ def _handle_upload(
         return refused(token, 403, [EXPIRED_UPLOAD])
     if locked:
         return refused(token, 409, [])
-    if not data:
+    if not data and not name:
         return refused(token, 422, ["Chưa chọn tệp Excel để tải lên."])
+    if not data:
+        return refused(
+            token,
+            422,
+            [f"Tệp «{name}» không có nội dung (0 byte). Vui lòng chọn đúng tệp biểu mẫu đã điền."],
+        )
     if len(data) > limit:
         return refused(token, 413, [f"Tệp quá lớn (tối đa {limit // 1_000_000} MB)."])
     try:

@@ -10,9 +10,19 @@ from typing import NoReturn
 
 from documents.vietnamese import format_number
 
-NOT_XLSX = "Tệp không phải là tệp Excel (.xlsx)."
+NOT_XLSX = (
+    "Tệp không phải là tệp Excel (.xlsx). Vui lòng mở tệp bằng Excel hoặc LibreOffice rồi lưu "
+    "lại dưới dạng .xlsx (Excel Workbook) và tải lên lại."
+)
+ODS = (
+    "Tệp là bảng tính OpenDocument (.ods), không phải tệp Excel. Vui lòng mở bằng LibreOffice "
+    "hoặc Excel, chọn Lưu thành (Save As) và lưu lại dưới dạng .xlsx (Excel Workbook)."
+)
 UNSAFE = "Tệp có nội dung không an toàn ({what}) nên không được xử lý; vui lòng dùng biểu mẫu gốc."
-CORRUPT = "Tệp Excel bị hỏng hoặc không đọc được; vui lòng mở bằng Excel, lưu lại rồi gửi lại."
+CORRUPT = (
+    "Tệp bị hỏng, không đọc được. Vui lòng tải lại biểu mẫu từ đường dẫn trong thư, điền lại "
+    "rồi tải lên (hoặc mở tệp bằng Excel, lưu lại dưới dạng .xlsx rồi gửi lại)."
+)
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, or an .xlsx encrypted with a password
 REQUIRED_PARTS = ("[Content_Types].xml", "xl/workbook.xml")
 FORBIDDEN = (b"<!DOCTYPE", b"<!ENTITY")
@@ -64,12 +74,14 @@ def check_archive(data: bytes, *, max_bytes: int, max_unpacked: int) -> None:
             "lưu lại thành tệp .xlsx không đặt mật khẩu."
         )
     if not zipfile.is_zipfile(io.BytesIO(data)):
-        refuse(NOT_XLSX)
+        refuse(CORRUPT if data.startswith(b"PK") else NOT_XLSX)  # a zip cut short: damaged
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
             check_sizes(members, max_unpacked)
             names = {m.filename for m in members}
+            if "mimetype" in names and b"opendocument" in archive.read("mimetype")[:100]:
+                refuse(ODS)
             if not all(part in names for part in REQUIRED_PARTS):
                 refuse(NOT_XLSX)
             budget = max_unpacked

@@ -35,7 +35,9 @@ FORM_AGENCIES, UPLOAD_AGENCIES = 6, 3
 ROUNDS, UPLOADS_EACH = 4, 5
 
 
-def start_portal(url: str, tmp_path: Path) -> tuple[subprocess.Popen, str]:
+def start_portal(
+    url: str, tmp_path: Path, log_level: str = "warning"
+) -> tuple[subprocess.Popen, str]:
     """``r42 portal``'s app in its own process (uvicorn), on the test's database."""
     port = free_port()
     env = {
@@ -47,8 +49,8 @@ def start_portal(url: str, tmp_path: Path) -> tuple[subprocess.Popen, str]:
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "portal.app:create_app", "--factory",
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        cwd=ROOT, env=env, stderr=open(tmp_path / "portal.log", "wb"),
+         "--host", "127.0.0.1", "--port", str(port), "--log-level", log_level],
+        cwd=ROOT, env=env, stdout=open(tmp_path / "portal.log", "wb"), stderr=subprocess.STDOUT,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     for _ in range(300):

@@ -296,7 +296,9 @@ def test_the_excel_form_round_trips_through_the_page(portal):
         ("text-in-number", 422, "Chỉ tiêu!G"),
         ("other-agency", 422, "đơn vị khác"),
         ("not-xlsx", 422, "không phải là tệp Excel"),
-        ("empty", 422, "Chưa chọn tệp"),
+        ("empty", 422, "«bao-cao.xlsx» không có nội dung (0 byte)"),
+        ("ods", 422, "lưu lại dưới dạng .xlsx (Excel Workbook)"),
+        ("damaged", 422, "Tệp bị hỏng, không đọc được. Vui lòng tải lại biểu mẫu"),
         ("no-csrf", 403, "Phiên làm việc"),
     ],
 )
@@ -307,11 +309,24 @@ def test_a_refused_upload_says_why_and_stores_nothing(portal, problem, status, f
         "other-agency": lambda: other_agency_form(portal),
         "not-xlsx": lambda: b"%PDF-1.4 not a spreadsheet",
         "empty": lambda: b"",
+        "ods": ods_file,
+        "damaged": lambda: filled_form(portal, path)[:3000],
         "no-csrf": lambda: filled_form(portal, path),
     }[problem]()
     response = upload(portal, path, content, token="forged" if problem == "no-csrf" else None)
     assert response.status_code == status and fragment in response.text
     assert submissions() == 0 and outbox("receipt") == []
+
+
+def ods_file() -> bytes:
+    """A spreadsheet saved as OpenDocument (what LibreOffice writes by default)."""
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", "<office:document-content/>")
+    return buffer.getvalue()
 
 
 def other_agency_form(portal) -> bytes:
@@ -341,3 +356,17 @@ def test_ops_import_a_form_from_the_command_line(portal, tmp_path, capsys):
     listing = capsys.readouterr().out
     assert "r1" in listing and "ops_import" in listing and "Nguyễn Thị B" in listing
     assert submissions() == 1
+
+
+def test_refusal_pages_name_the_standing_agency_with_its_email(portal):
+    from models.cycles import get_cycle
+    from reporting.messages import standing_agency
+
+    with session_scope() as session:
+        standing = standing_agency(get_cycle(PROGRAMME, 2026, session=session))
+        contact = f"Cơ quan thường trực: {standing.name} ({standing.email})."
+    secret = get_settings().web_form.link_secret.get_secret_value()
+    expired = make_token(LinkClaims(1, 1, dt.date(2026, 1, 1)), secret)
+    for path, status in (("/bao-cao/made.up", 403), (f"/bao-cao/{expired}", 410)):
+        page = portal.get(path)
+        assert page.status_code == status and contact in page.text
