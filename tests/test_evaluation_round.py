@@ -116,7 +116,7 @@ def test_a_midterm_round_asks_reminds_and_writes_its_report(tmp_path):
     assert annex.sheetnames == ["Chỉ tiêu", "Đơn vị báo cáo", "Nhiệm vụ", "Đánh giá chung"]
     assert annex["Chỉ tiêu"].max_row == 4 + 34
     assert annex["Chỉ tiêu"]["A2"].value == "Kèm theo dự thảo báo cáo sơ kết năm 2025"
-    by_year = [c.value for c in annex["Chỉ tiêu"]["G"][4:]]  # 2025, indicators 1..34
+    by_year = [c.value for c in annex["Chỉ tiêu"]["F"][4:]]  # 2025, indicators 1..34
     assert any(isinstance(v, int | float) for v in by_year)
     assert all(isinstance(v, int | float) or v in ("Có", "Không") for v in by_year if v)
     html = files["html"].read_text(encoding="utf-8")
