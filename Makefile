@@ -9,7 +9,8 @@ export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 120
 export R42_PROJECT_DIR ?= $(CURDIR)
 
-.PHONY: install lock demo demo-midterm test test-system-packages serve ui clean
+.PHONY: install lock demo demo-midterm test test-system-packages serve ui clean prod-up prod-down \
+	prod-status
 
 # Installs are reproducible: requirements.lock pins every package the project and its tests
 # use (made from a working venv by `make lock`); pyproject.toml's ranges say what the code
@@ -79,11 +80,17 @@ ui: $(STAMP)
 # The production layout with real processes: PostgreSQL (Prefect's and the application's
 # databases), a Prefect server, the deployments on the process work pool r42-process, two
 # workers and the web form; state, pids and logs under data/prod/ (ops/production.py).
+# prod-up starts only what is not running (run it again after a crash or a reboot); it needs
+# no terminal (cron, systemd). prod-status lists each part; one part is restarted with
+# `.venv/bin/python -m ops.production restart r42-worker-1`.
 prod-up: $(STAMP)
 	$(BIN)/python -m ops.production up
 
 prod-down:
 	$(BIN)/python -m ops.production down
+
+prod-status:
+	$(BIN)/python -m ops.production status
 
 clean:
 	rm -rf $(VENV) data/demo data/demo-midterm .prefect .pytest_cache

@@ -68,3 +68,17 @@ def layout_secrets(state: Path) -> dict[str, str]:
             + "".join(f"{k}={shlex.quote(v)}\n" for k, v in sorted(stored.items())),
         )
     return stored
+
+
+def write_settings(path: Path, env: dict[str, str], *, home: Path, bin_dir: Path) -> Path:
+    """The layout's settings for a shell (`. env.sh`), secrets included, so mode 600, with the
+    project's commands (`prefect`, `r42`) first on PATH."""
+    lines = [f"export {k}={shlex.quote(v)}" for k, v in sorted(env.items())]
+    write_private(
+        path,
+        f"# Settings of the local production set-up: `. {path}` (holds secrets: mode 600)\n"
+        + "\n".join(lines)
+        + f"\nexport PREFECT_HOME={shlex.quote(str(home))}\n"
+        + f'export PATH={shlex.quote(str(bin_dir))}:"$PATH"\n',
+    )
+    return path

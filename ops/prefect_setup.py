@@ -72,16 +72,53 @@ def workers(pool: str = WORK_POOL) -> list[dict]:
         ]
 
 
+def crash_orphans(pool: str = WORK_POOL) -> list[str]:
+    """Runs of ``pool`` still Running or Pending once every worker of the pool is stopped: their
+    processes are gone, so they are set to Crashed now (the automation then schedules each
+    again once) instead of waiting for the missed heartbeats."""
+    from prefect.client.schemas.filters import (
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+        WorkPoolFilter,
+        WorkPoolFilterName,
+    )
+    from prefect.client.schemas.objects import StateType
+    from prefect.states import Crashed
+
+    active = [StateType.RUNNING, StateType.PENDING]
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(
+                state=FlowRunFilterState(type=FlowRunFilterStateType(any_=active))
+            ),
+            work_pool_filter=WorkPoolFilter(name=WorkPoolFilterName(any_=[pool])),
+        )
+        for run in runs:
+            message = f"Its worker was stopped (ops.production down) while it was {run.state_name}"
+            client.set_flow_run_state(run.id, Crashed(message=message), force=True)
+    return [f"{run.name} ({run.id}): Crashed, its worker was stopped" for run in runs]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    configure = sub.add_parser("configure", help="work pool and result storage")
+    configure = sub.add_parser("configure", help="work pool, result storage, automations")
     configure.add_argument("--results", type=Path, required=True)
+    configure.add_argument("--heartbeat", type=int, required=True, help="seconds between beats")
     sub.add_parser("workers", help="the pool's workers as JSON")
+    sub.add_parser("crash-orphans", help="runs left Running by stopped workers: Crashed")
     args = parser.parse_args(argv)
     if args.command == "configure":
         print(ensure_work_pool())
         print(configure_result_storage(args.results))
+        from ops.automations import ensure_automations
+
+        for line in ensure_automations(args.heartbeat):
+            print(line)
+    elif args.command == "crash-orphans":
+        for line in crash_orphans():
+            print(line)
     else:
         print(json.dumps(workers()))
     return 0

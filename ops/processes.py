@@ -107,7 +107,8 @@ def runs(command: list[str], pid: int) -> bool:
 def stop(record: Recorded, seconds: float = 30) -> str:
     """SIGTERM the group the layout started, wait, then SIGKILL; never another program's group.
 
-    Returns what happened, for the operator: "stopped", "killed" or why nothing was signalled.
+    Returns what happened, for the operator: "stopped in 1.2 s", "killed ..." or why nothing
+    was signalled.
     """
     if not is_ours(record):
         if start_time(record.pid) is None or is_zombie(record.pid):
@@ -118,21 +119,21 @@ def stop(record: Recorded, seconds: float = 30) -> str:
         os.killpg(record.pid, signal.SIGTERM)
     except ProcessLookupError:
         return "not running"
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+    started = time.monotonic()
+    while time.monotonic() < started + seconds:
         _reap(record.pid)
         try:
             os.killpg(record.pid, 0)
         except ProcessLookupError:
-            return "stopped"
+            return f"stopped in {time.monotonic() - started:.1f} s"
         if not is_ours(record) and _group_empty_but_zombies(record.pid):
             _reap(record.pid)
-            return "stopped"
-        time.sleep(0.2)
+            return f"stopped in {time.monotonic() - started:.1f} s"
+        time.sleep(0.1)
     try:
         os.killpg(record.pid, signal.SIGKILL)
     except ProcessLookupError:
-        return "stopped"
+        return f"stopped in {seconds:.0f} s"
     _reap(record.pid)
     return f"killed (still running after {seconds:.0f} s)"
 
@@ -156,6 +157,24 @@ def _group_empty_but_zombies(pgid: int) -> bool:
         if int(fields[2]) == pgid and fields[0] != "Z":
             return False
     return True
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (its children, theirs...), whatever group or session."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        below = children.get(todo.pop(), [])
+        found += below
+        todo += below
+    return found
 
 
 def wait_for(url: str, name: str, seconds: float = 180) -> None:

@@ -1,21 +1,13 @@
 """The production layout on one machine, with real processes: `make prod-up` / `make prod-down`.
 
-- PostgreSQL (a cluster kept under the state folder) holds two databases: ``prefect`` for the
-  Prefect server and ``r42`` for the application;
-- ``prefect server start`` on the first (with its scheduler), behind its own login
-  (``PREFECT_SERVER_API_AUTH_STRING``, generated once, see ``ops.layout_secrets``);
-- result storage every worker reads: a ``local-file-system/r42-results`` block on
-  ``<state>/shared/results``, set as the server's default result storage, and results persisted
-  by default (a suspended submission run resumes on whichever worker picks it up);
-- the deployments of ``prefect.yaml`` registered with ``prefect deploy --all`` on the process
-  work pool ``r42-process``, served by two or more ``prefect worker start`` processes;
-- the agencies' web form, ``r42 portal``.
-
-Same code as the embedded default: only settings (environment variables) differ. They are
-written to ``<state>/env.sh`` (mode 600: it holds the secrets) so that ops can
-``. data/prod/env.sh`` and then use ``prefect`` and ``r42`` against this set-up. Pids and logs
-live under the state folder. ``up`` starts what is not running and leaves the rest as it is,
-so it can be run again at any time (after a crash, a reboot, a killed worker).
+PostgreSQL (databases ``prefect`` and ``r42``, a cluster under the state folder); ``prefect
+server start`` behind its own login (``ops.layout_secrets``); the server's default result
+storage on ``<state>/shared/results`` (``ops.prefect_setup``); the deployments of
+``prefect.yaml`` on the process work pool ``r42-process``, run by workers each kept alive by
+``ops.supervisor``, with heartbeats and the automations of ``ops.automations``; the agencies'
+web form, ``r42 portal``. Only settings differ from the embedded default: they are written to
+``<state>/env.sh`` (mode 600) for ops to source. ``up`` starts what is not running and leaves
+the rest, so it can be run again at any time (after a crash, a reboot, a killed worker).
 """
 
 from __future__ import annotations
@@ -30,13 +22,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ops import processes
-from ops.layout_secrets import API_AUTH, layout_secrets, write_private
+from ops.layout_secrets import API_AUTH, layout_secrets, write_settings
 from ops.postgres import Cluster
-from ops.prefect_setup import RESULTS_BLOCK, WORK_POOL
+from ops.prefect_setup import WORK_POOL
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-__all__ = ["BIN", "Layout", "RESULTS_BLOCK", "WORK_POOL", "down", "run", "up"]
 
 
 @dataclass
@@ -50,6 +41,7 @@ class Layout:
     portal_port: int = 8043
     workers: int = 2
     worker_limit: int | None = None  # concurrent flow runs per worker (None: no limit)
+    heartbeat_seconds: int = 30  # a run silent for three beats is Crashed (ops.automations)
     extra_env: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -82,11 +74,13 @@ class Layout:
             "PREFECT_API_URL": self.api_url,
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
             "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "true",
+            "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": str(self.heartbeat_seconds),
             "PREFECT_LOCAL_STORAGE_PATH": str(self.results),
             "R42_PROJECT_DIR": str(PROJECT_DIR),
             "R42_DATABASE__URL": self.postgres.url("r42"),
             "R42_MAIL__TRANSPORT": "outbox",
             "R42_MAIL__OUTBOX_DIR": str(self.shared / "outbox"),
+            "R42_CYCLE__REPORTS_DIR": str(self.shared / "reports"),
             "R42_WEB_FORM__HOST": self.host,
             "R42_WEB_FORM__PORT": str(self.portal_port),
             "R42_WEB_FORM__PUBLIC_BASE_URL": self.portal_url,
@@ -116,11 +110,12 @@ def part_command(layout: Layout, name: str) -> tuple[list[str], dict[str, str]]:
         return [str(BIN / "prefect"), "server", "start", "--host", layout.host, "--port", port], env
     if name == "portal":
         return [str(BIN / "r42"), "portal"], layout.process_env("portal")
-    if name in layout.worker_names():
+    if name in layout.worker_names():  # restarted by its supervisor if it dies
         command = [str(BIN / "prefect"), "worker", "start", "--pool", WORK_POOL, "--name", name]
         if layout.worker_limit:
             command += ["--limit", str(layout.worker_limit)]
-        return command, layout.process_env(name)
+        supervisor = [sys.executable, "-m", "ops.supervisor", "--grace", "8", name, "--"]
+        return [*supervisor, *command], layout.process_env(name)
     raise KeyError(f"no part named {name!r}: prefect-server, portal, {layout.worker_names()}")
 
 
@@ -159,17 +154,8 @@ def run(layout: Layout, command: list[str], home: str = "ops") -> str:
 
 def write_env_file(layout: Layout) -> Path:
     """``<state>/env.sh``: every setting, the secrets and the venv's commands on PATH (mode 600)."""
-    path = layout.state / "env.sh"
-    lines = [f"export {k}={shlex.quote(v)}" for k, v in sorted(layout.env().items())]
-    home = shlex.quote(str(layout.state / "homes" / "ops"))
-    write_private(
-        path,
-        f"# Settings of the local production set-up: `. {path}` (holds secrets: mode 600)\n"
-        + "\n".join(lines)
-        + f"\nexport PREFECT_HOME={home}\n"
-        + f'export PATH={shlex.quote(str(BIN))}:"$PATH"\n',
-    )
-    return path
+    home = layout.state / "homes" / "ops"
+    return write_settings(layout.state / "env.sh", layout.env(), home=home, bin_dir=BIN)
 
 
 def up(layout: Layout) -> list[str]:
@@ -197,7 +183,8 @@ def up(layout: Layout) -> list[str]:
         processes.wait_for(f"{layout.api_url}/health", "the Prefect server")
         print(f"Prefect server on {layout.api_url} (UI: {layout.api_url.removesuffix('/api')})")
         setup = [sys.executable, "-m", "ops.prefect_setup", "configure"]
-        print(run(layout, [*setup, "--results", str(layout.results)]).strip())
+        setup += ["--results", str(layout.results), "--heartbeat", str(layout.heartbeat_seconds)]
+        print(run(layout, setup).strip())
         run(layout, [str(BIN / "r42"), "load-registry"])
         run(layout, [str(BIN / "prefect"), "--no-prompt", "deploy", "--all"])
         print(f"Deployments of prefect.yaml registered on the work pool {WORK_POOL}")
@@ -213,7 +200,7 @@ def up(layout: Layout) -> list[str]:
             raise RuntimeError(f"{', '.join(exited)} exited after starting: see {logs}")
     except BaseException:
         stop_parts(layout, started)
-        if not cluster_was_running and not started_parts_left(layout):
+        if not cluster_was_running and not status(layout, only_running=True):
             cluster.stop()
         raise
     print(f"{layout.workers} workers on {WORK_POOL}; web form on {layout.portal_url}")
@@ -221,10 +208,6 @@ def up(layout: Layout) -> list[str]:
     print(f"Started: {', '.join(started) or 'nothing, every part was already running'}")
     print(f"Up in {time.monotonic() - started_at:.0f} s. Settings: . {write_env_file(layout)}")
     return started
-
-
-def started_parts_left(layout: Layout) -> bool:
-    return any(running(layout, p.stem) for p in (layout.state / "pids").glob("*.pid"))
 
 
 def stop_parts(layout: Layout, names: list[str]) -> None:
@@ -236,12 +219,25 @@ def stop_parts(layout: Layout, names: list[str]) -> None:
             path.unlink()
 
 
+def stop_workers(layout: Layout) -> None:
+    """Stop every worker (SIGTERM, a grace period); then, while the server still runs, their
+    runs still marked Running are set to Crashed and the automation schedules them again."""
+    names = [p.stem for p in (layout.state / "pids").glob("*.pid")]
+    stop_parts(layout, sorted(n for n in names if n not in ("portal", "prefect-server")))
+    if running(layout, "prefect-server"):
+        try:
+            orphans = run(layout, [sys.executable, "-m", "ops.prefect_setup", "crash-orphans"])
+            print(orphans.strip() or "No run was left Running")
+        except RuntimeError as exc:  # the server does not answer: the heartbeats will tell
+            print(f"Runs left Running not marked: {exc}")
+
+
 def down(layout: Layout, wipe: bool = False) -> None:
     """Stop the portal, the workers and the server (checked by pid, start time and command),
     then PostgreSQL; ``wipe`` then deletes the state folder (data, secrets, reports)."""
-    order = {"portal": 0, "prefect-server": 2}  # the workers (1) between the two
-    paths = sorted((layout.state / "pids").glob("*.pid"), key=lambda p: order.get(p.stem, 1))
-    stop_parts(layout, [path.stem for path in paths])
+    stop_parts(layout, ["portal"])
+    stop_workers(layout)
+    stop_parts(layout, [p.stem for p in (layout.state / "pids").glob("*.pid")])
     layout.postgres.stop()
     if wipe:
         import shutil
@@ -249,17 +245,15 @@ def down(layout: Layout, wipe: bool = False) -> None:
         shutil.rmtree(layout.state, ignore_errors=True)
 
 
-def status(layout: Layout) -> dict[str, str]:
+def status(layout: Layout, only_running: bool = False) -> dict[str, str]:
     """Each part: running (pid) or not, as its pid file and /proc say."""
     names = ["prefect-server", *layout.worker_names(), "portal"]
-    names += sorted(
-        p.stem for p in (layout.state / "pids").glob("*.pid") if p.stem not in set(names)
-    )
+    names += sorted({p.stem for p in (layout.state / "pids").glob("*.pid")} - set(names))
     result = {"postgresql": "running" if layout.postgres.running() else "stopped"}
     for name in names:
         record = running(layout, name)
         result[name] = f"running (pid {record.pid})" if record else "stopped"
-    return result
+    return {k: v for k, v in result.items() if v != "stopped"} if only_running else result
 
 
 def restart(layout: Layout, name: str) -> None:

@@ -10,7 +10,10 @@ agencies submit over HTTP; the coordinator answers with `r42 decide`.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
 import re
+import signal
 import shutil
 import tempfile
 import threading
@@ -34,7 +37,8 @@ from sqlalchemy import create_engine, select, text
 from models.cycles import cycle_requests, get_cycle
 from models.database import session_scope
 from models.orm import OutgoingMessage, Submission
-from ops.production import BIN, Layout, down, run, up
+from ops.processes import descendants
+from ops.production import BIN, Layout, down, run, stop_workers, up
 from tests.servers import SmtpServer, free_port
 
 PROGRAMME = "vinh-long-r42"
@@ -59,12 +63,14 @@ def stack():
             portal_port=free_port(),
             workers=2,
             worker_limit=1,
+            heartbeat_seconds=30,  # Prefect's shortest: a silent run is Crashed after 90 s
             extra_env={
                 "R42_MAIL__TRANSPORT": "smtp",
                 "R42_MAIL__SMTP_HOST": "127.0.0.1",
                 "R42_MAIL__SMTP_PORT": str(smtp.port),
                 "R42_MAIL__SMTP_TIMEOUT": "10",
                 "R42_WEB_FORM__LINK_VALID_DAYS": "3650",
+                "R42_MAIL__CLAIM_LEASE_SECONDS": "20",  # a dead run's claims free after 20 s
                 "PREFECT_WORKER_QUERY_SECONDS": "1",
                 "PREFECT_LOGGING_LEVEL": "INFO",
             },
@@ -179,7 +185,9 @@ BLOCKED = text(
 )
 
 
-def form_for(url: str, agency: str, csrf: str, valid: bool) -> dict[str, str]:
+def form_for(url: str, agency: str, csrf: str, valid: bool, variant: int) -> dict[str, str]:
+    """The form as an agency fills it; each ``variant`` differs (an unchanged one stores
+    nothing)."""
     with session_scope(url) as session:
         cycle = get_cycle(PROGRAMME, 2026, session=session)
         request = next(r for r in cycle_requests(cycle, session=session) if r.agency.code == agency)
@@ -189,7 +197,8 @@ def form_for(url: str, agency: str, csrf: str, valid: bool) -> dict[str, str]:
             form[f"value__{i.code}"] = value if valid else "abc"
         for g in request.agency.task_groups:
             form[f"status__{g.code}"] = "done"
-            form[f"results__{g.code}"] = f"Đã thực hiện nhóm {g.number}." if valid else ""
+            done = f"Đã thực hiện nhóm {g.number} (bản {variant + 1})."
+            form[f"results__{g.code}"] = done if valid else ""
         return form
 
 
@@ -202,7 +211,7 @@ def post_all_at_once(posts: list[tuple[str, str, str]], url: str) -> list[httpx.
         assert page.status_code == 200, page.text[:500]
         csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
         clients.append(client)
-        forms.append(form_for(url, agency, csrf, valid))
+        forms.append(form_for(url, agency, csrf, valid, len(forms)))
     barrier, responses = threading.Barrier(len(posts)), [None] * len(posts)
 
     def post(index: int) -> None:
@@ -319,3 +328,129 @@ def test_the_demo_cycle_runs_end_to_end_on_server_postgresql_two_workers_and_por
     # The run's result sits on the shared storage, readable by any client of the server.
     assert done.state.result()["status"] == "submitted"
     assert any(layout.results.iterdir())
+
+
+def state_names(flow_run_id) -> list[str]:
+    with get_client(sync_client=True) as client:
+        return [s.name for s in client.read_flow_run_states(flow_run_id)]
+
+
+def request_statuses(url: str, year: int) -> dict[str, str]:
+    """Agency -> delivery status of its ``year`` request, as the outbox recorded it."""
+    with session_scope(url) as session:
+        cycle = get_cycle(PROGRAMME, year, session=session)
+        rows = session.execute(
+            select(OutgoingMessage.recipient_key, OutgoingMessage.status).where(
+                OutgoingMessage.cycle_id == cycle.id, OutgoingMessage.kind == "request"
+            )
+        )
+        return {key: str(status) for key, status in rows}
+
+
+def check_each_agency_once(smtp: SmtpServer, url: str, year: int, since: int) -> None:
+    """No agency got its request twice; one that got none is recorded as unknown (its data
+    was with the relay when the run died: never resent blindly, `r42 deliveries` lists it)."""
+    copies, agencies = requests_received(smtp, url, year, since)
+    assert set(copies.values()) == {1}, copies
+    statuses = request_statuses(url, year)
+    missing = {key: status for key, status in statuses.items() if key not in copies}
+    assert len(statuses) == agencies and set(missing.values()) <= {"unknown"}, missing
+    assert len(missing) <= 4  # at most one message per SMTP connection was in flight
+
+
+def requests_received(
+    smtp: SmtpServer, url: str, year: int, since: int
+) -> tuple[Counter, int]:
+    """Agency -> copies of its ``year`` request the SMTP server received after ``since``, and
+    how many agencies the cycle asked."""
+    with session_scope(url) as session:
+        try:
+            cycle = get_cycle(PROGRAMME, year, session=session)
+        except LookupError:  # not opened yet
+            return Counter(), 0
+        ids = {
+            mid.strip("<>"): key
+            for mid, key in session.execute(
+                select(OutgoingMessage.message_id, OutgoingMessage.recipient_key).where(
+                    OutgoingMessage.cycle_id == cycle.id, OutgoingMessage.kind == "request"
+                )
+            )
+        }
+        agencies = len(cycle_requests(cycle, session=session))
+    found = Counter(
+        ids[mid]
+        for r in smtp.received[since:]
+        if (mid := r.message["Message-ID"].strip("<>")) in ids
+    )
+    return found, agencies
+
+
+def test_a_run_whose_worker_is_killed_is_crashed_rescheduled_once_and_finishes(stack, app_db):
+    """kill -9 of a worker and its flow run mid open-cycle: the heartbeats stop, the automation
+    marks the run Crashed, the other one schedules it again, a worker finishes it, the
+    supervisor has started the killed worker again, and no agency gets its request twice."""
+    layout, smtp = stack
+    smtp.handler.data_delay = 0.4  # a slow relay: the run is caught while sending
+    since = len(smtp.received)
+    try:
+        flow_run = run_deployment(
+            "open-cycle/open-cycle",
+            parameters={"year": 2027, "opened_on": "2027-11-02", "as_of": at("2027-11-02", 8)},
+            timeout=0,
+        )
+        wait_for_state(flow_run.id, lambda s: s.is_running(), 180)
+        deadline = time.monotonic() + 180
+        while sum(requests_received(smtp, app_db, 2027, since)[0].values()) < 3:
+            assert time.monotonic() < deadline, "the opening never started sending"
+            time.sleep(0.2)
+        (worker,) = worker_of(layout, flow_run.id)
+        supervisor = json.loads((layout.state / "pids" / f"{worker}.pid").read_text())["pid"]
+        killed = descendants(supervisor)
+        for pid in killed:  # the worker and the flow run it started: nothing can report
+            os.kill(pid, signal.SIGKILL)
+        smtp.handler.data_delay = 0
+        done = wait_for_state(flow_run.id, lambda s: s.is_final(), 420)
+    finally:
+        smtp.handler.data_delay = 0
+    assert done.state.is_completed(), done.state
+    names = state_names(flow_run.id)
+    assert "Crashed" in names and "AwaitingRetry" in names, names
+    assert done.run_count == 2
+    check_each_agency_once(smtp, app_db, 2027, since)
+    # The supervisor started the worker again by itself.
+    log = (layout.state / "logs" / f"{worker}.log").read_text(errors="replace")
+    assert "restarting in" in log
+    assert all(pid not in descendants(supervisor) for pid in killed)
+    assert descendants(supervisor), "the supervisor did not start the worker again"
+
+
+def test_stopping_the_workers_ends_their_runs_clearly_and_up_finishes_them(stack, app_db):
+    """What prod-down does to a worker (SIGTERM, a grace period) mid-run: the run ends Crashed
+    at once with the reason, is scheduled again, and runs when the workers are back."""
+    layout, smtp = stack
+    smtp.handler.data_delay = 0.4
+    since = len(smtp.received)
+    try:
+        flow_run = run_deployment(
+            "open-cycle/open-cycle",
+            parameters={"year": 2028, "opened_on": "2028-11-02", "as_of": at("2028-11-02", 8)},
+            timeout=0,
+        )
+        wait_for_state(flow_run.id, lambda s: s.is_running(), 180)
+        deadline = time.monotonic() + 180
+        while sum(requests_received(smtp, app_db, 2028, since)[0].values()) < 3:
+            assert time.monotonic() < deadline, "the opening never started sending"
+            time.sleep(0.2)
+        started = time.monotonic()
+        stop_workers(layout)  # what prod-down does before it stops the server
+        assert time.monotonic() - started < 30
+        waiting = wait_for_state(flow_run.id, lambda s: s.is_scheduled(), 30)
+        assert waiting.state.name == "AwaitingRetry"
+        assert "Crashed" in state_names(flow_run.id)
+        smtp.handler.data_delay = 0
+        up(layout)  # the workers come back; the run goes on
+        done = wait_for_state(flow_run.id, lambda s: s.is_final(), 240)
+    finally:
+        smtp.handler.data_delay = 0
+    assert done.state.is_completed(), done.state
+    check_each_agency_once(smtp, app_db, 2028, since)

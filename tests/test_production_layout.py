@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import shutil
 import signal
 import stat
@@ -24,7 +25,7 @@ import httpx
 import pytest
 
 from ops.layout_secrets import read
-from ops.processes import command_line, start_time
+from ops.processes import command_line, descendants, is_zombie, start_time
 from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -126,9 +127,18 @@ def test_up_down_up_without_a_terminal_keeps_secrets_login_and_pids_straight(ops
     assert "work pool r42-process: exists" in again.stdout
     assert "Started: nothing, every part was already running" in again.stdout
 
-    # A worker killed with SIGKILL: status says so, the next `up` starts that worker only.
+    # A worker killed with SIGKILL is started again by its supervisor; the supervisor killed
+    # with it (the whole tree): status says so, and the next `up` starts that worker only.
     killed = ops.pid("r42-worker-1")
-    os.killpg(killed, signal.SIGKILL)
+    (worker,) = [p for p in descendants(killed) if "worker" in " ".join(command_line(p) or [])]
+    os.kill(worker, signal.SIGKILL)
+    deadline = time.monotonic() + 20
+    while not any("worker" in " ".join(command_line(p) or []) for p in descendants(killed)):
+        assert time.monotonic() < deadline, "the supervisor did not start the worker again"
+        time.sleep(0.2)
+    assert "r42-worker-1     running" in ops("status").stdout
+    for pid in [killed, *descendants(killed)]:
+        os.kill(pid, signal.SIGKILL)
     deadline = time.monotonic() + 10
     while "r42-worker-1     stopped" not in ops("status").stdout:
         assert time.monotonic() < deadline
@@ -136,8 +146,23 @@ def test_up_down_up_without_a_terminal_keeps_secrets_login_and_pids_straight(ops
     assert "Started: r42-worker-1\n" in ops("up").stdout
     assert ops.pid("r42-worker-1") != killed
 
-    # Down, then up again as cron would: same secrets, everything back.
-    ops("down")
+    # SIGINT (a Ctrl-C) to the web form and to a worker's supervisor: each is gone within
+    # 10 s, the worker with it; `up` starts both again.
+    for name in ("portal", "r42-worker-2"):
+        pid = ops.pid(name)
+        tree = [pid, *descendants(pid)]
+        started = time.monotonic()
+        os.kill(pid, signal.SIGINT)
+        while any(start_time(p) is not None and not is_zombie(p) for p in tree):
+            assert time.monotonic() - started < 10, f"{name} still running 10 s after SIGINT"
+            time.sleep(0.1)
+    assert "Started: r42-worker-2, portal\n" in ops("up").stdout
+
+    # Down (SIGTERM, each part gone within 10 s), then up again as cron would: same secrets,
+    # everything back.
+    stopped = dict(re.findall(r"^(\S+): stopped in ([\d.]+) s$", ops("down").stdout, re.M))
+    assert sorted(stopped) == ["portal", "prefect-server", "r42-worker-1", "r42-worker-2"]
+    assert all(float(took) < 10 for took in stopped.values()), stopped
     assert "running" not in ops("status").stdout
     second = ops("up")
     assert "Started: prefect-server, r42-worker-1, r42-worker-2, portal" in second.stdout

@@ -1,0 +1,91 @@
+"""The layout's two automations, made by ``up`` (idempotent: replaced by name on each start).
+
+1. **r42: crash runs whose process died.** Flow runs send a heartbeat event every
+   ``PREFECT_FLOWS_HEARTBEAT_FREQUENCY`` seconds (the layout sets it for its workers, and flow
+   runs inherit it). A run of the ``r42-process`` pool that sends neither a heartbeat nor any
+   other event for three heartbeats is set to Crashed: its process is gone (a killed worker,
+   a lost machine), and without this it would stay "Running" for ever.
+2. **r42: reschedule a crashed run once.** A run of the pool that crashes on its first try is
+   scheduled again at once (state "AwaitingRetry"); a worker picks it up. Every flow of
+   ``prefect.yaml`` can be re-run safely (messages are queued under a unique key and claimed
+   once, submissions lock their row), so the second try finishes the work without doing any of
+   it twice. A run that crashes again stays Crashed for a person to look at.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.objects import StateType
+from prefect.events.actions import ChangeFlowRunState
+from prefect.events.schemas.automations import AutomationCore, EventTrigger, Posture
+
+from ops.prefect_setup import WORK_POOL
+
+CRASH_SILENT = "r42: crash runs whose process died"
+RESCHEDULE_CRASHED = "r42: reschedule a crashed run once"
+OUR_POOL = {"prefect.resource.role": "work-pool", "prefect.resource.name": WORK_POOL}
+
+
+def automations(heartbeat_seconds: int) -> list[AutomationCore]:
+    silent = 3 * heartbeat_seconds
+    return [
+        AutomationCore(
+            name=CRASH_SILENT,
+            description=f"A flow run of {WORK_POOL} silent for {silent} s (three missed "
+            "heartbeats) is set to Crashed: the process running it has died.",
+            trigger=EventTrigger(
+                match={"prefect.resource.id": "prefect.flow-run.*"},
+                match_related=OUR_POOL,
+                after={"prefect.flow-run.heartbeat"},
+                expect={"prefect.flow-run.*"},
+                for_each={"prefect.resource.id"},
+                posture=Posture.Proactive,
+                threshold=1,
+                within=timedelta(seconds=silent),
+            ),
+            actions=[
+                ChangeFlowRunState(
+                    state=StateType.CRASHED,
+                    message=f"No heartbeat for {silent} s: the process running this flow run "
+                    "died (a killed worker or a lost machine)",
+                )
+            ],
+        ),
+        AutomationCore(
+            name=RESCHEDULE_CRASHED,
+            description=f"A flow run of {WORK_POOL} that crashed on its first try is scheduled "
+            "again; the flows are idempotent. A second crash is left for a person.",
+            trigger=EventTrigger(
+                match={"prefect.resource.id": "prefect.flow-run.*", "prefect.run-count": "1"},
+                match_related=OUR_POOL,
+                expect={"prefect.flow-run.Crashed"},
+                for_each={"prefect.resource.id"},
+                posture=Posture.Reactive,
+                threshold=1,
+                within=timedelta(0),
+            ),
+            actions=[
+                ChangeFlowRunState(
+                    state=StateType.SCHEDULED,
+                    name="AwaitingRetry",
+                    message="Crashed on its first try: scheduled again once (automation "
+                    f"{RESCHEDULE_CRASHED!r})",
+                    force=True,
+                )
+            ],
+        ),
+    ]
+
+
+def ensure_automations(heartbeat_seconds: int) -> list[str]:
+    """Create the automations, replacing any of the same name (a changed heartbeat, say)."""
+    done = []
+    with get_client(sync_client=True) as client:
+        for automation in automations(heartbeat_seconds):
+            for old in client.read_automations_by_name(automation.name):
+                client.delete_automation(old.id)
+            client.create_automation(automation)
+            done.append(f"automation {automation.name!r}")
+    return done
