@@ -34,7 +34,7 @@ def _indicator(n: int, code, rule, target, first, second, unit) -> IndicatorEval
     )
     return IndicatorEvaluation(
         number=n, code=code, name=f"Chỉ tiêu {code}", unit=unit, kind="number", rule=rule,
-        reporter="Sở Nội vụ", target=f"Tối thiểu {target}", target_value=float(target or 0),
+        reporter="Sở Nội vụ", target=f"Tối thiểu {target}", target_value=float(target) if target else None,
         series={y: float(v) for y, v in series.items()},
         series_text=[
             {"year": str(y), "value": format_number(v) + ("%" if unit == "%" else f" {unit}")}
