@@ -182,14 +182,15 @@ def check_outbox(settings: Settings) -> list[Row]:
                 "next delivery run marks them unknown; see `r42 deliveries --year ...`",
             )
         )
-    settled = counts.get(DeliveryStatus.FAILED, 0) + counts.get(DeliveryStatus.UNKNOWN, 0)
+    open_ = [DeliveryStatus.FAILED, DeliveryStatus.UNKNOWN, DeliveryStatus.PARTIAL]
+    settled = sum(counts.get(status, 0) for status in open_)
     if settled:
         rows.append(
             Row(
                 WARN,
                 "outbox",
-                f"{settled} messages failed or unknown: `r42 deliveries --year ...` lists them, "
-                "`r42 release` sends one again",
+                f"{settled} messages failed, partly failed or unknown: `r42 deliveries --year "
+                "...` lists them, `r42 release` sends one again",
             )
         )
     waiting = counts.get(DeliveryStatus.PENDING, 0)

@@ -334,3 +334,40 @@ def test_a_relay_with_a_private_ca_is_trusted_through_its_ca_file(configure, tmp
     assert row.message == (
         f"127.0.0.1:{server.port}: EHLO, STARTTLS, certificate verified, QUIT without sending"
     )
+
+
+# --- the outbox -----------------------------------------------------------------------------------
+
+
+def test_stuck_and_failed_messages_are_reported(db, configure):
+    from sqlalchemy import select, update
+
+    from config.settings import get_settings
+    from flows.check import check_outbox
+    from models.cycles import open_cycle
+    from models.database import session_scope
+    from models.orm import DeliveryStatus, OutgoingMessage
+    from reporting.requests import queue_requests
+    from tests.factories import PROGRAMME, at
+
+    opened = dt.date(2026, 11, 2)
+    with session_scope() as session:
+        cycle, _ = open_cycle(PROGRAMME, 2026, opened, session=session)
+        queue_requests(cycle, session=session, settings=get_settings(), now=at(opened, 8))
+    assert [r.status for r in check_outbox(get_settings())] == [OK]
+    long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)
+    with session_scope() as session:
+        ids = session.scalars(select(OutgoingMessage.id).order_by(OutgoingMessage.id)).all()
+        session.execute(
+            update(OutgoingMessage)
+            .where(OutgoingMessage.id.in_(ids[:2]))
+            .values(status=DeliveryStatus.SENDING, claimed_at=long_ago)
+        )
+        session.execute(
+            update(OutgoingMessage)
+            .where(OutgoingMessage.id == ids[2])
+            .values(status=DeliveryStatus.FAILED)
+        )
+    stuck, failed = check_outbox(get_settings())
+    assert stuck.status == FAIL and stuck.message.startswith("2 messages claimed for sending")
+    assert failed.status == WARN and failed.message.startswith("1 messages failed")
