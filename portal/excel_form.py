@@ -276,8 +276,41 @@ def meta_sheet(request: Request, code: str) -> Sheet:
     return ws
 
 
-def build_form(request: Request, *, previous: dict[str, Observed], link: str) -> bytes:
-    """The XLSX form of one agency for one cycle, pre-filled, as bytes."""
+def filled_sheets(
+    request: Request, previous: dict[str, Observed], fields: dict[str, str]
+) -> list[Sheet]:
+    """The three sheets an agency fills, with what it already wrote (the web form's fields of
+    its draft or latest revision) in the input cells, so that it can correct them in Excel."""
+    agency = request.agency
+    indicators = indicator_sheet(request, previous, agency.name)
+    for row, indicator in enumerate(agency.indicators, start=FIRST_ROW):
+        value = fields.get(f"value__{indicator.code}") or None
+        if indicator.kind == "yes_no" and value:
+            value = YES_NO[0] if value.strip().lower() in {"có", "co"} else YES_NO[1]
+        style = INPUT if indicator.kind == "yes_no" else TEXT_INPUT
+        indicators.set(f"{VALUE_COL}{row}", value, style)
+        indicators.set(f"{NOTE_COL}{row}", fields.get(f"note__{indicator.code}") or None, INPUT)
+    tasks = task_sheet(request, agency.name)
+    for row, group in enumerate(agency.task_groups, start=FIRST_ROW):
+        for name, column in TASK_COLS.items():
+            value = fields.get(f"{name}__{group.code}") or None
+            if name == "status" and value:
+                value = STATUS_LABELS.get(value, value)
+            tasks.set(f"{column}{row}", value, INPUT)
+    proposals = proposal_sheet(agency.name)
+    proposals.set(PROPOSALS_CELL, fields.get("adjustment_proposals") or None, INPUT)
+    return [render(sheet, FORM_STYLES) for sheet in (indicators, tasks, proposals)]
+
+
+def build_form(
+    request: Request,
+    *,
+    previous: dict[str, Observed],
+    link: str,
+    fields: dict[str, str] | None = None,
+) -> bytes:
+    """The XLSX form of one agency for one cycle, pre-filled, as bytes; with ``fields`` (the
+    agency's draft or latest revision as the web form names them) its answers filled in too."""
     cycle, agency = request.cycle, request.agency
     about = (cycle.programme.code, cycle.programme.target_year, cycle.year, cycle.kind)
     indicators = tuple(
@@ -285,15 +318,24 @@ def build_form(request: Request, *, previous: dict[str, Observed], link: str) ->
         for i in agency.indicators
     )
     groups = tuple((g.code, g.number, g.name) for g in agency.task_groups)
+    answered = (
+        filled_sheets(request, previous, fields)
+        if fields
+        else [
+            SHAPES.sheet(
+                (INDICATORS, about, indicators),
+                agency.name,
+                lambda name: indicator_sheet(request, previous, name),
+            ),
+            SHAPES.sheet(
+                (TASKS, about, groups), agency.name, lambda name: task_sheet(request, name)
+            ),
+            SHAPES.sheet((PROPOSALS,), agency.name, proposal_sheet),
+        ]
+    )
     sheets = [
         render(guide_sheet(request, link), FORM_STYLES),
-        SHAPES.sheet(
-            (INDICATORS, about, indicators),
-            agency.name,
-            lambda name: indicator_sheet(request, previous, name),
-        ),
-        SHAPES.sheet((TASKS, about, groups), agency.name, lambda name: task_sheet(request, name)),
-        SHAPES.sheet((PROPOSALS,), agency.name, proposal_sheet),
+        *answered,
         SHAPES.sheet(
             (META, about, indicators, groups), agency.code, lambda code: meta_sheet(request, code)
         ),

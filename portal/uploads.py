@@ -53,7 +53,9 @@ def register_upload_routes(app: FastAPI, prefix: str) -> None:
                 content = build_evaluation_form(request, known=known, link=link)
             else:
                 previous = observations_for(cycle.programme, cycle.year - 1, session=session)
-                content = build_form(request, previous=previous, link=link)
+                content = build_form(  # with its draft or latest revision, to correct in Excel
+                    request, previous=previous, link=link, fields=web.current_fields(request)
+                )
             name = form_filename(request)  # ASCII, 'so-ket-' for a mid-term round
         disposition = f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(name)}"
         return Response(content, media_type=XLSX_TYPE, headers={"Content-Disposition": disposition})
