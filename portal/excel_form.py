@@ -32,6 +32,10 @@ HEADER_ROW, FIRST_ROW = 3, 4  # title rows above the header; one row per item be
 VALUE_COL, NOTE_COL, LABEL_COL = "G", "H", "C"
 TASK_COLS = {"status": "D", "results": "E", "difficulties": "F", "proposals": "G"}
 PROPOSALS_CELL = "A4"
+# A4 portrait holds a column about 66 wide (widths count the default font's digits) between
+# its margins: LibreOffice printed the wider one (110) at 100 % whatever its fit-to-width setup
+# said, cutting it at the right edge of the PDF.
+PROPOSALS_WIDTH = 66
 META_KEYS = ("programme", "year", "kind", "agency", "version")
 META_ROWS = 7  # first row of the (kind, code, label) list in _meta
 STATUS_LABELS = {s.value: TASK_STATUS_TEXT[s] for s in TaskStatus}
@@ -237,7 +241,7 @@ def task_sheet(
 
 def proposal_sheet(name: str) -> Sheet:
     """One open cell for proposed adjustments to the programme (clause 3.d of section III)."""
-    ws = Sheet(PROPOSALS, {"A": 110}, landscape=False, footer=FOOTER)
+    ws = Sheet(PROPOSALS, {"A": PROPOSALS_WIDTH}, landscape=False, footer=FOOTER)
     put(ws, "A1", "ĐỀ XUẤT ĐIỀU CHỈNH, BỔ SUNG CHƯƠNG TRÌNH", TITLE)
     text = (
         "Theo điểm d khoản 3 mục III của Chương trình, đơn vị đề xuất điều chỉnh trong quá trình "
