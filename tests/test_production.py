@@ -23,6 +23,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from prefect.artifacts import Artifact
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import (
     FlowRunFilter,
@@ -31,6 +32,7 @@ from prefect.client.schemas.filters import (
 )
 from prefect.client.schemas.objects import StateType
 from prefect.deployments import run_deployment
+from prefect.flow_runs import resume_flow_run
 from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL, temporary_settings
 from sqlalchemy import create_engine, select, text
 
@@ -302,6 +304,19 @@ def test_the_demo_cycle_runs_end_to_end_on_server_postgresql_two_workers_and_por
     waiting = wait_for_state(submission.id, lambda s: s.is_paused())
     assert waiting.state.name == "Suspended"
     assert not any(key[0] == "report" for key in received(smtp, app_db))
+
+    # A second submission run of the cycle ends at once, naming the one that waits.
+    second = deployment_run(
+        "submit-to-ministry/submit-to-ministry", year=2026, as_of=at("2026-12-12", 10)
+    )
+    assert second.state.name == f"Already waiting in {waiting.name}"
+    # The Resume dialog's answer without a signer is refused by the server; the run waits on.
+    with pytest.raises(RuntimeError, match="Cannot resume"):
+        resume_flow_run(
+            submission.id, run_input={"choice": {"decision": "approve", "report_number": "2/BC"}}
+        )
+    assert wait_for_state(submission.id, lambda s: s.is_paused()).state.name == "Suspended"
+
     answer = run(
         layout,
         [
@@ -319,6 +334,7 @@ def test_the_demo_cycle_runs_end_to_end_on_server_postgresql_two_workers_and_por
     assert str(submission.id) in answer
     done = wait_for_state(submission.id, lambda s: s.is_final())
     assert done.state.is_completed(), done.state
+    assert done.state.name == "Approved 215/BC-UBND"
 
     reports = [r for r in smtp.received if "215/BC-UBND" in r.message["Subject"]]
     assert len(reports) == 1
@@ -328,6 +344,12 @@ def test_the_demo_cycle_runs_end_to_end_on_server_postgresql_two_workers_and_por
     # The run's result sits on the shared storage, readable by any client of the server.
     assert done.state.result()["status"] == "submitted"
     assert any(layout.results.iterdir())
+    # The report files are on the shared storage too (workers on other hosts write them there),
+    # and the decision's artifact says who approved what.
+    files = {p.name for p in (layout.shared / "reports" / PROGRAMME / "2026").iterdir()}
+    assert {"bao-cao-2026-215-BC-UBND.docx", "bao-cao-2026-du-thao-1.docx"} <= files, files
+    decision = Artifact.get(f"decision-{PROGRAMME}-2026").data
+    assert "215/BC-UBND" in decision and "Nguyễn Văn A" in decision
 
 
 def state_names(flow_run_id) -> list[str]:
