@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hmac
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,207 +12,39 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as SATimeoutError
-from sqlalchemy.orm import object_session
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from config.settings import get_settings
-from documents.templating import TEMPLATES_DIR, render
+from documents.templating import TEMPLATES_DIR
 from mail.delivery import deliver_configured
 from models.database import session_scope
-from models.drafts import load_draft, save_draft
-from models.observations import observations_for
+from models.drafts import save_draft
 from models.orm import Channel, CycleStatus
-from models.orm import Request as AgencyRequest
 from models.submissions import IntakeError
 from portal import evaluation_form, form_fields
-from portal.access import (
-    INVALID,
-    TOO_MANY,
-    LinkRefused,
-    RefusalLog,
-    default_contact,
-    open_request,
-)
+from portal.access import INVALID, LinkRefused, RefusalLog, open_request
+from portal.guard import check_link, hide_tokens_in_access_log, refuse, safe_path, token_of
 from portal.limits import BodyTooLarge, FormRefused, read_form, size_text
-from portal.links import LinkClaims, LinkError, link_secrets, make_token, read_token
+from portal.links import LinkError, link_secrets, read_token
+from portal.pages import (  # noqa: F401 - csrf_ok, now: also used by portal.uploads
+    EXPIRED_SESSION,
+    LOCKED_NOTICE,
+    UNAVAILABLE,
+    csrf_ok,
+    current_fields,
+    form_page,
+    now,
+    page,
+)
 from reporting.evaluation_intake import accept_evaluation, is_evaluation
 from reporting.intake import accept_submission, receipt_context
 from reporting.messages import common_context
 
 logger = logging.getLogger("portal")
-CSRF_DAYS = 7
-EXPIRED_SESSION = (
-    "Phiên làm việc đã hết hạn nên báo cáo chưa được lưu. Nội dung Quý cơ quan đã nhập vẫn còn "
-    "dưới đây: vui lòng kiểm tra rồi bấm gửi lại."
-)
 PREFIX = "/bao-cao/{token}"
-LOCKED_NOTICE = "Kỳ báo cáo đã khóa, không nhận thêm báo cáo."
-UNAVAILABLE = (
-    "Hệ thống đang bận",
-    "Hệ thống đang bận nên chưa lưu được báo cáo (dữ liệu chưa được lưu). Vui lòng thử lại "
-    "sau ít phút.",
-)
 FORM_SCRIPT = (TEMPLATES_DIR / "portal" / "form.js").read_bytes()
 MAX_FORM_FIELDS = 1000  # the largest form (34 indicators, 8 task groups) has about 110
-
-
-def page(template: str, status_code: int = 200, **context: object) -> HTMLResponse:
-    return HTMLResponse(render(f"portal/{template}.html.j2", **context), status_code=status_code)
-
-
-def refused_page(refusal: LinkRefused) -> HTMLResponse:
-    """The refusal, naming the standing agency to turn to (with its email) where one is known."""
-    contact = refusal.contact or default_contact(get_settings().cycle.programme)
-    message = refusal.message + (f" Cơ quan thường trực: {contact}." if contact else "")
-    return page("message", refusal.status_code, title=refusal.title, message=message)
-
-
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def client_of(http: Request) -> str:
-    return http.client.host if http.client else "?"
-
-
-def token_of(path: str) -> str | None:
-    """The personal link's token in '/bao-cao/<token>/...', if the path has one."""
-    parts = path.split("/")
-    return parts[2] if len(parts) > 2 and parts[1] == "bao-cao" and parts[2] else None
-
-
-def safe_path(path: str) -> str:
-    """The path with the personal link's token replaced by its request id ('<link r12>'), or
-    '<link invalid>': logs and the audit trail never hold a token."""
-    token = token_of(path)
-    if not token:
-        return path
-    try:
-        claims = read_token(token, link_secrets(get_settings().web_form), today=None)
-        shown = f"<link r{claims.request_id}>"
-    except LinkError:
-        shown = "<link invalid>"
-    return path.replace(token, shown, 1)
-
-
-class LinkTokenFilter(logging.Filter):
-    """Uvicorn's access log line names the link's request, never its token."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        args = record.args
-        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
-            record.args = (*args[:2], safe_path(args[2]), *args[3:])
-        return True
-
-
-def hide_tokens_in_access_log() -> None:
-    access = logging.getLogger("uvicorn.access")
-    if not any(isinstance(f, LinkTokenFilter) for f in access.filters):
-        access.addFilter(LinkTokenFilter())
-
-
-async def refuse(http: Request, refusal: LinkRefused) -> Response:
-    """The refused link's page, counted per client and minute; 429 past the rate limit."""
-    log: RefusalLog = http.app.state.refusals
-    client, moment = client_of(http), now()
-    limit = get_settings().web_form.refusals_per_minute
-    if log.over_limit(client, limit=limit, now=moment):
-        refusal = LinkRefused(
-            429, *TOO_MANY, "rate limited: " + refusal.reason, refusal.request_id, refusal.contact
-        )
-    await run_in_threadpool(
-        log.record, refusal, client=client, path=safe_path(http.url.path), now=moment
-    )
-    response = await run_in_threadpool(refused_page, refusal)
-    if refusal.status_code == 429:
-        response.headers["Retry-After"] = "60"
-    return response
-
-
-def check_link(token: str) -> None:
-    """LinkRefused unless the link opens a request: checked before a post's body is read."""
-    with session_scope() as session:
-        open_request(token, session=session, settings=get_settings().web_form, now=now())
-
-
-def form_page(
-    request: AgencyRequest,
-    token: str,
-    fields: dict[str, str],
-    *,
-    status_code: int = 200,
-    errors: dict[str, str] | None = None,
-    notice: str | None = None,
-    upload_errors: list[str] | None = None,
-) -> HTMLResponse:
-    cycle = request.cycle
-    settings = get_settings()
-    if is_evaluation(request):  # the mid-term or final review's form
-        template, rows = "evaluation_form", evaluation_form.page_rows(request)
-    else:
-        previous = observations_for(
-            cycle.programme, cycle.year - 1, session=object_session(request)
-        )
-        template, rows = "form", form_fields.page_rows(request, previous)
-    return page(
-        template,
-        status_code,
-        **common_context(cycle, settings),
-        **rows,
-        agency_name=request.agency.name,
-        fields=fields,
-        errors=errors or {},
-        notice=notice,
-        csrf=csrf_token(request),
-        upload_errors=upload_errors or [],
-        token=token,
-        max_text=form_fields.MAX_TEXT,
-        locked=cycle.status != CycleStatus.OPEN,
-        revisions=len(request.submissions),
-        returned=request.submissions[-1].status_reason
-        if request.submissions and request.submissions[-1].status == "returned"
-        else None,
-    )
-
-
-def current_fields(request: AgencyRequest) -> dict[str, str]:
-    """What the form starts from: the agency's draft, else its latest revision, else nothing."""
-    session = object_session(request)
-    fields = load_draft(request, session=session)
-    if is_evaluation(request):  # else the latest revision, else the values already known
-        if fields is None and request.submissions:
-            fields = evaluation_form.from_submission(request.submissions[-1], session=session)
-        return fields if fields is not None else evaluation_form.prefilled(request, session=session)
-    if fields is None and request.submissions:
-        fields = form_fields.from_submission(request.submissions[-1])
-    return fields or {}
-
-
-def csrf_key(secret: str) -> str:
-    return "csrf:" + secret  # a key of its own: a form token never opens a link, nor the reverse
-
-
-def csrf_token(request: AgencyRequest) -> str:
-    """The form's anti-forgery token, bound to its link (request and link version), signed like
-    the link and valid CSRF_DAYS: any number of tabs of any number of agencies' links in one
-    browser each carry their own, and opening one never invalidates another (no cookie)."""
-    expires = now().date() + dt.timedelta(days=CSRF_DAYS)
-    secret = get_settings().web_form.link_secret.get_secret_value()
-    return make_token(LinkClaims(request.id, request.link_version, expires), csrf_key(secret))
-
-
-def csrf_ok(http: Request, request: AgencyRequest, submitted: str) -> bool:
-    """The post carries this link's token, and comes from our own page (a browser says
-    cross-site for a post from another site's page)."""
-    if http.headers.get("sec-fetch-site") == "cross-site":
-        return False
-    keys = [csrf_key(secret) for secret in link_secrets(get_settings().web_form)]
-    try:
-        claims = read_token(submitted, keys, today=now().date())
-    except LinkError:
-        return False
-    return (claims.request_id, claims.link_version) == (request.id, request.link_version)
 
 
 def deliver_cycle(cycle_id: int) -> None:

@@ -1,0 +1,80 @@
+"""Links guarded before any work: refusals counted and rate-limited, tokens kept out of logs."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from config.settings import get_settings
+from models.database import session_scope
+from portal.access import TOO_MANY, LinkRefused, RefusalLog, open_request
+from portal.links import LinkError, link_secrets, read_token
+from portal.pages import now, refused_page
+
+def client_of(http: Request) -> str:
+    return http.client.host if http.client else "?"
+
+
+def token_of(path: str) -> str | None:
+    """The personal link's token in '/bao-cao/<token>/...', if the path has one."""
+    parts = path.split("/")
+    return parts[2] if len(parts) > 2 and parts[1] == "bao-cao" and parts[2] else None
+
+
+def safe_path(path: str) -> str:
+    """The path with the personal link's token replaced by its request id ('<link r12>'), or
+    '<link invalid>': logs and the audit trail never hold a token."""
+    token = token_of(path)
+    if not token:
+        return path
+    try:
+        claims = read_token(token, link_secrets(get_settings().web_form), today=None)
+        shown = f"<link r{claims.request_id}>"
+    except LinkError:
+        shown = "<link invalid>"
+    return path.replace(token, shown, 1)
+
+
+class LinkTokenFilter(logging.Filter):
+    """Uvicorn's access log line names the link's request, never its token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            record.args = (*args[:2], safe_path(args[2]), *args[3:])
+        return True
+
+
+def hide_tokens_in_access_log() -> None:
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, LinkTokenFilter) for f in access.filters):
+        access.addFilter(LinkTokenFilter())
+
+
+async def refuse(http: Request, refusal: LinkRefused) -> Response:
+    """The refused link's page, counted per client and minute; 429 past the rate limit."""
+    log: RefusalLog = http.app.state.refusals
+    client, moment = client_of(http), now()
+    limit = get_settings().web_form.refusals_per_minute
+    if log.over_limit(client, limit=limit, now=moment):
+        refusal = LinkRefused(
+            429, *TOO_MANY, "rate limited: " + refusal.reason, refusal.request_id, refusal.contact
+        )
+    await run_in_threadpool(
+        log.record, refusal, client=client, path=safe_path(http.url.path), now=moment
+    )
+    response = await run_in_threadpool(refused_page, refusal)
+    if refusal.status_code == 429:
+        response.headers["Retry-After"] = "60"
+    return response
+
+
+def check_link(token: str) -> None:
+    """LinkRefused unless the link opens a request: checked before a post's body is read."""
+    with session_scope() as session:
+        open_request(token, session=session, settings=get_settings().web_form, now=now())
+
+
