@@ -1,4 +1,4 @@
-"""The layout's two automations, made by ``up`` (idempotent: replaced by name on each start).
+"""The layout's three automations, made by ``up`` (idempotent: replaced by name on each start).
 
 1. **r42: crash runs whose process died.** Flow runs send a heartbeat event every
    ``PREFECT_FLOWS_HEARTBEAT_FREQUENCY`` seconds (the layout sets it for its workers, and flow
@@ -10,6 +10,9 @@
    ``prefect.yaml`` can be re-run safely (messages are queued under a unique key and claimed
    once, submissions lock their row), so the second try finishes the work without doing any of
    it twice. A run that crashes again stays Crashed for a person to look at.
+3. **r42: finish a cancel nobody acknowledges.** A run cancelled in the UI whose worker is
+   gone stays "Cancelling" (nobody is left to stop it): after 60 s with no event from it, it
+   is set to Cancelled.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from ops.prefect_setup import WORK_POOL
 
 CRASH_SILENT = "r42: crash runs whose process died"
 RESCHEDULE_CRASHED = "r42: reschedule a crashed run once"
+FINISH_CANCEL = "r42: finish a cancel nobody acknowledges"
+CANCEL_WAIT_SECONDS = 60
 OUR_POOL = {"prefect.resource.role": "work-pool", "prefect.resource.name": WORK_POOL}
 
 
@@ -50,6 +55,28 @@ def automations(heartbeat_seconds: int) -> list[AutomationCore]:
                     state=StateType.CRASHED,
                     message=f"No heartbeat for {silent} s: the process running this flow run "
                     "died (a killed worker or a lost machine)",
+                )
+            ],
+        ),
+        AutomationCore(
+            name=FINISH_CANCEL,
+            description=f"A flow run of {WORK_POOL} still Cancelling {CANCEL_WAIT_SECONDS} s "
+            "after a person cancelled it (its worker is gone, nobody ends it) is Cancelled.",
+            trigger=EventTrigger(
+                match={"prefect.resource.id": "prefect.flow-run.*"},
+                match_related=OUR_POOL,
+                after={"prefect.flow-run.Cancelling"},
+                expect={"prefect.flow-run.*"},
+                for_each={"prefect.resource.id"},
+                posture=Posture.Proactive,
+                threshold=1,
+                within=timedelta(seconds=CANCEL_WAIT_SECONDS),
+            ),
+            actions=[
+                ChangeFlowRunState(
+                    state=StateType.CANCELLED,
+                    message=f"Cancelled: no worker acknowledged the cancel within "
+                    f"{CANCEL_WAIT_SECONDS} s (its process is gone)",
                 )
             ],
         ),

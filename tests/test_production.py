@@ -34,6 +34,7 @@ from prefect.client.schemas.objects import StateType
 from prefect.deployments import run_deployment
 from prefect.flow_runs import resume_flow_run
 from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL, temporary_settings
+from prefect.states import Cancelling
 from sqlalchemy import create_engine, select, text
 
 from models.cycles import cycle_requests, get_cycle
@@ -476,3 +477,34 @@ def test_stopping_the_workers_ends_their_runs_clearly_and_up_finishes_them(stack
         smtp.handler.data_delay = 0
     assert done.state.is_completed(), done.state
     check_each_agency_once(smtp, app_db, 2028, since)
+
+
+def test_cancelling_a_run_whose_worker_is_gone_ends_cancelled(stack, app_db):
+    """Cancel in the UI needs a worker to stop the run; with its worker killed the run would
+    stay Cancelling: the automation ends it Cancelled a minute later (not rescheduled)."""
+    layout, smtp = stack
+    smtp.handler.data_delay = 0.4
+    since = len(smtp.received)
+    try:
+        flow_run = run_deployment(
+            "open-cycle/open-cycle",
+            parameters={"year": 2029, "opened_on": "2029-11-02", "as_of": at("2029-11-02", 8)},
+            timeout=0,
+        )
+        wait_for_state(flow_run.id, lambda s: s.is_running(), 180)
+        deadline = time.monotonic() + 180
+        while sum(requests_received(smtp, app_db, 2029, since)[0].values()) < 3:
+            assert time.monotonic() < deadline, "the opening never started sending"
+            time.sleep(0.2)
+        (worker,) = worker_of(layout, flow_run.id)
+        supervisor = json.loads((layout.state / "pids" / f"{worker}.pid").read_text())["pid"]
+        for pid in descendants(supervisor):
+            os.kill(pid, signal.SIGKILL)
+        with get_client(sync_client=True) as client:
+            client.set_flow_run_state(flow_run.id, Cancelling(), force=True)
+        done = wait_for_state(flow_run.id, lambda s: s.is_final(), 240)
+    finally:
+        smtp.handler.data_delay = 0
+    assert done.state.is_cancelled(), done.state
+    assert "no worker acknowledged" in done.state.message
+    assert "Crashed" not in state_names(flow_run.id)
