@@ -10,6 +10,7 @@ from prefect.cache_policies import NO_CACHE
 from config.settings import get_settings
 from documents.chart_process import ChartProcess
 from documents.report import artifact_markdown, render_report
+from flows.artifact_tables import agencies_table, indicators_table
 from flows.common import CycleRef, cycle_ref, run_scope
 from models.cycles import get_cycle
 from models.database import session_scope
@@ -79,32 +80,13 @@ def consolidate_flow(
     data = draft["data"]
     create_table_artifact(
         key=f"agencies-{programme}-{year}",
-        table=[
-            {
-                "agency": a["name"],
-                "status": a["status_text"],
-                "submitted": a["submitted_on"] or "",
-                "revisions": a["revisions"],
-            }
-            for a in data["agencies"]
-        ],
+        table=agencies_table(data["agencies"]),
         description=f"Reports received for {year}: {data['on_time']} on time, {data['late']} late, "
         f"{data['missing']} missing of {data['requested']}",
     )
     create_table_artifact(
         key=f"indicators-{programme}-{year}",
-        table=[
-            {
-                "no": i["number"],
-                "indicator": i["name"],
-                "target": i["target"],
-                "previous": i["previous"],
-                "value": i["value"],
-                "assessment": i["met_text"],
-                "progress": i["progress"],
-            }
-            for i in data["indicators"]
-        ],
+        table=indicators_table(data["indicators"]),
         description=f"Provincial values {year} against the {data['target_year']} targets",
     )
     create_markdown_artifact(

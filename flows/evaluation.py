@@ -22,6 +22,7 @@ from documents.evaluation_report import (
     evaluation_markdown,
     write_evaluation_documents,
 )
+from flows.artifact_tables import requests_table
 from flows.common import CycleRef, cycle_ref, deliver_messages, run_scope
 from models.cycles import find_cycle, get_cycle, local_today, open_cycle
 from models.database import session_scope
@@ -177,7 +178,7 @@ def run_review(
         rows = queue_round_requests(cycle, now)
         create_table_artifact(
             key=f"{kind}-requests-{programme}-{year}",
-            table=rows,
+            table=requests_table(rows),
             description=f"Agencies asked for the {kind} review {year} (deadline {cycle.deadline})",
         )
         result["requested"] = len(rows)

@@ -7,6 +7,7 @@ from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from config.settings import get_settings
+from flows.artifact_tables import requests_table
 from flows.common import (
     CycleRef,
     StageProgress,
@@ -68,7 +69,7 @@ def open_cycle_flow(
     rows = queue_request_emails(cycle, now)
     create_table_artifact(
         key=artifact_key("requests-table", cycle),
-        table=rows,
+        table=requests_table(rows),
         description=f"Agencies asked to report for {year} (deadline {cycle.deadline:%d/%m/%Y})",
     )
     counts = deliver_messages(cycle, now)

@@ -1,0 +1,54 @@
+"""Table artifacts as coordinators read them in the Prefect UI: Vietnamese headers, and what
+each row's status is in the second column (the UI cuts wide tables at the right: at 1,440 px
+a status in the last column was off-screen)."""
+
+from __future__ import annotations
+
+
+def request_status(row: dict) -> str:
+    if row.get("problem"):
+        return f"Không gửi được: {row['problem']}"
+    return "Đã xếp gửi" if row["queued"] else "Đã có từ lần chạy trước"
+
+
+def requests_table(rows: list[dict]) -> list[dict]:
+    """The agencies asked (yearly cycle or review round), from the request rows."""
+    return [
+        {
+            "Cơ quan": row["name"],
+            "Tình trạng": request_status(row),
+            "Email": row["email"],
+            "Số chỉ tiêu": row["indicators"],
+            "Số nhóm nhiệm vụ": row["task_groups"],
+            "Mã cơ quan": row["agency"],
+        }
+        for row in rows
+    ]
+
+
+def agencies_table(agencies: list[dict]) -> list[dict]:
+    """Who reported and when, from the consolidation's agency rows."""
+    return [
+        {
+            "Cơ quan": a["name"],
+            "Tình trạng": a["status_text"],
+            "Ngày gửi": a["submitted_on"] or "",
+            "Số lần gửi": a["revisions"],
+        }
+        for a in agencies
+    ]
+
+
+def indicators_table(indicators: list[dict]) -> list[dict]:
+    """The provincial value of each target against it, its assessment second."""
+    return [
+        {
+            "Chỉ tiêu": f"{i['number']}. {i['name']}",
+            "Đánh giá": i["met_text"],
+            "Tiến độ": i["progress"],
+            "Giá trị": i["value"],
+            "Năm trước": i["previous"],
+            "Mục tiêu": i["target"],
+        }
+        for i in indicators
+    ]
