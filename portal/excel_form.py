@@ -23,6 +23,7 @@ from documents.xlsx_writer import (
 )
 from models.observations import Observed
 from models.orm import Indicator, Request, TaskStatus
+from portal.form_binding import META_KEYS, signature_sheet
 from portal.xlsx_cache import SheetCache
 from reporting.consolidation import TASK_STATUS_TEXT
 
@@ -36,7 +37,6 @@ PROPOSALS_CELL = "A4"
 # its margins: LibreOffice printed the wider one (110) at 100 % whatever its fit-to-width setup
 # said, cutting it at the right edge of the PDF.
 PROPOSALS_WIDTH = 66
-META_KEYS = ("programme", "year", "kind", "agency", "version")
 META_ROWS = 7  # first row of the (kind, code, label) list in _meta
 STATUS_LABELS = {s.value: TASK_STATUS_TEXT[s] for s in TaskStatus}
 YES_NO = ("Có", "Không")
@@ -340,6 +340,7 @@ def build_form(
     sheets = [
         render(guide_sheet(request, link), FORM_STYLES),
         *answered,
+        render(signature_sheet(request, FORM_VERSION, PLAIN[FONT, False]), FORM_STYLES),
         SHAPES.sheet(
             (META, about, indicators, groups), agency.code, lambda code: meta_sheet(request, code)
         ),

@@ -28,6 +28,7 @@ from models.submissions import (
     record_submission,
 )
 from portal import excel_form as form
+from portal.form_binding import SIGNATURE, check_binding
 from portal.xlsx_safety import CORRUPT, ZIP_ERRORS, ExcelFormError, check_archive, refuse
 
 RELOAD = "Vui lòng dùng biểu mẫu gốc tải từ đường dẫn trong thư."
@@ -55,6 +56,9 @@ class ParsedForm:
     agency: str
     submission: SubmissionInput
     cells: dict[str, str] = field(default_factory=dict)  # field name -> "Chỉ tiêu!G7"
+    head: dict[str, str] = field(default_factory=dict)  # the hidden sheet's identity
+    token: str | None = None  # the form's signed token (portal.form_binding)
+    names: list[str] = field(default_factory=list)  # the agency name each visible sheet shows
 
 
 def text_of(value: Any) -> str:
@@ -185,6 +189,13 @@ def parse_workbook(workbook: Workbook) -> ParsedForm:
     parsed = ParsedForm(
         head["programme"], int(head["year"]), head["kind"], head["agency"], SubmissionInput()
     )
+    parsed.head = head
+    if SIGNATURE in workbook.sheetnames:
+        first = next(rows_of(sheet(workbook, SIGNATURE), 1, 1), None)
+        parsed.token = text_of(first[1][0].value) if first else None
+    for name in (form.INDICATORS, form.TASKS):
+        shown = next(rows_of(sheet(workbook, name), 2, 2), None)
+        parsed.names.append(text_of(shown[1][1].value) if shown else "")
     errors: list[str] = []
     read_indicators(sheet(workbook, form.INDICATORS), expected["indicator"], parsed, errors)
     read_tasks(sheet(workbook, form.TASKS), expected["task_group"], parsed, errors)
@@ -274,6 +285,7 @@ def import_form(
     caller's write transaction) and record it as the request's next revision; nothing stored
     on error."""
     parsed = data if isinstance(data, ParsedForm) else read_form(data, max_bytes=max_bytes)
+    named = agency is not None  # ops said whose file it is: the file's own word is not needed
     if expected_request is not None:
         check_belongs(parsed, expected_request)
         request = expected_request
@@ -281,6 +293,13 @@ def import_form(
         programme, year = programme or parsed.programme, year or parsed.year
         agency = agency or parsed.agency
         request = find_request(programme, year, parsed.kind, agency, session=session)
+    check_binding(
+        parsed.head,
+        parsed.token,
+        parsed.names,
+        request,
+        require_token=expected_request is None and not named,
+    )
     rows = [(f"values.{i.code}", i.name) for i in request.agency.indicators]
     rows += [(f"tasks.{g.code}", g.name) for g in request.agency.task_groups]
     missing = [name for key, name in rows if key not in parsed.cells]

@@ -206,7 +206,8 @@ def test_a_percent_formatted_number_cell_is_read_as_a_percentage(cycle_2026):
 def test_the_form_is_protected_with_open_input_cells_and_drop_downs(cycle_2026):
     previous = {"immunisation": Observed(Decimal("97.2"), None)}
     book = open_book(form_bytes(previous=previous))
-    assert book.sheetnames == ["Hướng dẫn", INDICATORS, TASKS, PROPOSALS, META]
+    assert book.sheetnames == ["Hướng dẫn", INDICATORS, TASKS, PROPOSALS, "_ky", META]
+    assert book["_ky"].sheet_state == "veryHidden"  # the form's signed token
     assert book[META].sheet_state == "veryHidden"
     assert book.security.lockStructure
     ws = book[INDICATORS]
@@ -507,12 +508,9 @@ def test_ops_overrides_name_what_is_missing(cycle_2026):
     assert refused(data, expected=False, agency="khong-co") == [
         "Đơn vị «khong-co» không có trong danh sách báo cáo năm 2026."
     ]
-    errors = refused(data, expected=False, agency="so-gddt")
-    assert (
-        "Biểu mẫu thiếu dòng «Tỷ lệ đi học đúng độ tuổi cấp tiểu học» so với danh mục của đơn vị. "
-        + RELOAD
-        in errors
-    )
+    # another agency named for this agency's form: its signature names this one's request
+    (error,) = refused(data, expected=False, agency="so-gddt")
+    assert "không khớp với chữ ký" in error and "Sở Giáo dục và Đào tạo" in error
 
 
 def test_a_locked_cycle_refuses_the_file(cycle_2026):

@@ -1,0 +1,84 @@
+"""The Excel form bound to its request: a token signed like the personal link (request id,
+programme, year, kind, agency, form version) in a very hidden sheet, and the agency's name on
+the visible sheets, both checked when the form comes back by any channel."""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+
+from config.settings import get_settings
+from documents.xlsx_writer import Sheet, Style
+from models.orm import Request
+from portal.links import LinkClaims, LinkError, link_secrets, make_token, read_token
+from portal.xlsx_safety import refuse
+
+SIGNATURE = "_ky"  # the very hidden sheet holding the form's token in A1
+META_KEYS = ("programme", "year", "kind", "agency", "version")  # as excel_form writes them
+RELOAD = "Vui lòng dùng biểu mẫu gốc tải từ đường dẫn trong thư."
+
+
+def signing_key(
+    programme: str, year: int | str, kind: str, agency: str, version: str, secret: str
+) -> str:
+    """The key a form is signed with: what its hidden sheet says it is, and the link secret
+    (a form whose hidden agency or cycle was changed no longer verifies)."""
+    return f"form|{programme}|{year}|{kind}|{agency}|{version}|{secret}"
+
+
+def form_token(request: Request, version: str) -> str:
+    cycle = request.cycle
+    secret = get_settings().web_form.link_secret.get_secret_value()
+    code = request.agency.code
+    key = signing_key(cycle.programme.code, cycle.year, cycle.kind, code, version, secret)
+    return make_token(LinkClaims(request.id, 0, dt.date(cycle.year + 10, 12, 31)), key)
+
+
+def signature_sheet(request: Request, version: str, style: Style) -> Sheet:
+    ws = Sheet(SIGNATURE, {"A": 80}, state="veryHidden")
+    ws.set("A1", form_token(request, version), style)
+    return ws
+
+
+def plain(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+def check_binding(
+    head: dict[str, str],
+    token: str | None,
+    names: list[str],
+    request: Request,
+    *,
+    require_token: bool,
+) -> None:
+    """ExcelFormError unless the form was made for ``request``: its token verifies for what its
+    hidden sheet says and names this request, and its visible agency name is this agency's.
+    Forms made before forms were signed carry no token: refused where the file alone says
+    whose it is (``require_token``: ops importing without naming the agency)."""
+    agency = request.agency
+    if token:
+        keys = [
+            signing_key(*(head[k] for k in META_KEYS), secret)
+            for secret in link_secrets(get_settings().web_form)
+        ]
+        try:
+            claims = read_token(token, keys, today=None)
+        except LinkError:
+            claims = None
+        if claims is None or claims.request_id != request.id:
+            refuse(
+                f"Biểu mẫu không khớp với chữ ký của hệ thống (phần thông tin ẩn đã bị sửa hoặc là "
+                f"biểu mẫu của đơn vị khác), không phải biểu mẫu của {agency.name}. {RELOAD}"
+            )
+    elif require_token:
+        refuse(
+            "Biểu mẫu không có chữ ký của hệ thống nên không xác định được đơn vị gửi; hãy nêu "
+            f"rõ đơn vị khi nhập (--agency) hoặc dùng biểu mẫu mới tải từ đường dẫn. {RELOAD}"
+        )
+    for name in names:
+        if name and plain(name) != plain(agency.name):
+            refuse(
+                f"Tên đơn vị trên biểu mẫu «{name[:80]}» không khớp với đơn vị của biểu mẫu "
+                f"«{agency.name}». {RELOAD}"
+            )
