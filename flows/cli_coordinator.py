@@ -53,6 +53,7 @@ def cmd_portal(args: argparse.Namespace) -> int:
 
 def cmd_import_form(args: argparse.Namespace) -> int:
     from portal.excel_reader import ExcelFormError, import_form
+    from reporting.intake import confirm_import, import_summary
 
     data = Path(args.file).read_bytes()
     with session_scope() as session:
@@ -73,6 +74,11 @@ def cmd_import_form(args: argparse.Namespace) -> int:
             for error in exc.errors:
                 print(f"  - {error}")
             return 2
+        print("\n".join(import_summary(submission)))
+        if not (args.yes or confirm_import()):  # who and what, read before it is stored
+            session.rollback()
+            print("Nothing stored (answer y, or pass --yes when no one is at the terminal).")
+            return 1
         acknowledge(submission, session=session, settings=get_settings(), now=_now())
         agency, cycle_id = submission.request.agency.code, submission.request.cycle_id
         print(
@@ -175,6 +181,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         "import-form", "import a filled Excel form received otherwise", cmd_import_form, "optional"
     )
     p.add_argument("file", help="the .xlsx file (agency and cycle are read from it)")
+    p.add_argument("--yes", action="store_true", help="store without asking for confirmation")
     p = cycle_parser(
         "send-back", "send an agency's report back with a reason", cmd_send_back, "required"
     )

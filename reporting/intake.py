@@ -92,3 +92,54 @@ def acknowledge(
         settings=settings,
         now=now,
     )
+
+
+def import_summary(submission: Submission) -> list[str]:
+    """What an ops import is about to store, for the person at the terminal: who, which cycle,
+    which revision, and what changed from the previous one (value by value, task by task)."""
+    request, cycle = submission.request, submission.request.cycle
+    lines = [
+        f"Agency: {request.agency.name} ({request.agency.code}, {request.agency.email})",
+        f"Cycle: {cycle.programme.code} {cycle.year} ({cycle.kind})",
+    ]
+    if getattr(submission, "unchanged", False):
+        return lines + [f"Identical to revision {submission.revision}: nothing new to store."]
+    previous = next(
+        (s for s in request.submissions if s.revision == submission.revision - 1), None
+    )
+    lines.append(
+        f"New revision {submission.revision}"
+        + (" (late)" if submission.is_late else "")
+        + ("" if previous else ": the agency's first report")
+    )
+    if previous is None:
+        return lines
+    before = {v.indicator.code: v for v in previous.values}
+    for value in sorted(submission.values, key=lambda v: v.indicator.number):
+        old, indicator = before.get(value.indicator.code), value.indicator
+        old_text = value_text(indicator, old.value, old.achieved) if old else "-"
+        new_text = value_text(indicator, value.value, value.achieved)
+        if old_text != new_text:
+            lines.append(f"  {indicator.number}. {indicator.code}: {old_text} -> {new_text}")
+    tasks = {t.task_group.code: t for t in previous.task_reports}
+    for task in sorted(submission.task_reports, key=lambda t: t.task_group.number):
+        old_task = tasks.get(task.task_group.code)
+        fields = ("status", "results", "difficulties", "proposals")
+        changed = [
+            f for f in fields if old_task is None or getattr(old_task, f) != getattr(task, f)
+        ]
+        if changed:
+            lines.append(f"  task {task.task_group.code}: {', '.join(changed)} changed")
+    if previous.adjustment_proposals != submission.adjustment_proposals:
+        lines.append("  adjustment proposals changed")
+    if len(lines) == 3:
+        lines.append("  (no value or text changed)")
+    return lines
+
+
+def confirm_import() -> bool:
+    """Ask the person at the terminal; no terminal (cron, a pipe) means no."""
+    try:
+        return input("Store it? [y/N] ").strip().lower() in {"y", "yes", "c", "có"}
+    except (EOFError, OSError):
+        return False

@@ -9,7 +9,6 @@ from tests.test_excel_form import (  # noqa: F401
     cycle_2026,
     fill,
     form_bytes,
-    open_book,
     refused,
     save,
     upload,

@@ -346,11 +346,15 @@ def test_ops_import_a_form_from_the_command_line(portal, tmp_path, capsys):
 
     file = tmp_path / "so-xay-dung.xlsx"
     file.write_bytes(filled_form(portal, path_of()))
-    assert cli.main(["import-form", str(file), "--by", "Nguyễn Thị B"]) == 0
-    assert "Stored revision 1 for so-xay-dung" in capsys.readouterr().out
+    assert cli.main(["import-form", str(file), "--by", "Nguyễn Thị B"]) == 1  # no terminal
+    assert "Nothing stored" in capsys.readouterr().out and submissions() == 0
+    assert cli.main(["import-form", str(file), "--by", "Nguyễn Thị B", "--yes"]) == 0
+    out = capsys.readouterr().out
+    assert "Agency: Sở Xây dựng (so-xay-dung" in out and "Cycle: vinh-long-r42 2026" in out
+    assert "New revision 1" in out and "Stored revision 1 for so-xay-dung" in out
     bad = tmp_path / "bad.xlsx"
     bad.write_bytes(filled_form(portal, path_of(), floor_area="abc"))
-    assert cli.main(["import-form", str(bad)]) == 2
+    assert cli.main(["import-form", str(bad), "--yes"]) == 2
     assert "Chỉ tiêu!G" in capsys.readouterr().out
     assert cli.main(["revisions", "--year", "2026", "--agency", AGENCY]) == 0
     listing = capsys.readouterr().out
@@ -370,3 +374,19 @@ def test_refusal_pages_name_the_standing_agency_with_its_email(portal):
     for path, status in (("/bao-cao/made.up", 403), (f"/bao-cao/{expired}", 410)):
         page = portal.get(path)
         assert page.status_code == status and contact in page.text
+
+
+def test_ops_import_says_what_changed_and_asks_first(portal, tmp_path, capsys, monkeypatch):
+    from flows import cli
+
+    first, second = tmp_path / "r1.xlsx", tmp_path / "r2.xlsx"
+    first.write_bytes(filled_form(portal, path_of()))
+    second.write_bytes(filled_form(portal, path_of(), floor_area="31,5"))
+    assert cli.main(["import-form", str(first), "--yes"]) == 0
+    capsys.readouterr()
+    monkeypatch.setattr("builtins.input", lambda prompt: "n")  # the person says no
+    assert cli.main(["import-form", str(second)]) == 1 and submissions() == 1
+    out = capsys.readouterr().out
+    assert "New revision 2" in out and "floor_area: 28,4 m² sàn/người -> 31,5 m² sàn/người" in out
+    monkeypatch.setattr("builtins.input", lambda prompt: "y")
+    assert cli.main(["import-form", str(second)]) == 0 and submissions() == 2
