@@ -4,6 +4,8 @@ a status in the last column was off-screen)."""
 
 from __future__ import annotations
 
+from reporting.consolidation import DELIVERY_STATUS_TEXT, MESSAGE_KIND_TEXT
+
 
 def request_status(row: dict) -> str:
     if row.get("problem"):
@@ -51,4 +53,19 @@ def indicators_table(indicators: list[dict]) -> list[dict]:
             "Mục tiêu": i["target"],
         }
         for i in indicators
+    ]
+
+
+def deliveries_table(rows: list[tuple[str, str, str, int, str]]) -> list[dict]:
+    """What became of each message a delivery run tried: (agency code, status, kind, rung,
+    the relay's reply)."""
+    return [
+        {
+            "Cơ quan": agency,
+            "Tình trạng": DELIVERY_STATUS_TEXT.get(status, status),
+            "Loại thư": MESSAGE_KIND_TEXT.get(kind, kind),
+            "Bậc nhắc": f"{rung:+d}" if kind == "reminder" else "",
+            "Phản hồi của máy chủ thư": reply,
+        }
+        for agency, status, kind, rung, reply in rows
     ]

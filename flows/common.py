@@ -16,13 +16,13 @@ from prefect.cache_policies import NO_CACHE
 from sqlalchemy import select
 
 from config.settings import get_settings
+from flows.artifact_tables import deliveries_table
 from mail.delivery import deliver_configured
 from models.cycles import get_cycle, local_today
 from models.database import check_schema, session_scope
 from models.messages import delivery_counts
 from models.orm import CycleKind, OutgoingMessage
 from models.registry_store import get_programme
-from reporting.consolidation import DELIVERY_STATUS_TEXT, MESSAGE_KIND_TEXT
 
 
 @dataclass(frozen=True)
@@ -148,18 +148,13 @@ def deliver_messages(cycle: CycleRef, now: dt.datetime) -> dict[str, int]:
                     OutgoingMessage.status,
                 ).where(OutgoingMessage.cycle_id == cycle.id)
             )
-            # Vietnamese headers, the status second: coordinators read it at 1,440 px.
-            table = [
-                {
-                    "Cơ quan": key,
-                    "Tình trạng": DELIVERY_STATUS_TEXT.get(status, status),
-                    "Loại thư": MESSAGE_KIND_TEXT.get(kind, kind),
-                    "Bậc nhắc": f"{rung:+d}" if kind == "reminder" else "",
-                    "Phản hồi của máy chủ thư": sent[mid],
-                }
-                for mid, key, kind, rung, status in rows
-                if mid in sent
-            ]
+            table = deliveries_table(
+                [
+                    (key, status, kind, rung, sent[mid])
+                    for mid, key, kind, rung, status in rows
+                    if mid in sent
+                ]
+            )
             stopped = (
                 f" Dừng gửi, mọi thư còn lại đang chờ (bộ phận vận hành cần xử lý): {run.stopped}"
                 if run.stopped
