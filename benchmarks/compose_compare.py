@@ -18,6 +18,7 @@ from email.utils import format_datetime, make_msgid
 
 from config.settings import MailSettings
 from documents.templating import render
+from documents.vietnamese import WEEKDAYS
 from mail.compose import Attachment, ComposedEmail, Recipient
 
 ICT = dt.timezone(dt.timedelta(hours=7))
@@ -56,6 +57,7 @@ def request_context(agency: SyntheticAgency, number: int) -> dict[str, object]:
     return {
         "year": 2026,
         "deadline": dt.date(2026, 12, 4),
+        "deadline_weekday": WEEKDAYS[dt.date(2026, 12, 4).weekday()],
         "programme_name": "Chương trình hành động thực hiện Nghị quyết số 42-NQ/TW",
         "short_name": "Chương trình hành động",
         "decision": "Quyết định số 1234/QĐ-UBND",
@@ -68,6 +70,7 @@ def request_context(agency: SyntheticAgency, number: int) -> dict[str, object]:
         "head_title": "Chủ tịch",
         "link": f"http://127.0.0.1:8042/bao-cao/{number:06d}.{'x' * 43}",
         "link_expires": dt.date(2027, 3, 1),
+        "attachment_name": f"Biểu mẫu báo cáo năm 2026 - {agency.name}.xlsx",
         "indicators": [
             {
                 "number": i,
