@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import Connection, Engine, event
 
-from mail.outbox import MARK_DATA_SENT
+from mail.outbox import MARK_ACCEPTED, MARK_DATA_SENT
 from models.database import make_engine
 
 
@@ -41,11 +41,13 @@ class Mark:
 class DataSentMarks:
     """Group-committed ``data_sent_at`` marks for the outbox at ``database_url``, written on
     one connection of their own by one thread (about 40 us a write, where a session and a
-    pooled connection per write cost ten times that)."""
+    pooled connection per write cost ten times that). The relay's acceptances ride along
+    (``accepted``): a run killed before it records its batch leaves those messages sent."""
 
     def __init__(self, database_url: str):
         self.database_url = database_url
         self._waiting: list[tuple[int, asyncio.Future[None]]] = []
+        self._accepted: list[dict[str, object]] = []
         self._writer: asyncio.Task[None] | None = None
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="data-marks")
         self._engine: Engine | None = None
@@ -54,16 +56,27 @@ class DataSentMarks:
     def request(self, key: int) -> Mark:
         future = asyncio.get_running_loop().create_future()
         self._waiting.append((key, future))
+        self._start_writer()
+        return Mark(future)
+
+    def accepted(self, key: int, reply: str) -> None:
+        """The relay accepted the message for every recipient of the attempt: written with
+        the next marks, nobody waits for it."""
+        self._accepted.append({"key": key, "reply": reply, "at": dt.datetime.now(dt.UTC)})
+        self._start_writer()
+
+    def _start_writer(self) -> None:
         if self._writer is None or self._writer.done():
             self._writer = asyncio.get_running_loop().create_task(self._write_all())
-        return Mark(future)
 
     async def _write_all(self) -> None:
         loop = asyncio.get_running_loop()
-        while self._waiting:
+        while self._waiting or self._accepted:
             batch, self._waiting = self._waiting, []
+            accepted, self._accepted = self._accepted, []
+            keys = [key for key, _ in batch]
             try:
-                await loop.run_in_executor(self._thread, self._write, [key for key, _ in batch])
+                await loop.run_in_executor(self._thread, self._write, keys, accepted)
             except Exception as exc:  # the database is gone: no data may leave unmarked
                 for _, future in batch:
                     if not future.done():
@@ -73,7 +86,7 @@ class DataSentMarks:
                     if not future.done():
                         future.set_result(None)
 
-    def _write(self, keys: list[int]) -> None:
+    def _write(self, keys: list[int], accepted: list[dict[str, object]]) -> None:
         if self._connection is None:
             self._engine = self._engine or _marks_engine(self.database_url)
             self._connection = self._engine.connect()
@@ -81,18 +94,26 @@ class DataSentMarks:
                 self._connection.exec_driver_sql("SET synchronous_commit TO OFF")
                 self._connection.commit()
         try:
-            self._connection.execute(MARK_DATA_SENT, {"keys": keys, "at": dt.datetime.now(dt.UTC)})
+            if keys:
+                self._connection.execute(
+                    MARK_DATA_SENT, {"keys": keys, "at": dt.datetime.now(dt.UTC)}
+                )
+            if accepted:
+                self._connection.execute(MARK_ACCEPTED, accepted)
             self._connection.commit()
         except Exception:
             self._connection.close()  # a new one next time
             self._connection = None
             raise
 
-    def close(self) -> None:
-        """Release the connection and the thread (the delivery run is over)."""
+    async def aclose(self) -> None:
+        """Write what is left, then release the connection and the thread (the run is over)."""
+        if self._writer is not None:
+            await asyncio.gather(self._writer, return_exceptions=True)
         connection, self._connection = self._connection, None
+        loop = asyncio.get_running_loop()
         if connection is not None:
-            self._thread.submit(connection.close).result()
+            await loop.run_in_executor(self._thread, connection.close)
         self._thread.shutdown(wait=True)
         if self._engine is not None:
             self._engine.dispose()

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from mail.outbox import settled_status
 from models.messages import UNDELIVERED
 from models.orm import DeliveryStatus, OutgoingMessage, OutgoingRecipient
 
@@ -19,14 +20,41 @@ OPEN = (S.UNKNOWN, S.FAILED, S.PARTIAL, S.SENDING, S.PENDING)
 
 
 def expire_stale_claims(cycle_id: int, *, session: Session, older_than: dt.datetime) -> int:
-    """Claims no run recorded (the process died while sending). A message whose data may
-    have left is unknown, for its recipients still waiting; the others go back to pending.
-    Returns how many became unknown."""
-    stale = (
+    """Claims no run recorded (the process died while sending), once their lease is over.
+    Returns how many became unknown (see :func:`_settle_dead_claims`)."""
+    return _settle_dead_claims(
+        session,
         OutgoingMessage.cycle_id == cycle_id,
         OutgoingMessage.status == S.SENDING,
         OutgoingMessage.claimed_at < older_than,
     )
+
+
+def settle_own_claims(token: str, *, session: Session) -> int:
+    """What a delivery run that stops early (cancelled, an error) still holds, settled at
+    once rather than after the lease. Returns how many became unknown."""
+    return _settle_dead_claims(
+        session, OutgoingMessage.claim_token == token, OutgoingMessage.status == S.SENDING
+    )
+
+
+def _settle_dead_claims(session: Session, *stale: ColumnElement[bool]) -> int:
+    """A message the relay accepted (``accepted_at``) is sent; one whose data may have left
+    is unknown, for its recipients still waiting; the others go back to pending (nothing of
+    them reached the relay)."""
+    accepted = session.scalars(
+        select(OutgoingMessage)
+        .where(*stale, OutgoingMessage.accepted_at.is_not(None))
+        .options(selectinload(OutgoingMessage.recipients))
+    )
+    for message in accepted:
+        for recipient in message.recipients:
+            if recipient.status == S.PENDING:
+                recipient.status, recipient.settled_at = S.SENT, message.accepted_at
+        message.status = settled_status([r.status for r in message.recipients])
+        message.sent_at, message.claim_token = message.accepted_at, None
+        message.attempts += 1
+    session.flush()
     reply = "the delivery run stopped after this message's data may have been sent"
     in_flight = select(OutgoingMessage.id).where(*stale, OutgoingMessage.data_sent_at.is_not(None))
     session.execute(
@@ -35,7 +63,7 @@ def expire_stale_claims(cycle_id: int, *, session: Session, older_than: dt.datet
             OutgoingRecipient.message_id.in_(in_flight.scalar_subquery()),
             OutgoingRecipient.status == S.PENDING,
         )
-        .values(status=S.UNKNOWN, last_reply=reply, settled_at=older_than)
+        .values(status=S.UNKNOWN, last_reply=reply, settled_at=func.now())
         .execution_options(synchronize_session=False)
     )
     unknown = session.execute(
@@ -51,7 +79,6 @@ def expire_stale_claims(cycle_id: int, *, session: Session, older_than: dt.datet
         .execution_options(synchronize_session=False)
     )
     return unknown
-
 
 
 def cycles_to_deliver(*, session: Session, clock: dt.datetime, older_than: dt.datetime) -> list[int]:

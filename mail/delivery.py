@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from config.settings import MailSettings, get_settings
-from mail.deliveries import expire_stale_claims
+from mail.deliveries import expire_stale_claims, settle_own_claims
 from mail.outbox import (
     Sending,
     claim_due,
@@ -152,10 +152,15 @@ async def _deliver_pending(
                 backoff = settings.retry_base_seconds
             envelopes = following
     finally:
-        if outcomes:
-            await asyncio.to_thread(step, outcomes, False)
-        run.results = list(last.values())
-        await transport.aclose()
+        try:
+            if outcomes:
+                await asyncio.to_thread(step, outcomes, False)
+        finally:
+            # Stopped early (cancelled, an error): what this run still holds is settled now,
+            # not after the lease; nothing is left over when the run ends normally.
+            await asyncio.to_thread(_settle_own, token)
+            run.results = list(last.values())
+            await transport.aclose()
 
 
 def _prepare(cycle_id: int, settings: MailSettings, older_than: dt.datetime) -> tuple[int, Sending]:
@@ -188,6 +193,11 @@ def _record_and_claim(
         return claim_due(
             sending, session=session, limit=settings.claim_batch, token=token, clock=wall_clock()
         )
+
+
+def _settle_own(token: str) -> None:
+    with session_scope() as session:
+        settle_own_claims(token, session=session)
 
 
 def _note_waiting(cycle_id: int, reason: str) -> None:

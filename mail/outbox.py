@@ -81,7 +81,13 @@ def claim_due(
     claimed = session.execute(
         update(OutgoingMessage)
         .where(OutgoingMessage.id.in_(due.scalar_subquery()))
-        .values(status=S.SENDING, claim_token=token, claimed_at=clock, data_sent_at=None)
+        .values(
+            status=S.SENDING,
+            claim_token=token,
+            claimed_at=clock,
+            data_sent_at=None,
+            accepted_at=None,
+        )
         .returning(
             OutgoingMessage.id,
             OutgoingMessage.message_id,
@@ -134,6 +140,13 @@ MARK_DATA_SENT = (
         OutgoingMessage.status == S.SENDING,
     )
     .values(data_sent_at=bindparam("at", type_=UTCDateTime()))
+    .execution_options(synchronize_session=False)
+)
+# The relay accepted this claimed message for every recipient of the attempt (executemany).
+MARK_ACCEPTED = (
+    update(OutgoingMessage)
+    .where(OutgoingMessage.id == bindparam("key"), OutgoingMessage.status == S.SENDING)
+    .values(accepted_at=bindparam("at", type_=UTCDateTime()), last_reply=bindparam("reply"))
     .execution_options(synchronize_session=False)
 )
 

@@ -61,7 +61,9 @@ class BeforeData(Protocol):
 
     def request(self, key: int) -> Mark: ...
 
-    def close(self) -> None: ...
+    def accepted(self, key: int, reply: str) -> None: ...
+
+    async def aclose(self) -> None: ...
 
 
 class Mark(Protocol):
@@ -231,14 +233,18 @@ class SmtpTransport:
                 "and R42_MAIL__SMTP_PASSWORD"
             )
             return deferred(envelope, self.refusal)
-        return result_of(envelope, outcome)
+        result = result_of(envelope, outcome)
+        if self.before_data is not None and result.status == DeliveryStatus.SENT:
+            if not result.refused:
+                self.before_data.accepted(envelope.key, result.reply)
+        return result
 
     async def aclose(self) -> None:
         """Say goodbye on every connection kept between batches."""
         while self._idle:
             await self._idle.pop().quit()
         if self.before_data is not None:
-            await asyncio.to_thread(self.before_data.close)
+            await self.before_data.aclose()
 
 
 def transport_from_settings(

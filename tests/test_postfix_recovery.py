@@ -50,8 +50,8 @@ def test_a_failure_before_the_data_is_retried_not_unknown(queued, configure, dum
 
 def test_kill_9_against_smtp_sink_then_a_rerun_never_sends_twice(queued, configure, dumps):  # noqa: F811
     """smtp-sink holds its reply to each message's final dot for a second; the sending process
-    is killed with kill -9 while two messages wait for it. After the lease only those (and
-    any it had already accepted) are unknown; the re-run sends every other message once."""
+    is killed with kill -9 while two messages wait for it. After the lease only those are
+    unknown, what smtp-sink had accepted is sent; the re-run sends every other message once."""
     import os
     import signal
     import subprocess
@@ -80,8 +80,13 @@ def test_kill_9_against_smtp_sink_then_a_rerun_never_sends_twice(queued, configu
         deliver(cycle_id)
     with session_scope() as session:
         unknown = {m.to_addrs[0] for m in undelivered(cycle_id, session=session)}
-    assert arrived <= unknown and len(unknown - arrived) <= 2
-    assert counts(cycle_id) == {"sent": len(emails) - len(unknown), "unknown": len(unknown)}
+    # What smtp-sink had answered before the kill is sent; unknown: the two waiting for their
+    # reply (and an acceptance the run had no time to write down).
+    assert len(unknown) <= 4 and len(arrived - unknown) >= 1
+    assert counts(cycle_id) == {
+        "sent": len(emails) - len(unknown),
+        **({"unknown": len(unknown)} if unknown else {}),
+    }
     got = copies(first) + copies(second)
     assert all(got[e] == 1 for e in emails if e not in unknown)
     assert all(got[e] <= 1 for e in unknown)

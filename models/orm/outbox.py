@@ -73,6 +73,9 @@ class OutgoingMessage(Base):
     # Set (and committed) before the data of the current attempt may leave: after a crash,
     # only a claim with this set can have reached the server; the others go back to pending.
     data_sent_at: Mapped[dt.datetime | None]
+    # Written (with the reply) as soon as the relay accepts the attempt's every recipient,
+    # before the batch is recorded: a run killed in between leaves the message sent.
+    accepted_at: Mapped[dt.datetime | None]
 
     cycle: Mapped[Cycle] = relationship()
     agency: Mapped[Agency | None] = relationship()
