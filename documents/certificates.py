@@ -1,4 +1,5 @@
-"""Self-made certificates for the demo and the tests: a CA, a signer, a time-stamp authority.
+"""Self-made certificates for the demo and the tests: a CA, a signer, a time-stamp authority,
+a server (the tests' mail relay with TLS).
 
 Never for a real report: a signature the ministry accepts needs a certificate from a licensed
 Vietnamese CA (on a USB token, or as a PKCS#12 file). The demo's certificate says so in its
@@ -8,6 +9,7 @@ subject, so a reader of the signed PDF sees it is a demonstration.
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,14 +41,22 @@ def _name(common_name: str, organisation: str | None) -> x509.Name:
     return x509.Name(parts)
 
 
+def _host(host: str) -> x509.GeneralName:
+    try:
+        return x509.IPAddress(ipaddress.ip_address(host))
+    except ValueError:
+        return x509.DNSName(host)
+
+
 def make_certificate(
     common_name: str,
     *,
     organisation: str | None = None,
     issuer: KeyPair | None = None,
-    role: str = "signer",  # "ca", "signer" or "tsa"
+    role: str = "signer",  # "ca", "signer", "tsa" or "server"
     days: int = 3650,
     now: dt.datetime | None = None,
+    hosts: tuple[str, ...] = (),  # a server's names or IP addresses
 ) -> KeyPair:
     """A 2048-bit RSA key and a certificate for ``role``, issued by ``issuer`` (None: itself)."""
     now = now or dt.datetime.now(dt.UTC)
@@ -78,11 +88,16 @@ def make_certificate(
         usage.update(key_cert_sign=True, crl_sign=True)
     else:
         usage.update(digital_signature=True, content_commitment=role == "signer")
+        usage.update(key_encipherment=role == "server")
     builder = builder.add_extension(x509.KeyUsage(**usage), critical=True)
-    if role == "tsa":
+    purposes = {"tsa": ExtendedKeyUsageOID.TIME_STAMPING, "server": ExtendedKeyUsageOID.SERVER_AUTH}
+    if role in purposes:
         builder = builder.add_extension(
-            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True
+            x509.ExtendedKeyUsage([purposes[role]]), critical=role == "tsa"
         )
+    if hosts:
+        names = x509.SubjectAlternativeName([_host(host) for host in hosts])
+        builder = builder.add_extension(names, critical=False)
     certificate = builder.sign(issuer.key if issuer else key, hashes.SHA256())
     return KeyPair(key, certificate)
 

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import datetime
 import email
 import email.policy
 import glob
-import ipaddress
 import os
 import shutil
 import socket
@@ -20,6 +18,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
+from cryptography.hazmat.primitives import serialization
 
 
 def free_port() -> int:
@@ -142,34 +141,17 @@ class SmtpServer:
 
 
 def make_tls_files(folder: Path) -> tuple[Path, Path, ssl.SSLContext]:
-    """A self-signed certificate for 127.0.0.1 (its own CA), its key, and a server context."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
+    """A private CA's certificate (what ops give as R42_MAIL__SMTP_CA_FILE), the key of the
+    relay certificate it issued for 127.0.0.1, and a server context presenting that one."""
+    from documents.certificates import make_certificate
 
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "relay.test")])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = folder / "relay.pem", folder / "relay.key"
-    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    ca = make_certificate("relay.test CA thử nghiệm", organisation="Kiểm thử", role="ca")
+    relay = make_certificate("relay.test", issuer=ca, role="server", hosts=("127.0.0.1",))
+    ca_path, cert_path, key_path = (folder / f"relay{n}" for n in ("-ca.pem", ".pem", ".key"))
+    ca_path.write_bytes(ca.pem())
+    cert_path.write_bytes(relay.pem())
     key_path.write_bytes(
-        key.private_bytes(
+        relay.key.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
@@ -177,7 +159,7 @@ def make_tls_files(folder: Path) -> tuple[Path, Path, ssl.SSLContext]:
     )
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert_path, key_path)
-    return cert_path, key_path, context
+    return ca_path, key_path, context
 
 
 def require_programs(*names: str) -> None:
