@@ -28,7 +28,6 @@ from models.orm import (
 )
 
 S = DeliveryStatus
-SETTLED = (S.SENT, S.PARTIAL, S.FAILED, S.UNKNOWN)
 
 
 @dataclass(frozen=True)
