@@ -6,10 +6,8 @@ import datetime as dt
 import functools
 import re
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from documents.xlsx_writer import Sheet, Style
+from dataclasses import dataclass
+from typing import Protocol
 
 XML = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -28,6 +26,44 @@ ALIGNMENTS = {
     "none": "",  # a title line running over the next cells
 }
 FIRST_CUSTOM_FORMAT = 164  # number format ids below are built in
+
+
+@dataclass(frozen=True)
+class Font:
+    name: str = "Times New Roman"
+    size: float = 12
+    bold: bool = False
+    color: str | None = None  # RRGGBB
+    underline: bool = False
+    italic: bool = False
+
+    def xml(self) -> str:
+        bold = '<b val="1"/>' if self.bold else ""
+        bold += '<i val="1"/>' if self.italic else ""
+        under = '<u val="single"/>' if self.underline else ""
+        color = f'<color rgb="FF{self.color}"/>' if self.color else ""
+        return (
+            f'<font>{bold}{under}<sz val="{self.size:g}"/>{color}<name val="{self.name}"/></font>'
+        )
+
+
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: share instances
+class Style:
+    font: Font
+    align: str = "wrap"  # a key of ALIGNMENTS
+    fill: str | None = None  # RRGGBB, solid
+    border: str | None = None  # RRGGBB of a thin box around the cell
+    text_format: bool = False  # number format "@": what is typed stays text
+    number_format: str | None = None  # or a format code for numbers, e.g. "#,##0.####"
+    unlocked: bool = False  # editable on a protected sheet
+
+
+class SheetHead(Protocol):
+    """What the workbook part needs of a worksheet (``documents.xlsx_writer.Sheet``)."""
+
+    name: str
+    state: str
+    print_title_row: int | None
 
 
 def clean(text: str) -> str:
@@ -107,7 +143,7 @@ def stylesheet(styles: tuple[Style, ...]) -> str:
     )
 
 
-def workbook_xml(sheets: Sequence[Sheet], *, lock_structure: bool = True) -> str:
+def workbook_xml(sheets: Sequence[SheetHead], *, lock_structure: bool = True) -> str:
     entries, names = [], []
     for number, sheet in enumerate(sheets, start=1):
         state = "" if sheet.state == "visible" else f' state="{sheet.state}"'

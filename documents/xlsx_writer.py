@@ -23,8 +23,10 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from documents.xlsx_parts import (
+from documents.xlsx_parts import (  # Font and Style are used by the form builders
     MAIN,
+    Font,
+    Style,
     REL,
     XML,
     attribute,
@@ -46,36 +48,6 @@ PROTECTION = (
     'insertColumns="1" insertRows="1" insertHyperlinks="1" deleteColumns="1" deleteRows="1" '
     'sort="1" autoFilter="1" pivotTables="1"/>'
 )
-
-
-@dataclass(frozen=True)
-class Font:
-    name: str = "Times New Roman"
-    size: float = 12
-    bold: bool = False
-    color: str | None = None  # RRGGBB
-    underline: bool = False
-    italic: bool = False
-
-    def xml(self) -> str:
-        bold = '<b val="1"/>' if self.bold else ""
-        bold += '<i val="1"/>' if self.italic else ""
-        under = '<u val="single"/>' if self.underline else ""
-        color = f'<color rgb="FF{self.color}"/>' if self.color else ""
-        return (
-            f'<font>{bold}{under}<sz val="{self.size:g}"/>{color}<name val="{self.name}"/></font>'
-        )
-
-
-@dataclass(frozen=True, eq=False)  # compared and hashed by identity: share instances
-class Style:
-    font: Font
-    align: str = "wrap"  # a key of ALIGNMENTS
-    fill: str | None = None  # RRGGBB, solid
-    border: str | None = None  # RRGGBB of a thin box around the cell
-    text_format: bool = False  # number format "@": what is typed stays text
-    number_format: str | None = None  # or a format code for numbers, e.g. "#,##0.####"
-    unlocked: bool = False  # editable on a protected sheet
 
 
 @dataclass(frozen=True)
