@@ -20,12 +20,12 @@ from mail.outbox import (
     record_results,
     sending_for,
 )
+from mail.configured import transport_from_settings
 from mail.transport import (
     DeliveryResult,
     Envelope,
     Transport,
     deferred,
-    transport_from_settings,
 )
 from models.database import session_scope
 

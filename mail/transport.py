@@ -245,20 +245,3 @@ class SmtpTransport:
             await self._idle.pop().quit()
         if self.before_data is not None:
             await self.before_data.aclose()
-
-
-def transport_from_settings(
-    settings: MailSettings, *, database_url: str | None = None
-) -> Transport:
-    """The configured transport. Over SMTP, ``database_url`` names the outbox whose
-    messages are marked before their data leaves (``mail.data_marks``)."""
-    if settings.transport == "smtp" and settings.smtp_processes > 1:
-        from mail.workers import MultiProcessSmtpTransport  # imports this module
-
-        return MultiProcessSmtpTransport(settings, database_url=database_url)
-    if settings.transport == "smtp":
-        from mail.data_marks import DataSentMarks
-
-        marks = DataSentMarks(database_url) if database_url is not None else None
-        return SmtpTransport(settings, before_data=marks)
-    return OutboxFolderTransport(settings.outbox_dir)

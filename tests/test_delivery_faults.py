@@ -310,7 +310,7 @@ def test_a_run_stopped_by_an_error_settles_its_claims_at_once(queued, configure)
     """A delivery run that raises in the middle (here its transport, after the first batch)
     leaves nothing "sending" until the lease ends: what it never sent is pending again."""
     from mail.delivery import deliver_pending
-    from mail.transport import transport_from_settings
+    from mail.configured import transport_from_settings
 
     cycle_id, emails = queued
     with SmtpServer() as server:

@@ -8,12 +8,8 @@ import pytest
 
 from config.settings import MailSettings
 from mail.compose import Recipient, compose
-from mail.transport import (
-    Envelope,
-    OutboxFolderTransport,
-    SmtpTransport,
-    transport_from_settings,
-)
+from mail.configured import transport_from_settings
+from mail.transport import Envelope, OutboxFolderTransport, SmtpTransport
 from mail.wire import check_wire_form, ready_for_data
 from mail.workers import MultiProcessSmtpTransport
 from models.orm import DeliveryStatus
