@@ -11,7 +11,6 @@ import datetime as dt
 import os
 import ssl
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -25,19 +24,7 @@ from config.startup_checks import (
     unsafe_settings,
     validation_problems,
 )
-
-OK, WARN, FAIL = "OK", "WARN", "FAIL"
-
-
-@dataclass(frozen=True)
-class Row:
-    status: str  # OK, WARN or FAIL
-    check: str  # settings, database, registry, smtp, web, prefect, outbox
-    message: str  # what was found, naming the setting; for WARN/FAIL what to do
-
-    def as_dict(self) -> dict[str, str]:
-        return asdict(self)
-
+from flows.check_rows import FAIL, OK, WARN, Row
 
 def check_settings() -> tuple[Settings | None, list[Row]]:
     """Settings valid and secrets strong; every bad one on its own row."""

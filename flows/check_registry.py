@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from config.registry import RegistryError
 from config.registry_files import load_programme, problem_lines, programme_codes
 from config.settings import Settings
-from flows.check import FAIL, OK, WARN, Row
+from flows.check_rows import FAIL, OK, WARN, Row
 
 
 def _address_rows(code: str, version, settings: Settings) -> Iterator[Row]:  # noqa: ANN001

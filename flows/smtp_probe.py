@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 
 from config.settings import MailSettings
-from flows.check import FAIL, OK, Row
+from flows.check_rows import FAIL, OK, Row
 from mail.relay import RelayRefused, RelayUnavailable, classify_connect_failure, open_session
 from mail.relay import tls_context as relay_tls_context
 
