@@ -24,25 +24,23 @@ from prefect.client.schemas.objects import StateType
 from prefect.events.actions import ChangeFlowRunState
 from prefect.events.schemas.automations import AutomationCore, EventTrigger, Posture
 
-from ops.prefect_setup import WORK_POOL
-
 CRASH_SILENT = "r42: crash runs whose process died"
 RESCHEDULE_CRASHED = "r42: reschedule a crashed run once"
 FINISH_CANCEL = "r42: finish a cancel nobody acknowledges"
 CANCEL_WAIT_SECONDS = 60
-OUR_POOL = {"prefect.resource.role": "work-pool", "prefect.resource.name": WORK_POOL}
 
 
-def automations(heartbeat_seconds: int) -> list[AutomationCore]:
+def automations(heartbeat_seconds: int, pool: str) -> list[AutomationCore]:
     silent = 3 * heartbeat_seconds
+    our_pool = {"prefect.resource.role": "work-pool", "prefect.resource.name": pool}
     return [
         AutomationCore(
             name=CRASH_SILENT,
-            description=f"A flow run of {WORK_POOL} silent for {silent} s (three missed "
+            description=f"A flow run of {pool} silent for {silent} s (three missed "
             "heartbeats) is set to Crashed: the process running it has died.",
             trigger=EventTrigger(
                 match={"prefect.resource.id": "prefect.flow-run.*"},
-                match_related=OUR_POOL,
+                match_related=our_pool,
                 after={"prefect.flow-run.heartbeat"},
                 expect={"prefect.flow-run.*"},
                 for_each={"prefect.resource.id"},
@@ -60,11 +58,11 @@ def automations(heartbeat_seconds: int) -> list[AutomationCore]:
         ),
         AutomationCore(
             name=FINISH_CANCEL,
-            description=f"A flow run of {WORK_POOL} still Cancelling {CANCEL_WAIT_SECONDS} s "
+            description=f"A flow run of {pool} still Cancelling {CANCEL_WAIT_SECONDS} s "
             "after a person cancelled it (its worker is gone, nobody ends it) is Cancelled.",
             trigger=EventTrigger(
                 match={"prefect.resource.id": "prefect.flow-run.*"},
-                match_related=OUR_POOL,
+                match_related=our_pool,
                 after={"prefect.flow-run.Cancelling"},
                 expect={"prefect.flow-run.*"},
                 for_each={"prefect.resource.id"},
@@ -82,11 +80,11 @@ def automations(heartbeat_seconds: int) -> list[AutomationCore]:
         ),
         AutomationCore(
             name=RESCHEDULE_CRASHED,
-            description=f"A flow run of {WORK_POOL} that crashed on its first try is scheduled "
+            description=f"A flow run of {pool} that crashed on its first try is scheduled "
             "again; the flows are idempotent. A second crash is left for a person.",
             trigger=EventTrigger(
                 match={"prefect.resource.id": "prefect.flow-run.*", "prefect.run-count": "1"},
-                match_related=OUR_POOL,
+                match_related=our_pool,
                 expect={"prefect.flow-run.Crashed"},
                 for_each={"prefect.resource.id"},
                 posture=Posture.Reactive,
@@ -106,11 +104,11 @@ def automations(heartbeat_seconds: int) -> list[AutomationCore]:
     ]
 
 
-def ensure_automations(heartbeat_seconds: int) -> list[str]:
+def ensure_automations(heartbeat_seconds: int, pool: str) -> list[str]:
     """Create the automations, replacing any of the same name (a changed heartbeat, say)."""
     done = []
     with get_client(sync_client=True) as client:
-        for automation in automations(heartbeat_seconds):
+        for automation in automations(heartbeat_seconds, pool):
             for old in client.read_automations_by_name(automation.name):
                 client.delete_automation(old.id)
             client.create_automation(automation)

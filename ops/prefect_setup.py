@@ -17,6 +17,8 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import WorkPoolCreate
 from prefect.exceptions import ObjectNotFound
 
+from ops.automations import ensure_automations
+
 WORK_POOL = "r42-process"
 RESULTS_BLOCK = "r42-results"
 
@@ -112,9 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "configure":
         print(ensure_work_pool())
         print(configure_result_storage(args.results))
-        from ops.automations import ensure_automations
-
-        for line in ensure_automations(args.heartbeat):
+        for line in ensure_automations(args.heartbeat, WORK_POOL):
             print(line)
     elif args.command == "crash-orphans":
         for line in crash_orphans():
