@@ -11,7 +11,7 @@ from mail.delivery import deliver_configured
 from mail.deliveries import describe, open_deliveries, release, to_release
 from models.cycles import get_cycle
 from models.database import session_scope
-from models.messages import delivery_counts
+from mail.queue import delivery_counts
 from models.orm import AuditEvent, CycleKind, DeliveryStatus
 
 

@@ -27,7 +27,7 @@ from flows.common import (
 from flows.parameters import PROGRAMME, asked
 from models.cycles import get_cycle
 from models.database import session_scope
-from models.messages import find_message
+from mail.queue import find_message
 from models.orm import DeliveryStatus, MessageKind, Report
 from models.reports import latest_report, mark_submitted, record_decision
 from reporting.report_pdf import describe_pdf

@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from mail.outbox import settled_status
-from models.messages import UNDELIVERED
+from mail.queue import UNDELIVERED
 from models.orm import DeliveryStatus, OutgoingMessage, OutgoingRecipient
 
 S = DeliveryStatus

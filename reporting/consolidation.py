@@ -13,7 +13,7 @@ from documents.indicators import met_text, target_text, value_text
 from documents.vietnamese import format_date
 from models.cycles import cycle_requests, local_today
 from models.indicators import meets_target
-from models.messages import undelivered
+from mail.queue import undelivered
 from models.observations import Observed, observations_for
 from models.orm import Cycle, Request, Submission, TaskStatus
 from models.submissions import current_values

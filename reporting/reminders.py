@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from config.settings import Settings
 from models.cycles import current_submission, cycle_requests, rung_due
-from models.messages import sent_keys
+from mail.queue import sent_keys
 from models.orm import Cycle, MessageKind
 from reporting.messages import queue_for_agency
 

@@ -21,7 +21,7 @@ from mail.delivery import deliver_configured
 from models.cycles import ensure_requests, open_cycle
 from models.database import session_scope
 from mail.deliveries import release
-from models.messages import delivery_counts, undelivered
+from mail.queue import delivery_counts, undelivered
 from reporting.requests import queue_requests
 from tests.factories import PROGRAMME, at
 from tests.servers import SmtpServer, free_port

@@ -14,7 +14,7 @@ from config.settings import get_settings
 from flows import cli
 from models.cycles import ensure_requests, get_cycle, open_cycle
 from models.database import session_scope
-from models.messages import undelivered
+from mail.queue import undelivered
 from models.orm import OutgoingMessage, OutgoingRecipient
 from reporting.consolidation import consolidate
 from reporting.reminders import queue_reminders

@@ -58,7 +58,7 @@ def test_kill_9_against_smtp_sink_then_a_rerun_never_sends_twice(queued, configu
     import sys
     import time
 
-    from models.messages import undelivered
+    from mail.queue import undelivered
     from tests.test_delivery_faults import KILLABLE
 
     cycle_id, emails = queued

@@ -1,4 +1,5 @@
-"""The outbox: messages stored with the change that causes them, one row per recipient.
+"""Queueing in the outbox: messages stored with the change that causes them, one row per
+recipient, and what the flows read back about them.
 
 Sending them, and the bookkeeping of each attempt, is ``mail.delivery`` and ``mail.outbox``.
 """
