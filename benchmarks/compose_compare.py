@@ -17,9 +17,9 @@ from email.policy import SMTP
 from email.utils import format_datetime, make_msgid
 
 from config.settings import MailSettings
-from documents.templating import render
+from documents.templating import render, render_email
 from documents.vietnamese import WEEKDAYS
-from mail.compose import Attachment, ComposedEmail, Recipient
+from mail.compose import Attachment, ComposedEmail, Recipient, compose
 
 ICT = dt.timezone(dt.timedelta(hours=7))
 NOW = dt.datetime(2026, 11, 2, 8, tzinfo=ICT)
@@ -131,6 +131,11 @@ def compose_stdlib(
         message_id=message_id,
         raw=message.as_bytes(),
     )
+
+
+def compose_rendered(template: str, context: dict[str, object], **arguments) -> ComposedEmail:
+    """The project's way: render the templates (``render_email``), then ``mail.compose``."""
+    return compose(render_email(template, **context), **arguments)
 
 
 def compose_all(

@@ -28,7 +28,13 @@ import tracemalloc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from benchmarks.compose_compare import compose_all, compose_stdlib, render_ms, synthetic_agencies
+from benchmarks.compose_compare import (
+    compose_all,
+    compose_rendered,
+    compose_stdlib,
+    render_ms,
+    synthetic_agencies,
+)
 from benchmarks.delivery_methods import (
     FullPath,
     Method,
@@ -39,7 +45,6 @@ from benchmarks.delivery_methods import (
 from benchmarks.national_cycle import open_national_cycle
 from benchmarks.smtp_sink import PostfixSink, SmtpSink, postfix_available
 from config.settings import MailSettings, Settings
-from mail.compose import compose
 from mail.transport import Envelope
 
 # The full path (claim, send, record) against (a) and against (b), on smtp-sink.
@@ -187,14 +192,14 @@ def step_open_cycle(n: int, url: str) -> tuple[list[Envelope], bytes, int]:
 def step_compose(sample: int, form: bytes) -> None:
     settings = MailSettings()
     agencies = synthetic_agencies(sample)
-    for builder in (compose_stdlib, compose):  # warm up
+    for builder in (compose_stdlib, compose_rendered):  # warm up
         compose_all(builder, agencies[:20], form, settings, keep=False)
     old, _, old_octets = compose_all(compose_stdlib, agencies, form, settings, keep=False)
-    new, _, new_octets = compose_all(compose, agencies, form, settings, keep=False)
+    new, _, new_octets = compose_all(compose_rendered, agencies, form, settings, keep=False)
     templates = render_ms(agencies[:200])
     memory = {
         name: traced_peak_mb(lambda b=b: compose_all(b, agencies[:50], form, settings, False))
-        for name, b in (("old", compose_stdlib), ("new", compose))
+        for name, b in (("old", compose_stdlib), ("new", compose_rendered))
     }
     old_ms, new_ms = old / sample * 1000, new / sample * 1000
     print()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -40,3 +41,21 @@ def environment() -> Environment:
 
 def render(name: str, **context: object) -> str:
     return environment().get_template(name).render(**context)
+
+
+@dataclass(frozen=True)
+class EmailText:
+    """An email's words: what ``mail.compose.compose`` puts into a message."""
+
+    subject: str
+    text: str
+    html: str
+
+
+def render_email(template: str, **context: object) -> EmailText:
+    """``templates/email/<template>.{subject,txt,html}.j2`` rendered with ``context``."""
+    return EmailText(
+        subject=render(f"email/{template}.subject.j2", **context),
+        text=render(f"email/{template}.txt.j2", **context),
+        html=render(f"email/{template}.html.j2", **context),
+    )

@@ -1,14 +1,23 @@
-"""Build an email from its templates into the final bytes that will be sent and stored."""
+"""Build an email, its words already rendered (``documents.templating.render_email``), into the
+final bytes that will be sent and stored."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
 from email.utils import format_datetime
+from typing import Protocol
 
 from config.settings import MailSettings
-from documents.templating import render
 from mail import mime
+
+
+class EmailContent(Protocol):
+    """What a message says: its subject line, plain text and HTML."""
+
+    subject: str
+    text: str
+    html: str
 
 
 @dataclass(frozen=True)
@@ -40,8 +49,7 @@ def _mailboxes(recipients: list[Recipient]) -> list[tuple[str, str]]:
 
 
 def compose(
-    template: str,
-    context: dict[str, object],
+    content: EmailContent,
     *,
     to: list[Recipient],
     cc: list[Recipient] | None = None,
@@ -49,14 +57,14 @@ def compose(
     settings: MailSettings,
     now: dt.datetime,
 ) -> ComposedEmail:
-    """Render ``templates/email/<template>.{subject,txt,html}.j2`` into one MIME message.
+    """``content`` as one MIME message from the programme's sender to ``to`` and ``cc``.
 
     The message is ``multipart/alternative`` (text, then HTML), inside ``multipart/mixed`` when
     there are attachments; see ``mail.mime`` for how each part is encoded. ValueError for CR/LF in
     a name or an address, or an address that is not a plain ASCII ``local@domain``.
     """
     cc = cc or []
-    subject = " ".join(render(f"email/{template}.subject.j2", **context).split())
+    subject = " ".join(content.subject.split())
     headers = [
         mime.address_header("From", [(settings.sender_name, settings.sender_address)]),
         mime.address_header("To", _mailboxes(to)),
@@ -74,8 +82,8 @@ def compose(
     body = mime.multipart(
         "alternative",
         [
-            mime.text_part("plain", render(f"email/{template}.txt.j2", **context)),
-            mime.text_part("html", render(f"email/{template}.html.j2", **context)),
+            mime.text_part("plain", content.text),
+            mime.text_part("html", content.html),
         ],
     )
     if attachments:

@@ -8,9 +8,10 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.orm import Session
 
 from config.settings import MailSettings, Settings
+from documents.templating import render_email
 from documents.vietnamese import WEEKDAYS
 from mail.compose import Attachment, ComposedEmail, Recipient, compose
-from models.messages import enqueue
+from mail.queue import enqueue
 from models.orm import Agency, Cycle, CycleKind, MessageKind, OutgoingMessage, Request
 from portal.links import request_link
 
@@ -69,15 +70,17 @@ def compose_for_agency(
     link, expires = link_for(request, settings)
     cc = [Recipient(f"{agency.head_title} {agency.name}", agency.head_email)] if copy_head else []
     return compose(
-        template,
-        {
-            **common_context(request.cycle, settings),
-            **context,
-            "agency_name": agency.name,
-            "head_title": agency.head_title,
-            "link": link,
-            "link_expires": expires,
-        },
+        render_email(
+            template,
+            **{
+                **common_context(request.cycle, settings),
+                **context,
+                "agency_name": agency.name,
+                "head_title": agency.head_title,
+                "link": link,
+                "link_expires": expires,
+            },
+        ),
         to=[Recipient(agency.name, agency.email)],
         attachments=attachments,
         cc=cc,

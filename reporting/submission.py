@@ -10,9 +10,10 @@ from sqlalchemy.orm import Session
 from config.settings import Settings
 from documents.decree30 import issuer_name
 from documents.report import render_report
+from documents.templating import render_email
 from mail.compose import Recipient, compose
+from mail.queue import enqueue
 from models.cycles import local_today
-from models.messages import enqueue
 from models.orm import MessageKind, Report, ReportStatus
 from reporting.messages import common_context, programme_mail
 from reporting.report_files import ReportFiles, build_report_files, cycle_folder
@@ -44,17 +45,19 @@ def finalise_and_queue(
     pdf, paths["pdf"] = write_official_pdf(report, files, folder, settings=settings)
     ministry = document["ministry"]
     email = compose(
-        "report",
-        {
-            **common_context(cycle, settings),
-            "number": report.number,
-            "signer": report.signer,
-            "report_date": report_date,
-            "report_markdown": report.markdown,
-            "report_html": report.html,
-            "issuer": issuer_name(document),  # "Ủy ban nhân dân tỉnh Vĩnh Long"
-            "pdf_signed": pdf.signed_by is not None,
-        },
+        render_email(
+            "report",
+            **{
+                **common_context(cycle, settings),
+                "number": report.number,
+                "signer": report.signer,
+                "report_date": report_date,
+                "report_markdown": report.markdown,
+                "report_html": report.html,
+                "issuer": issuer_name(document),  # "Ủy ban nhân dân tỉnh Vĩnh Long"
+                "pdf_signed": pdf.signed_by is not None,
+            },
+        ),
         to=[Recipient(ministry["name"], ministry["email"])],
         attachments=[pdf.attachment(files.title), *files.attachments()],
         settings=programme_mail(cycle, settings),

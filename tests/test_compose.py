@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from config.settings import MailSettings
-from documents.templating import render
+from documents.templating import render, render_email
 from mail import mime
 from mail.compose import Attachment, Recipient, compose
 from mail.transport import Envelope, SmtpTransport
@@ -146,7 +146,7 @@ def compose_request(**overrides):
         "now": NOW,
         **overrides,
     }
-    return compose("request", REQUEST, **arguments)
+    return compose(render_email("request", **REQUEST), **arguments)
 
 
 def mailboxes(message: EmailMessage, name: str) -> list[tuple[str, str]]:
@@ -303,8 +303,7 @@ def test_tricky_bodies_come_back_exactly():
         "issuer": "Ủy ban nhân dân tỉnh Vĩnh Long",
     }
     composed = compose(
-        "report",
-        context,
+        render_email("report", **context),
         to=[Recipient("Bộ Nội vụ", "vanthu@moha.example")],
         settings=SETTINGS,
         now=NOW,

@@ -32,8 +32,6 @@ LAYERS: dict[str, int] = {
 
 KNOWN: set[tuple[str, str]] = {
     ("models.submissions", "documents.vietnamese"),
-    ("models.messages", "mail.allowed_domains"),
-    ("models.messages", "mail.compose"),
     ("documents.annual_docx", "reporting.progress"),
     ("documents.chart_process", "reporting.progress"),
     ("documents.charts", "reporting.progress"),
@@ -46,7 +44,6 @@ KNOWN: set[tuple[str, str]] = {
     ("documents.evaluation_xlsx", "reporting.evaluation"),
     ("documents.evaluation_xlsx", "reporting.evaluation_intake"),
     ("documents.evaluation_xlsx", "reporting.progress"),
-    ("mail.compose", "documents.templating"),
     ("reporting.evaluation_requests", "portal.evaluation_excel"),
     ("reporting.messages", "portal.links"),
     ("reporting.requests", "portal.excel_form"),

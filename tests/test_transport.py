@@ -7,6 +7,7 @@ import aiosmtplib
 import pytest
 
 from config.settings import MailSettings
+from documents.templating import render_email
 from mail.compose import Recipient, compose
 from mail.configured import transport_from_settings
 from mail.transport import Envelope, OutboxFolderTransport, SmtpTransport
@@ -20,27 +21,29 @@ NOW = dt.datetime(2026, 11, 2, 8, tzinfo=dt.timezone(dt.timedelta(hours=7)))
 
 def envelope(settings, to="vanthu@soyte.vinhlong.example", name="Sở Y tế", number=1):
     email = compose(
-        "reminder",
-        {
-            "year": 2026,
-            "deadline": dt.date(2026, 12, 4),
-            "programme_name": "Chương trình",
-            "short_name": "Chương trình hành động",
-            "decision": "Quyết định",
-            "target_year": 2030,
-            "standing_agency": "Sở Nội vụ",
-            "ministry": "Bộ Nội vụ",
-            "province": "Vĩnh Long",
-            "sender_name": settings.sender_name,
-            "agency_name": name,
-            "head_title": "Giám đốc",
-            "link": "http://127.0.0.1:8042/bao-cao/x",
-            "link_expires": dt.date(2027, 3, 1),
-            "today": dt.date(2026, 11, 20),
-            "days_left": 14,
-            "days_late": 0,
-            "escalated": False,
-        },
+        render_email(
+            "reminder",
+            **{
+                "year": 2026,
+                "deadline": dt.date(2026, 12, 4),
+                "programme_name": "Chương trình",
+                "short_name": "Chương trình hành động",
+                "decision": "Quyết định",
+                "target_year": 2030,
+                "standing_agency": "Sở Nội vụ",
+                "ministry": "Bộ Nội vụ",
+                "province": "Vĩnh Long",
+                "sender_name": settings.sender_name,
+                "agency_name": name,
+                "head_title": "Giám đốc",
+                "link": "http://127.0.0.1:8042/bao-cao/x",
+                "link_expires": dt.date(2027, 3, 1),
+                "today": dt.date(2026, 11, 20),
+                "days_left": 14,
+                "days_late": 0,
+                "escalated": False,
+            },
+        ),
         to=[Recipient(name, to)],
         settings=settings,
         now=NOW,
