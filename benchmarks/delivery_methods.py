@@ -17,8 +17,8 @@ from sqlalchemy import update
 
 from benchmarks.national_cycle import NOW
 from config.settings import MailSettings, get_settings
-from mail.delivery import deliver_configured, run_loop
 from mail.configured import transport_from_settings
+from mail.delivery import deliver_configured, run_loop
 from mail.transport import Envelope
 from models.database import get_engine, session_scope
 from models.orm import DeliveryStatus, OutgoingMessage, OutgoingRecipient

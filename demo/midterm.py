@@ -84,8 +84,8 @@ def fill_excel(content: bytes, data) -> bytes:  # type: ignore[no-untyped-def]
     """An agency that answers with the attached workbook: its answers typed into the cells."""
     import openpyxl
 
+    from documents.labels import TASK_STATUS_TEXT
     from portal.evaluation_excel import INDICATORS, NARRATIVE, TASKS
-    from reporting.consolidation import TASK_STATUS_TEXT
     from reporting.evaluation_intake import NARRATIVE_FIELDS
 
     wb = openpyxl.load_workbook(io.BytesIO(content))
@@ -218,8 +218,8 @@ def main() -> int:
 
 def summarise(final: dict, plan: dict, by_excel: str, outbox: Path) -> int:
     """Print where the report is and what the round did; non-zero if something is missing."""
+    from documents.labels import Progress
     from models.orm import MessageKind
-    from reporting.progress import Progress
 
     kinds = Counter(
         next(k.value for k in MessageKind if f"-{k.value}-" in p.name) for p in outbox.glob("*.eml")

@@ -12,7 +12,8 @@ import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
 
-from documents.xlsx_writer import Font, Sheet, Style, letters_of, workbook_bytes
+from documents.xlsx_parts import Font, Style
+from documents.xlsx_writer import Sheet, letters_of, workbook_bytes
 
 FONT = "Times New Roman"
 HEADER_ROW = 4  # rows 1-2: title and reference; row 4: column names; data from row 5

@@ -7,10 +7,10 @@ import datetime as dt
 
 from documents import decree30 as d30
 from documents.charts import ReportCharts
+from documents.labels import Progress
 from documents.progress_method import method_paragraphs
 from documents.report import reported_share, trend_text
 from documents.vietnamese import format_date
-from reporting.progress import Progress
 
 AGENCY_WIDTHS_CM = (1.1, 7.3, 3.5, 2.6, 2.0)
 NO_TARGET_TEXT = Progress.NO_TARGET.text

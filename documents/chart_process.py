@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # matplotlib is imported by the chart process, not by this one
     from documents.charts import IndicatorSeries, ReportCharts
-    from reporting.progress import Progress
+    from documents.labels import Progress
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT_S = 300  # 35 charts take ~2 s; a chart process that hangs must not hold a flow run

@@ -23,9 +23,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
+from documents.labels import Progress  # noqa: E402
 from documents.vietnamese import format_number  # noqa: E402
 from models.indicators import meets_target  # noqa: E402
-from reporting.progress import Progress  # noqa: E402
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 FONT = "DejaVu Sans"  # ships with matplotlib and has every Vietnamese letter

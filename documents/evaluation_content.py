@@ -8,11 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from documents.labels import NARRATIVE_LABELS, Progress
 from documents.progress_method import method_paragraphs
-from reporting.consolidation import by_agency
-from reporting.evaluation import Evaluation
-from reporting.evaluation_intake import NARRATIVE_LABELS
-from reporting.progress import Progress
+from documents.report_data import Evaluation, by_agency
 
 
 @dataclass(frozen=True)

@@ -19,11 +19,11 @@ from documents.evaluation_content import (
 )
 from documents.evaluation_docx import build_evaluation_docx
 from documents.evaluation_xlsx import build_evaluation_xlsx
+from documents.labels import Progress
 from documents.markdown_text import markdown_text
+from documents.report_data import Evaluation
 from documents.templating import render
 from documents.vietnamese import format_date
-from reporting.evaluation import Evaluation
-from reporting.progress import Progress
 
 BLOCK_TYPES = {Heading: "heading", Para: "para", TableBlock: "table", Charts: "charts"}
 FILE_STEM = {"midterm": "so-ket", "final": "tong-ket"}

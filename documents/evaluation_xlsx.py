@@ -10,9 +10,8 @@ import datetime as dt
 
 from documents.annex_table import annex_bytes, table_sheet
 from documents.evaluation_content import agency_table, indicator_table, summary_line
-from reporting.evaluation import Evaluation
-from reporting.evaluation_intake import NARRATIVE_LABELS
-from reporting.progress import shown_ratio
+from documents.labels import NARRATIVE_LABELS, shown_ratio
+from documents.report_data import Evaluation
 
 
 def _columns(names: list[str], rows: list[list]) -> list[tuple[str, float]]:

@@ -25,10 +25,9 @@ from dataclasses import dataclass, field
 
 from documents.xlsx_parts import (  # Font and Style are used by the form builders
     MAIN,
-    Font,
-    Style,
     REL,
     XML,
+    Style,
     attribute,
     clean,
     core_xml,

@@ -4,7 +4,7 @@ a status in the last column was off-screen)."""
 
 from __future__ import annotations
 
-from reporting.consolidation import DELIVERY_STATUS_TEXT, MESSAGE_KIND_TEXT
+from documents.labels import DELIVERY_STATUS_TEXT, MESSAGE_KIND_TEXT
 
 
 def request_status(row: dict) -> str:

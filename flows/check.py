@@ -26,6 +26,7 @@ from config.startup_checks import (
 )
 from flows.check_rows import FAIL, OK, WARN, Row
 
+
 def check_settings() -> tuple[Settings | None, list[Row]]:
     """Settings valid and secrets strong; every bad one on its own row."""
     try:

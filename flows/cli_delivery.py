@@ -7,11 +7,11 @@ import datetime as dt
 import sys
 
 from config.settings import get_settings
-from mail.delivery import deliver_configured
 from mail.deliveries import describe, open_deliveries, release, to_release
+from mail.delivery import deliver_configured
+from mail.queue import delivery_counts
 from models.cycles import get_cycle
 from models.database import session_scope
-from mail.queue import delivery_counts
 from models.orm import AuditEvent, CycleKind, DeliveryStatus
 
 

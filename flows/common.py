@@ -18,9 +18,9 @@ from sqlalchemy import select
 from config.settings import get_settings
 from flows.artifact_tables import deliveries_table
 from mail.delivery import deliver_configured
+from mail.queue import delivery_counts
 from models.cycles import get_cycle, local_today
 from models.database import check_schema, session_scope
-from mail.queue import delivery_counts
 from models.orm import CycleKind, OutgoingMessage
 from models.registry_store import get_programme
 

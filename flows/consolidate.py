@@ -10,6 +10,7 @@ from prefect.cache_policies import NO_CACHE
 from config.settings import get_settings
 from documents.chart_process import ChartProcess
 from documents.report import artifact_markdown, render_report
+from documents.report_data import data_hash
 from flows.artifact_tables import agencies_table, indicators_table
 from flows.common import CycleRef, cycle_ref, run_scope
 from models.cycles import get_cycle
@@ -18,7 +19,6 @@ from models.observations import record_observations
 from models.orm import ReportStatus
 from models.reports import kept_revision, save_draft
 from reporting.consolidation import consolidate, provincial_values
-from reporting.consolidation_data import data_hash
 from reporting.report_files import build_report_files, cycle_folder, draw_charts
 
 

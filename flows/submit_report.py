@@ -25,13 +25,13 @@ from flows.common import (
     run_scope,
 )
 from flows.parameters import PROGRAMME, asked
+from mail.queue import find_message
 from models.cycles import get_cycle
 from models.database import session_scope
-from mail.queue import find_message
 from models.orm import DeliveryStatus, MessageKind, Report
 from models.reports import latest_report, mark_submitted, record_decision
-from reporting.report_pdf import describe_pdf
 from reporting.report_files import cycle_folder
+from reporting.report_pdf import describe_pdf
 from reporting.submission import finalise_and_queue
 
 

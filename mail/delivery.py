@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from config.settings import MailSettings, get_settings
+from mail.configured import transport_from_settings
 from mail.deliveries import expire_stale_claims, settle_own_claims
 from mail.outbox import (
     Sending,
@@ -20,7 +21,6 @@ from mail.outbox import (
     record_results,
     sending_for,
 )
-from mail.configured import transport_from_settings
 from mail.transport import (
     DeliveryResult,
     Envelope,

@@ -16,6 +16,7 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy.orm import Session
 
 from documents.indicators import target_text
+from documents.labels import NARRATIVE_LABELS, TASK_STATUS_TEXT
 from documents.vietnamese import format_date, format_number
 from documents.xlsx_writer import Sheet, letters_of, workbook_bytes
 from models.observations import Observed
@@ -41,10 +42,8 @@ from portal.excel_form import (
     task_sheet,
 )
 from portal.xlsx_safety import CORRUPT, ZIP_ERRORS, ExcelFormError, check_archive, refuse
-from reporting.consolidation import TASK_STATUS_TEXT
 from reporting.evaluation_intake import (
     NARRATIVE_FIELDS,
-    NARRATIVE_LABELS,
     EvaluationInput,
     evaluation_years,
     record_evaluation,

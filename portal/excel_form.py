@@ -11,21 +11,14 @@ import math
 import re
 
 from documents.indicators import target_text, value_text
+from documents.labels import TASK_STATUS_TEXT
 from documents.vietnamese import format_date
-from documents.xlsx_writer import (
-    Font,
-    Sheet,
-    Style,
-    Validation,
-    letters_of,
-    render,
-    workbook_bytes,
-)
+from documents.xlsx_parts import Font, Style
+from documents.xlsx_writer import Sheet, Validation, letters_of, render, workbook_bytes
 from models.observations import Observed
 from models.orm import Indicator, Request, TaskStatus
 from portal.form_binding import META_KEYS, signature_sheet
 from portal.xlsx_cache import SheetCache
-from reporting.consolidation import TASK_STATUS_TEXT
 
 FORM_VERSION = "1"
 GUIDE, INDICATORS, TASKS, PROPOSALS, META = "Hướng dẫn", "Chỉ tiêu", "Nhiệm vụ", "Đề xuất", "_meta"

@@ -8,7 +8,8 @@ import datetime as dt
 import unicodedata
 
 from config.settings import get_settings
-from documents.xlsx_writer import Sheet, Style
+from documents.xlsx_parts import Style
+from documents.xlsx_writer import Sheet
 from models.orm import Request
 from portal.links import LinkClaims, LinkError, link_secrets, make_token, read_token
 from portal.xlsx_safety import refuse

@@ -6,11 +6,11 @@ import unicodedata
 from typing import Any
 
 from documents.indicators import target_text, value_text
+from documents.labels import TASK_STATUS_TEXT
 from documents.vietnamese import format_number
 from models.observations import Observed
 from models.orm import Request, Submission, TaskStatus
 from models.submissions import FieldError, SubmissionInput, TaskReportInput
-from reporting.consolidation import TASK_STATUS_TEXT
 
 RULE_TEXT = {
     "at_least": "không thấp hơn mục tiêu",

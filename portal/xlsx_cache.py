@@ -14,8 +14,8 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
-from documents.xlsx_parts import clean, escape
-from documents.xlsx_writer import QUOTED_START, Sheet, Style, render
+from documents.xlsx_parts import Style, clean, escape
+from documents.xlsx_writer import QUOTED_START, Sheet, render
 from documents.xlsx_zip import Piece
 
 MARK = "\ue000"  # a private-use character: stands for the value in a kept sheet

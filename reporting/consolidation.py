@@ -3,67 +3,36 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from documents.indicators import met_text, target_text, value_text
-from documents.vietnamese import format_date
-from models.cycles import cycle_requests, local_today
-from models.indicators import meets_target
-from mail.queue import undelivered
-from models.observations import Observed, observations_for
-from models.orm import Cycle, Request, Submission, TaskStatus
-from models.submissions import current_values
-from reporting.consolidation_data import (
+from documents.labels import (
+    AGENCY_STATUS_TEXT,
+    DELIVERY_STATUS_TEXT,
+    MESSAGE_KIND_TEXT,
+    TASK_STATUS_TEXT,
+    Progress,
+    progress_text,
+)
+from documents.report_data import (
     AgencyRow,
     Consolidation,
     IndicatorRow,
     TaskEntry,
     TaskGroupSummary,
+    by_agency,
 )
-from reporting.progress import Progress, assess, progress_text
-
-TASK_STATUS_TEXT = {
-    TaskStatus.NOT_STARTED: "Chưa triển khai",
-    TaskStatus.IN_PROGRESS: "Đang thực hiện",
-    TaskStatus.DONE: "Hoàn thành",
-    TaskStatus.ONGOING: "Thực hiện thường xuyên",
-}
-MESSAGE_KIND_TEXT = {
-    "request": "Thư đề nghị báo cáo",
-    "reminder": "Thư nhắc",
-    "receipt": "Thư xác nhận",
-    "returned": "Thư đề nghị gửi lại",
-    "link": "Thư cấp lại đường dẫn",
-    "report": "Báo cáo gửi Bộ",
-}
-DELIVERY_STATUS_TEXT = {
-    "sent": "Đã gửi",
-    "pending": "Chờ gửi lại",
-    "sending": "Đang gửi",
-    "failed": "Không gửi được",
-    "unknown": "Chưa rõ đã đến nơi hay chưa",
-    "partial": "Chưa đến được một số người nhận",
-}
-AGENCY_STATUS_TEXT = {
-    "on_time": "Đúng hạn",
-    "late": "Trễ hạn",
-    "missing": "Chưa báo cáo",
-    "returned": "Bị trả lại, chưa gửi lại",
-}
-
-
-def by_agency(said: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
-    """Agency -> its distinct non-empty texts, in order: one entry per agency in a report's
-    lists (difficulties, proposals), not one line per task group repeating its name."""
-    grouped: dict[str, dict[str, None]] = {}
-    for agency, text in said:
-        if text:
-            grouped.setdefault(agency, {})[text] = None
-    return {agency: list(texts) for agency, texts in grouped.items()}
+from documents.vietnamese import format_date
+from mail.queue import undelivered
+from models.cycles import cycle_requests, local_today
+from models.indicators import meets_target
+from models.observations import Observed, observations_for
+from models.orm import Cycle, Request, Submission, TaskStatus
+from models.submissions import current_values
+from reporting.progress import assess
 
 
 def _trend(current, previous) -> str | None:

@@ -11,91 +11,21 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from documents.indicators import target_text, value_text
+from documents.labels import REVIEW_TEXT, Progress
+from documents.report_data import Evaluation, IndicatorEvaluation
 from models.cycles import current_submission, cycle_requests
 from models.indicators import meets_target
 from models.observations import observations_for
 from models.orm import Cycle, CycleKind, EvaluationNarrative, EvaluationValue, Indicator
 from reporting.consolidation import consolidate
-from reporting.consolidation_data import AgencyRow, TaskGroupSummary, data_hash
 from reporting.evaluation_intake import NARRATIVE_FIELDS, evaluation_years
-from reporting.progress import Assessment, Progress, assess, progress_text
-
-REVIEW_TEXT = {CycleKind.MIDTERM: "sơ kết", CycleKind.FINAL: "tổng kết"}
-
-
-@dataclass
-class IndicatorEvaluation:
-    number: int
-    code: str
-    name: str
-    unit: str
-    kind: str
-    rule: str
-    reporter: str
-    target: str  # 'Tối thiểu 40%'
-    target_value: float | None
-    series: dict[int, float | bool | None]  # year -> value (bool for yes/no), as numbers
-    series_text: list[dict[str, str]]  # [{'year': '2024', 'value': '17,8%'}]
-    sources: dict[int, str]  # year -> 'agency' or 'stored'
-    status: str  # a Progress value
-    status_text: str
-    ratio: float | None  # R unrounded; the status was decided on it
-    worsening: bool  # met the target but moved away from it since the year before
-    note: str
-
-    @property
-    def progress_text(self) -> str:
-        """'Cần tăng tốc (R = 0,77)', 'Đã đạt mục tiêu; đạt nhưng đang xấu đi'."""
-        return progress_text(Progress(self.status), self.ratio, self.worsening)
-
-
-@dataclass
-class Evaluation:
-    """Everything the evaluation report says, as plain data (stored with it as JSON)."""
-
-    programme: str
-    short_name: str
-    decision: str
-    province: str
-    kind: str
-    review: str  # 'sơ kết' or 'tổng kết'
-    year: int
-    baseline_year: int
-    target_year: int
-    years: list[int]
-    deadline: str
-    as_of: str
-    requested: int
-    on_time: int
-    late: int
-    missing: int
-    agencies: list[AgencyRow]
-    indicators: list[IndicatorEvaluation]
-    status_counts: dict[str, int]
-    task_groups: list[TaskGroupSummary]
-    narratives: dict[str, list[dict[str, str]]]  # field -> [{'agency', 'text'}]
-    undelivered: list[dict[str, str]] = field(default_factory=list)
-
-    @property
-    def reported(self) -> int:
-        return self.on_time + self.late
-
-    @property
-    def is_final(self) -> bool:
-        return self.kind == CycleKind.FINAL
-
-    def as_data(self) -> dict:
-        return asdict(self)
-
-    def content_hash(self) -> str:
-        return data_hash(self.as_data())
+from reporting.progress import Assessment, assess
 
 
 def _number(value: Decimal | None) -> float | None:

@@ -37,12 +37,6 @@ from models.submissions import (
 from reporting.intake import acknowledge, receipt_context
 
 NARRATIVE_FIELDS = ("results", "shortfall_causes", "lessons", "proposals")
-NARRATIVE_LABELS = {
-    "results": "Kết quả đạt được",
-    "shortfall_causes": "Tồn tại, hạn chế và nguyên nhân",
-    "lessons": "Bài học kinh nghiệm",
-    "proposals": "Đề xuất, kiến nghị",
-}
 REQUIRED_NARRATIVE = {
     "results": "Nêu kết quả đạt được trong giai đoạn.",
     "lessons": "Nêu bài học kinh nghiệm rút ra.",

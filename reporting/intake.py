@@ -9,11 +9,11 @@ from sqlalchemy.orm import Session
 
 from config.settings import Settings
 from documents.indicators import value_text
+from documents.labels import TASK_STATUS_TEXT
 from documents.vietnamese import format_date
 from models.drafts import discard_draft
 from models.orm import Channel, MessageKind, Request, Submission
 from models.submissions import SubmissionInput, record_submission
-from reporting.consolidation import TASK_STATUS_TEXT
 from reporting.messages import queue_for_agency
 
 CHANNEL_TEXT = {

@@ -20,41 +20,14 @@ are achieved or not; fewer than two years (baseline and a later one) are "too fe
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_FLOOR, Decimal
-from enum import StrEnum
+from decimal import Decimal
 
+from documents.labels import Progress
 from documents.vietnamese import format_number
 from models.indicators import meets_target
 
 ON_TRACK, ACCELERATE = 0.95, 0.6
 ZERO_REPLACEMENT = 0.001  # sdg-build's stand-in for a target or baseline of 0
-
-
-class Progress(StrEnum):
-    ACHIEVED = "achieved"
-    ON_TRACK = "on_track"
-    ACCELERATION_NEEDED = "acceleration_needed"
-    LIMITED_PROGRESS = "limited_progress"
-    MOVING_AWAY = "moving_away"
-    NOT_ACHIEVED = "not_achieved"  # yes/no targets
-    INSUFFICIENT_DATA = "insufficient_data"
-    NO_TARGET = "no_target"
-
-    @property
-    def text(self) -> str:
-        return {
-            "achieved": "Đã đạt mục tiêu",
-            "on_track": "Đúng lộ trình",
-            "acceleration_needed": "Cần tăng tốc",
-            "limited_progress": "Tiến bộ hạn chế",
-            "moving_away": "Đi ngược mục tiêu",
-            "not_achieved": "Chưa đạt",
-            "insufficient_data": "Chưa đủ số liệu để đánh giá",
-            "no_target": "Chưa giao chỉ tiêu",
-        }[self.value]
-
-
-WORSENING_TEXT = "đạt nhưng đang xấu đi"
 
 
 @dataclass(frozen=True)
@@ -64,28 +37,6 @@ class Assessment:
     share_covered: float | None = None  # for a target of 0: share of the distance covered
     worsening: bool = False  # met the target but moved away from it since the previous value
     note: str = ""
-
-
-def shown_ratio(ratio: float) -> Decimal:
-    """R as printed: two decimals, rounded down so the figure never reads as the next status
-    up (0.9496 -> 0.94: acceleration needed, as decided on the unrounded value)."""
-    return Decimal(repr(ratio)).quantize(Decimal("0.01"), rounding=ROUND_FLOOR)
-
-
-def ratio_text(ratio: float) -> str:
-    """R as the reports print it: '0,94', '0,80', '−0,03' (always two decimals; the minus is a
-    real minus sign, U+2212, which no line break separates from its number)."""
-    return format_number(shown_ratio(ratio), decimals=2).replace("-", "\u2212")
-
-
-def progress_text(status: Progress, ratio: float | None, worsening: bool) -> str:
-    """'Cần tăng tốc (R = 0,77)', 'Đã đạt mục tiêu; đạt nhưng đang xấu đi', as reports show it."""
-    text = status.text
-    if ratio is not None:
-        text += f" (R\u00a0=\u00a0{ratio_text(ratio)})"
-    if worsening:
-        text += f"; {WORSENING_TEXT}"
-    return text
 
 
 def direction(rule: str, target: Decimal, baseline: Decimal) -> int:

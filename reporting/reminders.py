@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
-from models.cycles import current_submission, cycle_requests, rung_due
 from mail.queue import sent_keys
+from models.cycles import current_submission, cycle_requests, rung_due
 from models.orm import Cycle, MessageKind
 from reporting.messages import queue_for_agency
 

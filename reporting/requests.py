@@ -12,8 +12,8 @@ from config.settings import Settings
 from documents.indicators import target_text, value_text
 from mail.allowed_domains import RecipientNotAllowed
 from mail.compose import Attachment
-from models.cycles import ensure_requests
 from mail.queue import sent_keys
+from models.cycles import ensure_requests
 from models.observations import Observed, observations_for
 from models.orm import Cycle, MessageKind, Request
 from portal.excel_form import build_form

@@ -16,9 +16,9 @@ import pytest
 
 from config.registry_files import load_programme
 from config.settings import get_settings
+from mail.queue import find_message
 from models.cycles import cycle_requests, ensure_requests, get_cycle, open_cycle
 from models.database import get_engine, session_scope, upgrade_database
-from mail.queue import find_message
 from models.observations import import_observations
 from models.orm import Channel, MessageKind
 from models.registry_store import load_registry

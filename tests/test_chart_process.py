@@ -10,7 +10,7 @@ import pytest
 
 from documents.chart_process import ChartProcess, ChartProcessError
 from documents.charts import IndicatorSeries, report_charts
-from reporting.progress import Progress
+from documents.labels import Progress
 
 SERIES = [
     IndicatorSeries(1, "Tỷ lệ hộ nghèo đa chiều", "%", Decimal("1.5"), False,

@@ -19,7 +19,7 @@ from documents.charts import (
     report_charts,
     status_chart,
 )
-from reporting.progress import Progress
+from documents.labels import Progress
 
 
 def image(png: bytes) -> Image.Image:

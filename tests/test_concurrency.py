@@ -7,8 +7,8 @@ import threading
 from collections import Counter
 
 from config.settings import get_settings
-from mail.delivery import deliver_pending
 from mail.configured import transport_from_settings
+from mail.delivery import deliver_pending
 from models.cycles import ensure_requests, get_cycle, open_cycle
 from models.database import session_scope
 from models.orm import OutgoingMessage

@@ -17,11 +17,11 @@ from collections import Counter
 import pytest
 
 from config.settings import get_settings
+from mail.deliveries import release
 from mail.delivery import deliver_configured
+from mail.queue import delivery_counts, undelivered
 from models.cycles import ensure_requests, open_cycle
 from models.database import session_scope
-from mail.deliveries import release
-from mail.queue import delivery_counts, undelivered
 from reporting.requests import queue_requests
 from tests.factories import PROGRAMME, at
 from tests.servers import SmtpServer, free_port
@@ -309,8 +309,8 @@ def test_kill_9_leaves_unknown_only_what_was_in_flight(queued, configure, capsys
 def test_a_run_stopped_by_an_error_settles_its_claims_at_once(queued, configure):
     """A delivery run that raises in the middle (here its transport, after the first batch)
     leaves nothing "sending" until the lease ends: what it never sent is pending again."""
-    from mail.delivery import deliver_pending
     from mail.configured import transport_from_settings
+    from mail.delivery import deliver_pending
 
     cycle_id, emails = queued
     with SmtpServer() as server:

@@ -12,9 +12,9 @@ from aiosmtpd.smtp import AuthResult
 
 from config.settings import get_settings
 from flows import cli
+from mail.queue import undelivered
 from models.cycles import ensure_requests, get_cycle, open_cycle
 from models.database import session_scope
-from mail.queue import undelivered
 from models.orm import OutgoingMessage, OutgoingRecipient
 from reporting.consolidation import consolidate
 from reporting.reminders import queue_reminders

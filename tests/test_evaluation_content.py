@@ -11,8 +11,8 @@ import pytest
 
 from documents.evaluation_content import Heading, Para, build_content
 from documents.evaluation_report import evaluation_markdown
+from documents.report_data import Evaluation, IndicatorEvaluation
 from documents.vietnamese import format_number
-from reporting.evaluation import Evaluation, IndicatorEvaluation
 from reporting.progress import assess
 
 # code, rule, target, 2024, 2025, unit

@@ -32,18 +32,6 @@ LAYERS: dict[str, int] = {
 
 KNOWN: set[tuple[str, str]] = {
     ("models.submissions", "documents.vietnamese"),
-    ("documents.annual_docx", "reporting.progress"),
-    ("documents.chart_process", "reporting.progress"),
-    ("documents.charts", "reporting.progress"),
-    ("documents.evaluation_content", "reporting.consolidation"),
-    ("documents.evaluation_content", "reporting.evaluation"),
-    ("documents.evaluation_content", "reporting.evaluation_intake"),
-    ("documents.evaluation_content", "reporting.progress"),
-    ("documents.evaluation_report", "reporting.evaluation"),
-    ("documents.evaluation_report", "reporting.progress"),
-    ("documents.evaluation_xlsx", "reporting.evaluation"),
-    ("documents.evaluation_xlsx", "reporting.evaluation_intake"),
-    ("documents.evaluation_xlsx", "reporting.progress"),
     ("reporting.evaluation_requests", "portal.evaluation_excel"),
     ("reporting.messages", "portal.links"),
     ("reporting.requests", "portal.excel_form"),

@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 
 from benchmarks.smtp_sink import postfix_sink_command, wait_for_port
-from models.database import session_scope
 from mail.queue import undelivered
+from models.database import session_scope
 from models.orm import OutgoingMessage
 from tests import test_delivery_faults as faults
 from tests.servers import free_port, require_programs

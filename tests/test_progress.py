@@ -10,7 +10,8 @@ from decimal import Decimal as D
 
 import pytest
 
-from reporting.progress import Progress, assess, progress_text, ratio_text
+from documents.labels import Progress, progress_text, ratio_text
+from reporting.progress import assess
 
 SDG_STATUS = {
     "target_achieved": Progress.ACHIEVED,

@@ -1,11 +1,16 @@
-"""What a consolidation says, as plain data: the rows of its tables, the JSON stored with the
-report revision, and the hash that tells whether a new revision is due."""
+"""What the reports say, as plain data: a yearly consolidation and a review's evaluation, the
+rows of their tables, the JSON stored with each report revision, and the hash that tells
+whether a new revision is due. Producers (``reporting``) fill them; renderers read them."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field, is_dataclass
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field, is_dataclass
+
+from documents.labels import Progress, progress_text
+from models.orm import CycleKind
 
 
 def data_hash(data: dict) -> str:
@@ -109,6 +114,84 @@ class Consolidation:
         """The JSON stored with the report: ``dataclasses.asdict`` without its deep copy of
         every value (a tenth of a second per thousand agencies)."""
         return _plain(self)
+
+    def content_hash(self) -> str:
+        return data_hash(self.as_data())
+
+
+def by_agency(said: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    """Agency -> its distinct non-empty texts, in order: one entry per agency in a report's
+    lists (difficulties, proposals), not one line per task group repeating its name."""
+    grouped: dict[str, dict[str, None]] = {}
+    for agency, text in said:
+        if text:
+            grouped.setdefault(agency, {})[text] = None
+    return {agency: list(texts) for agency, texts in grouped.items()}
+
+
+@dataclass
+class IndicatorEvaluation:
+    number: int
+    code: str
+    name: str
+    unit: str
+    kind: str
+    rule: str
+    reporter: str
+    target: str  # 'Tối thiểu 40%'
+    target_value: float | None
+    series: dict[int, float | bool | None]  # year -> value (bool for yes/no), as numbers
+    series_text: list[dict[str, str]]  # [{'year': '2024', 'value': '17,8%'}]
+    sources: dict[int, str]  # year -> 'agency' or 'stored'
+    status: str  # a Progress value
+    status_text: str
+    ratio: float | None  # R unrounded; the status was decided on it
+    worsening: bool  # met the target but moved away from it since the year before
+    note: str
+
+    @property
+    def progress_text(self) -> str:
+        """'Cần tăng tốc (R = 0,77)', 'Đã đạt mục tiêu; đạt nhưng đang xấu đi'."""
+        return progress_text(Progress(self.status), self.ratio, self.worsening)
+
+
+@dataclass
+class Evaluation:
+    """Everything the evaluation report says, as plain data (stored with it as JSON)."""
+
+    programme: str
+    short_name: str
+    decision: str
+    province: str
+    kind: str
+    review: str  # 'sơ kết' or 'tổng kết'
+    year: int
+    baseline_year: int
+    target_year: int
+    years: list[int]
+    deadline: str
+    as_of: str
+    requested: int
+    on_time: int
+    late: int
+    missing: int
+    agencies: list[AgencyRow]
+    indicators: list[IndicatorEvaluation]
+    status_counts: dict[str, int]
+    task_groups: list[TaskGroupSummary]
+    narratives: dict[str, list[dict[str, str]]]  # field -> [{'agency', 'text'}]
+    undelivered: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def reported(self) -> int:
+        return self.on_time + self.late
+
+    @property
+    def is_final(self) -> bool:
+        return self.kind == CycleKind.FINAL
+
+    def as_data(self) -> dict:
+        return asdict(self)
 
     def content_hash(self) -> str:
         return data_hash(self.as_data())
