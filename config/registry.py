@@ -4,7 +4,8 @@ This module is the schema; ``config.registry_files`` reads and cross-checks the 
 A programme lives in ``config/programmes/<code>/``:
 
 * ``programme.yaml``: what never changes with a reorganisation (targets, task groups,
-  deadline, reminder ladder, baseline year);
+  opening day, deadline, reminder ladder, consolidation day, baseline year; the dates'
+  schema is ``config.programme_calendar``);
 * ``registry/<YYYY-MM-DD>.yaml``: one registry version per file, in force from the date in
   its name until the next one (agencies, standing agency, ministry, recipients, signer).
 
@@ -17,13 +18,13 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
 
-_CODE = r"^[a-z][a-z0-9_-]*$"
-Code = Annotated[str, Field(pattern=_CODE, max_length=64)]
+from config.programme_calendar import Deadline, MonthDay, calendar_problem
+from config.targets import Code, Rule, Target, ValueKind  # noqa: F401 (the schema in one place)
 
 
 def _plain_ascii(address: str) -> str:
@@ -49,96 +50,8 @@ class RegistryError(ValueError):
     """A registry file is missing, unreadable or invalid; the message names file and field."""
 
 
-class Rule(StrEnum):
-    """How a value is compared with its 2030 target."""
-
-    AT_LEAST = "at_least"  # "đạt", "tối thiểu", "ít nhất": value >= target
-    MORE_THAN = "more_than"  # "trên": value > target (strict)
-    AT_MOST = "at_most"  # "không quá", "xoá bỏ hoàn toàn" (target 0): value <= target
-    LESS_THAN = "less_than"  # "dưới": value < target (strict)
-    ACHIEVED = "achieved"  # yes/no target: met when the answer is yes
-    TOWARD = "toward"  # "tiến dần đến": met within the tolerance of the target
-
-    @property
-    def symbol(self) -> str:
-        return {
-            "at_least": "≥",
-            "more_than": ">",
-            "at_most": "≤",
-            "less_than": "<",
-            "achieved": "đạt",
-            "toward": "→",
-        }[self.value]
-
-    @property
-    def higher_is_better(self) -> bool | None:
-        """+1/-1 direction of progress; None where direction is not defined by the rule."""
-        if self in (Rule.AT_LEAST, Rule.MORE_THAN):
-            return True
-        if self in (Rule.AT_MOST, Rule.LESS_THAN):
-            return False
-        return None
-
-
-class ValueKind(StrEnum):
-    """What an indicator's value is, which decides how the form validates it."""
-
-    PERCENT = "percent"  # 0..100
-    COUNT = "count"  # whole number >= 0
-    RATE = "rate"  # decimal >= 0 (per 10,000 people, m² per person, years, children per woman)
-    YES_NO = "yes_no"
-
-
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Target(_Strict):
-    """One of the programme's targets for its target year."""
-
-    code: Code = Field(description="Stable code, used in files, links and the database.")
-    number: int = Field(ge=1, description="Position in the programme's list of targets.")
-    name: str = Field(min_length=3, description="Vietnamese name as the programme words it.")
-    unit: str = Field(min_length=1, description="Vietnamese unit, e.g. '%', 'giường/10.000 dân'.")
-    kind: ValueKind = Field(description="Kind of value, which decides validation.")
-    rule: Rule = Field(description="How a value is compared with the target.")
-    target: Decimal | None = Field(
-        default=None,
-        description="Target value; None for yes/no targets and for targets assigned later.",
-    )
-    tolerance: Decimal | None = Field(
-        default=None,
-        ge=0,
-        description="For 'toward' rules: distance from target that counts as met.",
-    )
-    note: str | None = Field(default=None, description="Vietnamese note shown with the target.")
-    plausible: tuple[Decimal, Decimal] | None = Field(
-        default=None,
-        description="[min, max] a real value lies in; a value outside is not refused but "
-        "flagged: the clerk confirms it, the coordinator sees it listed.",
-    )
-
-    @model_validator(mode="after")
-    def _consistent(self) -> Target:
-        if self.plausible is not None:
-            low, high = self.plausible
-            if not low < high:
-                raise ValueError("plausible: [min, max] needs min < max")
-            if self.kind is ValueKind.YES_NO:
-                raise ValueError("plausible: a yes/no target has no range")
-            if self.target is not None and not low <= self.target <= high:
-                raise ValueError(f"plausible: the target {self.target} lies outside [{low}, {high}]")
-        if (self.rule is Rule.ACHIEVED) != (self.kind is ValueKind.YES_NO):
-            raise ValueError("rule 'achieved' goes with kind 'yes_no' and only with it")
-        if self.rule is Rule.TOWARD and (self.target is None or self.tolerance is None):
-            raise ValueError("rule 'toward' needs both 'target' and 'tolerance'")
-        if (
-            self.kind is ValueKind.PERCENT
-            and self.target is not None
-            and not 0 <= self.target <= 100
-        ):
-            raise ValueError("a percent target must lie within 0-100")
-        return self
 
 
 class TaskGroup(_Strict):
@@ -147,25 +60,6 @@ class TaskGroup(_Strict):
     code: Code = Field(description="Stable code of the task group.")
     number: int = Field(ge=1, description="Position in the programme (section II numbering).")
     name: str = Field(min_length=3, description="Vietnamese title of the group.")
-
-
-class Deadline(_Strict):
-    """When agencies' yearly reports are due."""
-
-    day: int = Field(ge=1, le=31, description="Day of the month of the deadline.")
-    month: int = Field(ge=1, le=12, description="Month of the deadline.")
-    weekend: Literal["previous_working_day", "next_working_day", "keep"] = Field(
-        description="How a deadline falling on Saturday or Sunday moves."
-    )
-
-    @model_validator(mode="after")
-    def _exists_every_year(self) -> Deadline:
-        try:
-            dt.date(2001, self.month, self.day)  # a common year: 29/02 is refused too
-        except ValueError:
-            message = f"{self.day:02d}/{self.month:02d} is not a date in every year"
-            raise ValueError(message) from None
-        return self
 
 
 class Programme(_Strict):
@@ -186,6 +80,18 @@ class Programme(_Strict):
         description="IANA timezone of every date of the programme."
     )
     deadline: Deadline = Field(description="The yearly deadline of agencies' reports.")
+    opening: MonthDay = Field(
+        default=MonthDay(day=2, month=11),
+        description="Day the yearly cycle opens (the cycle-calendar deployment opens it that "
+        "morning); it must come before the first reminder.",
+    )
+    consolidation_days_after_deadline: int = Field(
+        default=1,
+        ge=1,
+        le=60,
+        description="Days after the last day reports count (after any weekend move) on which "
+        "the cycle-calendar deployment consolidates the cycle: 1 is the day after.",
+    )
     reminder_ladder: list[int] = Field(
         min_length=1, description="Reminder offsets in days from the deadline (negative: before)."
     )
@@ -218,6 +124,15 @@ class Programme(_Strict):
             raise ValueError("reminder_ladder must be in increasing order")
         if not self.baseline_year < self.target_year:
             raise ValueError("baseline_year must come before target_year")
+        problem = calendar_problem(
+            self.opening,
+            self.deadline,
+            inclusive=self.deadline_inclusive,
+            ladder=self.reminder_ladder,
+            consolidation_days=self.consolidation_days_after_deadline,
+        )
+        if problem:
+            raise ValueError(problem)
         return self
 
     def target(self, code: str) -> Target:

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from config.programme_calendar import last_day
 from models.orm import Agency, Cycle, CycleKind, Programme, Request, Submission
 from models.registry_store import get_programme, registry_version_on
 
@@ -15,15 +16,13 @@ from models.registry_store import get_programme, registry_version_on
 def deadline_for(programme: Programme, year: int) -> dt.date:
     """The last day ``year``'s reports are on time: the programme's day (the day before when
     it is not inclusive, "trước ngày 05/12"), moved off a weekend as the programme says."""
-    day = dt.date(year, programme.deadline_month, programme.deadline_day)
-    if not programme.deadline_inclusive:
-        day -= dt.timedelta(days=1)
-    step = {"previous_working_day": -1, "next_working_day": 1, "keep": 0}[
-        programme.deadline_weekend
-    ]
-    while step and day.weekday() >= 5:
-        day += dt.timedelta(days=step)
-    return day
+    return last_day(
+        programme.deadline_month,
+        programme.deadline_day,
+        weekend=programme.deadline_weekend,
+        inclusive=programme.deadline_inclusive,
+        year=year,
+    )
 
 
 def local_today(programme: Programme, now: dt.datetime | None = None) -> dt.date:

@@ -85,6 +85,8 @@ def _apply_programme(
     row.reminder_ladder = list(source.reminder_ladder)
     row.escalate_after_deadline = source.escalate_after_deadline
     row.deadline_inclusive = source.deadline_inclusive
+    row.opening_day, row.opening_month = source.opening.day, source.opening.month
+    row.consolidation_days_after_deadline = source.consolidation_days_after_deadline
     row.content_hash = digest
     session.flush()
     indicators = {i.code: i for i in row.indicators}

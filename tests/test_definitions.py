@@ -19,6 +19,7 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 def test_every_deployment_loads_with_its_schedules():
     specs = deployment_specs()
     assert {s["name"] for s in specs} == {
+        "cycle-calendar",
         "open-cycle",
         "send-reminders",
         "consolidate",
@@ -38,7 +39,13 @@ def test_every_deployment_loads_with_its_schedules():
             assert schedule["timezone"] == "Asia/Ho_Chi_Minh" and schedule["slug"]
             slugs.append(schedule["slug"])
         assert f"prefect deployment run {flow.name}/{spec['name']}" in README
-    assert len(slugs) == len(set(slugs)) >= 4
+    assert len(slugs) == len(set(slugs)) == 2
+    # The cycle's dates live in each programme.yaml: one daily calendar run starts what is due.
+    scheduled = {s["name"]: s["schedules"] for s in specs if s.get("schedules")}
+    assert scheduled["cycle-calendar"] == [
+        {"cron": "0 8 * * *", "timezone": "Asia/Ho_Chi_Minh", "slug": "cycle-calendar-daily"}
+    ]
+    assert set(scheduled) == {"cycle-calendar", "deliver-outbox"}
     deployments = build_deployments()
     assert [d.name for d in deployments] == [s["name"] for s in specs]
     assert sum(len(d.schedules) for d in deployments) == len(slugs)

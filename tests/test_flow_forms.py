@@ -6,9 +6,16 @@ from __future__ import annotations
 import pytest
 
 from flows.coordination import reissue_link_flow, send_back_flow, set_cycle_status_flow
+from flows.cycle_calendar import cycle_calendar_flow
 from flows.submit_report import submit_report_flow
 
-FLOWS = [send_back_flow, reissue_link_flow, set_cycle_status_flow, submit_report_flow]
+FLOWS = [
+    send_back_flow,
+    reissue_link_flow,
+    set_cycle_status_flow,
+    submit_report_flow,
+    cycle_calendar_flow,
+]
 
 
 @pytest.mark.parametrize("flow", FLOWS, ids=lambda f: f.name)
@@ -27,3 +34,4 @@ def test_required_parameters_stay_required_and_defaults_apply():
     assert schema["properties"]["kind"]["default"] == "annual"
     assert set_cycle_status_flow.parameters.model_dump()["required"] == ["year", "status"]
     assert submit_report_flow.parameters.model_dump()["required"] == []
+    assert cycle_calendar_flow.parameters.model_dump()["required"] == []

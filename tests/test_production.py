@@ -29,6 +29,7 @@ from prefect.client.schemas.filters import (
     FlowRunFilter,
     FlowRunFilterState,
     FlowRunFilterStateType,
+    FlowRunFilterTags,
 )
 from prefect.client.schemas.objects import StateType
 from prefect.deployments import run_deployment
@@ -515,3 +516,43 @@ def test_cancelling_a_run_whose_worker_is_gone_ends_cancelled(stack, app_db):
     assert done.state.is_cancelled(), done.state
     assert "no worker acknowledged" in done.state.message
     assert "Crashed" not in state_names(flow_run.id)
+
+
+def test_the_cycle_calendar_starts_each_programmes_due_runs_once(stack, app_db):
+    """The only dated schedule is the daily cycle-calendar (paused here like every schedule).
+    Run by a worker for a simulated 02/11/2030 with both shipped programmes loaded, it starts
+    vinh-long-r42's opening (the example opens on 01/11) as a run of open-cycle named for the
+    programme and the year, which a worker completes; run again that day it starts nothing."""
+    layout, smtp = stack
+    with get_client(sync_client=True) as client:
+        calendar = client.read_deployment_by_name("cycle-calendar/cycle-calendar")
+        (schedule,) = calendar.schedules
+        assert schedule.slug == "cycle-calendar-daily"
+        assert (schedule.schedule.cron, schedule.schedule.timezone) == (
+            "0 8 * * *",
+            "Asia/Ho_Chi_Minh",
+        )
+        for name in ("open-cycle", "send-reminders", "consolidate"):
+            assert client.read_deployment_by_name(f"{name}/{name}").schedules == []
+    run(layout, [str(BIN / "r42"), "load-registry", "--programme", "example-elderly-care"])
+    since = len(smtp.received)
+    opening = at("2030-11-02", 8)
+    first = deployment_run("cycle-calendar/cycle-calendar", as_of=opening)
+    again = deployment_run("cycle-calendar/cycle-calendar", as_of=opening)
+    (row,) = again.state.result()
+    assert row["Kết quả"].startswith("đã có từ trước: vinh-long-r42-2030: mở kỳ báo cáo"), row
+    with get_client(sync_client=True) as client:
+        started = client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=["cycle-calendar"]))
+        )
+    assert [r.name for r in started] == ["vinh-long-r42-2030: mở kỳ báo cáo"], first.state
+    assert started[0].parameters == {
+        "year": 2030,
+        "programme": PROGRAMME,
+        "opened_on": "2030-11-02",
+        "as_of": opening,
+    }
+    done = wait_for_state(started[0].id, lambda s: s.is_final(), 240)
+    assert done.state.is_completed(), done.state
+    copies, agencies = requests_received(smtp, app_db, 2030, since)
+    assert agencies == len(copies) > 0 and set(copies.values()) == {1}

@@ -135,6 +135,16 @@ BROKEN = [  # file, edit, and what the message must name besides the file's path
     case("target-number", P, _set("targets", 1, number=1), "targets.number", "duplicate 1"),
     case("timezone", P, _set(timezone="Mars/Olympus"), "timezone:", "Mars/Olympus"),
     case("no-such-day", P, _set("deadline", day=31, month=11), "deadline:", "31/11"),
+    case("opening-day", P, _set("opening", day=31, month=11), "opening:", "31/11"),
+    case("opening-late", P, _set("opening", day=25), "opening: 25/11", "D-14", "(20/11/2024)"),
+    case("consolidation-0", P, _set(consolidation_days_after_deadline=0), "consolidation_days"),
+    case(
+        "consolidation-after-next-opening",
+        P,
+        lambda d: d.update(opening={"day": 15, "month": 1}, consolidation_days_after_deadline=60),
+        "consolidation_days_after_deadline: 60 days",
+        "next opening",
+    ),
     case(
         "period",
         V25,

@@ -44,6 +44,10 @@ class Programme(Base):
     reminder_ladder: Mapped[list[Any]]
     escalate_after_deadline: Mapped[bool]
     deadline_inclusive: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # The cycle calendar: the opening day and the consolidation, days after the last day.
+    opening_day: Mapped[int] = mapped_column(default=2, server_default="2")
+    opening_month: Mapped[int] = mapped_column(default=11, server_default="11")
+    consolidation_days_after_deadline: Mapped[int] = mapped_column(default=1, server_default="1")
     content_hash: Mapped[str] = mapped_column(String(64))
 
     indicators: Mapped[list[Indicator]] = relationship(
