@@ -204,6 +204,12 @@ class Programme(_Strict):
         description="A value more than this many times the agency's last one, or less than its "
         "inverse, is flagged for confirmation (not refused).",
     )
+    link_validity: Literal["days", "until_locked"] = Field(
+        default="days",
+        description="How long an agency's personal link works: 'days' for "
+        "R42_WEB_FORM__LINK_VALID_DAYS from its own issue day, 'until_locked' until the cycle is "
+        "locked for consolidation (a reopened cycle opens its links again).",
+    )
     targets: list[Target] = Field(min_length=1, description="The programme's targets.")
     task_groups: list[TaskGroup] = Field(min_length=1, description="The programme's task groups.")
 

@@ -44,6 +44,11 @@ class Programme(Base):
     reminder_ladder: Mapped[list[Any]]
     escalate_after_deadline: Mapped[bool]
     deadline_inclusive: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # A value more than this many times the agency's last one (or under its inverse) is flagged.
+    year_on_year_factor: Mapped[Decimal] = mapped_column(
+        Numeric(10, 4), default=Decimal(3), server_default="3"
+    )
+    link_validity: Mapped[str] = mapped_column(String(16), default="days", server_default="days")
     content_hash: Mapped[str] = mapped_column(String(64))
 
     indicators: Mapped[list[Indicator]] = relationship(
@@ -73,6 +78,9 @@ class Indicator(Base):
     target: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))
     tolerance: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))
     note: Mapped[str | None] = mapped_column(Text)
+    # The range a real value lies in (programme.yaml's `plausible`); outside it a value is flagged.
+    plausible_min: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))
+    plausible_max: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))
 
     programme: Mapped[Programme] = relationship(back_populates="indicators")
 
