@@ -24,6 +24,7 @@ from reporting.consolidation_data import (
     TaskEntry,
     TaskGroupSummary,
 )
+from reporting.plausibility import flagged_rows
 from reporting.progress import Progress, assess, progress_text
 
 TASK_STATUS_TEXT = {
@@ -110,6 +111,7 @@ def consolidate(cycle: Cycle, *, session: Session, as_of: dt.datetime) -> Consol
     task_entries: dict[str, list[TaskEntry]] = {}
     adjustments: list[dict[str, str]] = []
     said: list[tuple[str, str]] = []  # (agency, difficulties) of each task report
+    counted: list[tuple[str, Submission]] = []  # (agency, revision) of each counted report
     for request in requests:
         agency, latest = request.agency, (request.submissions or [None])[-1]
         if latest is None:
@@ -133,6 +135,7 @@ def consolidate(cycle: Cycle, *, session: Session, as_of: dt.datetime) -> Consol
         )
         if status not in ("on_time", "late"):
             continue
+        counted.append((agency.name, latest))
         for report in latest.task_reports:
             entry = TaskEntry(
                 agency.name,
@@ -244,6 +247,7 @@ def consolidate(cycle: Cycle, *, session: Session, as_of: dt.datetime) -> Consol
             code: [str(v.value) if v.value is not None else None, v.achieved]
             for code, v in values.items()
         },
+        flagged=flagged_rows(counted),
     )
 
 

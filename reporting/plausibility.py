@@ -10,6 +10,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from documents.indicators import value_text
 from documents.vietnamese import format_number, number_words
 from models.observations import observations_for
 from models.orm.programme import agency_indicator
@@ -23,6 +24,7 @@ from models.orm import (
     SubmissionStatus,
 )
 from models.submissions import SubmissionInput
+from reporting.consolidation_data import FlaggedRow
 from models.submissions import check_value as parse_value
 
 
@@ -236,4 +238,28 @@ def stored_flags(submission: Submission) -> list[dict[str, object]]:
         }
         for item in sorted(submission.values, key=lambda v: v.indicator.number)
         if item.flags and item.value is not None
+    ]
+
+
+HANDLING_TEXT = {
+    True: "Đơn vị đã xác nhận trên biểu mẫu trực tuyến",
+    False: "Nhận kèm cảnh báo (nhập từ tệp Excel)",
+}
+
+
+def flagged_rows(counted: list[tuple[str, Submission]]) -> list[FlaggedRow]:
+    """The flagged values of the counted revisions ((agency name, revision), in report order),
+    for the consolidation artifact and the report's annex."""
+    return [
+        FlaggedRow(
+            agency,
+            f"{item.indicator.number}. {item.indicator.name}",
+            value_text(item.indicator, item.value, item.achieved),
+            " ".join(flag["message"] for flag in item.flags),
+            bool(item.flags_confirmed),
+            HANDLING_TEXT[bool(item.flags_confirmed)],
+        )
+        for agency, submission in counted
+        for item in sorted(submission.values, key=lambda v: v.indicator.number)
+        if item.flags
     ]

@@ -125,3 +125,31 @@ def test_ops_import_warns_of_a_jump_from_the_agencys_last_value(last_year, tmp_p
     assert len(revisions) == 1 and stored_flags("floor_area")[-1][1] == []  # 28,4 after 50,5
     (message,) = [m for m in outbox("receipt") if "2026" in m["Subject"]]
     assert "gấp 104,2 lần" in message.get_body(("plain",)).get_content()
+
+
+def test_the_consolidation_and_the_annex_list_what_was_flagged_and_how(last_year):
+    import io
+
+    from openpyxl import load_workbook
+
+    from documents.annex import annual_annex
+    from models.cycles import get_cycle
+    from reporting.consolidation import consolidate
+    from tests.factories import at
+
+    path = path_of()
+    form = valid_form(csrf(last_year, path), value__floor_area="1.250,5")
+    key = re.search(r'name="xac_nhan" value="([^"]+)"', last_year.post(path, data=form).text)
+    last_year.post(path, data={**form, "xac_nhan": key.group(1)})  # confirmed on the web
+    with session_scope() as session:
+        cycle = get_cycle(PROGRAMME, 2026, session=session)
+        data = consolidate(cycle, session=session, as_of=at(dt.date(2026, 12, 5))).as_data()
+    by_indicator = {row["indicator"].split(".")[0]: row for row in data["flagged"]}
+    floor = by_indicator["29"]
+    assert floor["agency"] == "Sở Xây dựng" and floor["value"] == "1.250,5 m² sàn/người"
+    assert floor["reasons"].startswith(RANGE) and "gấp 24,8 lần giá trị năm 2025" in floor["reasons"]
+    assert floor["confirmed"] is True
+    assert floor["handling"] == "Đơn vị đã xác nhận trên biểu mẫu trực tuyến"
+    workbook = load_workbook(io.BytesIO(annual_annex(data, series={}, reference="Kèm theo")))
+    sheet = [list(r) for r in workbook["Số liệu cần lưu ý"].iter_rows(min_row=5, values_only=True)]
+    assert ["Sở Xây dựng", floor["indicator"], "1.250,5 m² sàn/người"] in [r[:3] for r in sheet]
