@@ -147,7 +147,8 @@ def test_the_consolidation_and_the_annex_list_what_was_flagged_and_how(last_year
     by_indicator = {row["indicator"].split(".")[0]: row for row in data["flagged"]}
     floor = by_indicator["29"]
     assert floor["agency"] == "Sở Xây dựng" and floor["value"] == "1.250,5 m² sàn/người"
-    assert floor["reasons"].startswith(RANGE) and "gấp 24,8 lần giá trị năm 2025" in floor["reasons"]
+    assert floor["reasons"].startswith(RANGE)
+    assert "gấp 24,8 lần giá trị năm 2025 của đơn vị (50,5 m² sàn/người)" in floor["reasons"]
     assert floor["confirmed"] is True
     assert floor["handling"] == "Đơn vị đã xác nhận trên biểu mẫu trực tuyến"
     workbook = load_workbook(io.BytesIO(annual_annex(data, series={}, reference="Kèm theo")))
