@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
@@ -109,6 +109,12 @@ class Programme(_Strict):
         le=1000,
         description="A value more than this many times the agency's last one, or less than its "
         "inverse, is flagged for confirmation (not refused).",
+    )
+    link_validity: Literal["days", "until_locked"] = Field(
+        default="days",
+        description="How long an agency's personal link works: 'days' for "
+        "R42_WEB_FORM__LINK_VALID_DAYS from its own issue day, 'until_locked' until the cycle is "
+        "locked for consolidation (a reopened cycle opens its links again).",
     )
     targets: list[Target] = Field(min_length=1, description="The programme's targets.")
     task_groups: list[TaskGroup] = Field(min_length=1, description="The programme's task groups.")

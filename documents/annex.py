@@ -16,11 +16,13 @@ from decimal import Decimal
 
 from documents.annex_table import annex_bytes, table_sheet
 from documents.report import trend_text
+from documents.xlsx_writer import Sheet
 
 LOCAL_KIND = "local"
 SHEETS = (
     "Chỉ tiêu",
     "Số liệu theo đơn vị",
+    "Số liệu cần lưu ý",
     "Tình hình báo cáo",
     "Nhiệm vụ",
     "Theo đơn vị cấp cơ sở",
@@ -85,6 +87,21 @@ def local_breakdown(data: dict) -> tuple[list[str], list[list[str]]]:
     return groups, rows
 
 
+def flagged_sheet(data: dict, reference: str) -> Sheet:
+    """The counted values that looked wrong when they arrived (outside their plausible range,
+    or far from the agency's last value), and whether the agency confirmed them."""
+    flagged = data.get("flagged", [])  # a revision stored before flags has none
+    return table_sheet(
+        SHEETS[2],
+        f"SỐ LIỆU NĂM {data['year']} CẦN LƯU Ý (ngoài khoảng hợp lý hoặc chênh lệch lớn so với "
+        "năm trước)",
+        reference,
+        [("Cơ quan, đơn vị", 32), ("Chỉ tiêu", 44), ("Giá trị", 16), ("Lý do", 60), ("Xử lý", 26)],
+        [[f["agency"], f["indicator"], f["value"], f["reasons"], f["handling"]] for f in flagged]
+        or [["Không có số liệu cần lưu ý.", "", "", "", ""]],
+    )
+
+
 def annual_annex(
     data: dict,
     *,
@@ -141,9 +158,10 @@ def annual_annex(
             [[*row[:4], _cell_value(row[4]), *row[5:]] for row in agency_values],
         )
     )
+    sheets.append(flagged_sheet(data, reference))
     sheets.append(
         table_sheet(
-            SHEETS[2],
+            SHEETS[3],
             f"TÌNH HÌNH BÁO CÁO CỦA CÁC CƠ QUAN, ĐƠN VỊ NĂM {year} (hạn {data['deadline']})",
             reference,
             [
@@ -169,7 +187,7 @@ def annual_annex(
     )
     sheets.append(
         table_sheet(
-            SHEETS[3],
+            SHEETS[4],
             "KẾT QUẢ THỰC HIỆN CÁC NHIỆM VỤ, GIẢI PHÁP CHỦ YẾU",
             reference,
             [
@@ -200,7 +218,7 @@ def annual_annex(
     if rows:
         sheets.append(
             table_sheet(
-                SHEETS[4],
+                SHEETS[5],
                 "TÌNH HÌNH THỰC HIỆN THEO ĐƠN VỊ CẤP CƠ SỞ",
                 reference,
                 [("Đơn vị", 36), ("Tình trạng báo cáo", 22), ("Ngày gửi", 12)]
@@ -210,7 +228,7 @@ def annual_annex(
         )
     sheets.append(
         table_sheet(
-            SHEETS[5],
+            SHEETS[6],
             "KHÓ KHĂN, VƯỚNG MẮC; ĐỀ XUẤT ĐIỀU CHỈNH; KIẾN NGHỊ",
             reference,
             [("Nội dung", 22), ("Cơ quan, đơn vị", 32), ("Chi tiết", 90)],

@@ -62,6 +62,18 @@ class IndicatorRow:
 
 
 @dataclass
+class FlaggedRow:
+    """A counted value that looked wrong when it arrived, for the coordinator to check."""
+
+    agency: str
+    indicator: str  # "27. Số căn nhà ở xã hội..."
+    value: str  # as the report prints it
+    reasons: str  # why it was flagged, in Vietnamese
+    confirmed: bool  # the clerk confirmed it on the web form; else stored with a warning
+    handling: str  # that, in Vietnamese
+
+
+@dataclass
 class TaskEntry:
     agency: str
     status: str
@@ -109,6 +121,7 @@ class Consolidation:
 
     values: dict[str, list] = field(default_factory=dict)  # code -> [value, achieved]
     baseline_year: int | None = None  # the year progress is measured from (R)
+    flagged: list[FlaggedRow] = field(default_factory=list)  # values that looked wrong
 
     def as_data(self) -> dict:
         """The JSON stored with the report: ``dataclasses.asdict`` without its deep copy of

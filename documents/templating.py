@@ -31,6 +31,7 @@ def environment() -> Environment:
         date=vietnamese.format_date,
         long_date=vietnamese.format_long_date,
         weekday_date=vietnamese.format_weekday_date,
+        valid_until=vietnamese.valid_until,  # a link's last day, or until the cycle is locked
         md=markdown_text,  # text an agency typed, in a Markdown template
         as_typed=as_typed,  # that Markdown in a plain-text email
         plain_text=plain_text,  # a report's HTML as readable plain text (its email)

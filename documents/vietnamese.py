@@ -45,6 +45,14 @@ def format_weekday_date(day: dt.date) -> str:
     return f"{WEEKDAYS[day.weekday()]}, ngày {format_date(day)}"
 
 
+def valid_until(last_day: dt.date | None) -> str:
+    """How long a personal link works, as an email says it: 'đến hết ngày 02/03/2027', or,
+    for a programme whose links live until the cycle is locked (None), that."""
+    if last_day is None:
+        return "đến khi kỳ báo cáo được khóa sổ để tổng hợp"
+    return f"đến hết ngày {format_date(last_day)}"
+
+
 _SPACES = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2009": " ", "\u2007": " "})
 _MINUS = str.maketrans({"\u2212": "-", "\u2013": "-"})  # the minus sign, an en dash
 

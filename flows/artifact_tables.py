@@ -56,6 +56,21 @@ def indicators_table(indicators: list[dict]) -> list[dict]:
     ]
 
 
+def flagged_table(flagged: list[dict]) -> list[dict]:
+    """The counted values that looked wrong (``reporting.plausibility``), how each was handled
+    second: confirmed by the agency's clerk, or stored with a warning on import."""
+    return [
+        {
+            "Cơ quan": f["agency"],
+            "Xử lý": f["handling"],
+            "Chỉ tiêu": f["indicator"],
+            "Giá trị": f["value"],
+            "Lý do": f["reasons"],
+        }
+        for f in flagged
+    ]
+
+
 def deliveries_table(rows: list[tuple[str, str, str, int, str]]) -> list[dict]:
     """What became of each message a delivery run tried: (agency code, status, kind, rung,
     the relay's reply)."""

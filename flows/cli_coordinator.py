@@ -130,7 +130,8 @@ def cmd_reissue_link(args: argparse.Namespace) -> int:
 def cmd_link(args: argparse.Namespace) -> int:
     with session_scope() as session:
         link, expires = link_for(_request(session, args), get_settings())
-    print(f"{link}\n(valid until {expires:%d/%m/%Y})")
+    until = f"{expires:%d/%m/%Y}" if expires else "the cycle is locked"
+    print(f"{link}\n(valid until {until})")
     return 0
 
 

@@ -11,7 +11,7 @@ from config.settings import get_settings
 from documents.chart_process import ChartProcess
 from documents.report import artifact_markdown, render_report
 from documents.report_data import data_hash
-from flows.artifact_tables import agencies_table, indicators_table
+from flows.artifact_tables import agencies_table, flagged_table, indicators_table
 from flows.common import CycleRef, cycle_ref, run_scope
 from models.cycles import get_cycle
 from models.database import session_scope
@@ -88,6 +88,14 @@ def consolidate_flow(
         key=f"indicators-{programme}-{year}",
         table=indicators_table(data["indicators"]),
         description=f"Provincial values {year} against the {data['target_year']} targets",
+    )
+    flagged = data.get("flagged", [])  # a revision stored before flags has none
+    create_table_artifact(
+        key=f"flagged-values-{programme}-{year}",
+        table=flagged_table(flagged),
+        description=f"{len(flagged)} value(s) {year} flagged as implausible: check before approving"
+        if flagged
+        else f"No value {year} flagged as implausible",
     )
     create_markdown_artifact(
         key=f"draft-report-{programme}-{year}",

@@ -87,6 +87,8 @@ def _apply_programme(
     row.deadline_inclusive = source.deadline_inclusive
     row.opening_day, row.opening_month = source.opening.day, source.opening.month
     row.consolidation_days_after_deadline = source.consolidation_days_after_deadline
+    row.year_on_year_factor = source.year_on_year_factor
+    row.link_validity = source.link_validity
     row.content_hash = digest
     session.flush()
     indicators = {i.code: i for i in row.indicators}
@@ -99,6 +101,7 @@ def _apply_programme(
             target.tolerance,
             target.note,
         )
+        indicator.plausible_min, indicator.plausible_max = target.plausible or (None, None)
         session.add(indicator)
     groups = {g.code: g for g in row.task_groups}
     for source_group in source.task_groups:

@@ -53,7 +53,9 @@ def open_request(
     token: str, *, session: Session, settings: WebFormSettings, now: dt.datetime
 ) -> Request:
     """The request behind a valid, current link; LinkRefused otherwise. A link expires at the
-    end of its last day in its own programme's timezone."""
+    end of its last day in its own programme's timezone, unless the programme's links live
+    until the cycle is locked (``link_validity: until_locked``); a locked cycle's form opens
+    read-only and refuses posts, whichever the programme sets."""
     try:
         claims = read_token(token, link_secrets(settings), today=None)
     except LinkError as exc:
@@ -61,7 +63,9 @@ def open_request(
     request = session.get(Request, claims.request_id)
     if request is None:
         raise LinkRefused(404, *INVALID, f"no request {claims.request_id}")
-    if local_today(request.cycle.programme, now) > claims.expires_on:
+    programme = request.cycle.programme  # until_locked: open until locked, then read-only
+    expired = local_today(programme, now) > claims.expires_on
+    if expired and programme.link_validity != "until_locked":
         raise LinkRefused(
             410, *EXPIRED, f"expired on {claims.expires_on}", request.id, contact_of(request.cycle)
         )

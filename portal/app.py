@@ -24,6 +24,7 @@ from models.orm import Channel, CycleStatus
 from models.submissions import IntakeError
 from portal import evaluation_form, form_fields
 from portal.access import INVALID, LinkRefused, RefusalLog, open_request
+from portal.confirmation import held_for_confirmation
 from portal.guard import check_link, hide_tokens_in_access_log, refuse, safe_path, token_of
 from portal.limits import BodyTooLarge, FormRefused, read_form, size_text
 from portal.links import LinkError, link_secrets, read_token
@@ -232,13 +233,7 @@ def _handle_post(token: str, form: dict, http: Request, background: BackgroundTa
                 request, token, fields, status_code=403, notice=EXPIRED_SESSION
             )
         if request.cycle.status != CycleStatus.OPEN:
-            return form_page(
-                request,
-                token,
-                fields,
-                status_code=409,
-                notice=LOCKED_NOTICE,
-            )
+            return form_page(request, token, fields, status_code=409, notice=LOCKED_NOTICE)
         too_long = form_fields.too_long(fields)
         if too_long:  # refused with the field named, draft or not; nothing cut, nothing kept
             return form_page(
@@ -255,6 +250,11 @@ def _handle_post(token: str, form: dict, http: Request, background: BackgroundTa
             return form_page(
                 request, token, fields, notice=f"Đã lưu bản nháp lúc {saved}."
             )
+        held = None if is_evaluation(request) else held_for_confirmation(
+            request, token, form, fields, session=session
+        )
+        if held is not None:  # a value that looks wrong: shown as read, for the clerk to confirm
+            return held
         try:
             nested = session.begin_nested()
             accept, data = (

@@ -30,6 +30,7 @@ from models.submissions import (
 from portal import excel_form as form
 from portal.form_binding import SIGNATURE, check_binding
 from portal.xlsx_safety import CORRUPT, ZIP_ERRORS, ExcelFormError, check_archive, refuse
+from reporting.plausibility import record_flags
 
 RELOAD = "Vui lòng dùng biểu mẫu gốc tải từ đường dẫn trong thư."
 UNKNOWN_ROW = "Dòng {n} không thuộc biểu mẫu gốc (mã ẩn «{code}» không hợp lệ). " + RELOAD
@@ -311,7 +312,7 @@ def import_form(
             )
         )
     try:
-        return record_submission(
+        submission = record_submission(
             request,
             parsed.submission,
             session=session,
@@ -321,3 +322,6 @@ def import_form(
         )
     except IntakeError as exc:
         refuse(*(locate(e, parsed.cells) for e in exc.errors))
+    if not submission.unchanged:  # a value that looks wrong is stored with a warning
+        record_flags(submission, session=session, confirmed=False)
+    return submission

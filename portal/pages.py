@@ -55,7 +55,11 @@ def form_page(
     errors: dict[str, str] | None = None,
     notice: str | None = None,
     upload_errors: list[str] | None = None,
+    confirm: dict[str, object] | None = None,
+    warnings: dict[str, str] | None = None,
 ) -> HTMLResponse:
+    """The agency's form with what was typed in ``fields``; ``confirm``: the values that look
+    wrong, for the clerk to confirm (``portal.confirmation``), each also marked in ``warnings``."""
     cycle = request.cycle
     settings = get_settings()
     if is_evaluation(request):  # the mid-term or final review's form
@@ -73,6 +77,8 @@ def form_page(
         agency_name=request.agency.name,
         fields=fields,
         errors=errors or {},
+        warnings=warnings or {},
+        confirm=confirm,
         notice=notice,
         csrf=csrf_token(request),
         upload_errors=upload_errors or [],

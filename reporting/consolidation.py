@@ -32,6 +32,7 @@ from models.indicators import meets_target
 from models.observations import Observed, observations_for
 from models.orm import Cycle, Request, Submission, TaskStatus
 from models.submissions import current_values
+from reporting.plausibility import flagged_rows
 from reporting.progress import assess
 
 
@@ -79,6 +80,7 @@ def consolidate(cycle: Cycle, *, session: Session, as_of: dt.datetime) -> Consol
     task_entries: dict[str, list[TaskEntry]] = {}
     adjustments: list[dict[str, str]] = []
     said: list[tuple[str, str]] = []  # (agency, difficulties) of each task report
+    counted: list[tuple[str, Submission]] = []  # (agency, revision) of each counted report
     for request in requests:
         agency, latest = request.agency, (request.submissions or [None])[-1]
         if latest is None:
@@ -102,6 +104,7 @@ def consolidate(cycle: Cycle, *, session: Session, as_of: dt.datetime) -> Consol
         )
         if status not in ("on_time", "late"):
             continue
+        counted.append((agency.name, latest))
         for report in latest.task_reports:
             entry = TaskEntry(
                 agency.name,
@@ -213,6 +216,7 @@ def consolidate(cycle: Cycle, *, session: Session, as_of: dt.datetime) -> Consol
             code: [str(v.value) if v.value is not None else None, v.achieved]
             for code, v in values.items()
         },
+        flagged=flagged_rows(counted),
     )
 
 

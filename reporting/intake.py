@@ -15,6 +15,7 @@ from models.drafts import discard_draft
 from models.orm import Channel, MessageKind, Request, Submission
 from models.submissions import SubmissionInput, record_submission
 from reporting.messages import queue_for_agency
+from reporting.plausibility import record_flags, stored_flags
 
 CHANNEL_TEXT = {
     Channel.WEB_FORM: "biểu mẫu trực tuyến",
@@ -50,6 +51,7 @@ def receipt_context(submission: Submission) -> dict[str, object]:
             }
             for t in sorted(submission.task_reports, key=lambda t: t.task_group.number)
         ],
+        "flags": stored_flags(submission),
     }
 
 
@@ -63,10 +65,14 @@ def accept_submission(
     submitted_by: str,
     now: dt.datetime,
 ) -> Submission:
-    """Record the submission (IntakeError if invalid), then acknowledge it."""
+    """Record the submission (IntakeError if invalid) with the flags of its values, then
+    acknowledge it. A flagged value reaches here from the web form only once the clerk has
+    confirmed it (``portal.confirmation``), so the web form's flags are stored as confirmed."""
     submission = record_submission(
         request, data, session=session, channel=channel, submitted_by=submitted_by, submitted_at=now
     )
+    if not submission.unchanged:
+        record_flags(submission, session=session, confirmed=channel == Channel.WEB_FORM)
     acknowledge(submission, session=session, settings=settings, now=now)
     return submission
 
@@ -104,6 +110,24 @@ def import_summary(submission: Submission) -> list[str]:
     ]
     if getattr(submission, "unchanged", False):
         return lines + [f"Identical to revision {submission.revision}: nothing new to store."]
+    return _changes(submission, lines) + flag_lines(submission)
+
+
+def flag_lines(submission: Submission) -> list[str]:
+    """The values stored with a warning, for the person at the terminal."""
+    flagged = stored_flags(submission)
+    if not flagged:
+        return []
+    lines = [f"Warning: {len(flagged)} value(s) look wrong; stored, listed for the coordinator:"]
+    for row in flagged:
+        lines.append(f"  {row['number']}. {row['name']}: {row['reading']}")
+        lines += [f"     - {reason}" for reason in row["reasons"]]
+    return lines
+
+
+def _changes(submission: Submission, lines: list[str]) -> list[str]:
+    """``lines`` with what changed from the previous revision, value by value, task by task."""
+    request = submission.request
     previous = next(
         (s for s in request.submissions if s.revision == submission.revision - 1), None
     )

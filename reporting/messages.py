@@ -20,13 +20,18 @@ def standing_agency(cycle: Cycle) -> Agency:
     return next(a for a in cycle.registry_version.agencies if a.is_standing_agency)
 
 
-def link_for(request: Request, settings: Settings) -> tuple[str, dt.date]:
+def link_for(request: Request, settings: Settings) -> tuple[str, dt.date | None]:
     """The agency's personal link for this cycle and its last valid day, counted from the
-    link's own issue day: a reissued link is not born dead on the original one's last day."""
+    link's own issue day: a reissued link is not born dead on the original one's last day.
+
+    A programme with ``link_validity: until_locked`` has no last day (None): its links work
+    until the cycle is locked. The token still carries the day count, which
+    ``portal.access.open_request`` ignores for such a programme (switched back to ``days``,
+    its links end on their day)."""
     issued_on = request.link_issued_on or request.cycle.opened_on
     expires_on = issued_on + dt.timedelta(days=settings.web_form.link_valid_days)
     url = request_link(request.id, request.link_version, expires_on, settings.web_form)
-    return url, expires_on
+    return url, None if request.cycle.programme.link_validity == "until_locked" else expires_on
 
 
 def common_context(cycle: Cycle, settings: Settings) -> dict[str, object]:

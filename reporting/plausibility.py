@@ -4,10 +4,28 @@ so the clerk confirms what was read, and the coordinator sees them listed."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from decimal import Decimal
 
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from documents.indicators import value_text
+from documents.report_data import FlaggedRow
 from documents.vietnamese import format_number, number_words
+from models.observations import observations_for
+from models.orm import (
+    Agency,
+    Cycle,
+    Indicator,
+    IndicatorValue,
+    Request,
+    Submission,
+    SubmissionStatus,
+)
+from models.orm.programme import agency_indicator
+from models.submissions import SubmissionInput
+from models.submissions import check_value as parse_value
 
 
 @dataclass(frozen=True)
@@ -28,13 +46,21 @@ class Flag:
     message: str
 
 
+@dataclass(frozen=True)
+class Last:
+    """The agency's last value of an indicator, and the year it was for."""
+
+    value: Decimal
+    year: int
+
+
 def _range(rules: Plausibility) -> tuple[Decimal, Decimal] | None:
     if rules.plausible is not None:
         return rules.plausible
     return (Decimal(0), Decimal(100)) if rules.kind == "percent" else None
 
 
-def check_value(value: Decimal, last: Decimal | None, rules: Plausibility) -> list[Flag]:
+def check_value(value: Decimal, last: Last | None, rules: Plausibility) -> list[Flag]:
     """The flags of ``value`` (empty: plausible); ``last`` is the agency's last value, if any."""
     if rules.kind == "yes_no":
         return []
@@ -50,20 +76,26 @@ def check_value(value: Decimal, last: Decimal | None, rules: Plausibility) -> li
             )
         )
     factor = rules.year_on_year_factor
-    if last is not None and last > 0 and value >= 0:
-        ratio = value / last
+    if last is not None and last.value > 0 and value >= 0:
+        ratio = value / last.value
         if ratio > factor or ratio < 1 / factor:
             tenth = Decimal("0.1")
-            times = (
-                f"gấp {format_number(ratio.quantize(tenth))} lần"
+            times, bound = (
+                (
+                    f"gấp {format_number(ratio.quantize(tenth))} lần",
+                    f"quá {format_number(factor)} lần",
+                )
                 if ratio > 1
-                else f"chỉ bằng {format_number((ratio * 100).quantize(tenth))}%"
+                else (
+                    f"chỉ bằng {format_number((ratio * 100).quantize(tenth))}%",
+                    f"dưới 1/{format_number(factor)}",
+                )
             )
             flags.append(
                 Flag(
                     "jump",
-                    f"{format_number(value)}{unit} {times} giá trị lần trước "
-                    f"({format_number(last)}{unit}).",
+                    f"{format_number(value)}{unit} {times} giá trị năm {last.year} của đơn vị "
+                    f"({format_number(last.value)}{unit}), {bound}.",
                 )
             )
     return flags
@@ -72,3 +104,162 @@ def check_value(value: Decimal, last: Decimal | None, rules: Plausibility) -> li
 def confirmation_text(typed: str, value: Decimal) -> str:
     """How the form read what was typed: '1.250,5 = một nghìn hai trăm năm mươi phẩy năm'."""
     return f"{typed.strip()} = {number_words(value)}"
+
+
+def rules_of(indicator: Indicator) -> Plausibility:
+    """What a value of the stored ``indicator`` is checked against."""
+    bounds = indicator.plausible_min, indicator.plausible_max
+    return Plausibility(
+        indicator.unit,
+        indicator.kind,
+        None if None in bounds else bounds,  # type: ignore[arg-type]
+        indicator.programme.year_on_year_factor,
+    )
+
+
+def last_values(request: Request, *, session: Session) -> dict[str, Last]:
+    """Indicator code -> the agency's last value before the request's cycle: its latest counted
+    revision of an earlier year (the agency known by its code across registry versions); for an
+    indicator it alone reports and never reported here, the province's value of the year before
+    (imported history is that agency's own figure)."""
+    cycle, agency = request.cycle, request.agency
+    rows = session.execute(
+        select(Indicator.code, IndicatorValue.value, Cycle.year)
+        .join(IndicatorValue.indicator)
+        .join(IndicatorValue.submission)
+        .join(Submission.request)
+        .join(Request.cycle)
+        .join(Request.agency)
+        .where(
+            Cycle.programme_id == cycle.programme_id,
+            Cycle.year < cycle.year,
+            Agency.code == agency.code,
+            Submission.status != SubmissionStatus.RETURNED,
+            IndicatorValue.value.is_not(None),
+        )
+        .order_by(Cycle.year.desc(), Submission.revision.desc())
+    )
+    found: dict[str, Last] = {}
+    for code, value, year in rows:
+        found.setdefault(code, Last(value, year))
+    reporters = dict(
+        session.execute(
+            select(agency_indicator.c.indicator_id, func.count())
+            .join(Agency, Agency.id == agency_indicator.c.agency_id)
+            .where(Agency.registry_version_id == cycle.registry_version_id)
+            .group_by(agency_indicator.c.indicator_id)
+        ).all()
+    )
+    province = observations_for(cycle.programme, cycle.year - 1, session=session)
+    for indicator in agency.indicators:
+        seen = province.get(indicator.code)
+        sole = reporters.get(indicator.id) == 1
+        if indicator.code not in found and sole and seen and seen.value is not None:
+            found[indicator.code] = Last(seen.value, cycle.year - 1)
+    return found
+
+
+@dataclass(frozen=True)
+class FlaggedValue:
+    """A value that looked wrong, as the clerk and the receipt see it."""
+
+    code: str
+    number: int
+    name: str
+    value: Decimal
+    reading: str  # '1.250,5 = một nghìn hai trăm năm mươi phẩy năm'
+    flags: list[Flag]
+
+
+def flags_for(request: Request, data: SubmissionInput, *, session: Session) -> list[FlaggedValue]:
+    """The values of ``data`` (not yet stored) that look wrong, in form order; a value that does
+    not parse is left to validation."""
+    last = last_values(request, session=session)
+    flagged = []
+    for indicator in request.agency.indicators:
+        typed = data.values.get(indicator.code)
+        try:
+            value, _ = parse_value(indicator, typed)
+        except ValueError:
+            continue
+        rules = rules_of(indicator)
+        flags = [] if value is None else check_value(value, last.get(indicator.code), rules)
+        if flags:
+            text = typed if isinstance(typed, str) else format_number(value)
+            flagged.append(
+                FlaggedValue(
+                    indicator.code,
+                    indicator.number,
+                    indicator.name,
+                    value,
+                    confirmation_text(text, value),
+                    flags,
+                )
+            )
+    return flagged
+
+
+def confirmation_key(flagged: list[FlaggedValue]) -> str:
+    """What a confirmation is for: the flagged values as read ('fertility=1250.5'); a value
+    changed after the clerk confirmed it is asked about again."""
+    return "|".join(f"{f.code}={f.value.normalize():f}" for f in flagged)
+
+
+def record_flags(submission: Submission, *, session: Session, confirmed: bool) -> int:
+    """Store the flags of each value of a new revision with it (``confirmed``: the clerk
+    confirmed them on the web form; else the import stored them with a warning); flushed.
+    Returns how many values were flagged."""
+    last = last_values(submission.request, session=session)
+    count = 0
+    for item in submission.values:
+        indicator = item.indicator
+        flags = (
+            []
+            if item.value is None
+            else check_value(item.value, last.get(indicator.code), rules_of(indicator))
+        )
+        item.flags = [asdict(flag) for flag in flags]
+        item.flags_confirmed = confirmed if flags else None
+        count += bool(flags)
+    session.flush()
+    return count
+
+
+def stored_flags(submission: Submission) -> list[dict[str, object]]:
+    """The flagged values of a stored revision, for its receipt: number, name, how the value
+    reads, why it was flagged, and whether the clerk confirmed it."""
+    return [
+        {
+            "number": item.indicator.number,
+            "name": item.indicator.name,
+            "reading": confirmation_text(format_number(item.value), item.value),
+            "reasons": [flag["message"] for flag in item.flags],
+            "confirmed": bool(item.flags_confirmed),
+        }
+        for item in sorted(submission.values, key=lambda v: v.indicator.number)
+        if item.flags and item.value is not None
+    ]
+
+
+HANDLING_TEXT = {
+    True: "Đơn vị đã xác nhận trên biểu mẫu trực tuyến",
+    False: "Nhận kèm cảnh báo (nhập từ tệp Excel)",
+}
+
+
+def flagged_rows(counted: list[tuple[str, Submission]]) -> list[FlaggedRow]:
+    """The flagged values of the counted revisions ((agency name, revision), in report order),
+    for the consolidation artifact and the report's annex."""
+    return [
+        FlaggedRow(
+            agency,
+            f"{item.indicator.number}. {item.indicator.name}",
+            value_text(item.indicator, item.value, item.achieved),
+            " ".join(flag["message"] for flag in item.flags),
+            bool(item.flags_confirmed),
+            HANDLING_TEXT[bool(item.flags_confirmed)],
+        )
+        for agency, submission in counted
+        for item in sorted(submission.values, key=lambda v: v.indicator.number)
+        if item.flags
+    ]

@@ -2,7 +2,7 @@
 
 Built once per test module (rendering the charts takes a few seconds): the demo's history
 (2024, 2025) is imported, the 2026 cycle opened, a few agencies report (one a commune, one late,
-one sent back and never resubmitted), the cycle is consolidated into a draft that the
+one sent back and never resubmitted; values that look wrong flagged), the cycle is consolidated into a draft that the
 coordinator approves as 215/BC-UBND, signed by Trần Thị Bình.
 """
 
@@ -25,6 +25,7 @@ from models.registry_store import load_registry
 from models.reports import record_decision, save_draft
 from models.submissions import SubmissionInput, TaskReportInput, record_submission
 from reporting.consolidation import consolidate
+from reporting.plausibility import record_flags
 from reporting.report_files import ReportFiles, build_report_files
 from reporting.submission import finalise_and_queue
 from tests.factories import PROGRAMME, at
@@ -120,6 +121,8 @@ def _build(folder: Path) -> Built:
                 submitted_by="test",
                 submitted_at=at(day),
             )
+            # Flagged as the web form would (confirmed), one agency as an import (warned).
+            record_flags(submission, session=session, confirmed=request.agency.code != "so-y-te")
             if request.agency.code == "so-gddt":
                 submission.status, submission.status_reason = "returned", "Thiếu số liệu."
         session.flush()

@@ -170,3 +170,17 @@ def test_lines_in_wraps_at_word_boundaries():
     assert lines_in("một hai ba bốn năm sáu bảy", 10) == 3
     assert lines_in("dòng một\ndòng hai", 40) == 2
     assert lines_in("x" * 50, 10) == 4  # no space to break at: cut where the column ends
+
+
+def test_values_that_looked_wrong_are_listed_for_the_coordinator(book, built):
+    table = rows(book["Số liệu cần lưu ý"])
+    assert len(table) == len(built.data["flagged"]) and table
+    housing = next(r for r in table if r["Giá trị"] == "4.257.581 căn")
+    assert housing["Cơ quan, đơn vị"] == "Sở Xây dựng" and housing["Chỉ tiêu"].startswith("27. ")
+    assert housing["Lý do"].startswith("4.257.581 căn nằm ngoài khoảng hợp lý 0 - 100.000 căn.")
+    assert "gấp 5.458,4 lần giá trị năm 2025 của đơn vị (780 căn), quá 3 lần." in housing["Lý do"]
+    assert housing["Xử lý"] == "Đơn vị đã xác nhận trên biểu mẫu trực tuyến"
+    fertility = next(r for r in table if r["Chỉ tiêu"].startswith("16. "))
+    assert fertility["Cơ quan, đơn vị"] == "Sở Y tế"  # reported late: still counted
+    assert fertility["Xử lý"] == "Nhận kèm cảnh báo (nhập từ tệp Excel)"
+    assert "Sở Giáo dục và Đào tạo" not in {r["Cơ quan, đơn vị"] for r in table}  # sent back

@@ -178,3 +178,26 @@ def test_after_a_failed_upload_the_page_still_works(portal_url, tmp_path):
         page.wait_for_url(re.compile(r".*/bien-nhan/2$"))
         assert "31" in page.inner_text("body")
         browser.close()
+
+
+def test_the_clerk_confirms_a_value_the_form_read_as_implausible(portal_url):
+    link = links_of("so-xay-dung")["so-xay-dung"]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 390, "height": 844})
+        page.goto(link)
+        fill_housing(page, floor_area="1.250,5")  # meant 12,5? the form asks
+        page.click("button.primary")
+        question = page.inner_text("#xac-nhan")
+        assert "1.250,5 = một nghìn hai trăm năm mươi phẩy năm" in question
+        assert "nằm ngoài khoảng hợp lý 5 - 100 m² sàn/người" in question
+        assert page.input_value("#value__floor_area") == "1.250,5"  # kept as typed
+        page.click("#xac-nhan button")  # the box not ticked: asked again, nothing stored
+        assert "vui lòng đánh dấu ô xác nhận" in page.inner_text("body")
+        page.check("#xac-nhan input[type=checkbox]")
+        page.click("#xac-nhan button")
+        page.wait_for_url(re.compile(r".*/bien-nhan/1$"))
+        assert "Quý cơ quan đã xác nhận" in page.inner_text("body")
+        browser.close()
+    (receipt,) = outbox("receipt")
+    assert "1.250,5 = một nghìn" in receipt.get_body(("plain",)).get_content()

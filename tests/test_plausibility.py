@@ -9,7 +9,7 @@ import pytest
 from config.registry import RegistryError
 from config.registry_files import load_programme
 from documents.vietnamese import parse_number
-from reporting.plausibility import Plausibility, check_value, confirmation_text
+from reporting.plausibility import Last, Plausibility, check_value, confirmation_text
 from tests.factories import PROGRAMME
 from tests.test_registry import P, copy_programme
 
@@ -34,10 +34,12 @@ def test_the_shipped_programme_declares_ranges_for_its_rates_and_counts():
 def test_a_fertility_rate_typed_the_wrong_way_is_flagged_and_read_aloud():
     typed = "1.250,5"
     value = parse_number(typed)
-    (range_flag, jump) = check_value(value, D("2.05"), rules("fertility"))
+    (range_flag, jump) = check_value(value, Last(D("2.05"), 2025), rules("fertility"))
     assert range_flag.reason == "range"
     assert range_flag.message == "1.250,5 con/phụ nữ nằm ngoài khoảng hợp lý 0,5 - 8 con/phụ nữ."
-    assert jump.reason == "jump" and "gấp 610 lần giá trị lần trước (2,05 con/phụ nữ)" in jump.message
+    assert jump.message == (
+        "1.250,5 con/phụ nữ gấp 610 lần giá trị năm 2025 của đơn vị (2,05 con/phụ nữ), quá 3 lần."
+    )
     assert confirmation_text(typed, value) == "1.250,5 = một nghìn hai trăm năm mươi phẩy năm"
 
 
@@ -59,8 +61,16 @@ def test_a_fertility_rate_typed_the_wrong_way_is_flagged_and_read_aloud():
     ],
 )
 def test_flags(code, value, last, reasons):
-    flags = check_value(D(value), None if last is None else D(last), rules(code))
+    flags = check_value(D(value), None if last is None else Last(D(last), 2025), rules(code))
     assert [f.reason for f in flags] == reasons
+
+
+def test_a_drop_names_the_inverse_of_the_factor():
+    (flag,) = check_value(D("2.9"), Last(D(9), 2025), rules("hospital_beds"))
+    assert flag.message == (
+        "2,9 giường/10.000 dân chỉ bằng 32,2% giá trị năm 2025 của đơn vị "
+        "(9 giường/10.000 dân), dưới 1/3."
+    )
 
 
 def test_a_percent_target_is_bounded_by_0_100_without_declaring_it():

@@ -48,6 +48,11 @@ class Programme(Base):
     opening_day: Mapped[int] = mapped_column(default=2, server_default="2")
     opening_month: Mapped[int] = mapped_column(default=11, server_default="11")
     consolidation_days_after_deadline: Mapped[int] = mapped_column(default=1, server_default="1")
+    # A value more than this many times the agency's last one (or under its inverse) is flagged.
+    year_on_year_factor: Mapped[Decimal] = mapped_column(
+        Numeric(10, 4), default=Decimal(3), server_default="3"
+    )
+    link_validity: Mapped[str] = mapped_column(String(16), default="days", server_default="days")
     content_hash: Mapped[str] = mapped_column(String(64))
 
     indicators: Mapped[list[Indicator]] = relationship(
@@ -77,6 +82,9 @@ class Indicator(Base):
     target: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))
     tolerance: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))
     note: Mapped[str | None] = mapped_column(Text)
+    # The range a real value lies in (programme.yaml's `plausible`); outside it a value is flagged.
+    plausible_min: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))
+    plausible_max: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))
 
     programme: Mapped[Programme] = relationship(back_populates="indicators")
 

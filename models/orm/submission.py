@@ -71,6 +71,11 @@ class IndicatorValue(Base):
     value: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))  # None for yes/no indicators
     achieved: Mapped[bool | None]  # the answer for yes/no indicators
     note: Mapped[str] = mapped_column(Text, default="")
+    # Why the value looks wrong ({"reason": "range"|"jump", "message": Vietnamese}), stored
+    # with the revision; ``flags_confirmed``: True when the clerk confirmed them on the web
+    # form, False when an import stored the value with a warning, None without flags.
+    flags: Mapped[list[Any]] = mapped_column(default=list, server_default="[]")
+    flags_confirmed: Mapped[bool | None]
 
     submission: Mapped[Submission] = relationship(back_populates="values")
     indicator: Mapped[Indicator] = relationship()
