@@ -35,11 +35,11 @@ lock: $(STAMP)
 
 # The 2026 cycle end to end on SQLite, a local Prefect and a local outbox (data/demo/).
 demo: $(STAMP)
-	$(BIN)/r42 demo
+	$(BIN)/python -m demo
 
 # The 2025 mid-term review (sơ kết) on the demo's data: its DOCX/XLSX/HTML in data/demo-midterm/.
 demo-midterm: $(STAMP)
-	$(BIN)/r42 demo-midterm
+	$(BIN)/python -m demo midterm
 
 # The whole suite: SQLite and a throwaway PostgreSQL cluster, a real SMTP server, Prefect's harness.
 test: $(STAMP) test-system-packages

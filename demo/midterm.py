@@ -1,4 +1,5 @@
-"""`r42 demo-midterm`: the 2025 mid-term review (sơ kết) on a simulated clock, from the demo's data.
+"""`python -m demo midterm` (`make demo-midterm`): the 2025 mid-term review (sơ kết) on a
+simulated clock, from the demo's data.
 
 Imports the demo's invented 2024-2025 provincial values (demo/history.yaml), opens the round on
 15/09/2025 with a deadline of 15/10/2025 (the registry of 01/07/2025 is in force), lets the

@@ -127,12 +127,6 @@ def cmd_decide(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
-    from demo.run import main as demo_main
-
-    return demo_main()
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="r42", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -175,8 +169,6 @@ def build_parser() -> argparse.ArgumentParser:
     add_check_commands(sub)
     add_delivery_commands(sub)
 
-    p = sub.add_parser("demo", help="run the 2026 cycle end to end on a simulated clock")
-    p.set_defaults(handler=cmd_demo)
     add_evaluation_commands(sub)
     add_signing_commands(sub)
     return parser

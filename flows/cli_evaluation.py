@@ -1,4 +1,4 @@
-"""`r42` commands of the evaluation rounds: run a review step by hand, and the mid-term demo."""
+"""`r42` commands of the evaluation rounds: run a review step by hand."""
 
 from __future__ import annotations
 
@@ -80,12 +80,6 @@ def cmd_import_evaluation(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_demo_midterm(args: argparse.Namespace) -> int:
-    from demo.midterm import main
-
-    return main()
-
-
 def add_commands(sub: argparse._SubParsersAction) -> None:
     for name, text, year in [
         ("midterm-review", "the mid-term review (sơ kết): open, remind or evaluate", 2025),
@@ -114,7 +108,3 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("file", help="the .xlsx an agency sent back (round and agency read from it)")
     p.add_argument("--by", default="ops", help="who imports it (recorded with the revision)")
     p.set_defaults(handler=cmd_import_evaluation)
-    p = sub.add_parser(
-        "demo-midterm", help="run the 2025 mid-term review on a simulated clock (data/demo-midterm)"
-    )
-    p.set_defaults(handler=cmd_demo_midterm)

@@ -169,9 +169,12 @@ def require_programs(*names: str) -> None:
     assert not missing, f"{', '.join(missing)} not installed: run `make test-system-packages`"
 
 
-def run_r42_in_clean_folder(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """`r42 <args>` as ops run it on a fresh machine: in ``folder``, with its own Prefect home
-    and none of the caller's PREFECT_/R42_ settings; fails with the end of its output."""
+def run_r42_in_clean_folder(
+    folder: Path, *args: str, module: str = "flows.cli"
+) -> subprocess.CompletedProcess[str]:
+    """`r42 <args>` (or ``python -m <module> <args>``) as ops run it on a fresh machine: in
+    ``folder``, with its own Prefect home and none of the caller's PREFECT_/R42_ settings; fails
+    with the end of its output."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "R42_"))}
     env.update(
         PREFECT_HOME=str(folder / ".prefect"),
@@ -179,7 +182,7 @@ def run_r42_in_clean_folder(folder: Path, *args: str) -> subprocess.CompletedPro
         PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="120",
     )
     run = subprocess.run(
-        [sys.executable, "-m", "flows.cli", *args],
+        [sys.executable, "-m", module, *args],
         cwd=folder,
         env=env,
         capture_output=True,

@@ -1,4 +1,4 @@
-"""`r42 demo` (what `make demo` runs) end to end in a clean folder, and what its outbox holds."""
+"""`python -m demo` (what `make demo` runs) end to end in a clean folder, and what its outbox holds."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from tests.servers import run_r42_in_clean_folder
 
 
 def test_demo_outbox_holds_one_request_per_agency_and_only_due_reminders(tmp_path):
-    run = run_r42_in_clean_folder(tmp_path, "demo")
+    run = run_r42_in_clean_folder(tmp_path, module="demo")
     assert "Demo finished." in run.stdout
 
     demo = tmp_path / "data" / "demo"

@@ -1,4 +1,4 @@
-"""`r42 demo-midterm` in a clean folder: the 2025 round runs and its three documents are usable."""
+"""`python -m demo midterm` in a clean folder: the 2025 round runs and its three documents are usable."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from tests.servers import require_programs, run_r42_in_clean_folder
 
 
 def test_demo_midterm_writes_the_evaluation_report(tmp_path):
-    run = run_r42_in_clean_folder(tmp_path, "demo-midterm")
+    run = run_r42_in_clean_folder(tmp_path, "midterm", module="demo")
     assert "Mid-term demo finished." in run.stdout
     paths = dict(re.findall(r"^\s+(DOCX|XLSX|HTML) (\S+)$", run.stdout, re.MULTILINE))
     assert set(paths) == {"DOCX", "XLSX", "HTML"}

@@ -35,8 +35,6 @@ KNOWN: set[tuple[str, str]] = {
     ("reporting.evaluation_requests", "portal.evaluation_excel"),
     ("reporting.messages", "portal.links"),
     ("reporting.requests", "portal.excel_form"),
-    ("flows.cli", "demo.run"),
-    ("flows.cli_evaluation", "demo.midterm"),
     ("flows.cli_coordinator", "portal.excel_reader"),
     ("flows.cli_evaluation", "portal.evaluation_excel"),
     # circles inside a package
