@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from flows.cli_errors import allow_slow_prefect_start, explain
+from cli.errors import allow_slow_prefect_start, explain
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -170,7 +170,7 @@ def require_programs(*names: str) -> None:
 
 
 def run_r42_in_clean_folder(
-    folder: Path, *args: str, module: str = "flows.cli"
+    folder: Path, *args: str, module: str = "cli.main"
 ) -> subprocess.CompletedProcess[str]:
     """`r42 <args>` (or ``python -m <module> <args>``) as ops run it on a fresh machine: in
     ``folder``, with its own Prefect home and none of the caller's PREFECT_/R42_ settings; fails

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from cli.check_command import render_table
+from cli.check_registry import check_registry
+from cli.checks import FAIL, OK, WARN, Row, check_smtp
 from config.registry_files import PROGRAMMES_DIR
-from flows.check import FAIL, OK, WARN, Row, check_smtp
-from flows.check_registry import check_registry
-from flows.cli_check import render_table
 from tests.servers import SmtpServer, free_port, make_tls_files
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,7 +35,7 @@ def r42(folder: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str
         **env,
     )
     return subprocess.run(
-        [sys.executable, "-m", "flows.cli", *args],
+        [sys.executable, "-m", "cli.main", *args],
         cwd=folder,
         env=clean,
         stdin=subprocess.DEVNULL,
@@ -297,7 +297,7 @@ def test_without_a_prefect_server_it_warns_that_nothing_is_scheduled(monkeypatch
 
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    from flows.check_prefect import check_prefect
+    from cli.check_prefect import check_prefect
 
     with temporary_settings(updates={PREFECT_API_URL: None}):
         (row,) = asyncio.run(check_prefect())
@@ -307,7 +307,7 @@ def test_without_a_prefect_server_it_warns_that_nothing_is_scheduled(monkeypatch
 def test_a_server_without_the_deployments_fails_naming_the_command(prefect_harness):
     import asyncio
 
-    from flows.check_prefect import check_prefect
+    from cli.check_prefect import check_prefect
     from flows.serve import deployment_specs
 
     rows = asyncio.run(check_prefect())
@@ -342,8 +342,8 @@ def test_a_relay_with_a_private_ca_is_trusted_through_its_ca_file(configure, tmp
 def test_stuck_and_failed_messages_are_reported(db, configure):
     from sqlalchemy import select, update
 
+    from cli.checks import check_outbox
     from config.settings import get_settings
-    from flows.check import check_outbox
     from models.cycles import open_cycle
     from models.database import session_scope
     from models.orm import DeliveryStatus, OutgoingMessage

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from flows.cli_errors import EPHEMERAL_STARTUP, allow_slow_prefect_start, explain
+from cli.errors import EPHEMERAL_STARTUP, allow_slow_prefect_start, explain
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -31,10 +31,10 @@ def test_a_server_too_slow_to_start_is_one_line_saying_what_to_do(tmp_path):
         **{EPHEMERAL_STARTUP: "1"},
     )
     assert subprocess.run(
-        [sys.executable, "-m", "flows.cli", "load-registry"], cwd=tmp_path, env=env, timeout=120
+        [sys.executable, "-m", "cli.main", "load-registry"], cwd=tmp_path, env=env, timeout=120
     ).returncode == 0
     done = subprocess.run(
-        [sys.executable, "-m", "flows.cli", "open-cycle", "--year", "2026"],
+        [sys.executable, "-m", "cli.main", "open-cycle", "--year", "2026"],
         cwd=tmp_path,
         env=env,
         capture_output=True,

@@ -229,7 +229,7 @@ def test_a_sending_process_killed_midway_then_rerun(queued, configure, processes
 def test_failed_and_unknown_deliveries_are_listed_in_the_report_and_released_by_ops(
     queued, configure, capsys
 ):
-    from flows import cli
+    from cli import main as cli
     from reporting.consolidation import consolidate
 
     cycle_id, emails = queued
@@ -276,7 +276,7 @@ def test_kill_9_leaves_unknown_only_what_was_in_flight(queued, configure, capsys
     with kill -9: what the relay had accepted is sent, "unknown" is only what was in flight
     (one per connection); every other message goes back to pending by itself when the lease
     ends, and the next run sends it once."""
-    from flows import cli
+    from cli import main as cli
 
     cycle_id, emails = queued
     with SmtpServer() as server:

@@ -10,8 +10,8 @@ from collections import Counter
 import pytest
 from aiosmtpd.smtp import AuthResult
 
+from cli import main as cli
 from config.settings import get_settings
-from flows import cli
 from mail.queue import undelivered
 from models.cycles import ensure_requests, get_cycle, open_cycle
 from models.database import session_scope

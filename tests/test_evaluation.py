@@ -186,7 +186,7 @@ def test_ops_import_a_workbook_sent_back_by_mail(db, tmp_path, capsys):
 
     import openpyxl
 
-    from flows import cli
+    from cli import main as cli
     from portal.evaluation_excel import build_evaluation_form
     from reporting.evaluation_requests import known_series
 
@@ -253,7 +253,7 @@ def test_simultaneous_evaluations_for_one_request_get_successive_revisions(db):
 
 
 def test_coordinator_commands_reach_a_review_round_by_its_kind(db, capsys):
-    from flows import cli
+    from cli import main as cli
 
     open_round(CycleKind.MIDTERM, 2025, dt.date(2025, 9, 15), dt.date(2025, 10, 31))
     assert cli.main(["lock", "--year", "2025", "--kind", "midterm"]) == 0

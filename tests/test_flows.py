@@ -12,7 +12,7 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
-from flows import cli
+from cli import main as cli
 from flows.approval import CoordinatorDecision, answer, find_waiting_runs
 from flows.consolidate import consolidate_flow
 from flows.open_cycle import open_cycle_flow

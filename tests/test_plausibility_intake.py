@@ -110,7 +110,7 @@ def last_year(portal):
 
 
 def test_ops_import_warns_of_a_jump_from_the_agencys_last_value(last_year, tmp_path, capsys):
-    from flows import cli
+    from cli import main as cli
 
     file = tmp_path / "so-xay-dung.xlsx"
     file.write_bytes(filled_form(last_year, path_of()))  # 1.250 homes after 12; 10,5% after 50,5%

@@ -204,7 +204,7 @@ def test_a_locked_cycle_shows_the_form_but_takes_nothing(portal):
 
 
 def test_a_report_sent_back_is_emailed_and_shown_on_the_form(portal):
-    from flows import cli
+    from cli import main as cli
 
     path = path_of()
     portal.post(path, data=valid_form(csrf(portal, path)))
@@ -342,7 +342,7 @@ def test_an_upload_over_the_size_limit_is_refused_before_reading(portal, configu
 
 
 def test_ops_import_a_form_from_the_command_line(portal, tmp_path, capsys):
-    from flows import cli
+    from cli import main as cli
 
     file = tmp_path / "so-xay-dung.xlsx"
     file.write_bytes(filled_form(portal, path_of()))
@@ -377,7 +377,7 @@ def test_refusal_pages_name_the_standing_agency_with_its_email(portal):
 
 
 def test_ops_import_says_what_changed_and_asks_first(portal, tmp_path, capsys, monkeypatch):
-    from flows import cli
+    from cli import main as cli
 
     first, second = tmp_path / "r1.xlsx", tmp_path / "r2.xlsx"
     first.write_bytes(filled_form(portal, path_of()))

@@ -19,9 +19,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from cli import main as cli
 from config.registry_files import load_programme, programme_codes
 from config.settings import get_settings
-from flows import cli
 from flows.approval import CoordinatorDecision, answer, find_waiting_runs
 from flows.consolidate import consolidate_flow
 from flows.open_cycle import open_cycle_flow

@@ -14,7 +14,7 @@ from prefect.client.schemas.filters import (
     FlowRunFilterId,
 )
 
-from flows import cli
+from cli import main as cli
 from flows.common import add_progress_listener
 from flows.open_cycle import open_cycle_flow
 from tests.factories import PROGRAMME, agency_codes, at

@@ -9,9 +9,9 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
+from cli import main as cli
 from config.registry import RegistryError
 from config.registry_files import load_programme
-from flows import cli
 from mail.allowed_domains import RecipientNotAllowed, check_recipients, domain_allowed
 from models.cycles import open_cycle
 from models.database import session_scope

@@ -22,11 +22,11 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko.stamp import TextStamp, TextStampStyle
 
+from cli.main import main as r42
 from config.settings import Settings, SigningSettings
 from documents.pdf_report import signature_place
 from documents.signature_check import check_signatures
 from documents.signing import SigningError
-from flows.cli import main as r42
 from models.cycles import get_cycle
 from models.database import session_scope
 from models.reports import latest_report

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from cli import main as cli
 from config.settings import get_settings
 from config.startup_checks import MAKE_SECRET, UnsafeSettings
-from flows import cli
 from models.cycles import ensure_requests, open_cycle
 from models.database import session_scope
 from portal.app import create_app
@@ -106,7 +106,7 @@ def test_r42_refuses_to_start_naming_the_setting(tmp_path):
     )
     for argv in (["load-registry"], ["open-cycle", "--year", "2026"], ["portal"]):
         done = subprocess.run(
-            [sys.executable, "-m", "flows.cli", *argv],
+            [sys.executable, "-m", "cli.main", *argv],
             cwd=tmp_path,
             env=env,
             capture_output=True,

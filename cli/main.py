@@ -10,15 +10,15 @@ from typing import TextIO
 
 from sqlalchemy.exc import OperationalError
 
+from cli.check_command import add_commands as add_check_commands
+from cli.coordinator import add_commands as add_coordinator_commands
+from cli.delivery import add_commands as add_delivery_commands
+from cli.errors import allow_slow_prefect_start, database_unreachable, explain
+from cli.evaluation import add_commands as add_evaluation_commands
+from cli.signing import add_commands as add_signing_commands
 from config.registry import RegistryError
 from config.registry_files import load_programme
 from config.settings import get_settings
-from flows.cli_check import add_commands as add_check_commands
-from flows.cli_coordinator import add_commands as add_coordinator_commands
-from flows.cli_delivery import add_commands as add_delivery_commands
-from flows.cli_errors import allow_slow_prefect_start, database_unreachable, explain
-from flows.cli_evaluation import add_commands as add_evaluation_commands
-from flows.cli_signing import add_commands as add_signing_commands
 
 
 def _date(text: str) -> dt.date:

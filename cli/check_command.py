@@ -10,7 +10,7 @@ import sys
 import textwrap
 from typing import TextIO
 
-from flows.check import FAIL, Row, run_checks
+from cli.checks import FAIL, Row, run_checks
 
 
 def render_table(rows: list[Row], width: int) -> str:

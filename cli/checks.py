@@ -15,6 +15,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from cli.check_rows import FAIL, OK, WARN, Row
 from config.settings import Settings
 from config.startup_checks import (
     PLACEHOLDER_LINK_SECRET,
@@ -24,7 +25,6 @@ from config.startup_checks import (
     unsafe_settings,
     validation_problems,
 )
-from flows.check_rows import FAIL, OK, WARN, Row
 
 
 def check_settings() -> tuple[Settings | None, list[Row]]:
@@ -59,7 +59,7 @@ def check_database(settings: Settings) -> list[Row]:
     from sqlalchemy import create_engine
     from sqlalchemy.exc import SQLAlchemyError
 
-    from flows.cli_errors import database_unreachable
+    from cli.errors import database_unreachable
     from models.database import alembic_config
 
     url = settings.database.url
@@ -101,7 +101,7 @@ def check_smtp(settings: Settings) -> list[Row]:
     if mail.transport == "outbox":
         folder = Path(mail.outbox_dir).resolve()
         return [Row(OK, "smtp", f"R42_MAIL__TRANSPORT=outbox: messages are written to {folder}")]
-    from flows.smtp_probe import probe
+    from cli.smtp_probe import probe
 
     return [probe(mail)]
 
@@ -212,7 +212,7 @@ def _guarded(name: str, check: Callable[[], list[Row]]) -> list[Row]:
 
 
 def _prefect_rows() -> list[Row]:
-    from flows.check_prefect import check_prefect
+    from cli.check_prefect import check_prefect
 
     return asyncio.run(check_prefect())
 
@@ -228,7 +228,7 @@ def run_checks(*, prefect: bool = True) -> list[Row]:
     rows += database
     reachable = database[0].status == OK
     if reachable:
-        from flows.check_registry import check_registry
+        from cli.check_registry import check_registry
 
         rows += _guarded("registry", lambda: check_registry(settings))
     else:

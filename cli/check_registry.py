@@ -9,10 +9,10 @@ from collections import Counter
 from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
+from cli.check_rows import FAIL, OK, WARN, Row
 from config.registry import RegistryError
 from config.registry_files import load_programme, problem_lines, programme_codes
 from config.settings import Settings
-from flows.check_rows import FAIL, OK, WARN, Row
 
 
 def _address_rows(code: str, version, settings: Settings) -> Iterator[Row]:  # noqa: ANN001

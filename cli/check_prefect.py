@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 
-from flows.check_rows import FAIL, OK, WARN, Row
+from cli.check_rows import FAIL, OK, WARN, Row
 from flows.serve import deployment_specs
 
 
