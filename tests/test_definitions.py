@@ -23,6 +23,7 @@ def test_every_deployment_loads_with_its_schedules():
         "send-reminders",
         "consolidate",
         "deliver-outbox",
+        "read-replies",
         "submit-to-ministry",
         "send-back-report",
         "reissue-link",

@@ -35,6 +35,7 @@ KNOWN: set[tuple[str, str]] = {
     ("reporting.evaluation_requests", "portal.evaluation_excel"),
     ("reporting.messages", "portal.links"),
     ("reporting.requests", "portal.excel_form"),
+    ("reporting.replies", "portal.excel_reader"),  # the upload's reader, for forms by email
     ("flows.cli", "demo.run"),
     ("flows.cli_evaluation", "demo.midterm"),
     ("flows.cli_coordinator", "portal.excel_reader"),
