@@ -189,7 +189,7 @@ def answer(
                 "reply",
                 request,
                 # the personal link goes only to the agency's own addresses
-                {**words, "link": link_for(request, settings)[0] if own else None},
+                {**words, "reply_link": link_for(request, settings)[0] if own else None},
                 settings=settings,
                 now=now,
                 answering=Answering(mail.sender, thread),
@@ -205,7 +205,7 @@ def answer(
                     **common_context(cycle, settings),
                     **words,
                     agency_name="Quý cơ quan",
-                    link=None,
+                    reply_link=None,
                 ),
                 to=[Recipient("", mail.sender)],
                 settings=programme_mail(cycle, settings),
