@@ -523,3 +523,68 @@ def test_200_replies_then_a_kill_9_mid_batch_and_a_re_run_store_and_answer_each_
     deliver_configured(cycle, now=at(dt.date(2026, 11, 20), 11))
     threads = [r.message["In-Reply-To"] for r in smtp.received if r.message["In-Reply-To"]]
     assert len(threads) == len(set(threads)) == 200
+
+
+class DiesOnMove:
+    """The real mailbox, but the run dies the first time it moves a message (after the
+    message was recorded, stored and answered)."""
+
+    def __init__(self, inbox: Inbox) -> None:
+        self.inbox, self.uid_validity = inbox, inbox.uid_validity
+
+    def uids(self):
+        return self.inbox.uids()
+
+    def fetch(self, uid):
+        return self.inbox.fetch(uid)
+
+    def move(self, uid, folder):
+        raise ConnectionResetError("killed between recording and moving")
+
+
+def test_a_run_dying_between_recording_and_moving_only_moves_it_next_time(cycle, imap):
+    (first,) = agencies(1)
+    imap.deliver(
+        thunderbird(first, filled(first), message_id="<a@so.example>"),
+        thunderbird(first, filled(first, bad_value=True), message_id="<b@so.example>"),
+    )
+    settings = get_settings()
+    with Inbox(settings.inbox, settings.mail) as mailbox, pytest.raises(ConnectionResetError):
+        read_replies(DiesOnMove(mailbox), settings=settings, now=at(dt.date(2026, 11, 20)))
+    assert imap.count("INBOX") == 2 and len(inbound()) == 1 and len(answers()) == 1
+    outcomes = read()
+    assert [o.reason for o in outcomes][0] == "đã đọc trước đó"  # moved, not read again
+    assert outcomes[1].status == "invalid"
+    assert imap.count("INBOX") == 0 and imap.count(PROCESSED) == 1 and imap.count(REJECTED) == 1
+    assert len(submissions(first)) == 1 and len(answers()) == 2
+    # the same message delivered again (another copy of its Message-ID): moved, never answered
+    imap.deliver(thunderbird(first, filled(first), message_id="<a@so.example>"))
+    (again,) = read()
+    assert again.status == "ignored" and len(answers()) == 2 and len(submissions(first)) == 1
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_read_replies_flow_publishes_its_table_and_delivers_the_answers(
+    prefect_harness, cycle, imap
+):
+    from prefect.client.orchestration import get_client
+
+    from flows.read_replies import read_replies_flow
+
+    (agency,) = agencies(1)
+    imap.deliver(thunderbird(agency, filled(agency), message_id="<flow@so.example>"),
+                 plain(agency_address(agency), message_id="<q@so.example>",
+                       answering=request_email(agency)))
+    result = read_replies_flow(as_of=at(dt.date(2026, 11, 20)))
+    assert result == {"read": 2, "stored": 1, "rejected": 1}
+    outbox = sorted(p.name for p in get_settings().mail.outbox_dir.glob("*.eml"))
+    assert any("-receipt-" in n for n in outbox) and any("-reply-" in n for n in outbox)
+
+    async def table():
+        async with get_client() as client:
+            return await client.read_latest_artifacts()
+
+    import asyncio
+
+    artifacts = [a for a in asyncio.run(table()) if a.key == "replies-inbox"]
+    assert artifacts and "flow@so.example" in str(artifacts[0].data)
