@@ -4,6 +4,7 @@ fetch one message without marking it read, move it to another folder."""
 from __future__ import annotations
 
 import imaplib
+import re
 import ssl
 from dataclasses import dataclass
 
@@ -111,6 +112,28 @@ class Inbox:
         assert self.imap is not None
         typ, data = self.imap.uid("FETCH", str(uid), "(BODY.PEEK[])")
         self._ok(typ, data, f"UID FETCH {uid}")
+        for item in data:
+            if isinstance(item, tuple) and len(item) == 2:
+                return Fetched(uid, item[1])
+        return None
+
+    def size(self, uid: int) -> int:
+        """The message's size in bytes as the server counts it (0 if it has gone)."""
+        assert self.imap is not None
+        typ, data = self.imap.uid("FETCH", str(uid), "(RFC822.SIZE)")
+        self._ok(typ, data, f"UID FETCH {uid} RFC822.SIZE")
+        for item in data:
+            text = item[0] if isinstance(item, tuple) else item
+            found = re.search(rb"RFC822\.SIZE (\d+)", text or b"")
+            if found:
+                return int(found.group(1))
+        return 0
+
+    def fetch_header(self, uid: int) -> Fetched | None:
+        """Only the message's header (for a message too large to read)."""
+        assert self.imap is not None
+        typ, data = self.imap.uid("FETCH", str(uid), "(BODY.PEEK[HEADER])")
+        self._ok(typ, data, f"UID FETCH {uid} HEADER")
         for item in data:
             if isinstance(item, tuple) and len(item) == 2:
                 return Fetched(uid, item[1])

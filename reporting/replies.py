@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
@@ -61,6 +62,7 @@ UNKNOWN += "và thư không trả lời thư đề nghị báo cáo)."
 UNSIGNED = "địa chỉ gửi {sender} không phải địa chỉ đã đăng ký của {agency}, và biểu mẫu không "
 UNSIGNED += "có chữ ký của hệ thống để xác nhận."
 INVALID = "biểu mẫu có lỗi, chưa được lưu."
+TOO_LARGE = "thư quá lớn ({size}; tối đa {limit}), chưa được đọc."
 EVALUATION = "biểu mẫu sơ kết/tổng kết chỉ nhận qua đường dẫn riêng."
 ADVICE_FORM = (
     "trả lời thư đề nghị báo cáo, đính kèm đúng một tệp biểu mẫu Excel (.xlsx) đã điền, tải từ "
@@ -89,7 +91,11 @@ class Mailbox(Protocol):
 
     def uids(self) -> list[int]: ...
 
+    def size(self, uid: int) -> int: ...
+
     def fetch(self, uid: int) -> object | None: ...  # has .raw
+
+    def fetch_header(self, uid: int) -> object | None: ...
 
     def move(self, uid: int, folder: str) -> None: ...
 
@@ -372,14 +378,36 @@ def handle(
     return outcome
 
 
+def largest_message(settings: Settings) -> int:
+    """The largest message read: the upload limit in base64 (4/3) with room for the text."""
+    return settings.web_form.max_upload_bytes * 4 // 3 + 2_000_000
+
+
+def megabytes(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB".replace(".", ",")
+
+
 def process_message(
-    uid: int, raw: bytes, uid_validity: int, *, settings: Settings, now: dt.datetime
+    uid: int,
+    raw: bytes,
+    uid_validity: int,
+    *,
+    settings: Settings,
+    now: dt.datetime,
+    too_large: int = 0,
 ) -> Outcome:
-    """Record (and store, and answer) one fetched message in one transaction."""
+    """Record (and store, and answer) one fetched message in one transaction (``too_large``:
+    only its header was fetched, its size was over the limit)."""
     mail = parse(raw)
     key = inbound_key(mail, uid_validity, uid)
     inbox = settings.inbox
-    read = Read() if mail.automatic else read_attachment(mail, settings)
+    if mail.automatic:
+        read = Read()
+    elif too_large:
+        size, limit = megabytes(too_large), megabytes(largest_message(settings))
+        read = Read(reason=TOO_LARGE.format(size=size, limit=limit))
+    else:
+        read = read_attachment(mail, settings)
     with session_scope(write=True) as session:
         seen = session.scalar(
             select(InboundMessage).where(
@@ -424,10 +452,22 @@ def read_replies(mailbox: Mailbox, *, settings: Settings, now: dt.datetime) -> l
     """Every message waiting in the mailbox, oldest first, each recorded then moved."""
     outcomes = []
     for uid in mailbox.uids()[: settings.inbox.max_messages]:
-        fetched = mailbox.fetch(uid)
+        size = mailbox.size(uid)
+        too_large = size if size > largest_message(settings) else 0
+        fetched = mailbox.fetch_header(uid) if too_large else mailbox.fetch(uid)
         if fetched is None:
             continue
-        outcome = process_message(uid, fetched.raw, mailbox.uid_validity, settings=settings, now=now)
+        try:
+            outcome = process_message(
+                uid,
+                fetched.raw,  # type: ignore[attr-defined]
+                mailbox.uid_validity,
+                settings=settings,
+                now=now,
+                too_large=too_large,
+            )
+        except IntegrityError:  # another run recorded it at the same moment: it moves it
+            continue
         mailbox.move(uid, outcome.folder)
         with session_scope(write=True) as session:
             row = session.scalar(

@@ -455,19 +455,28 @@ def outlook_raw(content: bytes) -> bytes:
     ).encode()
 
 
-def test_a_wrong_password_or_an_untrusted_certificate_stops_the_run(db, configure, imap):
+def test_starttls_with_the_relays_ca_a_wrong_password_and_an_untrusted_certificate(
+    db, configure, imap, monkeypatch
+):
+    configure(**imap.settings_env(security="starttls"))
+    assert read() == []  # STARTTLS on the plain port, the certificate checked against the CA
     configure(**{**imap.settings_env(), "R42_INBOX__PASSWORD": "sai"})
     with pytest.raises(InboxUnavailable, match="refused"):
         read()
-    env = imap.settings_env()
-    del env["R42_MAIL__SMTP_CA_FILE"]
-    configure(**env)
-    os.environ.pop("R42_MAIL__SMTP_CA_FILE", None)
-    from config.settings import get_settings as fresh
-
-    fresh.cache_clear()
+    configure(**imap.settings_env())
+    monkeypatch.delenv("R42_MAIL__SMTP_CA_FILE")
+    configure()
     with pytest.raises(InboxUnavailable, match="not trusted"):
         read()
+
+
+def test_a_message_over_the_size_limit_is_not_read_but_answered(cycle, imap, configure):
+    (agency,) = agencies(1)
+    configure(R42_WEB_FORM__MAX_UPLOAD_BYTES="10000")  # the largest message: about 2 MB
+    imap.deliver(thunderbird(agency, os.urandom(1_700_000), message_id="<big@so.example>"))
+    (outcome,) = read()
+    assert outcome.status == "rejected" and "quá lớn" in outcome.reason and outcome.answered
+    assert imap.count(REJECTED) == 1
 
 
 KILL_SCRIPT = """
@@ -535,8 +544,14 @@ class DiesOnMove:
     def uids(self):
         return self.inbox.uids()
 
+    def size(self, uid):
+        return self.inbox.size(uid)
+
     def fetch(self, uid):
         return self.inbox.fetch(uid)
+
+    def fetch_header(self, uid):
+        return self.inbox.fetch_header(uid)
 
     def move(self, uid, folder):
         raise ConnectionResetError("killed between recording and moving")
