@@ -105,10 +105,12 @@ def reply(request_email: email.message.EmailMessage, agency: Agency, form: bytes
         f"From: {agency.email}\r\nTo: {request_email['From'].addresses[0].addr_spec}\r\n"
         f"Subject: Re: {request_email['Subject']}\r\n"
         f"Message-ID: {message_id}\r\n"
-        f"In-Reply-To: {request_email['Message-ID']}\r\nReferences: {request_email['Message-ID']}\r\n"
+        f"In-Reply-To: {request_email['Message-ID']}\r\n"
+        f"References: {request_email['Message-ID']}\r\n"
         f"Date: {email.utils.format_datetime(when)}\r\nMIME-Version: 1.0\r\n"
         'Content-Type: multipart/mixed; boundary="demo"\r\n\r\n'
-        "--demo\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        "--demo\r\nContent-Type: text/plain; charset=utf-8\r\n"
+        "Content-Transfer-Encoding: base64\r\n\r\n"
         + base64.encodebytes(f"{agency.name} gửi lại biểu mẫu đã điền.".encode()).decode()
         + f"\r\n--demo\r\nContent-Type: {XLSX}; name*=UTF-8''{name}\r\n"
         + f"Content-Disposition: attachment; filename*=UTF-8''{name}\r\n"

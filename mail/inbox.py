@@ -82,7 +82,9 @@ class Inbox:
             ) from None
         except imaplib.IMAP4.error as exc:
             self.close()
-            raise InboxUnavailable(f"{where} refused: {exc} (check R42_INBOX__USER/PASSWORD)") from None
+            raise InboxUnavailable(
+                f"{where} refused: {exc} (check R42_INBOX__USER and R42_INBOX__PASSWORD)"
+            ) from None
         except (OSError, TimeoutError) as exc:
             self.close()
             raise InboxUnavailable(f"{where} unreachable: {exc or type(exc).__name__}") from None
@@ -109,12 +111,19 @@ class Inbox:
 
     def fetch(self, uid: int) -> Fetched | None:
         """The message's bytes (BODY.PEEK: not marked read); None if it has gone."""
+        return self._fetch(uid, "BODY.PEEK[]")
+
+    def fetch_header(self, uid: int) -> Fetched | None:
+        """Only the message's header (for a message too large to read)."""
+        return self._fetch(uid, "BODY.PEEK[HEADER]")
+
+    def _fetch(self, uid: int, item: str) -> Fetched | None:
         assert self.imap is not None
-        typ, data = self.imap.uid("FETCH", str(uid), "(BODY.PEEK[])")
-        self._ok(typ, data, f"UID FETCH {uid}")
-        for item in data:
-            if isinstance(item, tuple) and len(item) == 2:
-                return Fetched(uid, item[1])
+        typ, data = self.imap.uid("FETCH", str(uid), f"({item})")
+        self._ok(typ, data, f"UID FETCH {uid} {item}")
+        for part in data:
+            if isinstance(part, tuple) and len(part) == 2:
+                return Fetched(uid, part[1])
         return None
 
     def size(self, uid: int) -> int:
@@ -128,16 +137,6 @@ class Inbox:
             if found:
                 return int(found.group(1))
         return 0
-
-    def fetch_header(self, uid: int) -> Fetched | None:
-        """Only the message's header (for a message too large to read)."""
-        assert self.imap is not None
-        typ, data = self.imap.uid("FETCH", str(uid), "(BODY.PEEK[HEADER])")
-        self._ok(typ, data, f"UID FETCH {uid} HEADER")
-        for item in data:
-            if isinstance(item, tuple) and len(item) == 2:
-                return Fetched(uid, item[1])
-        return None
 
     def move(self, uid: int, folder: str) -> None:
         """UID MOVE (RFC 6851), or COPY then delete and expunge where MOVE is not offered."""

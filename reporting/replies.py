@@ -279,7 +279,12 @@ def read_attachment(mail: InboundMail, settings: Settings) -> Read:
 
 
 def handle(
-    mail: InboundMail, read: Read, row: InboundMessage, *, session: Session, settings: Settings,
+    mail: InboundMail,
+    read: Read,
+    row: InboundMessage,
+    *,
+    session: Session,
+    settings: Settings,
     now: dt.datetime,
 ) -> Outcome:
     """Decide, store and answer one person's message (inside the caller's transaction)."""
@@ -332,8 +337,12 @@ def handle(
                         actor=by,
                         action="email.sender_not_registered",
                         cycle_id=request.cycle_id,
-                        detail={"agency": request.agency.code, "sender": mail.sender,
-                                "message_id": row.message_id, "revision": submission.revision},
+                        detail={
+                            "agency": request.agency.code,
+                            "sender": mail.sender,
+                            "message_id": row.message_id,
+                            "revision": submission.revision,
+                        },
                     )
                 )
                 outcome.reason = f"địa chỉ gửi {mail.sender} chưa đăng ký (biểu mẫu có chữ ký)"
@@ -419,8 +428,9 @@ def process_message(
         )
         if seen is not None:  # recorded by a run that died before moving it, or another copy
             folder = seen.folder if seen.uid == uid else inbox.processed_folder
-            return Outcome(uid, key, mail.sender, InboundStatus.IGNORED, "đã đọc trước đó",
-                           folder=folder)
+            return Outcome(
+                uid, key, mail.sender, InboundStatus.IGNORED, "đã đọc trước đó", folder=folder
+            )
         row = InboundMessage(
             uid_validity=uid_validity,
             uid=uid,
@@ -434,11 +444,11 @@ def process_message(
         session.add(row)
         if mail.bounce is not None:
             marked = mark_bounce(mail, session=session, now=now)
-            outcome = Outcome(uid, key, mail.sender, InboundStatus.BOUNCE,
-                              f"báo lỗi chuyển phát: {marked or 'không khớp thư nào'}")
+            reason = f"báo lỗi chuyển phát: {marked or 'không khớp thư nào'}"
+            outcome = Outcome(uid, key, mail.sender, InboundStatus.BOUNCE, reason)
         elif mail.automatic:
-            outcome = Outcome(uid, key, mail.sender, InboundStatus.IGNORED,
-                              f"thư tự động ({mail.automatic}), không trả lời")
+            reason = f"thư tự động ({mail.automatic}), không trả lời"
+            outcome = Outcome(uid, key, mail.sender, InboundStatus.IGNORED, reason)
         else:
             outcome = handle(mail, read, row, session=session, settings=settings, now=now)
         row.status, row.reason = outcome.status, outcome.reason[:2000]

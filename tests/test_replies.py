@@ -138,7 +138,8 @@ def headers(sender: str, answering: email.message.EmailMessage | None, subject: 
         "MIME-Version: 1.0",
     ]
     if answering is not None:
-        lines += [f"In-Reply-To: {answering['Message-ID']}", f"References: {answering['Message-ID']}"]
+        thread = answering["Message-ID"]
+        lines += [f"In-Reply-To: {thread}", f"References: {thread}"]
     return "\r\n".join(lines) + ("\r\n" + extra if extra else "") + "\r\n"
 
 
@@ -148,7 +149,8 @@ def thunderbird(agency: str, content: bytes, *, message_id: str, sender: str | N
     2231 (filename*=UTF-8''...), base64 at 72 columns."""
     sender = sender or f"Văn thư <{agency_address(agency)}>"
     answering = request_email(agency) if thread else None
-    body = quopri.encodestring("Kính gửi Sở Nội vụ,\r\nĐơn vị gửi lại biểu mẫu đã điền.\r\n".encode()).decode()
+    text = "Kính gửi Sở Nội vụ,\r\nĐơn vị gửi lại biểu mẫu đã điền.\r\n"
+    body = quopri.encodestring(text.encode()).decode()
     encoded = base64.encodebytes(content).decode().replace("\n", "\r\n")
     from urllib.parse import quote
 
@@ -179,7 +181,8 @@ def outlook(agency: str, content: bytes, *, message_id: str) -> bytes:
     answering = request_email(agency)
     words = Header(FORM_NAME, "utf-8").encode(maxlinelen=998)
     encoded = base64.encodebytes(content).decode().replace("\n", "\r\n")
-    html = base64.encodebytes("<html><body><p>Sở Y tế gửi báo cáo.</p></body></html>".encode()).decode()
+    page = "<html><body><p>Sở Y tế gửi báo cáo.</p></body></html>"
+    html = base64.encodebytes(page.encode()).decode()
     return (
         headers(
             agency_address(agency).upper(),  # Outlook may shout the address
@@ -281,7 +284,8 @@ def test_thunderbird_and_outlook_replies_are_stored_answered_in_their_thread_and
     assert "thư trả lời kèm tệp Excel" in receipts[0].get_body(("plain",)).get_content()
     assert imap.count("INBOX") == 0 and imap.count(PROCESSED) == 2
     with session_scope() as session:
-        audit = session.scalars(select(AuditEvent).where(AuditEvent.action == "submission.recorded"))
+        recorded = AuditEvent.action == "submission.recorded"
+        audit = session.scalars(select(AuditEvent).where(recorded))
         assert {a.detail["channel"] for a in audit} == {"email"}
     assert read() == []  # nothing waits: nothing read again
 
@@ -347,8 +351,13 @@ def test_what_cannot_be_used_is_moved_aside_answered_once_and_listed(cycle, imap
                     content_type="application/vnd.oasis.opendocument.spreadsheet"),
         thunderbird(one, b"PK\x03\x04 this is not a workbook", message_id="<bad@so.example>"),
         thunderbird(one, zipped.getvalue(), message_id="<zip@so.example>"),
-        thunderbird(two, filled(two, unsigned=True, claims="khong-co"), message_id="<unknown@so.example>",
-                    thread=False, sender="ai-do@so.example"),
+        thunderbird(
+            two,
+            filled(two, unsigned=True, claims="khong-co"),
+            message_id="<unknown@so.example>",
+            thread=False,
+            sender="ai-do@so.example",
+        ),
     )
     two_forms = thunderbird(one, form, message_id="<two@so.example>").replace(
         b"\r\n--tb-1--\r\n",
@@ -394,7 +403,8 @@ def test_auto_replies_and_bounces_are_never_answered_and_a_bounce_marks_the_reci
         "Message-ID: <dsn-1@mx.so.example>\r\nAuto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n"
         'Content-Type: multipart/report; report-type=delivery-status; boundary="r"\r\n\r\n'
         "--r\r\nContent-Type: text/plain\r\n\r\nThe mail system: delivery failed.\r\n"
-        "--r\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.so.example\r\n\r\n"
+        "--r\r\nContent-Type: message/delivery-status\r\n\r\n"
+        "Reporting-MTA: dns; mx.so.example\r\n\r\n"
         f"Final-Recipient: rfc822; {address}\r\nAction: failed\r\nStatus: 5.1.1\r\n"
         "Diagnostic-Code: smtp; 550 5.1.1 User unknown\r\n\r\n"
         f"--r\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: {ours['Message-ID']}\r\n"
@@ -415,7 +425,8 @@ def test_auto_replies_and_bounces_are_never_answered_and_a_bounce_marks_the_reci
             select(OutgoingMessage).where(OutgoingMessage.message_id == ours["Message-ID"])
         )
         assert message.status == "failed"
-        assert [(r.status, r.last_reply[:14]) for r in message.recipients] == [("failed", "bounce: smtp; ")]
+        marked = [(r.status, r.last_reply[:14]) for r in message.recipients]
+        assert marked == [("failed", "bounce: smtp; ")]
     assert imap.count(PROCESSED) == 3
 
 
@@ -523,7 +534,8 @@ def test_200_replies_then_a_kill_9_mid_batch_and_a_re_run_store_and_answer_each_
         assert session.scalar(select(func.count()).select_from(Submission)) == 200
     receipts = answers("receipt")
     assert len(receipts) == 200
-    assert sorted(r["In-Reply-To"] for r in receipts) == sorted(f"<m{n}@so.example>" for n in range(200))
+    expected = sorted(f"<m{n}@so.example>" for n in range(200))
+    assert sorted(r["In-Reply-To"] for r in receipts) == expected
     # the answers leave once: counted at a real SMTP server
     configure(R42_MAIL__TRANSPORT="smtp", R42_MAIL__SMTP_HOST="127.0.0.1",
               R42_MAIL__SMTP_PORT=smtp.port, R42_MAIL__SMTP_TIMEOUT=5)
