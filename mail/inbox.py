@@ -32,8 +32,11 @@ def _quote(folder: str) -> str:
 class Inbox:
     """One logged-in IMAP connection with the replies folder selected."""
 
-    def __init__(self, settings: InboxSettings, mail: MailSettings) -> None:
+    def __init__(
+        self, settings: InboxSettings, mail: MailSettings, *, create_folders: bool = True
+    ) -> None:
         self.settings = settings
+        self.create_folders = create_folders  # False: only look (r42 check)
         self.mail = mail
         self.imap: imaplib.IMAP4 | None = None
         self.uid_validity = 0
@@ -72,7 +75,7 @@ class Inbox:
             if not data or not data[0]:
                 raise InboxUnavailable(f"{where}: folder {s.folder!r} has no UIDVALIDITY")
             self.uid_validity = int(data[0])
-            for folder in (s.processed_folder, s.rejected_folder):
+            for folder in (s.processed_folder, s.rejected_folder) if self.create_folders else ():
                 imap.create(_quote(folder))  # NO when it exists: fine
         except ssl.SSLCertVerificationError as exc:
             self.close()

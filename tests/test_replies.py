@@ -481,6 +481,19 @@ def test_starttls_with_the_relays_ca_a_wrong_password_and_an_untrusted_certifica
         read()
 
 
+def test_r42_check_logs_in_and_counts_without_touching_the_mailbox(db, configure, imap):
+    from flows.check import check_inbox
+
+    configure(**imap.settings_env())
+    imap.deliver(plain("a@so.example", message_id="<c@so.example>"))
+    (row,) = check_inbox(get_settings())
+    assert row.status == "OK" and "1 message(s) waiting in INBOX" in row.message
+    assert imap.count("INBOX") == 1 and imap.count(PROCESSED) == 0  # not even its folders made
+    configure(R42_INBOX__PASSWORD="sai")
+    (row,) = check_inbox(get_settings())
+    assert row.status == "FAIL" and "R42_INBOX__PASSWORD" in row.message
+
+
 def test_a_message_over_the_size_limit_is_not_read_but_answered(cycle, imap, configure):
     (agency,) = agencies(1)
     configure(R42_WEB_FORM__MAX_UPLOAD_BYTES="10000")  # the largest message: about 2 MB
