@@ -628,3 +628,55 @@ def test_the_read_replies_flow_publishes_its_table_and_delivers_the_answers(
 
     artifacts = [a for a in asyncio.run(table()) if a.key == "replies-inbox"]
     assert artifacts and "flow@so.example" in str(artifacts[0].data)
+
+
+def zip_bomb() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+        with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as member:
+            for _ in range(200):
+                member.write(bytes(1 << 20))
+    return buffer.getvalue()
+
+
+def test_the_intakes_malformed_spreadsheets_arrive_as_attachments_and_are_refused(cycle, imap):
+    from tests.test_excel_form import SHEET_XML, laugh, swap_member
+
+    (agency,) = agencies(1)
+    laughs = (
+        '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        + "".join(f'<!ENTITY lol{i} "{laugh(i)}">' for i in range(9))
+        + ']><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        "<sheetData/></worksheet>"
+    )
+    form = filled(agency)
+    files = {
+        "<bomb@so.example>": (zip_bomb(), "nén"),
+        "<entities@so.example>": (swap_member(form, SHEET_XML, laughs.encode()), "DOCTYPE"),
+        "<broken@so.example>": (swap_member(form, SHEET_XML, b"<worksheet><row"), "bị hỏng"),
+        "<pdf@so.example>": (b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n", "không phải là tệp Excel"),
+        "<empty@so.example>": (b"", "rỗng"),
+    }
+    imap.deliver(*(thunderbird(agency, data, message_id=key) for key, (data, _) in files.items()))
+    outcomes = {o.message_id: o for o in read()}
+    for key, (_, words) in files.items():
+        outcome = outcomes[key]
+        assert outcome.status == "rejected" and outcome.answered, key
+        assert any(words in problem for problem in outcome.problems), (key, outcome.problems)
+    assert submissions(agency) == [] and imap.count(REJECTED) == len(files)
+    for reply in answers("reply"):  # the agency's own address: the errors and its link
+        text = reply.get_body(("plain",)).get_content()
+        assert "Các lỗi cần sửa" in text and "/bao-cao/" in text
+
+
+def test_a_reply_after_the_deadline_is_stored_late_and_its_receipt_says_so(cycle, imap):
+    (agency,) = agencies(1)
+    imap.deliver(thunderbird(agency, filled(agency), message_id="<late@so.example>"))
+    (outcome,) = read(now=at(dt.date(2026, 12, 8)))
+    assert outcome.status == "stored"
+    (submission,) = submissions(agency)
+    assert submission.is_late is True
+    (receipt,) = answers("receipt")
+    assert "sau hạn 04/12/2026" in receipt.get_body(("plain",)).get_content()
