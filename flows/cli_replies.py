@@ -23,7 +23,11 @@ def cmd_inbox(args: argparse.Namespace) -> int:
 
     with session_scope() as session:
         rows = inbox_rows(args.year, session=session)
-        shown = [r for r in rows if args.all or r.status not in ("stored", "ignored")]
+        shown = [
+            r
+            for r in rows
+            if args.all or r.sender_mismatch or r.status not in ("stored", "ignored")
+        ]
         for row in shown:
             when = row.received_at.astimezone(LOCAL).strftime("%d/%m/%Y %H:%M")
             agency = row.request.agency.code if row.request else "-"
@@ -49,7 +53,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-deliver", action="store_true", help="leave the answers to deliver-outbox")
     p.set_defaults(handler=cmd_read_replies)
 
-    p = sub.add_parser("inbox", help="the replies that could not be used (rejected, with errors)")
+    p = sub.add_parser(
+        "inbox", help="the replies that could not be used, and those from unregistered senders"
+    )
     p.add_argument("--year", type=int, required=True)
     p.add_argument("--all", action="store_true", help="also those stored or ignored")
     p.set_defaults(handler=cmd_inbox)

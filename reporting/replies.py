@@ -305,6 +305,7 @@ def handle(
     elif request is None:
         outcome.reason, context["advice"] = UNKNOWN, ADVICE_FORM
     elif not registered(mail.sender, request) and not read.parsed.token:
+        row.sender_mismatch = True
         outcome.reason, context["advice"] = (
             UNSIGNED.format(sender=mail.sender, agency=request.agency.name),
             ADVICE_SENDER,

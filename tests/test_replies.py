@@ -290,7 +290,9 @@ def test_thunderbird_and_outlook_replies_are_stored_answered_in_their_thread_and
     assert read() == []  # nothing waits: nothing read again
 
 
-def test_a_forwarded_form_from_an_unregistered_address_is_accepted_on_its_token(cycle, imap):
+def test_a_forwarded_form_from_an_unregistered_address_is_accepted_on_its_token(
+    cycle, imap, capsys
+):
     (agency,) = agencies(1)
     inner = thunderbird(agency, filled(agency), message_id="<inner@so.example>")
     imap.deliver(forwarded(inner, sender="Đồng nghiệp <ban-khac@tinh.example>",
@@ -306,6 +308,10 @@ def test_a_forwarded_form_from_an_unregistered_address_is_accepted_on_its_token(
         ) == 1
     (receipt,) = answers("receipt")
     assert receipt["To"].addresses[0].addr_spec == "ban-khac@tinh.example"
+    from flows.cli import main
+
+    assert main(["inbox", "--year", "2026"]) == 0  # stored, but shown: the sender is not known
+    assert "[sender not registered]" in capsys.readouterr().out
 
 
 def test_a_spoofed_sender_with_an_unsigned_form_is_refused_without_the_link(cycle, imap):
@@ -319,7 +325,7 @@ def test_a_spoofed_sender_with_an_unsigned_form_is_refused_without_the_link(cycl
     text = reply.get_body(("plain",)).get_content()
     assert "chưa nhận được" in text and "/bao-cao/" not in text  # no personal link to a stranger
     assert reply["In-Reply-To"] == "<sp@x.example>"
-    assert imap.count(REJECTED) == 1
+    assert imap.count(REJECTED) == 1 and inbound()["<sp@x.example>"].sender_mismatch is True
 
 
 def test_cell_errors_are_answered_with_the_cells_and_the_personal_link(cycle, imap):
