@@ -51,7 +51,8 @@ test: $(STAMP) test-system-packages
 # the report DOCX (and Calc its XLSX annex) into a PDF whose pages are checked (about 15 s to
 # install); Postfix for its smtp-sink, a C SMTP test server with injectable faults (installed
 # unconfigured: no MTA runs);
-# SoftHSM2, a real PKCS#11 token the report-signing tests sign with.
+# SoftHSM2, a real PKCS#11 token the report-signing tests sign with; Dovecot, the IMAP server
+# the replies-by-email tests start in a throwaway folder (the system service is never used).
 test-system-packages:
 	@missing=""; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
@@ -62,6 +63,7 @@ test-system-packages:
 	test -d /usr/share/fonts/truetype/liberation2 || missing="$$missing fonts-liberation2"; \
 	test -x /usr/sbin/smtp-sink || missing="$$missing postfix"; \
 	test -x /usr/bin/softhsm2-util || missing="$$missing softhsm2"; \
+	test -x /usr/sbin/dovecot || missing="$$missing dovecot-imapd"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing$$missing"; \
 		echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections; \

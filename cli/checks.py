@@ -106,6 +106,28 @@ def check_smtp(settings: Settings) -> list[Row]:
     return [probe(mail)]
 
 
+def check_inbox(settings: Settings) -> list[Row]:
+    """The replies mailbox: TLS with verification, login, its folder; nothing read or moved."""
+    inbox = settings.inbox
+    if not inbox.enabled:
+        return [Row(OK, "inbox", "no mailbox (R42_INBOX__HOST): the emails say not to reply")]
+    from mail.inbox import Inbox, InboxUnavailable
+
+    try:
+        with Inbox(inbox, settings.mail, create_folders=False) as mailbox:
+            waiting = len(mailbox.uids())
+    except InboxUnavailable as exc:
+        return [Row(FAIL, "inbox", str(exc))]
+    return [
+        Row(
+            OK,
+            "inbox",
+            f"{inbox.host}:{inbox.port} ({inbox.security}) logged in, {waiting} message(s) "
+            f"waiting in {inbox.folder}",
+        )
+    ]
+
+
 def check_web(settings: Settings) -> list[Row]:
     """The public base URL answers, and is https outside loopback."""
     import httpx
@@ -234,6 +256,7 @@ def run_checks(*, prefect: bool = True) -> list[Row]:
     else:
         rows.append(Row(WARN, "check", "registry and outbox checks skipped: no database"))
     rows += _guarded("smtp", lambda: check_smtp(settings))
+    rows += _guarded("inbox", lambda: check_inbox(settings))
     rows += _guarded("web", lambda: check_web(settings))
     if prefect:
         rows += _guarded("prefect", _prefect_rows)

@@ -173,6 +173,45 @@ class MailSettings(BaseModel):
         return value
 
 
+class InboxSettings(BaseModel):
+    """The mailbox agencies reply to with their filled form (IMAP); unset host: no inbox, and
+    the emails keep saying "do not reply"."""
+
+    host: str | None = Field(
+        default=None, description="IMAP server host name; empty: replies are not read."
+    )
+    port: int = Field(
+        default=993, ge=1, le=65535, description="IMAP port (993 for 'tls', 143 otherwise)."
+    )
+    security: Literal["none", "starttls", "tls"] = Field(
+        default="tls",
+        description="'tls' is implicit TLS, 'starttls' upgrades a plain connection; the "
+        "certificate is checked against R42_MAIL__SMTP_CA_FILE when set (a private CA), else "
+        "the system's CAs.",
+    )
+    user: str | None = Field(default=None, description="IMAP login user.")
+    password: SecretStr | None = Field(default=None, description="IMAP login password.")
+    folder: str = Field(default="INBOX", description="Folder the replies arrive in.")
+    processed_folder: str = Field(
+        default="R42-processed",
+        description="Folder a read reply is moved to (created when missing).",
+    )
+    rejected_folder: str = Field(
+        default="R42-rejected",
+        description="Folder a reply that could not be used (no form, several forms, unknown "
+        "request, .xls/.ods, damaged file) is moved to (created when missing).",
+    )
+    timeout: float = Field(default=30.0, gt=0, le=600, description="Seconds per IMAP call.")
+    max_messages: int = Field(
+        default=500, ge=1, le=10_000, description="Messages read by one run (the rest: next run)."
+    )
+
+    @property
+    def enabled(self) -> bool:
+        """True when a mailbox is configured."""
+        return bool(self.host)
+
+
 class WebFormSettings(BaseModel):
     """The agencies' web form and the personal links that lead to it."""
 
@@ -316,6 +355,9 @@ class Settings(BaseSettings):
     cycle: CycleSettings = Field(default_factory=CycleSettings, description="Cycle timing.")
     signing: SigningSettings = Field(
         default_factory=SigningSettings, description="Signing the report PDF."
+    )
+    inbox: InboxSettings = Field(
+        default_factory=InboxSettings, description="Replies by email (IMAP)."
     )
 
 

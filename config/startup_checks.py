@@ -94,6 +94,12 @@ def unsafe_settings(settings) -> list[str]:  # noqa: ANN001
             "cross the network in clear; set R42_MAIL__SMTP_SECURITY=starttls (port 587) or tls "
             "(port 465)"
         )
+    inbox = getattr(settings, "inbox", None)
+    if inbox is not None and inbox.enabled and inbox.user and inbox.security == "none":
+        problems.append(
+            "R42_INBOX__USER is set with R42_INBOX__SECURITY=none: the mailbox password would "
+            "cross the network in clear; set R42_INBOX__SECURITY=tls (port 993) or starttls"
+        )
     reasons = production_reasons(settings)
     if reasons:
         why = "outside the demo: " + ", ".join(reasons)

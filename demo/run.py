@@ -26,6 +26,8 @@ def configure() -> None:
     os.environ["R42_MAIL__ALLOWED_DOMAINS"] = ".example"  # never a real mailbox
     os.environ["R42_MAIL__OUTBOX_DIR"] = str(DEMO_DIR / "outbox")
     os.environ["R42_CYCLE__REPORTS_DIR"] = str(DEMO_DIR / "reports")
+    # Replies by email are read (the emails invite them); the mailbox is a folder, demo/replies.py
+    os.environ["R42_INBOX__HOST"] = "mailbox.demo.example"
     # The approved report is signed with a certificate made here, whose subject says it is a
     # demo (documents/certificates.py); its CA is kept beside it for `r42 verify-report --trust`.
     from documents.certificates import demo_signing_files
@@ -68,8 +70,10 @@ def answer_when_waiting(year: int, programme: str, errors: list[Exception]) -> N
         errors.append(exc)
 
 
-def record_day(day: dt.date, plan: dict[str, list[dt.date]]) -> list[str]:
-    """Record the submissions the agencies make on ``day``."""
+def record_day(
+    day: dt.date, plan: dict[str, list[dt.date]], by_email: dict[str, bool]
+) -> list[str]:
+    """Record the submissions the agencies make on ``day`` (not those that reply by email)."""
     from demo.agencies import submission_for
     from models.cycles import cycle_requests, get_cycle
     from models.database import session_scope
@@ -82,7 +86,7 @@ def record_day(day: dt.date, plan: dict[str, list[dt.date]]) -> list[str]:
         cycle = get_cycle("vinh-long-r42", YEAR, session=session)
         last_year = observations_for(cycle.programme, YEAR - 1, session=session)
         for request in cycle_requests(cycle, session=session):
-            days = plan.get(request.agency.code, [])
+            days = [] if request.agency.code in by_email else plan.get(request.agency.code, [])
             for revision, when in enumerate(days, start=1):
                 if when == day:
                     record_submission(
@@ -95,6 +99,45 @@ def record_day(day: dt.date, plan: dict[str, list[dt.date]]) -> list[str]:
                     )
                     done.append(request.agency.code)
     return done
+
+
+def email_day(day: dt.date, by_email: dict[str, bool], plan: dict[str, list[dt.date]]) -> None:
+    """The agencies replying by email on ``day`` do so; the replies are read and answered."""
+    from config.settings import get_settings
+    from demo.agencies import submission_for
+    from demo.replies import FolderMailbox, send_replies
+    from mail.delivery import deliver_configured
+    from models.cycles import get_cycle
+    from models.database import session_scope
+    from models.observations import observations_for
+    from reporting.replies import read_replies
+
+    sending = {}
+    for code, mistake in by_email.items():
+        if day == plan[code][0]:
+            sending[code] = mistake  # the first reply, with its mistake if it makes one
+        elif mistake and day == plan[code][0] + dt.timedelta(days=1):
+            sending[code] = False  # corrected the day after the answer listed the error
+    if not sending:
+        return
+    settings = get_settings()
+    mailbox = FolderMailbox(DEMO_DIR / "mailbox")
+    with session_scope() as session:
+        cycle = get_cycle("vinh-long-r42", YEAR, session=session)
+        last_year = observations_for(cycle.programme, YEAR - 1, session=session)
+        data = {
+            r.agency.code: submission_for(r.agency, cycle, last_year)
+            for r in cycle.requests
+            if r.agency.code in sending
+        }
+        send_replies(mailbox, settings.mail.outbox_dir, cycle, sending, data, at(day, 10))
+        cycle_id = cycle.id
+    for outcome in read_replies(mailbox, settings=settings, now=at(day, 11)):
+        print(
+            f"   {day:%d/%m/%Y}: reply by email from {outcome.agency}: {outcome.status}"
+            + (f" ({outcome.problems[0]})" if outcome.problems else "")
+        )
+    deliver_configured(cycle_id, now=at(day, 11))
 
 
 def main() -> int:
@@ -130,6 +173,9 @@ def main() -> int:
                 plan[request.agency.code] = [first]
         correcting = sorted(plan, key=lambda code: plan[code][0])[0]
         plan[correcting].append(plan[correcting][0] + dt.timedelta(days=2))
+        # two reply to the request by email: one at once, one with a mistake it then corrects
+        early = sorted((c for c in plan if c != correcting), key=lambda c: plan[c][0])
+        by_email = {early[0]: False, early[1]: True}
     print(
         f"   deadline {deadline:%d/%m/%Y}; reminder days "
         + ", ".join(f"{deadline + dt.timedelta(days=o):%d/%m}" for o in ladder)
@@ -144,7 +190,8 @@ def main() -> int:
                 f"== {day:%d/%m/%Y}: reminder D{run['rung']:+d} to {len(run['queued'])} agencies "
                 f"({len(run['submitted'])} had reported)"
             )
-        submitted = record_day(day, plan)
+        submitted = record_day(day, plan, by_email)
+        email_day(day, by_email, plan)
         if submitted:
             print(f"   {day:%d/%m/%Y}: reports from {', '.join(submitted)}")
         if day == deadline + dt.timedelta(days=1):
@@ -200,6 +247,8 @@ def summarise(outbox: Path, plan: dict[str, list[dt.date]]) -> int:
     print(f"  e.g. {sample.name}: {message['Subject']}")
     print(f"Report {report.number} ({report.status}): {DEMO_DIR / f'report-{YEAR}.md'} and .html")
     print(f"Database: {DEMO_DIR / 'r42.sqlite3'}")
+    mailbox = {p.name: len(list(p.glob("*.eml"))) for p in sorted((DEMO_DIR / "mailbox").glob("*"))}
+    print(f"Replies by email (a folder for the IMAP mailbox) {DEMO_DIR / 'mailbox'}/: {mailbox}")
     print("Prefect UI on these runs: `make ui`, then open http://127.0.0.1:4200/runs")
     ok = kinds["request"] == agencies and kinds["report"] == 1
     ok = report_files(cycle_dir, report.number) and ok

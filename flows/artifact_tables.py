@@ -84,3 +84,29 @@ def deliveries_table(rows: list[tuple[str, str, str, int, str]]) -> list[dict]:
         }
         for agency, status, kind, rung, reply in rows
     ]
+
+
+REPLY_STATUS_TEXT = {
+    "stored": "Đã nhận",
+    "invalid": "Biểu mẫu có lỗi (đã báo lỗi)",
+    "rejected": "Không dùng được (đã hướng dẫn)",
+    "ignored": "Bỏ qua (thư tự động hoặc đã đọc)",
+    "bounce": "Báo lỗi chuyển phát",
+}
+
+
+def replies_table(outcomes: list[dict]) -> list[dict]:
+    """The messages a read-replies run read: what became of each, and why."""
+    return [
+        {
+            "Người gửi": o["sender"],
+            "Tình trạng": REPLY_STATUS_TEXT.get(o["status"], o["status"]),
+            "Lý do": o["reason"],
+            "Cơ quan": o["agency"],
+            "Lần gửi": o["revision"] or "",
+            "Đã trả lời": "có" if o["answered"] else "không",
+            "Thư mục": o["folder"],
+            "Message-ID": o["message_id"],
+        }
+        for o in outcomes
+    ]

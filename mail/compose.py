@@ -56,12 +56,15 @@ def compose(
     attachments: list[Attachment] | None = None,
     settings: MailSettings,
     now: dt.datetime,
+    in_reply_to: list[str] | None = None,
 ) -> ComposedEmail:
     """``content`` as one MIME message from the programme's sender to ``to`` and ``cc``.
 
     The message is ``multipart/alternative`` (text, then HTML), inside ``multipart/mixed`` when
     there are attachments; see ``mail.mime`` for how each part is encoded. ValueError for CR/LF in
     a name or an address, or an address that is not a plain ASCII ``local@domain``.
+    ``in_reply_to``: the Message-IDs of the thread answered, the one answered first (RFC 5322
+    In-Reply-To and References), so the answer sits under the agency's own message.
     """
     cc = cc or []
     subject = " ".join(content.subject.split())
@@ -76,6 +79,12 @@ def compose(
         mime.unstructured_header("Subject", subject),
         mime.simple_header("Date", format_datetime(now)),
         mime.simple_header("Message-ID", message_id),
+    ]
+    if in_reply_to:
+        headers.append(mime.simple_header("In-Reply-To", in_reply_to[0]))
+        thread = [mime.simple_header("References", i)[12:-2] for i in reversed(in_reply_to[:10])]
+        headers.append(b"References: " + b"\r\n ".join(thread) + b"\r\n")  # one ID a line
+    headers += [
         mime.simple_header("MIME-Version", "1.0"),
         mime.simple_header("Auto-Submitted", "auto-generated"),  # RFC 3834: no auto-replies
     ]

@@ -14,7 +14,7 @@ from documents.vietnamese import format_date
 from models.drafts import discard_draft
 from models.orm import Channel, MessageKind, Request, Submission
 from models.submissions import SubmissionInput, record_submission
-from reporting.messages import queue_for_agency
+from reporting.messages import Answering, queue_for_agency
 from reporting.plausibility import record_flags, stored_flags
 
 CHANNEL_TEXT = {
@@ -22,6 +22,7 @@ CHANNEL_TEXT = {
     Channel.UPLOAD: "tệp Excel tải lên",
     Channel.OPS_IMPORT: "tệp do bộ phận tổng hợp nhập",
     Channel.DEMO: "mô phỏng",
+    Channel.EMAIL: "thư trả lời kèm tệp Excel",
 }
 
 
@@ -84,9 +85,11 @@ def acknowledge(
     settings: Settings,
     now: dt.datetime,
     context: dict[str, object] | None = None,
+    answering: Answering | None = None,
 ) -> None:
     """Drop the agency's draft and queue its receipt email for this revision (``context``
-    replaces the yearly receipt's, e.g. for a review round)."""
+    replaces the yearly receipt's, e.g. for a review round; ``answering``: the receipt goes
+    to the sender of the email that brought the revision, in its thread)."""
     request = submission.request
     discard_draft(request, session=session)
     queue_for_agency(
@@ -97,6 +100,7 @@ def acknowledge(
         session=session,
         settings=settings,
         now=now,
+        answering=answering,
     )
 
 

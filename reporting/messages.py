@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.orm import Session
@@ -14,6 +15,14 @@ from mail.compose import Attachment, ComposedEmail, Recipient, compose
 from mail.queue import enqueue
 from models.orm import Agency, Cycle, CycleKind, MessageKind, OutgoingMessage, Request
 from portal.links import request_link
+
+
+@dataclass(frozen=True)
+class Answering:
+    """An email that answers one the agency sent: to its sender, in its thread."""
+
+    address: str  # the sender of the agency's email (checked before queueing)
+    thread: list[str]  # its Message-ID, then the ones it answered (In-Reply-To, References)
 
 
 def standing_agency(cycle: Cycle) -> Agency:
@@ -51,6 +60,8 @@ def common_context(cycle: Cycle, settings: Settings) -> dict[str, object]:
         "province": cycle.registry_version.document["province"],
         "sender_name": programme_mail(cycle, settings).sender_name,
         "subject_tag": cycle.registry_version.document.get("subject_tag"),
+        # R42_INBOX__HOST set: the emails invite a reply with the filled form
+        "reply_by_email": settings.inbox.enabled,
     }
 
 
@@ -70,6 +81,7 @@ def compose_for_agency(
     now: dt.datetime,
     copy_head: bool = False,
     attachments: list[Attachment] | None = None,
+    answering: Answering | None = None,
 ) -> ComposedEmail:
     agency = request.agency
     link, expires = link_for(request, settings)
@@ -86,11 +98,12 @@ def compose_for_agency(
                 "link_expires": expires,
             },
         ),
-        to=[Recipient(agency.name, agency.email)],
+        to=[Recipient(agency.name, answering.address if answering else agency.email)],
         attachments=attachments,
         cc=cc,
         settings=programme_mail(request.cycle, settings),
         now=now,
+        in_reply_to=answering.thread if answering else None,
     )
 
 
@@ -124,9 +137,12 @@ def queue_for_agency(
     now: dt.datetime,
     copy_head: bool = False,
     attachments: list[Attachment] | None = None,
+    answering: Answering | None = None,
+    recipient_key: str | None = None,
 ) -> OutgoingMessage | None:
-    """Compose the agency's email from the template named after ``kind`` and queue it once."""
-    check_address(request.agency.email)
+    """Compose the agency's email from the template named after ``kind`` and queue it once
+    (under ``recipient_key``, the agency's code by default)."""
+    check_address(answering.address if answering else request.agency.email)
     if copy_head:
         check_address(request.agency.head_email)
     email = compose_for_agency(
@@ -137,11 +153,12 @@ def queue_for_agency(
         now=now,
         copy_head=copy_head,
         attachments=attachments,
+        answering=answering,
     )
     return enqueue(
         request.cycle,
         kind,
-        request.agency.code,
+        recipient_key or request.agency.code,
         email,
         session=session,
         agency=request.agency,

@@ -24,6 +24,7 @@ def test_every_deployment_loads_with_its_schedules():
         "send-reminders",
         "consolidate",
         "deliver-outbox",
+        "read-replies",
         "submit-to-ministry",
         "send-back-report",
         "reissue-link",
@@ -39,13 +40,13 @@ def test_every_deployment_loads_with_its_schedules():
             assert schedule["timezone"] == "Asia/Ho_Chi_Minh" and schedule["slug"]
             slugs.append(schedule["slug"])
         assert f"prefect deployment run {flow.name}/{spec['name']}" in README
-    assert len(slugs) == len(set(slugs)) == 2
+    assert len(slugs) == len(set(slugs)) == 3
     # The cycle's dates live in each programme.yaml: one daily calendar run starts what is due.
     scheduled = {s["name"]: s["schedules"] for s in specs if s.get("schedules")}
     assert scheduled["cycle-calendar"] == [
         {"cron": "0 8 * * *", "timezone": "Asia/Ho_Chi_Minh", "slug": "cycle-calendar-daily"}
     ]
-    assert set(scheduled) == {"cycle-calendar", "deliver-outbox"}
+    assert set(scheduled) == {"cycle-calendar", "deliver-outbox", "read-replies"}
     deployments = build_deployments()
     assert [d.name for d in deployments] == [s["name"] for s in specs]
     assert sum(len(d.schedules) for d in deployments) == len(slugs)

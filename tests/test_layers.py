@@ -36,6 +36,7 @@ KNOWN: set[tuple[str, str]] = {
     ("reporting.evaluation_requests", "portal.evaluation_excel"),
     ("reporting.messages", "portal.links"),
     ("reporting.requests", "portal.excel_form"),
+    ("reporting.replies", "portal.excel_reader"),  # the upload's reader, for forms by email
     # circles inside a package
     ("portal.app", "portal.uploads"),
     ("portal.uploads", "portal.app"),

@@ -35,7 +35,8 @@ def open_2026() -> None:
         queue_requests(cycle, session=session, settings=get_settings(), now=at(OPENED, 8))
 
 
-def test_the_request_names_its_attachment_the_ways_back_and_the_last_day(db):
+def test_the_request_names_its_attachment_the_ways_back_and_the_last_day(db, configure):
+    configure(R42_INBOX__HOST="imap.vinhlong.example")  # replies are read: the email says so
     open_2026()
     message = messages(MessageKind.REQUEST)[0]
     (attachment,) = list(message.iter_attachments())
@@ -48,9 +49,18 @@ def test_the_request_names_its_attachment_the_ways_back_and_the_last_day(db):
         assert "báo cáo gửi trong ngày 04/12/2026 vẫn được tính là đúng hạn" in body
         assert name in body  # the attachment by its name
         assert "tải tệp lên tại cùng đường dẫn" in body
-        assert "trả lời thư này, gửi kèm tệp Excel đã điền" in body
+        assert "trả lời thư này, đính kèm biểu mẫu đã điền" in body
         assert "không trả lời" not in body
         assert "có hiệu lực đến hết ngày 02/03/2027" in body  # 02/11/2026 + 120 days
+
+
+def test_without_a_mailbox_the_request_says_do_not_reply(db):
+    open_2026()
+    message = messages(MessageKind.REQUEST)[0]
+    for kind in ("plain", "html"):
+        body = message.get_body((kind,)).get_content()
+        assert "vui lòng không trả lời thư này" in body
+        assert "đính kèm biểu mẫu đã điền" not in body
 
 
 def test_a_reissued_link_lives_from_its_own_issue_day(db):

@@ -3,6 +3,7 @@
 from models.orm.base import Base, utcnow
 from models.orm.cycle import Cycle, CycleKind, CycleStatus, Request
 from models.orm.evaluation import EvaluationNarrative, EvaluationValue
+from models.orm.inbound import InboundMessage, InboundStatus
 from models.orm.outbox import (
     DeliveryStatus,
     MessageKind,
@@ -40,6 +41,8 @@ __all__ = [
     "DeliveryStatus",
     "EvaluationNarrative",
     "EvaluationValue",
+    "InboundMessage",
+    "InboundStatus",
     "Indicator",
     "IndicatorObservation",
     "IndicatorValue",

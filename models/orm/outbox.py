@@ -22,6 +22,7 @@ class MessageKind(StrEnum):
     RETURNED = "returned"  # a submission sent back by a coordinator, with the reason
     LINK = "link"  # a re-issued personal link after the old one was revoked
     REPORT = "report"
+    REPLY = "reply"  # an answer to an agency's email that stored nothing (errors, what to do)
 
 
 class DeliveryStatus(StrEnum):

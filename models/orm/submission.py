@@ -20,6 +20,7 @@ class Channel(StrEnum):
     UPLOAD = "upload"  # the Excel form uploaded on the agency's page
     OPS_IMPORT = "ops_import"  # a file imported by ops from the command line
     DEMO = "demo"  # simulated by `make demo`
+    EMAIL = "email"  # the filled form sent back as a reply to the request
 
 
 class SubmissionStatus(StrEnum):
