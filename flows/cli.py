@@ -18,6 +18,7 @@ from flows.cli_coordinator import add_commands as add_coordinator_commands
 from flows.cli_delivery import add_commands as add_delivery_commands
 from flows.cli_errors import allow_slow_prefect_start, database_unreachable, explain
 from flows.cli_evaluation import add_commands as add_evaluation_commands
+from flows.cli_extensions import add_commands as add_extension_commands
 from flows.cli_signing import add_commands as add_signing_commands
 
 
@@ -166,6 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_decide)
 
     add_coordinator_commands(sub)
+    add_extension_commands(sub)
     add_check_commands(sub)
     add_delivery_commands(sub)
 

@@ -124,8 +124,10 @@ def queue_for_agency(
     now: dt.datetime,
     copy_head: bool = False,
     attachments: list[Attachment] | None = None,
+    recipient_key: str | None = None,
 ) -> OutgoingMessage | None:
-    """Compose the agency's email from the template named after ``kind`` and queue it once."""
+    """Compose the agency's email from the template named after ``kind`` and queue it once,
+    under (kind, ``recipient_key`` (default: the agency's code), ``rung``)."""
     check_address(request.agency.email)
     if copy_head:
         check_address(request.agency.head_email)
@@ -141,7 +143,7 @@ def queue_for_agency(
     return enqueue(
         request.cycle,
         kind,
-        request.agency.code,
+        recipient_key or request.agency.code,
         email,
         session=session,
         agency=request.agency,

@@ -2,6 +2,7 @@
 
 from models.orm.base import Base, utcnow
 from models.orm.cycle import Cycle, CycleKind, CycleStatus, Request
+from models.orm.extension import DeadlineExtension, ExtensionStatus
 from models.orm.evaluation import EvaluationNarrative, EvaluationValue
 from models.orm.outbox import (
     DeliveryStatus,
@@ -37,9 +38,11 @@ __all__ = [
     "Cycle",
     "CycleKind",
     "CycleStatus",
+    "DeadlineExtension",
     "DeliveryStatus",
     "EvaluationNarrative",
     "EvaluationValue",
+    "ExtensionStatus",
     "Indicator",
     "IndicatorObservation",
     "IndicatorValue",

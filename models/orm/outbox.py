@@ -22,6 +22,7 @@ class MessageKind(StrEnum):
     RETURNED = "returned"  # a submission sent back by a coordinator, with the reason
     LINK = "link"  # a re-issued personal link after the old one was revoked
     REPORT = "report"
+    EXTENSION = "extension"  # the decision on an agency's request for more time
 
 
 class DeliveryStatus(StrEnum):
