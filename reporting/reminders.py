@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 from config.settings import Settings
 from mail.queue import sent_keys
 from documents.vietnamese import WEEKDAYS
-from models.cycles import current_submission, cycle_requests, due_date, rung_due
-from models.orm import Cycle, MessageKind
+from models.cycles import current_submission, cycle_requests, due_date, local_today, rung_due
+from models.orm import Cycle, MessageKind, Request
 from reporting.messages import queue_for_agency
 
 
@@ -34,7 +34,8 @@ def queue_reminders(
 
     An agency granted more time has its own ladder, counted from its granted date: its
     reminders are keyed '<agency>@<date>' so that each ladder is sent once, and a new date
-    starts a new one (only its rung due that day, never the earlier ones)."""
+    starts a new one (only its rung due that day, never the earlier ones, nor one whose day
+    had come by the day of the grant: the decision email has just told it its date)."""
     run = ReminderRun(day=day, rung=rung_due(cycle, day))
     if run.rung is None or cycle.status != "open":
         return run
@@ -47,7 +48,7 @@ def queue_reminders(
             run.submitted.append(code)
             continue
         last_day = due_date(request)
-        rung = run.rung if request.extended_until is None else rung_due(cycle, day, last_day)
+        rung = run.rung if request.extended_until is None else own_rung(request, day)
         key = code if request.extended_until is None else f"{code}@{last_day.isoformat()}"
         if rung is None or (key in highest and highest[key] >= rung):
             run.already_reminded.append(code)
@@ -77,3 +78,15 @@ def queue_reminders(
         if request.extended_until is not None:
             run.own_dates[code] = f"D{rung:+d} of {last_day:%d/%m/%Y}"
     return run
+
+
+def own_rung(request: Request, day: dt.date) -> int | None:
+    """The rung of the agency's own ladder (from its granted date) due on ``day``, if its day
+    came after the day it was granted."""
+    cycle, last_day = request.cycle, due_date(request)
+    rung = rung_due(cycle, day, last_day)
+    granted = [e for e in request.extensions if e.granted_until == last_day and e.decided_at]
+    if rung is None or not granted:
+        return rung
+    granted_on = local_today(cycle.programme, granted[-1].decided_at)
+    return rung if last_day + dt.timedelta(days=rung) > granted_on else None

@@ -16,6 +16,7 @@ from mail.delivery import deliver_configured
 from models.cycles import cycle_requests, get_cycle, get_request
 from models.database import session_scope
 from models.orm import AuditEvent, DeadlineExtension, ExtensionStatus
+from reporting.calendar import Action
 from reporting.consolidation import consolidate
 from reporting.extensions import ask_for_more_time, decide_extension
 from reporting.reminders import queue_reminders
@@ -189,11 +190,11 @@ def remind(day: dt.date):
 def test_reminders_follow_the_agency_own_date(portal):  # noqa: F811
     extended, other = AGENCY, "so-y-te"
     grant(extended, dt.date(2026, 12, 11))
-    # 03/12 is D-1 of the cycle and D-8 of the granted 11/12: its own ladder's rung due that
-    # day is D-14 (only the latest rung due is sent, never the ones before it).
+    # Granted on 01/12. 03/12 is D-1 of the cycle and D-8 of the granted 11/12: its own
+    # ladder's rung due that day is D-14 (27/11), whose day had come by the grant: nothing.
     run = remind(dt.date(2026, 12, 3))
     assert run.rung == -1 and other in run.queued
-    assert run.own_dates == {extended: "D-14 of 11/12/2026"}
+    assert extended not in run.queued and run.own_dates == {}
     run = remind(dt.date(2026, 12, 5))  # cycle D+1 (late!), own D-6 -> its D-7 rung
     assert other in run.queued and run.own_dates[extended] == "D-7 of 11/12/2026"
     run = remind(dt.date(2026, 12, 6))
@@ -205,7 +206,6 @@ def test_reminders_follow_the_agency_own_date(portal):  # noqa: F811
         if "Kính gửi: Sở Xây dựng" in m.get_body(("plain",)).get_content()
     ]
     subjects = [m["Subject"] for m in mine]
-    assert any("còn 8 ngày (hạn 11/12/2026)" in s for s in subjects), subjects
     assert any("còn 6 ngày (hạn 11/12/2026)" in s for s in subjects), subjects
     assert any("QUÁ HẠN 1 ngày" in s for s in subjects), subjects
     assert not any("hạn 04/12/2026" in s and "QUÁ HẠN" in s for s in subjects)
@@ -231,3 +231,24 @@ def test_a_report_received_by_the_granted_date_is_on_time(portal):  # noqa: F811
     assert rows["Sở Y tế"].until == "10/12/2026" and rows["Sở Y tế"].reason == "Chờ số liệu."
     assert rows["Sở Tài chính"].status == "late"
     assert data.as_data()["extensions"][0]["until"]
+
+
+def test_the_calendar_starts_a_reminder_run_on_the_days_of_granted_ladders():
+    from config.registry_files import load_programme
+    from flows.cycle_calendar import idempotency_key, run_name
+    from reporting.calendar import DueAction, ProgrammeDates, due_actions, own_ladder_due
+
+    dates = ProgrammeDates.of_config(load_programme(PROGRAMME).programme)
+    granted = [dt.date(2026, 12, 11)]
+    for day, expected in [
+        (dt.date(2026, 12, 8), True),  # D-3 of 11/12, no rung of the cycle's that day
+        (dt.date(2026, 12, 7), False),  # D-4 of 11/12: no rung of either
+        (dt.date(2026, 12, 12), True),  # D+1 of 11/12, after the cycle's last rung (D+7)
+        (dt.date(2026, 12, 11), False),  # the cycle's own D+7 run reminds everyone that day
+    ]:
+        own = own_ladder_due(dates, 2026, granted, day, due_actions(dates, day))
+        assert (own is not None) is expected, day
+    own = own_ladder_due(dates, 2026, granted, dt.date(2026, 12, 8), [])
+    assert own == DueAction(Action.REMIND, PROGRAMME, 2026, dt.date(2026, 12, 8))
+    assert idempotency_key(own) == "cycle-calendar:vinh-long-r42:2026:remind:2026-12-08"
+    assert run_name(own) == "vinh-long-r42-2026: nhắc hạn (gia hạn)"
