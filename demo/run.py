@@ -68,6 +68,35 @@ def answer_when_waiting(year: int, programme: str, errors: list[Exception]) -> N
         errors.append(exc)
 
 
+def more_time(agency: str, until: dt.date, day: dt.date) -> str:
+    """The agency asks for more time on its form; the coordinator grants it that afternoon."""
+    from config.settings import get_settings
+    from models.cycles import get_request
+    from models.database import session_scope
+    from reporting.extensions import ask_for_more_time, decide_extension
+
+    with session_scope() as session:
+        request = get_request("vinh-long-r42", YEAR, agency, session=session)
+        extension = ask_for_more_time(
+            request,
+            until.isoformat(),
+            "Đang chờ số liệu của các đơn vị trực thuộc.",
+            session=session,
+            requested_by=f"{request.agency.email} (demo)",
+            now=at(day, 9),
+        )
+        decide_extension(
+            extension,
+            grant=True,
+            note="Đồng ý; đề nghị gửi báo cáo đúng ngày đã hẹn.",
+            session=session,
+            settings=get_settings(),
+            actor="demo coordinator",
+            now=at(day, 15),
+        )
+    return f"{agency} asked for more time until {until:%d/%m/%Y}: granted"
+
+
 def record_day(day: dt.date, plan: dict[str, list[dt.date]]) -> list[str]:
     """Record the submissions the agencies make on ``day``."""
     from demo.agencies import submission_for
@@ -130,6 +159,10 @@ def main() -> int:
                 plan[request.agency.code] = [first]
         correcting = sorted(plan, key=lambda code: plan[code][0])[0]
         plan[correcting].append(plan[correcting][0] + dt.timedelta(days=2))
+        # One agency that would be late asks for more time, until the day it will report.
+        latest = deadline + dt.timedelta(days=cycle.programme.extension_max_days)
+        late = [c for c in plan if deadline < plan[c][0] <= latest and c != correcting]
+        extended = sorted(late, key=lambda code: (plan[code][0], code))[0] if late else None
     print(
         f"   deadline {deadline:%d/%m/%Y}; reminder days "
         + ", ".join(f"{deadline + dt.timedelta(days=o):%d/%m}" for o in ladder)
@@ -144,6 +177,8 @@ def main() -> int:
                 f"== {day:%d/%m/%Y}: reminder D{run['rung']:+d} to {len(run['queued'])} agencies "
                 f"({len(run['submitted'])} had reported)"
             )
+        if extended and day == deadline - dt.timedelta(days=3):
+            print(f"   {day:%d/%m/%Y}: " + more_time(extended, plan[extended][0], day))
         submitted = record_day(day, plan)
         if submitted:
             print(f"   {day:%d/%m/%Y}: reports from {', '.join(submitted)}")
@@ -201,7 +236,7 @@ def summarise(outbox: Path, plan: dict[str, list[dt.date]]) -> int:
     print(f"Report {report.number} ({report.status}): {DEMO_DIR / f'report-{YEAR}.md'} and .html")
     print(f"Database: {DEMO_DIR / 'r42.sqlite3'}")
     print("Prefect UI on these runs: `make ui`, then open http://127.0.0.1:4200/runs")
-    ok = kinds["request"] == agencies and kinds["report"] == 1
+    ok = kinds["request"] == agencies and kinds["report"] == 1 and kinds["extension"] == 1
     ok = report_files(cycle_dir, report.number) and ok
     print("Demo finished." if ok else "Demo finished with unexpected outbox contents.")
     return 0 if ok else 1
