@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from config.settings import get_settings
 from documents.markdown_text import markdown_text
 from documents.vietnamese import format_date
+from flows.approval import decided_by_field
 from flows.approval_wait import wait_for_input
 from flows.common import CycleRef, artifact_key, cycle_ref, deliver_messages, run_scope
 from flows.parameters import PROGRAMME, YEAR
@@ -70,13 +71,7 @@ class ExtensionDecisions(RunInput):
     decisions: list[ExtensionAnswer] = Field(
         title="Các đề nghị gia hạn", description="Mỗi dòng một đề nghị đang chờ"
     )
-    decided_by: str = Field(
-        default="coordinator",
-        title="Người quyết định",
-        description="Họ tên hoặc tài khoản của người quyết định (ghi vào nhật ký)",
-        min_length=1,
-        max_length=200,
-    )
+    decided_by: str = decided_by_field()
 
 
 def _row(extension: DeadlineExtension) -> dict:

@@ -87,7 +87,8 @@ def test_the_coordinator_decides_in_the_ui_and_each_agency_is_emailed(db, tmp_pa
             "decisions": [
                 {"request": ids["so-y-te"], "decision": "grant", "until": "2026-12-09",
                  "note": "Gia hạn ngắn hơn đề nghị."},
-                {"request": ids["so-xay-dung"], "decision": "refuse", "note": "Đề nghị gửi đúng hạn."},
+                {"request": ids["so-xay-dung"], "decision": "refuse",
+                 "note": "Đề nghị gửi đúng hạn."},
                 {"request": ids["so-tai-chinh"], "decision": "grant"},
             ],
             "decided_by": "Nguyễn Văn A",
