@@ -7,9 +7,10 @@ import datetime as dt
 
 from config.settings import get_settings
 from flows.cli_coordinator import _deliver, _now, _programme
-from models.cycles import get_cycle, get_request
+from models.cycles import get_cycle, get_request, local_today
 from models.database import session_scope
 from models.extensions import cycle_extensions, pending_extension
+from models.registry_store import get_programme
 from reporting.extensions import decide_extension, extension_rows, grant_on_own_initiative
 
 def _date(text: str) -> dt.date:
@@ -19,7 +20,16 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"{text!r}: expected a date like 2026-12-10") from None
 
 
+def _year(args: argparse.Namespace) -> int:
+    """--year, else the current year where the programme is."""
+    if args.year is None:
+        with session_scope() as session:
+            args.year = local_today(get_programme(_programme(args), session=session)).year
+    return args.year
+
+
 def cmd_extensions(args: argparse.Namespace) -> int:
+    _year(args)
     with session_scope() as session:
         cycle = get_cycle(_programme(args), args.year, session=session)
         found = cycle_extensions(cycle, session=session)
@@ -38,6 +48,7 @@ def cmd_extensions(args: argparse.Namespace) -> int:
 def cmd_extend(args: argparse.Namespace) -> int:
     """Decide the agency's pending request (the date asked, or --until if shorter, or
     --refuse); without one, grant --until on the coordinator's own initiative."""
+    _year(args)
     with session_scope() as session:
         request = get_request(_programme(args), args.year, args.agency, session=session)
         pending = pending_extension(request)
@@ -76,7 +87,7 @@ def cmd_extend(args: argparse.Namespace) -> int:
 def add_commands(sub: argparse._SubParsersAction) -> None:
     """Register `r42 extensions` and `r42 extend`."""
     p = sub.add_parser("extensions", help="list the agencies' requests for more time")
-    p.add_argument("--year", type=int, required=True)
+    p.add_argument("--year", type=int, help="cycle year (default: the current year)")
     p.add_argument("--programme", help="programme code (default: the configured one)")
     p.add_argument("--all", action="store_true", help="also requests replaced by a newer one")
     p.set_defaults(handler=cmd_extensions)
@@ -84,7 +95,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "extend", help="grant or refuse an agency's request for more time (it is emailed)"
     )
-    p.add_argument("--year", type=int, required=True)
+    p.add_argument("--year", type=int, help="cycle year (default: the current year)")
     p.add_argument("--programme", help="programme code (default: the configured one)")
     p.add_argument("--agency", required=True, help="agency code, e.g. so-y-te")
     p.add_argument(

@@ -253,3 +253,37 @@ def test_the_calendar_starts_a_reminder_run_on_the_days_of_granted_ladders():
     assert own == DueAction(Action.REMIND, PROGRAMME, 2026, dt.date(2026, 12, 8))
     assert idempotency_key(own) == "cycle-calendar:vinh-long-r42:2026:remind:2026-12-08"
     assert run_name(own) == "vinh-long-r42-2026: nhắc hạn (gia hạn)"
+
+
+def test_after_a_grant_the_agency_may_ask_once_more_for_a_later_date(portal, clock):  # noqa: F811
+    grant(AGENCY, dt.date(2026, 12, 8), asked_on=dt.date(2026, 11, 30))
+    page = portal.get(path_of())
+    assert "được gia hạn gửi báo cáo đến hết ngày Thứ Ba, ngày 08/12/2026" in page.text
+    assert 'min="2026-12-08"' in page.text and 'max="2026-12-14"' in page.text
+    refused = ask(portal, "2026-12-08", "Thêm thời gian.")
+    assert refused.status_code == 422
+    assert "phải sau hạn hiện nay của Quý cơ quan (08/12/2026)" in refused.text
+    assert ask(portal, "2026-12-14", "Thêm thời gian.").status_code == 303
+    assert [e.status for e in extensions()] == [ExtensionStatus.GRANTED, ExtensionStatus.PENDING]
+    # At the limit once granted: the form says so and takes no more.
+    with session_scope() as session:
+        from config.settings import get_settings
+
+        request = get_request(PROGRAMME, 2026, AGENCY, session=session)
+        decide_extension(request.extensions[-1], grant=True, session=session,
+                         settings=get_settings(), actor="test", now=ASKED_ON)
+    page = portal.get(path_of())
+    assert "hạn tối đa" in page.text and 'name="until"' not in page.text
+
+
+def test_the_consolidation_artifact_lists_the_extensions():
+    from flows.artifact_tables import extensions_table
+
+    rows = extensions_table([{
+        "agency": "Sở Y tế", "until": "10/12/2026", "requested_until": "12/12/2026",
+        "reason": "Chờ số liệu.", "note": "", "status": "on_time", "status_text": "Đúng hạn",
+    }])
+    assert rows == [{
+        "Cơ quan": "Sở Y tế", "Tình trạng": "Đúng hạn", "Gia hạn đến": "10/12/2026",
+        "Ngày đề nghị": "12/12/2026", "Lý do": "Chờ số liệu.", "Ghi chú": "",
+    }]
