@@ -15,6 +15,7 @@ from cli.coordinator import add_commands as add_coordinator_commands
 from cli.delivery import add_commands as add_delivery_commands
 from cli.errors import allow_slow_prefect_start, database_unreachable, explain
 from cli.evaluation import add_commands as add_evaluation_commands
+from cli.extensions import add_commands as add_extension_commands
 from cli.replies import add_commands as add_replies_commands
 from cli.signing import add_commands as add_signing_commands
 from config.registry import RegistryError
@@ -167,6 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_decide)
 
     add_coordinator_commands(sub)
+    add_extension_commands(sub)
     add_check_commands(sub)
     add_delivery_commands(sub)
     add_replies_commands(sub)

@@ -88,3 +88,21 @@ def calendar_problem(
                 f"({opening.of(year + 1):%d/%m/%Y})"
             )
     return None
+
+
+def extension_problem(
+    opening: MonthDay, deadline: Deadline, *, inclusive: bool, max_days: int
+) -> str | None:
+    """Why agencies cannot be given ``max_days`` more days, naming the field; None when they
+    can: the latest date an agency may be granted comes before the next year's opening."""
+    for year in EVERY_KIND_OF_YEAR:
+        last = last_day(
+            deadline.month, deadline.day, weekend=deadline.weekend, inclusive=inclusive, year=year
+        )
+        latest = last + dt.timedelta(days=max_days)
+        if not latest < opening.of(year + 1):
+            return (
+                f"extension_max_days: {max_days} days after the last day ({last:%d/%m/%Y}) is "
+                f"not before the next opening ({opening.of(year + 1):%d/%m/%Y})"
+            )
+    return None

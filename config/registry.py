@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
 
-from config.programme_calendar import Deadline, MonthDay, calendar_problem
+from config.programme_calendar import Deadline, MonthDay, calendar_problem, extension_problem
 from config.targets import Code, Rule, Target, ValueKind  # noqa: F401 (the schema in one place)
 
 
@@ -116,6 +116,14 @@ class Programme(_Strict):
         "R42_WEB_FORM__LINK_VALID_DAYS from its own issue day, 'until_locked' until the cycle is "
         "locked for consolidation (a reopened cycle opens its links again).",
     )
+    extension_max_days: int = Field(
+        default=0,
+        ge=0,
+        le=60,
+        description="How many days after the last day (after any weekend move) an agency may "
+        "ask, on its web form, to report by; the coordinator grants or refuses each request. "
+        "0: the form offers no extension (a coordinator may still grant one with r42 extend).",
+    )
     targets: list[Target] = Field(min_length=1, description="The programme's targets.")
     task_groups: list[TaskGroup] = Field(min_length=1, description="The programme's task groups.")
 
@@ -136,6 +144,12 @@ class Programme(_Strict):
             inclusive=self.deadline_inclusive,
             ladder=self.reminder_ladder,
             consolidation_days=self.consolidation_days_after_deadline,
+        )
+        if problem:
+            raise ValueError(problem)
+        problem = extension_problem(
+            self.opening, self.deadline, inclusive=self.deadline_inclusive,
+            max_days=self.extension_max_days,
         )
         if problem:
             raise ValueError(problem)

@@ -145,6 +145,7 @@ def main() -> int:
     from config.registry_files import load_programme
     from config.settings import get_settings
     from demo.agencies import submission_day
+    from demo.more_time import more_time
     from flows.consolidate import consolidate_flow
     from flows.open_cycle import open_cycle_flow
     from flows.send_reminders import send_reminders_flow
@@ -176,6 +177,10 @@ def main() -> int:
         # two reply to the request by email: one at once, one with a mistake it then corrects
         early = sorted((c for c in plan if c != correcting), key=lambda c: plan[c][0])
         by_email = {early[0]: False, early[1]: True}
+        # One agency that would be late asks for more time, until the day it will report.
+        latest = deadline + dt.timedelta(days=cycle.programme.extension_max_days)
+        late = [c for c in plan if deadline < plan[c][0] <= latest and c != correcting]
+        extended = sorted(late, key=lambda code: (plan[code][0], code))[0] if late else None
     print(
         f"   deadline {deadline:%d/%m/%Y}; reminder days "
         + ", ".join(f"{deadline + dt.timedelta(days=o):%d/%m}" for o in ladder)
@@ -190,6 +195,11 @@ def main() -> int:
                 f"== {day:%d/%m/%Y}: reminder D{run['rung']:+d} to {len(run['queued'])} agencies "
                 f"({len(run['submitted'])} had reported)"
             )
+        if extended and day == deadline - dt.timedelta(days=3):
+            asked = more_time(
+                extended, plan[extended][0], year=YEAR, asked_at=at(day, 9), decided_at=at(day, 15)
+            )
+            print(f"   {day:%d/%m/%Y}: {asked}")
         submitted = record_day(day, plan, by_email)
         email_day(day, by_email, plan)
         if submitted:
@@ -250,7 +260,7 @@ def summarise(outbox: Path, plan: dict[str, list[dt.date]]) -> int:
     mailbox = {p.name: len(list(p.glob("*.eml"))) for p in sorted((DEMO_DIR / "mailbox").glob("*"))}
     print(f"Replies by email (a folder for the IMAP mailbox) {DEMO_DIR / 'mailbox'}/: {mailbox}")
     print("Prefect UI on these runs: `make ui`, then open http://127.0.0.1:4200/runs")
-    ok = kinds["request"] == agencies and kinds["report"] == 1
+    ok = kinds["request"] == agencies and kinds["report"] == 1 and kinds["extension"] == 1
     ok = report_files(cycle_dir, report.number) and ok
     print("Demo finished." if ok else "Demo finished with unexpected outbox contents.")
     return 0 if ok else 1

@@ -24,6 +24,7 @@ MESSAGE_KIND_TEXT = {
     "returned": "Thư đề nghị gửi lại",
     "link": "Thư cấp lại đường dẫn",
     "report": "Báo cáo gửi Bộ",
+    "extension": "Thư trả lời đề nghị gia hạn",
 }
 DELIVERY_STATUS_TEXT = {
     "sent": "Đã gửi",

@@ -74,6 +74,19 @@ class FlaggedRow:
 
 
 @dataclass
+class ExtensionRow:
+    """More time granted to an agency: its own last day, and why (the report lists them)."""
+
+    agency: str
+    until: str  # dd/mm/yyyy, the date granted
+    requested_until: str  # dd/mm/yyyy, the date asked
+    reason: str  # the agency's, as typed
+    note: str  # the coordinator's, '' without one
+    status: str  # the agency's standing at consolidation: on_time, late, missing, returned
+    status_text: str
+
+
+@dataclass
 class TaskEntry:
     agency: str
     status: str
@@ -122,6 +135,8 @@ class Consolidation:
     values: dict[str, list] = field(default_factory=dict)  # code -> [value, achieved]
     baseline_year: int | None = None  # the year progress is measured from (R)
     flagged: list[FlaggedRow] = field(default_factory=list)  # values that looked wrong
+    # More time granted, one row per agency (its latest grant); on_time/late count by its date.
+    extensions: list[ExtensionRow] = field(default_factory=list)
 
     def as_data(self) -> dict:
         """The JSON stored with the report: ``dataclasses.asdict`` without its deep copy of

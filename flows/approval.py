@@ -33,6 +33,17 @@ REPORT_NUMBER = r"^\s*\d{1,4}/BC-[A-ZĐ0-9-]+\s*$"
 SOME_TEXT = r"\S"
 
 
+def decided_by_field() -> Any:
+    """The 'who decides' field of a coordinator's input form (recorded in the audit trail)."""
+    return Field(
+        default="coordinator",
+        title="Người quyết định",
+        description="Họ tên hoặc tài khoản của người quyết định (ghi vào nhật ký)",
+        min_length=1,
+        max_length=200,
+    )
+
+
 class Approve(BaseModel):
     """Phê duyệt báo cáo và gửi Bộ."""
 
@@ -79,13 +90,7 @@ class CoordinatorDecision(RunInput):
         title="Quyết định",
         description="Chọn phê duyệt (nhập số báo cáo và người ký) hoặc trả lại (nhập lý do)",
     )
-    decided_by: str = Field(
-        default="coordinator",
-        title="Người quyết định",
-        description="Họ tên hoặc tài khoản của người quyết định (ghi vào nhật ký)",
-        min_length=1,
-        max_length=200,
-    )
+    decided_by: str = decided_by_field()
 
     @model_validator(mode="before")
     @classmethod

@@ -12,13 +12,15 @@ what is decided, an answer that cannot fail the run, and the outcome as the run'
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from prefect import get_run_logger, pause_flow_run, suspend_flow_run
 from prefect.artifacts import create_markdown_artifact
 from prefect.client.schemas.objects import FlowRun, StateType
 from prefect.context import get_run_context
+from prefect.input import RunInput
 from prefect.input.actions import read_flow_run_input
 from prefect.input.run_input import keyset_from_base_key
 from prefect.states import Completed, State
@@ -31,6 +33,7 @@ from flows.approval import CoordinatorDecision, submission_runs
 from flows.common import CycleRef
 
 ACTIVE = [StateType.PAUSED, StateType.RUNNING, StateType.PENDING]
+RunInputT = TypeVar("RunInputT", bound=RunInput)
 
 
 def waiting_elsewhere(cycle: CycleRef) -> FlowRun | None:
@@ -80,29 +83,45 @@ def decision_form(report: dict, draft_folder: Path) -> type[CoordinatorDecision]
 
 def wait_for_decision(report: dict, draft_folder: Path) -> CoordinatorDecision:
     """Suspend (deployments: no process is held) or, in a local run, pause for the decision."""
+    decision = wait_for_input(
+        decision_form(report, draft_folder),
+        f"report-{report['id']}",
+        waiting=f"Waiting for the coordinator's decision on report revision {report['revision']}",
+        on_invalid=lambda given, exc: invalid_answer(report, given, exc),
+    )
+    get_run_logger().info(
+        "Decision received from %s: %s", decision.decided_by, decision.summary()
+    )
+    return decision
+
+
+def wait_for_input(
+    form: type[RunInputT],
+    base_key: str,
+    *,
+    waiting: str,
+    on_invalid: Callable[[dict, ValidationError], None],
+) -> RunInputT:
+    """The coordinator's answer to ``form``: read first (a resumed run restarts from the top
+    and takes the answer given without suspending again), else suspend (a deployed run) or
+    pause (a local one) under ``base_key``. An answer that fails validation is reported once
+    through ``on_invalid`` and the run waits again under the next key, never failing."""
     logger = get_run_logger()
     deployed = get_run_context().flow_run.deployment_id is not None
-    form = decision_form(report, draft_folder)
     timeout = get_settings().cycle.approval_timeout_days * 86400
     for attempt in itertools.count():
-        key = f"report-{report['id']}" + (f"-{attempt + 1}" if attempt else "")
+        key = base_key + (f"-{attempt + 1}" if attempt else "")
         given = _response(key, deployed)
         try:
             if given is None:
-                logger.info(
-                    "Waiting for the coordinator's decision on report revision %d",
-                    report["revision"],
-                )
+                logger.info(waiting)
                 wait = suspend_flow_run if deployed else pause_flow_run
-                decision = wait(wait_for_input=form, key=key, timeout=timeout)
-            else:
-                decision = form.model_validate(given)
+                return wait(wait_for_input=form, key=key, timeout=timeout)
+            return form.model_validate(given)
         except ValidationError as exc:
-            if _response(f"report-{report['id']}-{attempt + 2}", deployed) is None:
-                invalid_answer(report, given or {}, exc)  # reported once, not on each restart
+            if _response(f"{base_key}-{attempt + 2}", deployed) is None:
+                on_invalid(given or {}, exc)  # reported once, not on each restart
             continue
-        logger.info("Decision received from %s: %s", decision.decided_by, decision.summary())
-        return decision
     raise AssertionError("unreachable")
 
 

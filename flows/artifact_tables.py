@@ -71,6 +71,22 @@ def flagged_table(flagged: list[dict]) -> list[dict]:
     ]
 
 
+def extensions_table(extensions: list[dict]) -> list[dict]:
+    """The more time granted (from the consolidation's extension rows), how each agency then
+    reported second: on time means by its own date."""
+    return [
+        {
+            "Cơ quan": e["agency"],
+            "Tình trạng": e["status_text"],
+            "Gia hạn đến": e["until"],
+            "Ngày đề nghị": e["requested_until"],
+            "Lý do": e["reason"],
+            "Ghi chú": e["note"],
+        }
+        for e in extensions
+    ]
+
+
 def deliveries_table(rows: list[tuple[str, str, str, int, str]]) -> list[dict]:
     """What became of each message a delivery run tried: (agency code, status, kind, rung,
     the relay's reply)."""

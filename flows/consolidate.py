@@ -11,7 +11,12 @@ from config.settings import get_settings
 from documents.chart_process import ChartProcess
 from documents.report import artifact_markdown, render_report
 from documents.report_data import data_hash
-from flows.artifact_tables import agencies_table, flagged_table, indicators_table
+from flows.artifact_tables import (
+    agencies_table,
+    extensions_table,
+    flagged_table,
+    indicators_table,
+)
 from flows.common import CycleRef, cycle_ref, run_scope
 from models.cycles import get_cycle
 from models.database import session_scope
@@ -96,6 +101,15 @@ def consolidate_flow(
         description=f"{len(flagged)} value(s) {year} flagged as implausible: check before approving"
         if flagged
         else f"No value {year} flagged as implausible",
+    )
+    extensions = data.get("extensions", [])  # a revision stored before extensions has none
+    create_table_artifact(
+        key=f"extensions-{programme}-{year}",
+        table=extensions_table(extensions),
+        description=f"{len(extensions)} agency(ies) granted more time for {year} (on time = "
+        "by their own date)"
+        if extensions
+        else f"No agency granted more time for {year}",
     )
     create_markdown_artifact(
         key=f"draft-report-{programme}-{year}",

@@ -26,8 +26,8 @@ from sqlalchemy import select
 
 from flows.parameters import asked
 from models.database import check_schema, session_scope
-from models.orm import Cycle, CycleKind, Programme
-from reporting.calendar import Action, DueAction, ProgrammeDates, due_actions
+from models.orm import Cycle, CycleKind, CycleStatus, Programme, Request
+from reporting.calendar import Action, DueAction, ProgrammeDates, due_actions, own_ladder_due
 
 DEPLOYMENTS = {
     Action.OPEN: "open-cycle/open-cycle",
@@ -41,15 +41,18 @@ def run_name(due: DueAction) -> str:
     """'vinh-long-r42-2026: nhắc hạn D-14', as the run shows in the UI."""
     what = {
         Action.OPEN: "mở kỳ báo cáo",
-        Action.REMIND: f"nhắc hạn D{due.rung:+d}" if due.rung is not None else "nhắc hạn",
+        Action.REMIND: f"nhắc hạn D{due.rung:+d}" if due.rung is not None else "nhắc hạn (gia hạn)",
         Action.CONSOLIDATE: "tổng hợp báo cáo",
     }[due.action]
     return f"{due.programme}-{due.year}: {what}"
 
 
 def idempotency_key(due: DueAction) -> str:
-    """One run per programme, year and action (per rung for reminders), whatever the day."""
-    rung = "" if due.rung is None else f":{due.rung:+d}"
+    """One run per programme, year and action (per rung for reminders), whatever the day; a
+    reminder run for agencies' own ladders (no rung): one per day."""
+    rung = f":{due.rung:+d}" if due.rung is not None else (
+        f":{due.day.isoformat()}" if due.action is Action.REMIND else ""
+    )
     return f"{TAG}:{due.programme}:{due.year}:{due.action}{rung}"
 
 
@@ -71,9 +74,26 @@ def work_out_due(now: dt.datetime) -> tuple[list[DueAction], set[tuple[str, int]
     that exist (a reminder or consolidation needs its cycle opened)."""
     due: list[DueAction] = []
     with session_scope() as session:
+        granted: dict[tuple[str, int], list[dt.date]] = {}
+        for code, year, until in session.execute(
+            select(Programme.code, Cycle.year, Request.extended_until)
+            .join(Cycle, Cycle.programme_id == Programme.id)
+            .join(Request, Request.cycle_id == Cycle.id)
+            .where(
+                Cycle.kind == CycleKind.ANNUAL,
+                Cycle.status == CycleStatus.OPEN,
+                Request.extended_until.is_not(None),
+            )
+        ):
+            granted.setdefault((code, year), []).append(until)
         for row in session.scalars(select(Programme).order_by(Programme.code)):
             today = now.astimezone(ZoneInfo(row.timezone)).date()
-            due += due_actions(ProgrammeDates.of_row(row), today)
+            dates = ProgrammeDates.of_row(row)
+            mine = due_actions(dates, today)
+            for (code, year), days in granted.items():
+                own = own_ladder_due(dates, year, days, today, mine) if code == row.code else None
+                mine += [own] if own else []
+            due += mine
         opened = {
             (code, year)
             for code, year in session.execute(

@@ -51,8 +51,10 @@ def send_reminders_flow(
     if run["rung"] is None:
         logger.info("No reminder is due on %s (deadline %s)", day, cycle.deadline)
         return run
+    rung = f"D{run['rung']:+d}"
     table = (
-        [{"agency": a, "outcome": f"reminded (D{run['rung']:+d})"} for a in run["queued"]]
+        [{"agency": a, "outcome": f"reminded ({run['own_dates'].get(a, rung)})"}
+         for a in run["queued"]]
         + [{"agency": a, "outcome": "already reported"} for a in run["submitted"]]
         + [{"agency": a, "outcome": "already reminded"} for a in run["already_reminded"]]
     )

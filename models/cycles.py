@@ -36,17 +36,23 @@ def local_noon(programme: Programme, day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(12), tzinfo=ZoneInfo(programme.timezone))
 
 
-def rung_due(cycle: Cycle, day: dt.date) -> int | None:
-    """The latest reminder rung (days from the deadline) whose date has come, if any."""
-    due = [
-        o for o in cycle.programme.reminder_ladder if cycle.deadline + dt.timedelta(days=o) <= day
-    ]
+def due_date(request: Request) -> dt.date:
+    """The agency's own last day: the one a coordinator granted it, else the cycle's."""
+    return request.extended_until or request.cycle.deadline
+
+
+def rung_due(cycle: Cycle, day: dt.date, last_day: dt.date | None = None) -> int | None:
+    """The latest reminder rung (days from ``last_day``, by default the cycle's deadline)
+    whose date has come, if any."""
+    last_day = last_day or cycle.deadline
+    due = [o for o in cycle.programme.reminder_ladder if last_day + dt.timedelta(days=o) <= day]
     return due[-1] if due else None
 
 
-def is_late(cycle: Cycle, submitted_at: dt.datetime) -> bool:
-    """Whether a submission made at ``submitted_at`` misses the cycle's deadline."""
-    return local_today(cycle.programme, submitted_at) > cycle.deadline
+def is_late(cycle: Cycle, submitted_at: dt.datetime, last_day: dt.date | None = None) -> bool:
+    """Whether a submission made at ``submitted_at`` misses ``last_day`` (by default the
+    cycle's deadline; an agency granted more time: its own, ``due_date``)."""
+    return local_today(cycle.programme, submitted_at) > (last_day or cycle.deadline)
 
 
 def find_cycle(

@@ -89,6 +89,7 @@ def _apply_programme(
     row.consolidation_days_after_deadline = source.consolidation_days_after_deadline
     row.year_on_year_factor = source.year_on_year_factor
     row.link_validity = source.link_validity
+    row.extension_max_days = source.extension_max_days
     row.content_hash = digest
     session.flush()
     indicators = {i.code: i for i in row.indicators}

@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from documents.vietnamese import parse_number
-from models.cycles import current_submission, is_late
+from models.cycles import current_submission, due_date, is_late
 from models.orm import (
     AuditEvent,
     Channel,
@@ -254,7 +254,7 @@ def new_revision(
         submitted_at=submitted_at,
         channel=channel.value,
         submitted_by=submitted_by,
-        is_late=is_late(request.cycle, submitted_at),
+        is_late=is_late(request.cycle, submitted_at, due_date(request)),
         adjustment_proposals=adjustment_proposals.strip(),
     )
     for indicator in request.agency.indicators:

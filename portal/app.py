@@ -25,6 +25,7 @@ from models.submissions import IntakeError
 from portal import evaluation_form, form_fields
 from portal.access import INVALID, LinkRefused, RefusalLog, open_request
 from portal.confirmation import held_for_confirmation
+from portal.extension_form import register_extension_routes
 from portal.guard import check_link, hide_tokens_in_access_log, refuse, safe_path, token_of
 from portal.limits import BodyTooLarge, FormRefused, read_form, size_text
 from portal.links import LinkError, link_secrets, read_token
@@ -45,6 +46,9 @@ from reporting.messages import common_context
 logger = logging.getLogger("portal")
 PREFIX = "/bao-cao/{token}"
 FORM_SCRIPT = (TEMPLATES_DIR / "portal" / "form.js").read_bytes()
+EXTENSION_SENT = (
+    "Đã gửi đề nghị gia hạn. Cơ quan thường trực sẽ xem xét và trả lời Quý cơ quan qua thư điện tử."
+)
 MAX_FORM_FIELDS = 1000  # the largest form (34 indicators, 8 task groups) has about 110
 
 
@@ -177,13 +181,16 @@ def create_app() -> FastAPI:
         return Response(FORM_SCRIPT, media_type="text/javascript; charset=utf-8")
 
     @app.get(PREFIX, response_class=HTMLResponse)
-    def show_form(token: str, http: Request) -> Response:
+    def show_form(
+        token: str, http: Request, extension: str = Query("", alias="gia-han")
+    ) -> Response:
         """The agency's form, from its draft, its latest revision, or empty."""
         with session_scope() as session:
             request = open_request(
                 token, session=session, settings=get_settings().web_form, now=now()
             )
-            return form_page(request, token, current_fields(request))
+            notice = EXTENSION_SENT if extension == "da-gui" else None
+            return form_page(request, token, current_fields(request), notice=notice)
 
     @app.post(PREFIX, response_class=HTMLResponse)
     async def post_form(token: str, http: Request, background: BackgroundTasks) -> Response:
@@ -218,6 +225,7 @@ def create_app() -> FastAPI:
     from portal.uploads import register_upload_routes
 
     register_upload_routes(app, PREFIX)
+    register_extension_routes(app, PREFIX)
     return app
 
 

@@ -15,6 +15,7 @@ from documents.labels import TASK_STATUS_TEXT
 from documents.vietnamese import format_date
 from documents.xlsx_parts import Font, Style
 from documents.xlsx_writer import Sheet, Validation, letters_of, render, workbook_bytes
+from models.cycles import due_date
 from models.observations import Observed
 from models.orm import Indicator, Request, TaskStatus
 from portal.form_binding import META_KEYS, signature_sheet
@@ -126,7 +127,8 @@ def guide_sheet(request: Request, link: str) -> Sheet:
     facts = [
         ("Đơn vị báo cáo", agency.name),
         ("Kỳ báo cáo", f"Năm {year} ({KIND_TEXT.get(cycle.kind, cycle.kind)})"),
-        ("Hạn gửi báo cáo", f"Chậm nhất ngày {format_date(cycle.deadline)}"),
+        ("Hạn gửi báo cáo", f"Chậm nhất ngày {format_date(due_date(request))}"  # its own
+         + (" (đã gia hạn)" if request.extended_until else "")),
         ("Đường dẫn riêng", link),
     ]
     steps = [

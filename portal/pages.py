@@ -18,6 +18,7 @@ from portal import evaluation_form, form_fields
 from portal.access import LinkRefused, default_contact
 from portal.links import LinkClaims, LinkError, link_secrets, make_token, read_token
 from reporting.evaluation_intake import is_evaluation
+from reporting.extensions import MAX_REASON, extension_view
 from reporting.messages import common_context
 
 CSRF_DAYS = 7
@@ -57,9 +58,11 @@ def form_page(
     upload_errors: list[str] | None = None,
     confirm: dict[str, object] | None = None,
     warnings: dict[str, str] | None = None,
+    extension_form: dict[str, dict[str, str]] | None = None,
 ) -> HTMLResponse:
     """The agency's form with what was typed in ``fields``; ``confirm``: the values that look
-    wrong, for the clerk to confirm (``portal.confirmation``), each also marked in ``warnings``."""
+    wrong, for the clerk to confirm (``portal.confirmation``), each also marked in ``warnings``;
+    ``extension_form``: the request for more time as typed, with its errors."""
     cycle = request.cycle
     settings = get_settings()
     if is_evaluation(request):  # the mid-term or final review's form
@@ -69,6 +72,7 @@ def form_page(
             cycle.programme, cycle.year - 1, session=object_session(request)
         )
         template, rows = "form", form_fields.page_rows(request, previous)
+        rows = {**rows, "extension": extension_view(request)}
     return page(
         template,
         status_code,
@@ -83,6 +87,8 @@ def form_page(
         csrf=csrf_token(request),
         upload_errors=upload_errors or [],
         token=token,
+        extension_form=extension_form or {"fields": {}, "errors": {}},
+        max_reason=MAX_REASON,
         max_text=form_fields.MAX_TEXT,
         locked=cycle.status != CycleStatus.OPEN,
         revisions=len(request.submissions),

@@ -96,3 +96,21 @@ def due_actions(dates: ProgrammeDates, today: dt.date) -> list[DueAction]:
             due.append(DueAction(Action.CONSOLIDATE, dates.code, year, today))
     order = list(Action)
     return sorted(due, key=lambda a: (order.index(a.action), a.year))
+
+
+def own_ladder_due(
+    dates: ProgrammeDates,
+    year: int,
+    granted: list[dt.date],
+    today: dt.date,
+    due: list[DueAction],
+) -> DueAction | None:
+    """A reminder run on ``today`` for agencies granted more time (their ladders count from
+    their ``granted`` dates) when one of their rungs falls today and the cycle's own ladder
+    starts no reminder run of ``year`` that day (``due``); its rung is None (each agency's own
+    is worked out by the run)."""
+    if any(d.action is Action.REMIND and d.year == year for d in due):
+        return None
+    if any(g + dt.timedelta(days=rung) == today for g in granted for rung in dates.ladder):
+        return DueAction(Action.REMIND, dates.code, year, today)
+    return None

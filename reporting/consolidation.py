@@ -20,6 +20,7 @@ from documents.labels import (
 from documents.report_data import (
     AgencyRow,
     Consolidation,
+    ExtensionRow,
     IndicatorRow,
     TaskEntry,
     TaskGroupSummary,
@@ -28,9 +29,10 @@ from documents.report_data import (
 from documents.vietnamese import format_date
 from mail.queue import undelivered
 from models.cycles import cycle_requests, local_today
+from models.extensions import cycle_extensions
 from models.indicators import meets_target
 from models.observations import Observed, observations_for
-from models.orm import Cycle, Request, Submission, TaskStatus
+from models.orm import Cycle, ExtensionStatus, Request, Submission, TaskStatus
 from models.submissions import current_values
 from reporting.plausibility import flagged_rows
 from reporting.progress import assess
@@ -217,7 +219,34 @@ def consolidate(cycle: Cycle, *, session: Session, as_of: dt.datetime) -> Consol
             for code, v in values.items()
         },
         flagged=flagged_rows(counted),
+        extensions=granted_extensions(cycle, agencies, session=session),
     )
+
+
+def granted_extensions(
+    cycle: Cycle, agencies: list[AgencyRow], *, session: Session
+) -> list[ExtensionRow]:
+    """Each agency's latest grant of more time, with the reason, and how it then reported
+    (on time means by its own date: the late flag counts from it)."""
+    standing = {a.code: a for a in agencies}
+    latest = {}
+    for extension in cycle_extensions(cycle, session=session, status=ExtensionStatus.GRANTED):
+        latest[extension.request.agency.code] = extension  # oldest first: the last one wins
+    rows = []
+    for code, e in latest.items():
+        row = standing.get(code)
+        rows.append(
+            ExtensionRow(
+                e.request.agency.name,
+                format_date(e.granted_until),
+                format_date(e.requested_until),
+                e.reason,
+                e.note,
+                row.status if row else "missing",
+                row.status_text if row else AGENCY_STATUS_TEXT["missing"],
+            )
+        )
+    return rows
 
 
 def provincial_values(consolidation: Consolidation) -> dict[str, Observed]:

@@ -140,8 +140,8 @@ def queue_for_agency(
     answering: Answering | None = None,
     recipient_key: str | None = None,
 ) -> OutgoingMessage | None:
-    """Compose the agency's email from the template named after ``kind`` and queue it once
-    (under ``recipient_key``, the agency's code by default)."""
+    """Compose the agency's email from the template named after ``kind`` and queue it once,
+    under (kind, ``recipient_key`` (default: the agency's code), ``rung``)."""
     check_address(answering.address if answering else request.agency.email)
     if copy_head:
         check_address(request.agency.head_email)

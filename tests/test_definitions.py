@@ -29,6 +29,7 @@ def test_every_deployment_loads_with_its_schedules():
         "send-back-report",
         "reissue-link",
         "set-cycle-status",
+        "decide-extensions",
         "midterm-review",
         "final-review",
     }

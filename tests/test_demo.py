@@ -39,7 +39,8 @@ def test_demo_outbox_holds_one_request_per_agency_and_only_due_reminders(tmp_pat
         if "-request-" in path.name:
             requests[code] += 1
         elif "-reminder-" in path.name:
-            reminders[(code, path.stem.rsplit("-", 1)[1])] += 1
+            # '<agency>-<rung>', or '<agency>@<granted date>-<rung>' on an extended ladder
+            reminders[(code, path.stem.split("-reminder-", 1)[1])] += 1
             sent = email.utils.parsedate_to_datetime(message["Date"])
             reported = first_report.get(code)
             assert reported is None or reported > sent.astimezone(dt.UTC).replace(

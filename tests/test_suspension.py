@@ -32,14 +32,17 @@ ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 
-def run_as_worker(flow_run_id, settings_env: dict[str, str]) -> subprocess.CompletedProcess:
+def run_as_worker(
+    flow_run_id,
+    settings_env: dict[str, str],
+    entrypoint: str = "flows/submit_report.py:submit_report_flow",
+) -> subprocess.CompletedProcess:
     env = {
         **os.environ,
         **settings_env,
         "PREFECT_API_URL": PREFECT_API_URL.value(),
         "PREFECT__FLOW_RUN_ID": str(flow_run_id),
     }
-    entrypoint = "flows/submit_report.py:submit_report_flow"
     return subprocess.run(
         [sys.executable, "-m", "prefect.flow_engine", entrypoint],
         cwd=ROOT,

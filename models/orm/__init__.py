@@ -3,6 +3,7 @@
 from models.orm.base import Base, utcnow
 from models.orm.cycle import Cycle, CycleKind, CycleStatus, Request
 from models.orm.evaluation import EvaluationNarrative, EvaluationValue
+from models.orm.extension import DeadlineExtension, ExtensionStatus
 from models.orm.inbound import InboundMessage, InboundStatus
 from models.orm.outbox import (
     DeliveryStatus,
@@ -38,11 +39,13 @@ __all__ = [
     "Cycle",
     "CycleKind",
     "CycleStatus",
+    "DeadlineExtension",
     "DeliveryStatus",
     "EvaluationNarrative",
     "EvaluationValue",
     "InboundMessage",
     "InboundStatus",
+    "ExtensionStatus",
     "Indicator",
     "IndicatorObservation",
     "IndicatorValue",

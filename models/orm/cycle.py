@@ -57,9 +57,14 @@ class Request(Base):
     link_version: Mapped[int] = mapped_column(default=1)
     # The day the current link was issued (None: the cycle's opening day); it lives from then.
     link_issued_on: Mapped[dt.date | None]
+    # The agency's own last day when a coordinator granted it more time (None: the cycle's).
+    extended_until: Mapped[dt.date | None]
 
     cycle: Mapped[Cycle] = relationship(back_populates="requests")
     agency: Mapped[Agency] = relationship()
     submissions: Mapped[list[Submission]] = relationship(  # noqa: F821
         back_populates="request", order_by="Submission.revision"
+    )
+    extensions: Mapped[list[DeadlineExtension]] = relationship(  # noqa: F821
+        back_populates="request", order_by="DeadlineExtension.id"
     )

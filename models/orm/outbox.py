@@ -23,6 +23,7 @@ class MessageKind(StrEnum):
     LINK = "link"  # a re-issued personal link after the old one was revoked
     REPORT = "report"
     REPLY = "reply"  # an answer to an agency's email that stored nothing (errors, what to do)
+    EXTENSION = "extension"  # the decision on an agency's request for more time
 
 
 class DeliveryStatus(StrEnum):

@@ -53,6 +53,8 @@ class Programme(Base):
         Numeric(10, 4), default=Decimal(3), server_default="3"
     )
     link_validity: Mapped[str] = mapped_column(String(16), default="days", server_default="days")
+    # The latest day an agency may ask for, in days after the deadline's last day (0: none).
+    extension_max_days: Mapped[int] = mapped_column(default=0, server_default="0")
     content_hash: Mapped[str] = mapped_column(String(64))
 
     indicators: Mapped[list[Indicator]] = relationship(
