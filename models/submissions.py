@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from documents.vietnamese import parse_number
@@ -31,6 +31,7 @@ from models.orm import (
     TaskStatus,
 )
 
+TASK_TEXTS = ("results", "difficulties", "proposals")
 YES = {"có", "co", "yes", "true", "1", "đạt", "dat", "x"}
 NO = {"không", "khong", "no", "false", "0", "chưa đạt", "chua dat"}
 
@@ -132,8 +133,10 @@ def validate(request: Request, data: SubmissionInput) -> list[FieldError]:
     return errors
 
 
-def lock_request(request: Request, *, session: Session) -> None:
-    """Hold the request until the transaction ends, then re-read what others committed.
+def lock_request(request: Request, *, session: Session) -> Submission | None:
+    """Hold the request until the transaction ends, then re-read what others committed;
+    returns its latest revision (one row: not every revision, so a post costs the same at the
+    hundredth revision as at the first).
 
     PostgreSQL: the request row is locked FOR UPDATE. SQLite has no row locks: a no-op UPDATE
     takes the database write lock, and does so as the first statement of the transaction, since
@@ -150,6 +153,13 @@ def lock_request(request: Request, *, session: Session) -> None:
         )
     session.expire(request, ["submissions"])
     session.refresh(request.cycle, ["status"])
+    latest = (
+        select(Submission)
+        .where(Submission.request_id == request.id)
+        .order_by(Submission.revision.desc())
+        .limit(1)
+    )
+    return session.scalars(latest).first()
 
 
 def record_submission(
@@ -168,16 +178,6 @@ def record_submission(
     latest revision (the same post sent twice, a form uploaded again) stores nothing: the
     latest revision is returned with ``unchanged`` set, and its receipt stands.
     """
-    lock_request(request, session=session)
-    latest = request.submissions[-1] if request.submissions else None
-    if (
-        latest is not None
-        and latest.status != SubmissionStatus.RETURNED
-        and request.cycle.status == CycleStatus.OPEN
-        and same_content(latest, data, request)
-    ):
-        latest.unchanged = True  # a plain attribute, not a column: what the caller tells
-        return latest
     submission = new_revision(
         request,
         lambda: validate(request, data),
@@ -189,10 +189,11 @@ def record_submission(
         channel=channel,
         submitted_by=submitted_by,
         submitted_at=submitted_at,
+        same_as=lambda latest: same_content(latest, data, request),
     )
-    record_audit(submission, session=session)
-    session.flush()
-    submission.unchanged = False
+    if not submission.unchanged:
+        record_audit(submission, session=session)
+        session.flush()
     return submission
 
 
@@ -238,11 +239,25 @@ def new_revision(
     channel: Channel,
     submitted_by: str,
     submitted_at: dt.datetime,
+    same_as: Callable[[Submission], bool] | None = None,
 ) -> Submission:
-    """The request's next revision with its values and task reports, added to the session:
-    the request locked first, then IntakeError if the cycle is closed or ``errors_of()`` finds
-    any (validated after the lock, so it sees the current revisions and status)."""
-    lock_request(request, session=session)
+    """The request's next revision with its values and task reports, flushed: the request
+    locked first, then IntakeError if the cycle is closed or ``errors_of()`` finds any
+    (validated after the lock, so it sees the current revisions and status).
+
+    Where ``same_as(latest)`` says the latest revision already holds what was sent (the same
+    post twice, a form uploaded again) nothing is stored: the latest revision is returned with
+    ``unchanged`` set (a plain attribute, not a column), and its receipt stands."""
+    latest = lock_request(request, session=session)
+    if (
+        same_as is not None
+        and latest is not None
+        and latest.status != SubmissionStatus.RETURNED
+        and request.cycle.status == CycleStatus.OPEN
+        and same_as(latest)
+    ):
+        latest.unchanged = True
+        return latest
     if request.cycle.status != CycleStatus.OPEN:
         raise IntakeError([FieldError("cycle", "Kỳ báo cáo đã khóa, không nhận thêm báo cáo.")])
     errors = errors_of()
@@ -250,35 +265,30 @@ def new_revision(
         raise IntakeError(errors)
     submission = Submission(
         request=request,
-        revision=len(request.submissions) + 1,
+        revision=(latest.revision if latest else 0) + 1,
         submitted_at=submitted_at,
         channel=channel.value,
         submitted_by=submitted_by,
         is_late=is_late(request.cycle, submitted_at),
         adjustment_proposals=adjustment_proposals.strip(),
     )
+    session.add(submission)
+    session.flush()  # its id: its rows go in one executemany each, not one ORM object per row
+    rows = []
     for indicator in request.agency.indicators:
         value, achieved = check_value(indicator, values[indicator.code])
-        submission.values.append(
-            IndicatorValue(
-                indicator=indicator,
-                value=value,
-                achieved=achieved,
-                note=notes.get(indicator.code, "").strip(),
-            )
-        )
-    for group in request.agency.task_groups:
-        task = tasks[group.code]
-        submission.task_reports.append(
-            TaskReport(
-                task_group=group,
-                status=task.status,
-                results=task.results.strip(),
-                difficulties=task.difficulties.strip(),
-                proposals=task.proposals.strip(),
-            )
-        )
-    session.add(submission)
+        note = notes.get(indicator.code, "").strip()
+        rows.append(dict(indicator_id=indicator.id, value=value, achieved=achieved, note=note))
+    reports = [
+        dict(task_group_id=group.id, status=tasks[group.code].status)
+        | {f: getattr(tasks[group.code], f).strip() for f in TASK_TEXTS}
+        for group in request.agency.task_groups
+    ]
+    for table, items in ((IndicatorValue, rows), (TaskReport, reports)):
+        if items:
+            session.execute(insert(table), [{"submission_id": submission.id} | r for r in items])
+    session.expire(submission, ["values", "task_reports"])  # read back when first used
+    submission.unchanged = False
     return submission
 
 
