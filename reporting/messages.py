@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy.orm import Session
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import Session, object_session
 
 from config.settings import MailSettings, Settings
 from documents.vietnamese import WEEKDAYS
@@ -16,7 +17,15 @@ from portal.links import request_link
 
 
 def standing_agency(cycle: Cycle) -> Agency:
-    return next(a for a in cycle.registry_version.agencies if a.is_standing_agency)
+    """The registry version's standing agency: one row, not every agency of the version (a
+    portal request would otherwise load 4,500 agencies at national scale for one name)."""
+    version = cycle.registry_version
+    if "agencies" not in inspect(version).unloaded:  # already loaded (opening a cycle)
+        return next(a for a in version.agencies if a.is_standing_agency)
+    query = select(Agency).where(
+        Agency.registry_version_id == version.id, Agency.is_standing_agency.is_(True)
+    )
+    return object_session(version).scalars(query).one()
 
 
 def link_for(request: Request, settings: Settings) -> tuple[str, dt.date]:
