@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 from sqlalchemy import insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from documents.vietnamese import parse_number
 from models.cycles import current_submission, is_late
@@ -30,6 +30,7 @@ from models.orm import (
     TaskReport,
     TaskStatus,
 )
+from models.revisions import stored_tasks, stored_values
 
 TASK_TEXTS = ("results", "difficulties", "proposals")
 YES = {"có", "co", "yes", "true", "1", "đạt", "dat", "x"}
@@ -199,7 +200,8 @@ def record_submission(
 
 def same_content(latest: Submission, data: SubmissionInput, request: Request) -> bool:
     """Whether ``data`` says exactly what ``latest`` stored (values as parsed, texts trimmed)."""
-    stored = {v.indicator_id: (v.value, v.achieved, v.note) for v in latest.values}
+    session = object_session(latest)
+    stored = stored_values(latest, session=session)
     for indicator in request.agency.indicators:
         try:
             parsed = check_value(indicator, data.values.get(indicator.code))
@@ -208,10 +210,7 @@ def same_content(latest: Submission, data: SubmissionInput, request: Request) ->
         note = data.notes.get(indicator.code, "").strip()
         if stored.pop(indicator.id, None) != (*parsed, note):
             return False
-    tasks = {
-        t.task_group_id: (t.status, t.results, t.difficulties, t.proposals)
-        for t in latest.task_reports
-    }
+    tasks = stored_tasks(latest, session=session)
     for group in request.agency.task_groups:
         task = data.tasks.get(group.code)
         if task is None or tasks.pop(group.id, None) != (
