@@ -58,7 +58,7 @@ def cmd_import_evaluation(args: argparse.Namespace) -> int:
     from reporting.evaluation_intake import acknowledge_evaluation
 
     data = Path(args.file).read_bytes()
-    meta = read_evaluation_form(data)[0]  # which round and agency the workbook is for
+    meta = read_evaluation_form(data).meta  # which round and agency the workbook is for
     now = dt.datetime.now(dt.UTC)
     with session_scope() as session:
         request = get_request(
@@ -71,11 +71,13 @@ def cmd_import_evaluation(args: argparse.Namespace) -> int:
             channel=Channel.OPS_IMPORT,
             submitted_by=f"{args.by} (import of {Path(args.file).name})",
             submitted_at=now,
+            require_token=True,  # the file alone says whose it is: it must carry its signature
         )
         acknowledge_evaluation(submission, session=session, settings=get_settings(), now=now)
         print(
             f"{request.agency.name}: {meta['kind']} {meta['year']} revision {submission.revision}"
             + (" (late)" if submission.is_late else "")
+            + (": identical to it, nothing new stored" if submission.unchanged else "")
         )
     return 0
 
