@@ -124,7 +124,11 @@ async def agency_posts(
     async def post(n: int) -> None:
         nonlocal stored
         started = time.monotonic()
-        response = await client.post(agency["path"], data=form(agency, csrf, n))
+        try:
+            response = await client.post(agency["path"], data=form(agency, csrf, n))
+        except httpx.TransportError as exc:  # counted: the agency saw no answer
+            errors.append(type(exc).__name__)
+            return
         samples.append((started, time.monotonic() - started))
         if response.status_code == 303 and "khong-doi" not in response.headers["location"]:
             stored += 1
@@ -201,6 +205,9 @@ def run(backend: str, url: str, args: argparse.Namespace, folder: Path, rate: fl
     finally:
         process.terminate()
         process.wait(30)
+    if errors:
+        print(f"{backend}: errors {sorted(set(map(str, errors)))}; the portal's log ends:")
+        print((folder / "portal.log").read_text()[-3000:])
     engine = create_engine(url)
     with engine.connect() as connection:
         stored = connection.execute(
