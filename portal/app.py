@@ -23,10 +23,16 @@ from models.drafts import save_draft
 from models.orm import Channel, CycleStatus
 from models.submissions import IntakeError
 from portal import evaluation_form, form_fields
-from portal.access import INVALID, LinkRefused, RefusalLog, open_request
-from portal.guard import check_link, hide_tokens_in_access_log, refuse, safe_path, token_of
+from portal.access import LinkRefused, RefusalLog, open_request
+from portal.guard import (
+    LinkGuard,
+    SecurityHeaders,
+    check_link,
+    hide_tokens_in_access_log,
+    refuse,
+    safe_path,
+)
 from portal.limits import BodyTooLarge, FormRefused, read_form, size_text
-from portal.links import LinkError, link_secrets, read_token
 from portal.pages import (  # noqa: F401 - csrf_ok, now: also used by portal.uploads
     EXPIRED_SESSION,
     LOCKED_NOTICE,
@@ -72,32 +78,8 @@ def create_app() -> FastAPI:
     app.state.refusals = refusals
     app.state.receipts = receipts
 
-    @app.middleware("http")
-    async def guard_links(http: Request, call_next):  # type: ignore[no-untyped-def]
-        """A link whose signature fails is refused here, before any body or database work."""
-        token = token_of(http.url.path)
-        if token is not None:
-            secret = link_secrets(get_settings().web_form)  # current and previous keys
-            try:
-                read_token(token, secret, today=None)
-            except LinkError as exc:
-                return await refuse(http, LinkRefused(403, *INVALID, str(exc)))
-        return await call_next(http)
-
-    @app.middleware("http")
-    async def security_headers(http: Request, call_next):  # type: ignore[no-untyped-def]
-        response = await call_next(http)
-        response.headers.update(
-            {
-                "Referrer-Policy": "no-referrer",
-                "X-Frame-Options": "DENY",
-                "X-Content-Type-Options": "nosniff",
-                "Cache-Control": "no-store",
-                "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; "
-                "form-action 'self'; frame-ancestors 'none'",
-            }
-        )
-        return response
+    app.add_middleware(LinkGuard)
+    app.add_middleware(SecurityHeaders)  # the outer one: refusals get the headers too
 
     @app.exception_handler(LinkRefused)
     async def on_refused(http: Request, refusal: LinkRefused) -> Response:
