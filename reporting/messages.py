@@ -28,6 +28,19 @@ def standing_agency(cycle: Cycle) -> Agency:
     return object_session(version).scalars(query).one()
 
 
+_STANDING_NAMES: dict[tuple[int, str], str] = {}  # (registry version, its content hash) -> name
+
+
+def standing_agency_name(cycle: Cycle) -> str:
+    """The standing agency's name, kept per registry version and content (a version edited in
+    place gets a new hash): every email and page names it, the query is made once."""
+    version = cycle.registry_version
+    key = (version.id, version.content_hash)
+    if key not in _STANDING_NAMES:
+        _STANDING_NAMES[key] = standing_agency(cycle).name
+    return _STANDING_NAMES[key]
+
+
 def link_for(request: Request, settings: Settings) -> tuple[str, dt.date]:
     """The agency's personal link for this cycle and its last valid day, counted from the
     link's own issue day: a reissued link is not born dead on the original one's last day."""
@@ -49,7 +62,7 @@ def common_context(cycle: Cycle, settings: Settings) -> dict[str, object]:
         "target_year": programme.target_year,
         "cycle_kind": cycle.kind,
         "baseline_year": programme.baseline_year,
-        "standing_agency": standing_agency(cycle).name,
+        "standing_agency": standing_agency_name(cycle),
         "ministry": cycle.registry_version.document["ministry"]["name"],
         "province": cycle.registry_version.document["province"],
         "sender_name": programme_mail(cycle, settings).sender_name,
