@@ -173,25 +173,17 @@ async def agency_posts(
 
 def server_cpu(pid: int) -> float:
     """CPU seconds of the server process and its children (uvicorn's workers)."""
-    ticks = os.sysconf("SC_CLK_TCK")
+    from benchmarks.smtp_sink import process_cpu_seconds
+
     total = 0.0
-    pids = [pid] + [
-        int(p) for p in os.listdir("/proc") if p.isdigit() and _parent(int(p)) == pid
-    ]
-    for one in pids:
+    for one in [pid] + [int(p) for p in os.listdir("/proc") if p.isdigit()]:
         try:
-            fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / ticks
+            stat = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
+            if one == pid or int(stat[1]) == pid:
+                total += process_cpu_seconds(one)
         except (FileNotFoundError, IndexError):
-            pass
+            pass  # ended meanwhile
     return total
-
-
-def _parent(pid: int) -> int:
-    try:
-        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-    except (FileNotFoundError, IndexError):
-        return -1
 
 
 def run(backend: str, url: str, args: argparse.Namespace, folder: Path, rate: float | None) -> dict:

@@ -1,14 +1,19 @@
 """A stored revision's contents read as plain rows: what the intake compares a new post with
-and what its receipt shows, without building an ORM object per value (most of a post's CPU)."""
+(:func:`same_content`) and what its receipt shows, without an ORM object per value."""
 
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
-from models.orm import IndicatorValue, Submission, TaskReport
+from models.orm import IndicatorValue, Request, Submission, TaskReport
+from models.values import check_value
+
+if TYPE_CHECKING:  # models.submissions imports this module
+    from models.submissions import SubmissionInput
 
 StoredValue = tuple[Decimal | None, bool | None, str]  # value, achieved, note
 StoredTask = tuple[str, str, str, str]  # status, results, difficulties, proposals
@@ -39,3 +44,31 @@ def stored_tasks(submission: Submission, *, session: Session) -> dict[int, Store
         ).where(TaskReport.submission_id == submission.id)
     )
     return {group_id: tuple(rest) for group_id, *rest in rows}  # type: ignore[misc]
+
+
+def same_content(latest: Submission, data: SubmissionInput, request: Request) -> bool:
+    """Whether ``data`` says exactly what ``latest`` stored (values as parsed, texts trimmed)."""
+    session = object_session(latest)
+    stored = stored_values(latest, session=session)
+    for indicator in request.agency.indicators:
+        try:
+            parsed = check_value(indicator, data.values.get(indicator.code))
+        except ValueError:
+            return False
+        note = data.notes.get(indicator.code, "").strip()
+        if stored.pop(indicator.id, None) != (*parsed, note):
+            return False
+    tasks = stored_tasks(latest, session=session)
+    for group in request.agency.task_groups:
+        task = data.tasks.get(group.code)
+        if task is None or tasks.pop(group.id, None) != (
+            task.status,
+            task.results.strip(),
+            task.difficulties.strip(),
+            task.proposals.strip(),
+        ):
+            return False
+    extra = set(data.values) - {i.code for i in request.agency.indicators}
+    return not stored and not tasks and not extra and (
+        latest.adjustment_proposals == data.adjustment_proposals.strip()
+    )

@@ -9,20 +9,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, Field
 from sqlalchemy import insert, select, update
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session
 
-from documents.vietnamese import parse_number
 from models.cycles import current_submission, is_late
 from models.orm import (
     AuditEvent,
     Channel,
     CycleStatus,
-    Indicator,
     IndicatorValue,
     Request,
     Submission,
@@ -30,13 +27,10 @@ from models.orm import (
     TaskReport,
     TaskStatus,
 )
-from models.revisions import stored_tasks, stored_values
+from models.revisions import same_content
+from models.values import check_value
 
 TASK_TEXTS = ("results", "difficulties", "proposals")
-YES = {"có", "co", "yes", "true", "1", "đạt", "dat", "x"}
-NO = {"không", "khong", "no", "false", "0", "chưa đạt", "chua dat"}
-
-
 class TaskReportInput(BaseModel):
     """An agency's account of one task group, as received."""
 
@@ -69,40 +63,6 @@ class IntakeError(ValueError):
     def __init__(self, errors: list[FieldError]):
         self.errors = errors
         super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
-
-
-def check_value(indicator: Indicator, raw: Any) -> tuple[Decimal | None, bool | None]:
-    """Parse one value by the indicator's kind; raise ValueError with a Vietnamese message."""
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
-        raise ValueError("Chưa nhập số liệu.")
-    if indicator.kind == "yes_no":
-        if isinstance(raw, bool):
-            return None, raw
-        answer = str(raw).strip().lower()
-        if answer in YES:
-            return None, True
-        if answer in NO:
-            return None, False
-        raise ValueError("Chọn «Có» hoặc «Không».")
-    if isinstance(raw, bool):
-        raise ValueError("Phải là một số.")
-    try:
-        value = parse_number(raw) if isinstance(raw, str) else Decimal(str(raw))
-    except (ValueError, ArithmeticError):
-        raise ValueError("Phải là một số, ví dụ 99,5.") from None
-    if not value.is_finite():
-        raise ValueError("Phải là một số, ví dụ 99,5.")
-    if value < 0:
-        raise ValueError("Không được là số âm.")
-    if indicator.kind == "percent" and value > 100:
-        raise ValueError("Tỷ lệ phần trăm phải trong khoảng 0-100.")
-    if indicator.kind == "count" and value != value.to_integral_value():
-        raise ValueError("Phải là số nguyên.")
-    if abs(value) >= Decimal("1e14"):
-        raise ValueError("Số quá lớn.")
-    if value != value.quantize(Decimal("0.0001")):
-        raise ValueError("Tối đa 4 chữ số thập phân.")
-    return value.quantize(Decimal("0.0001")), None
 
 
 def validate(request: Request, data: SubmissionInput) -> list[FieldError]:
@@ -196,34 +156,6 @@ def record_submission(
         record_audit(submission, session=session)
         session.flush()
     return submission
-
-
-def same_content(latest: Submission, data: SubmissionInput, request: Request) -> bool:
-    """Whether ``data`` says exactly what ``latest`` stored (values as parsed, texts trimmed)."""
-    session = object_session(latest)
-    stored = stored_values(latest, session=session)
-    for indicator in request.agency.indicators:
-        try:
-            parsed = check_value(indicator, data.values.get(indicator.code))
-        except ValueError:
-            return False
-        note = data.notes.get(indicator.code, "").strip()
-        if stored.pop(indicator.id, None) != (*parsed, note):
-            return False
-    tasks = stored_tasks(latest, session=session)
-    for group in request.agency.task_groups:
-        task = data.tasks.get(group.code)
-        if task is None or tasks.pop(group.id, None) != (
-            task.status,
-            task.results.strip(),
-            task.difficulties.strip(),
-            task.proposals.strip(),
-        ):
-            return False
-    extra = set(data.values) - {i.code for i in request.agency.indicators}
-    return not stored and not tasks and not extra and (
-        latest.adjustment_proposals == data.adjustment_proposals.strip()
-    )
 
 
 def new_revision(
