@@ -4,38 +4,23 @@ the agency name it shows), on the upload page and on `r42 import-evaluation-form
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import re
 
 import openpyxl
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from config.settings import get_settings
 from flows import cli
-from models.cycles import cycle_requests, ensure_requests, get_cycle, open_cycle
+from models.cycles import cycle_requests, get_cycle
 from models.database import session_scope
 from models.orm import CycleKind, Submission
-from portal.app import create_app
 from reporting.messages import link_for
 from tests.factories import PROGRAMME, outbox
+from tests.test_evaluation_portal import portal  # noqa: F401 - the 2025 mid-term round open
 
 COMMUNE, OTHER = "ubnd-xa-tra-on", "ubnd-xa-long-ho"  # the same rows: only the binding tells
-
-
-@pytest.fixture
-def portal(db, configure):
-    configure(R42_WEB_FORM__PUBLIC_BASE_URL="http://testserver", R42_WEB_FORM__LINK_VALID_DAYS=3650)
-    with session_scope() as session:
-        cycle, _ = open_cycle(
-            PROGRAMME, 2025, dt.date(2025, 9, 15), session=session, kind=CycleKind.MIDTERM,
-            deadline=dt.date(2036, 10, 15),
-        )  # fmt: skip
-        ensure_requests(cycle, session=session)
-    with TestClient(create_app(), raise_server_exceptions=False) as client:
-        yield client
 
 
 def path(agency: str = COMMUNE) -> str:
@@ -96,7 +81,7 @@ def upload(client: TestClient, content: bytes, agency: str = COMMUNE):  # noqa: 
     )
 
 
-def test_the_same_evaluation_twice_is_one_revision_and_one_receipt(portal):
+def test_the_same_evaluation_twice_is_one_revision_and_one_receipt(portal):  # noqa: F811
     form = web_form(portal)
     first = portal.post(path(), data=form, follow_redirects=False)
     assert first.status_code == 303 and first.headers["location"].endswith("/bien-nhan/1")
@@ -116,7 +101,7 @@ def test_the_same_evaluation_twice_is_one_revision_and_one_receipt(portal):
     assert len(revisions()) == 3 and len(outbox("receipt")) == 3
 
 
-def test_a_form_relabelled_as_another_agency_or_naming_another_is_refused(portal, tmp_path):
+def test_a_form_relabelled_as_another_agency_or_naming_another_is_refused(portal, tmp_path):  # noqa: F811
     forged = workbook(portal)
     for row in forged["_meta"].iter_rows():
         if row[0].value == "agency":
@@ -140,7 +125,7 @@ def test_a_form_relabelled_as_another_agency_or_naming_another_is_refused(portal
     assert revisions() == [(COMMUNE, 1)]
 
 
-def test_an_unsigned_form_is_taken_on_its_agency_s_page_not_by_file_alone(portal, tmp_path):
+def test_an_unsigned_form_is_taken_on_its_agency_s_page_not_by_file_alone(portal, tmp_path):  # noqa: F811
     book = workbook(portal)
     del book["_ky"]  # as forms were before they were signed
     unsigned = tmp_path / "unsigned.xlsx"
