@@ -101,7 +101,7 @@ def test_the_same_evaluation_twice_is_one_revision_and_one_receipt(portal):  # n
     assert len(revisions()) == 3 and len(outbox("receipt")) == 3
 
 
-def test_a_form_relabelled_as_another_agency_or_naming_another_is_refused(portal, tmp_path):  # noqa: F811
+def test_a_form_relabelled_or_naming_another_agency_is_refused(portal, tmp_path):  # noqa: F811
     forged = workbook(portal)
     for row in forged["_meta"].iter_rows():
         if row[0].value == "agency":
@@ -125,7 +125,7 @@ def test_a_form_relabelled_as_another_agency_or_naming_another_is_refused(portal
     assert revisions() == [(COMMUNE, 1)]
 
 
-def test_an_unsigned_form_is_taken_on_its_agency_s_page_not_by_file_alone(portal, tmp_path):  # noqa: F811
+def test_an_unsigned_form_is_taken_only_on_its_agency_s_page(portal, tmp_path):  # noqa: F811
     book = workbook(portal)
     del book["_ky"]  # as forms were before they were signed
     unsigned = tmp_path / "unsigned.xlsx"
