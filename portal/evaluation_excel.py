@@ -228,7 +228,10 @@ def read_evaluation_form(
             cells[field] = f"{NARRATIVE}!B{FIRST_ROW + i}"
         signed = _first_row(wb[SIGNATURE], 1, 1) if SIGNATURE in wb.sheetnames else ()
         token = _text(signed[0]) or None if signed else None
-        names = [_text((_first_row(wb[n], 2, 2) + (None, None))[1]) for n in (INDICATORS, TASKS)]
+        names = [  # forms sent before forms were signed showed "<name>; hạn gửi <date>"
+            _text((_first_row(wb[n], 2, 2) + (None, None))[1]).split("; hạn gửi ")[0]
+            for n in (INDICATORS, TASKS)
+        ]
     except ExcelFormError:
         raise
     except READ_ERRORS:

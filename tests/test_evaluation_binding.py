@@ -127,7 +127,9 @@ def test_a_form_relabelled_or_naming_another_agency_is_refused(portal, tmp_path)
 
 def test_an_unsigned_form_is_taken_only_on_its_agency_s_page(portal, tmp_path):  # noqa: F811
     book = workbook(portal)
-    del book["_ky"]  # as forms were before they were signed
+    del book["_ky"]  # as forms were before they were signed, the deadline beside the name
+    for sheet in ("Chỉ tiêu theo năm", "Nhiệm vụ"):
+        book[sheet]["B2"] = f"{book[sheet]['B2'].value}; hạn gửi 15/10/2036"
     unsigned = tmp_path / "unsigned.xlsx"
     unsigned.write_bytes(save(book))
     assert cli.main(["import-evaluation-form", str(unsigned)]) != 0
