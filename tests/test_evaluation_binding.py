@@ -136,3 +136,8 @@ def test_an_unsigned_form_is_taken_only_on_its_agency_s_page(portal, tmp_path): 
     assert revisions() == []
     accepted = upload(portal, unsigned.read_bytes())  # the link says whose it is
     assert accepted.status_code == 303 and revisions() == [(COMMUNE, 1)]
+    book["Đánh giá chung"]["B6"] = "Bài học khác."
+    unsigned.write_bytes(save(book))
+    assert cli.main(["import-evaluation-form", str(unsigned), "--agency", OTHER]) != 0
+    assert cli.main(["import-evaluation-form", str(unsigned), "--agency", COMMUNE]) == 0
+    assert revisions() == [(COMMUNE, 1), (COMMUNE, 2)]
