@@ -1,22 +1,31 @@
 """Deadline day at the web form: N agencies post their reports at once, for a bounded time.
 
     .venv/bin/python -m benchmarks.portal_spike [--agencies 50] [--seconds 20]
-        [--backends sqlite,postgresql] [--pg-workers 2]
+        [--backends sqlite,postgresql] [--pg-workers 2] [--rate sqlite=50,postgresql=100]
+        [--prior-revisions 100]
 
 Each backend gets a fresh database with N generated communes (34 targets, 7 task groups each:
-``benchmarks.national_cycle.generated_registry``) and a cycle open; ``r42 portal``'s app runs in
-its own process (uvicorn; PostgreSQL with ``--pg-workers`` processes), loopback only. Every
-agency opens its link, then submits again and again (each post a little different, so each is
-a new revision) until the time is up. Printed per backend: submissions/s, p50/p99 latency,
-errors, the latency of the last tenth against the first (flat as revisions accumulate: the
-baseline measured in the same run), the server's CPU per submission, and the check that every
-acknowledged post was stored once and has one receipt.
+``benchmarks.national_cycle.generated_registry``) and a cycle open; ``r42 portal`` runs in its
+own process(es) (PostgreSQL: ``R42_WEB_FORM__WORKERS=--pg-workers``), loopback only. Every agency
+opens its link first; then, timed, every agency submits again and again (each post a little
+different, so each is a new revision) until the time is up:
+
+- flat out: each agency posts as soon as its previous post was answered (the most the server
+  does; by Little's law the latency is then N agencies / throughput);
+- paced (``--rate``): the agencies together post at the rate given (each agency every
+  N/rate seconds, a post not waiting for the previous one's answer): the latency at that load.
+
+Printed per run: submissions/s, p50/p99 latency, errors, the latency of the last tenth against
+the first (flat as revisions accumulate: the baseline measured in the same run), the server's
+CPU per submission (its processes, the posts only), and the check that every acknowledged post
+was stored once and has one receipt.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import os
 import re
 import secrets
@@ -31,10 +40,12 @@ from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = secrets.token_urlsafe(48)
+OPENED_AT = dt.datetime(2026, 11, 3, 3, tzinfo=dt.UTC)
 
 
-def prepare(url: str, count: int, base: str) -> list[dict]:
-    """A fresh database with ``count`` communes and the 2026 cycle open; their links."""
+def prepare(url: str, count: int, base: str, prior: int = 0) -> list[dict]:
+    """A fresh database with ``count`` communes and the 2026 cycle open, each with ``prior``
+    revisions already stored (through the intake, without receipts); their links."""
     os.environ.update(
         {
             "R42_DATABASE__URL": url,
@@ -47,7 +58,10 @@ def prepare(url: str, count: int, base: str) -> list[dict]:
     from config.settings import get_settings
     from models.cycles import ensure_requests, open_cycle
     from models.database import get_engine, session_scope, upgrade_database
+    from models.orm import Channel
     from models.registry_store import load_registry
+    from models.submissions import record_submission
+    from portal.form_fields import to_submission
     from reporting.messages import link_for
 
     get_settings.cache_clear()
@@ -65,20 +79,31 @@ def prepare(url: str, count: int, base: str) -> list[dict]:
             }
             for r in ensure_requests(cycle, session=session)
         ]
+    for n in range(prior):  # one transaction per round, as many revisions as agencies
+        with session_scope(url) as session:
+            cycle, _ = open_cycle(PROGRAMME, 2026, OPENED, session=session)
+            for agency, request in zip(agencies, ensure_requests(cycle, session=session)):
+                fields = form(agency, "", 10_000 + n)  # never what a timed post sends
+                record_submission(
+                    request, to_submission(fields, request), session=session,
+                    channel=Channel.DEMO, submitted_by="benchmark", submitted_at=OPENED_AT,
+                )  # fmt: skip
     get_engine(url).dispose()
     return agencies
 
 
 def start(url: str, port: int, workers: int, folder: Path) -> subprocess.Popen:
+    """`r42 portal` as ops start it, with ``workers`` processes."""
     env = {
         **os.environ,
         "R42_DATABASE__URL": url,
         "R42_MAIL__OUTBOX_DIR": str(folder / "outbox"),
+        "R42_WEB_FORM__HOST": "127.0.0.1",
+        "R42_WEB_FORM__PORT": str(port),
+        "R42_WEB_FORM__WORKERS": str(workers),
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "portal.app:create_app", "--factory",
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
-         "--workers", str(workers)],
+        [sys.executable, "-m", "cli.main", "portal"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(folder / "portal.log", "wb"),
     )  # fmt: skip
     for _ in range(600):
@@ -100,72 +125,110 @@ def form(agency: dict, csrf: str, n: int) -> dict[str, str]:
     return fields
 
 
-async def agency_posts(base: str, agency: dict, until: float, samples: list, errors: list) -> int:
-    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
-        page = await client.get(agency["path"])
-        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-        n = 0
-        while time.monotonic() < until:
-            started = time.monotonic()
+async def open_link(client: httpx.AsyncClient, agency: dict) -> str:
+    page = await client.get(agency["path"])
+    return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+
+
+async def agency_posts(
+    client: httpx.AsyncClient,
+    agency: dict,
+    csrf: str,
+    run: dict,
+    samples: list,
+    errors: list,
+    first: int = 0,
+) -> int:
+    """Post until the time is up (at least once): flat out, or one post every ``run['every']``
+    seconds; ``first`` numbers the posts (each a different report)."""
+    stored = 0
+    tasks = []
+
+    async def post(n: int) -> None:
+        nonlocal stored
+        started = time.monotonic()
+        try:
             response = await client.post(agency["path"], data=form(agency, csrf, n))
-            samples.append((started, time.monotonic() - started))
-            if response.status_code == 303 and "khong-doi" not in response.headers["location"]:
-                n += 1
-            else:
-                errors.append(response.status_code)
-        return n
+        except httpx.TransportError as exc:  # counted: the agency saw no answer
+            errors.append(type(exc).__name__)
+            return
+        samples.append((started, time.monotonic() - started))
+        if response.status_code == 303 and "khong-doi" not in response.headers["location"]:
+            stored += 1
+        else:
+            errors.append(response.status_code)
+
+    n = 0
+    while n == 0 or time.monotonic() < run["until"]:
+        if run["every"] is None:
+            await post(first + n)
+        else:
+            start = run["start"] + run["offset"] + n * run["every"]
+            await asyncio.sleep(max(start - time.monotonic(), 0))
+            tasks.append(asyncio.ensure_future(post(first + n)))
+        n += 1
+    await asyncio.gather(*tasks)
+    return stored
 
 
 def server_cpu(pid: int) -> float:
     """CPU seconds of the server process and its children (uvicorn's workers)."""
-    ticks = os.sysconf("SC_CLK_TCK")
+    from benchmarks.smtp_sink import process_cpu_seconds
+
     total = 0.0
-    pids = [pid] + [
-        int(p) for p in os.listdir("/proc") if p.isdigit() and _parent(int(p)) == pid
-    ]
-    for one in pids:
+    for one in [pid] + [int(p) for p in os.listdir("/proc") if p.isdigit()]:
         try:
-            fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / ticks
+            stat = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
+            if one == pid or int(stat[1]) == pid:
+                total += process_cpu_seconds(one)
         except (FileNotFoundError, IndexError):
-            pass
+            pass  # ended meanwhile
     return total
 
 
-def _parent(pid: int) -> int:
-    try:
-        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-    except (FileNotFoundError, IndexError):
-        return -1
-
-
-def run(backend: str, url: str, args: argparse.Namespace, folder: Path) -> dict:
+def run(backend: str, url: str, args: argparse.Namespace, folder: Path, rate: float | None) -> dict:
     from tests.servers import free_port
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    agencies = prepare(url, args.agencies, base)
+    agencies = prepare(url, args.agencies, base, args.prior_revisions)
     workers = args.pg_workers if backend == "postgresql" else 1
     process = start(url, port, workers, folder)
     try:
-        cpu_before = server_cpu(process.pid)
         samples: list = []
         errors: list = []
-        until = time.monotonic() + args.seconds
+        every = None if rate is None else len(agencies) / rate
 
-        async def everyone() -> list[int]:
-            return await asyncio.gather(
-                *(agency_posts(base, a, until, samples, errors) for a in agencies)
-            )
+        async def everyone() -> tuple[list[int], int, float, float]:
+            limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
+            async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as client:
+                tokens = await asyncio.gather(*(open_link(client, a) for a in agencies))
+                warm_up = {"start": 0, "until": 0, "every": 0, "offset": 0}  # one post each
+                warm = await asyncio.gather(  # untimed: the first posts load and compile
+                    *(agency_posts(client, a, t, warm_up, [], errors, first=1_000_000)
+                      for a, t in zip(agencies, tokens, strict=True))
+                )  # fmt: skip
+                cpu_before, started = server_cpu(process.pid), time.monotonic()
+                runs = [
+                    {"start": started, "until": started + args.seconds, "every": every,
+                     "offset": (every or 0) * i / len(agencies)}
+                    for i in range(len(agencies))
+                ]  # fmt: skip
+                done = await asyncio.gather(
+                    *(agency_posts(client, a, t, r, samples, errors)
+                      for a, t, r in zip(agencies, tokens, runs, strict=True))
+                )  # fmt: skip
+                elapsed, cpu = time.monotonic() - started, server_cpu(process.pid) - cpu_before
+                return done, sum(warm), elapsed, cpu
 
-        started = time.monotonic()
-        done = asyncio.run(everyone())
-        elapsed = time.monotonic() - started
-        cpu = server_cpu(process.pid) - cpu_before
+        done, warm, elapsed, cpu = asyncio.run(everyone())
         time.sleep(2)  # the last receipts leave after their responses
     finally:
         process.terminate()
         process.wait(30)
+    if errors:
+        print(f"{backend}: errors {sorted(set(map(str, errors)))}; the portal's log ends:")
+        print((folder / "portal.log").read_text()[-3000:])
     engine = create_engine(url)
     with engine.connect() as connection:
         stored = connection.execute(
@@ -179,18 +242,29 @@ def run(backend: str, url: str, args: argparse.Namespace, folder: Path) -> dict:
     ordered = [s[1] for s in sorted(samples)]
     tenth = max(len(ordered) // 10, 1)
     receipts = len(list((folder / "outbox").glob("*-receipt-*.eml")))
+    prior = args.prior_revisions * len(agencies)
     total = sum(done)
     return {
         "backend": f"{backend} ({workers} process{'es' if workers > 1 else ''})",
+        "load": "flat out" if rate is None else f"paced {rate:g}/s",
         "rate": total / elapsed,
         "p50": latencies[len(latencies) // 2] * 1000,
         "p99": latencies[int(len(latencies) * 0.99) - 1] * 1000,
         "errors": len(errors),
         "flat": (sum(ordered[-tenth:]) / tenth) / (sum(ordered[:tenth]) / tenth),
         "cpu_ms": cpu / max(total, 1) * 1000,
-        "once": stored == total == top and receipts == total,
-        "revisions": total / len(agencies),
+        "once": stored - prior == total + warm and top == stored and receipts == total + warm,
+        "revisions": stored / len(agencies),
     }
+
+
+def database(server: str, name: str) -> str:
+    """A new, empty database on the throwaway PostgreSQL cluster."""
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return server.rsplit("/", 1)[0] + f"/{name}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -199,37 +273,50 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--pg-workers", type=int, default=2)
+    parser.add_argument(
+        "--prior-revisions",
+        type=int,
+        default=0,
+        help="revisions each agency has before the clock starts (latency at revision 100: 100)",
+    )
+    parser.add_argument(
+        "--rate",
+        default="sqlite=50,postgresql=100",
+        help="backend=posts/s for a second, paced run per backend (empty: flat out only)",
+    )
     args = parser.parse_args(argv)
     backends = args.backends.split(",")
+    rates = dict(item.split("=") for item in args.rate.split(",") if item)
     rows = []
     cluster = None
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="r42-spike-") as tmp:
         try:
             for backend in backends:
-                folder = Path(tmp) / backend
-                folder.mkdir()
-                if backend == "sqlite":
-                    url = f"sqlite:///{folder / 'r42.sqlite3'}"
-                else:
-                    from tests.servers import PostgresCluster
+                for rate in [None] + ([float(rates[backend])] if backend in rates else []):
+                    folder = Path(tmp) / f"{backend}-{rate or 'flat'}"
+                    folder.mkdir()
+                    if backend == "sqlite":
+                        url = f"sqlite:///{folder / 'r42.sqlite3'}"
+                    else:
+                        if cluster is None:
+                            from tests.servers import PostgresCluster
 
-                    cluster = PostgresCluster()
-                    server = cluster.start()
-                    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-                    with admin.connect() as connection:
-                        connection.execute(text('CREATE DATABASE "spike"'))
-                    admin.dispose()
-                    url = server.rsplit("/", 1)[0] + "/spike"
-                rows.append(run(backend, url, args, folder))
+                            cluster = PostgresCluster()
+                            server = cluster.start()
+                        url = database(server, f"spike_{folder.name.replace('.', '_')}")
+                    rows.append(run(backend, url, args, folder, rate))
         finally:
             if cluster is not None:
                 cluster.stop()
-    print(f"{args.agencies} agencies posting at once for {args.seconds:g} s")
-    print("| backend | submissions/s | p50 ms | p99 ms | errors | last/first tenth latency "
+    print(f"{args.agencies} agencies posting at once for {args.seconds:g} s, "
+          f"{args.prior_revisions} revisions each before")
+    print(f"load average (1 min) before: {load_before[0]:.1f}, after: {os.getloadavg()[0]:.1f}")
+    print("| backend | load | submissions/s | p50 ms | p99 ms | errors | last/first tenth latency "
           "| server CPU ms/submission | revisions/agency | stored and receipted once |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---|")
     for r in rows:
-        print(f"| {r['backend']} | {r['rate']:.1f} | {r['p50']:.0f} | {r['p99']:.0f} "
+        print(f"| {r['backend']} | {r['load']} | {r['rate']:.1f} | {r['p50']:.0f} | {r['p99']:.0f} "
               f"| {r['errors']} | {r['flat']:.2f} | {r['cpu_ms']:.1f} | {r['revisions']:.0f} "
               f"| {'yes' if r['once'] else 'NO'} |")
     return 0 if all(r["once"] and not r["errors"] for r in rows) else 1

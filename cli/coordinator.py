@@ -44,9 +44,17 @@ def cmd_portal(args: argparse.Namespace) -> int:
 
     check_schema()
     web = get_settings().web_form
-    print(f"Web form on http://{web.host}:{web.port} (links in emails: {web.public_base_url})")
-    uvicorn.run(
-        "portal.app:create_app", factory=True, host=web.host, port=web.port, proxy_headers=True
+    print(
+        f"Web form on http://{web.host}:{web.port}, {web.workers} process(es) "
+        f"(links in emails: {web.public_base_url})"
+    )
+    uvicorn.run(  # an import string: uvicorn starts each worker process from it
+        "portal.app:create_app",
+        factory=True,
+        host=web.host,
+        port=web.port,
+        proxy_headers=True,
+        workers=web.workers,
     )
     return 0
 

@@ -58,11 +58,12 @@ def cmd_import_evaluation(args: argparse.Namespace) -> int:
     from reporting.evaluation_intake import acknowledge_evaluation
 
     data = Path(args.file).read_bytes()
-    meta = read_evaluation_form(data)[0]  # which round and agency the workbook is for
+    meta = read_evaluation_form(data).meta  # which round and agency the workbook is for
     now = dt.datetime.now(dt.UTC)
     with session_scope() as session:
+        agency = args.agency or meta["agency"]  # named by ops, or read from the file
         request = get_request(
-            meta["programme"], int(meta["year"]), meta["agency"], session=session, kind=meta["kind"]
+            meta["programme"], int(meta["year"]), agency, session=session, kind=meta["kind"]
         )
         submission = import_evaluation_form(
             data,
@@ -71,11 +72,13 @@ def cmd_import_evaluation(args: argparse.Namespace) -> int:
             channel=Channel.OPS_IMPORT,
             submitted_by=f"{args.by} (import of {Path(args.file).name})",
             submitted_at=now,
+            require_token=args.agency is None,  # the file alone said whose it is: signed only
         )
         acknowledge_evaluation(submission, session=session, settings=get_settings(), now=now)
         print(
             f"{request.agency.name}: {meta['kind']} {meta['year']} revision {submission.revision}"
             + (" (late)" if submission.is_late else "")
+            + (": identical to it, nothing new stored" if submission.unchanged else "")
         )
     return 0
 
@@ -107,4 +110,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("import-evaluation-form", help="import a filled evaluation workbook")
     p.add_argument("file", help="the .xlsx an agency sent back (round and agency read from it)")
     p.add_argument("--by", default="ops", help="who imports it (recorded with the revision)")
+    p.add_argument(
+        "--agency", help="agency code, for a form made before forms were signed (else refused)"
+    )
     p.set_defaults(handler=cmd_import_evaluation)

@@ -233,6 +233,14 @@ class WebFormSettings(BaseModel):
     )
     host: str = Field(default="127.0.0.1", description="Interface the web form listens on.")
     port: int = Field(default=8042, ge=1, le=65535, description="Port the web form listens on.")
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=32,
+        description="Worker processes `r42 portal` starts (uvicorn), each with its own receipt "
+        "sender. Use about one per core on PostgreSQL; SQLite takes one writer at a time, so "
+        "more than one process adds little there.",
+    )
     max_upload_bytes: int = Field(
         default=5_000_000, ge=10_000, le=100_000_000, description="Largest Excel upload accepted."
     )

@@ -9,20 +9,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from documents.vietnamese import parse_number
 from models.cycles import current_submission, due_date, is_late
 from models.orm import (
     AuditEvent,
     Channel,
     CycleStatus,
-    Indicator,
     IndicatorValue,
     Request,
     Submission,
@@ -30,11 +27,10 @@ from models.orm import (
     TaskReport,
     TaskStatus,
 )
+from models.revisions import same_content
+from models.values import check_value
 
-YES = {"có", "co", "yes", "true", "1", "đạt", "dat", "x"}
-NO = {"không", "khong", "no", "false", "0", "chưa đạt", "chua dat"}
-
-
+TASK_TEXTS = ("results", "difficulties", "proposals")
 class TaskReportInput(BaseModel):
     """An agency's account of one task group, as received."""
 
@@ -69,40 +65,6 @@ class IntakeError(ValueError):
         super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
 
 
-def check_value(indicator: Indicator, raw: Any) -> tuple[Decimal | None, bool | None]:
-    """Parse one value by the indicator's kind; raise ValueError with a Vietnamese message."""
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
-        raise ValueError("Chưa nhập số liệu.")
-    if indicator.kind == "yes_no":
-        if isinstance(raw, bool):
-            return None, raw
-        answer = str(raw).strip().lower()
-        if answer in YES:
-            return None, True
-        if answer in NO:
-            return None, False
-        raise ValueError("Chọn «Có» hoặc «Không».")
-    if isinstance(raw, bool):
-        raise ValueError("Phải là một số.")
-    try:
-        value = parse_number(raw) if isinstance(raw, str) else Decimal(str(raw))
-    except (ValueError, ArithmeticError):
-        raise ValueError("Phải là một số, ví dụ 99,5.") from None
-    if not value.is_finite():
-        raise ValueError("Phải là một số, ví dụ 99,5.")
-    if value < 0:
-        raise ValueError("Không được là số âm.")
-    if indicator.kind == "percent" and value > 100:
-        raise ValueError("Tỷ lệ phần trăm phải trong khoảng 0-100.")
-    if indicator.kind == "count" and value != value.to_integral_value():
-        raise ValueError("Phải là số nguyên.")
-    if abs(value) >= Decimal("1e14"):
-        raise ValueError("Số quá lớn.")
-    if value != value.quantize(Decimal("0.0001")):
-        raise ValueError("Tối đa 4 chữ số thập phân.")
-    return value.quantize(Decimal("0.0001")), None
-
-
 def validate(request: Request, data: SubmissionInput) -> list[FieldError]:
     """Every problem with ``data`` for this request's agency, in form order."""
     errors: list[FieldError] = []
@@ -132,8 +94,10 @@ def validate(request: Request, data: SubmissionInput) -> list[FieldError]:
     return errors
 
 
-def lock_request(request: Request, *, session: Session) -> None:
-    """Hold the request until the transaction ends, then re-read what others committed.
+def lock_request(request: Request, *, session: Session) -> Submission | None:
+    """Hold the request until the transaction ends, then re-read what others committed;
+    returns its latest revision (one row: not every revision, so a post costs the same at the
+    hundredth revision as at the first).
 
     PostgreSQL: the request row is locked FOR UPDATE. SQLite has no row locks: a no-op UPDATE
     takes the database write lock, and does so as the first statement of the transaction, since
@@ -150,6 +114,13 @@ def lock_request(request: Request, *, session: Session) -> None:
         )
     session.expire(request, ["submissions"])
     session.refresh(request.cycle, ["status"])
+    latest = (
+        select(Submission)
+        .where(Submission.request_id == request.id)
+        .order_by(Submission.revision.desc())
+        .limit(1)
+    )
+    return session.scalars(latest).first()
 
 
 def record_submission(
@@ -168,16 +139,6 @@ def record_submission(
     latest revision (the same post sent twice, a form uploaded again) stores nothing: the
     latest revision is returned with ``unchanged`` set, and its receipt stands.
     """
-    lock_request(request, session=session)
-    latest = request.submissions[-1] if request.submissions else None
-    if (
-        latest is not None
-        and latest.status != SubmissionStatus.RETURNED
-        and request.cycle.status == CycleStatus.OPEN
-        and same_content(latest, data, request)
-    ):
-        latest.unchanged = True  # a plain attribute, not a column: what the caller tells
-        return latest
     submission = new_revision(
         request,
         lambda: validate(request, data),
@@ -189,41 +150,12 @@ def record_submission(
         channel=channel,
         submitted_by=submitted_by,
         submitted_at=submitted_at,
+        same_as=lambda latest: same_content(latest, data, request),
     )
-    record_audit(submission, session=session)
-    session.flush()
-    submission.unchanged = False
+    if not submission.unchanged:
+        record_audit(submission, session=session)
+        session.flush()
     return submission
-
-
-def same_content(latest: Submission, data: SubmissionInput, request: Request) -> bool:
-    """Whether ``data`` says exactly what ``latest`` stored (values as parsed, texts trimmed)."""
-    stored = {v.indicator_id: (v.value, v.achieved, v.note) for v in latest.values}
-    for indicator in request.agency.indicators:
-        try:
-            parsed = check_value(indicator, data.values.get(indicator.code))
-        except ValueError:
-            return False
-        note = data.notes.get(indicator.code, "").strip()
-        if stored.pop(indicator.id, None) != (*parsed, note):
-            return False
-    tasks = {
-        t.task_group_id: (t.status, t.results, t.difficulties, t.proposals)
-        for t in latest.task_reports
-    }
-    for group in request.agency.task_groups:
-        task = data.tasks.get(group.code)
-        if task is None or tasks.pop(group.id, None) != (
-            task.status,
-            task.results.strip(),
-            task.difficulties.strip(),
-            task.proposals.strip(),
-        ):
-            return False
-    extra = set(data.values) - {i.code for i in request.agency.indicators}
-    return not stored and not tasks and not extra and (
-        latest.adjustment_proposals == data.adjustment_proposals.strip()
-    )
 
 
 def new_revision(
@@ -238,11 +170,25 @@ def new_revision(
     channel: Channel,
     submitted_by: str,
     submitted_at: dt.datetime,
+    same_as: Callable[[Submission], bool] | None = None,
 ) -> Submission:
-    """The request's next revision with its values and task reports, added to the session:
-    the request locked first, then IntakeError if the cycle is closed or ``errors_of()`` finds
-    any (validated after the lock, so it sees the current revisions and status)."""
-    lock_request(request, session=session)
+    """The request's next revision with its values and task reports, flushed: the request
+    locked first, then IntakeError if the cycle is closed or ``errors_of()`` finds any
+    (validated after the lock, so it sees the current revisions and status).
+
+    Where ``same_as(latest)`` says the latest revision already holds what was sent (the same
+    post twice, a form uploaded again) nothing is stored: the latest revision is returned with
+    ``unchanged`` set (a plain attribute, not a column), and its receipt stands."""
+    latest = lock_request(request, session=session)
+    if (
+        same_as is not None
+        and latest is not None
+        and latest.status != SubmissionStatus.RETURNED
+        and request.cycle.status == CycleStatus.OPEN
+        and same_as(latest)
+    ):
+        latest.unchanged = True
+        return latest
     if request.cycle.status != CycleStatus.OPEN:
         raise IntakeError([FieldError("cycle", "Kỳ báo cáo đã khóa, không nhận thêm báo cáo.")])
     errors = errors_of()
@@ -250,35 +196,30 @@ def new_revision(
         raise IntakeError(errors)
     submission = Submission(
         request=request,
-        revision=len(request.submissions) + 1,
+        revision=(latest.revision if latest else 0) + 1,
         submitted_at=submitted_at,
         channel=channel.value,
         submitted_by=submitted_by,
         is_late=is_late(request.cycle, submitted_at, due_date(request)),
         adjustment_proposals=adjustment_proposals.strip(),
     )
+    session.add(submission)
+    session.flush()  # its id: its rows go in one executemany each, not one ORM object per row
+    rows = []
     for indicator in request.agency.indicators:
         value, achieved = check_value(indicator, values[indicator.code])
-        submission.values.append(
-            IndicatorValue(
-                indicator=indicator,
-                value=value,
-                achieved=achieved,
-                note=notes.get(indicator.code, "").strip(),
-            )
-        )
-    for group in request.agency.task_groups:
-        task = tasks[group.code]
-        submission.task_reports.append(
-            TaskReport(
-                task_group=group,
-                status=task.status,
-                results=task.results.strip(),
-                difficulties=task.difficulties.strip(),
-                proposals=task.proposals.strip(),
-            )
-        )
-    session.add(submission)
+        note = notes.get(indicator.code, "").strip()
+        rows.append(dict(indicator_id=indicator.id, value=value, achieved=achieved, note=note))
+    reports = [
+        dict(task_group_id=group.id, status=tasks[group.code].status)
+        | {f: getattr(tasks[group.code], f).strip() for f in TASK_TEXTS}
+        for group in request.agency.task_groups
+    ]
+    for table, items in ((IndicatorValue, rows), (TaskReport, reports)):
+        if items:
+            session.execute(insert(table), [{"submission_id": submission.id} | r for r in items])
+    session.expire(submission, ["values", "task_reports"])  # read back when first used
+    submission.unchanged = False
     return submission
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from collections.abc import AsyncIterator
@@ -17,18 +18,23 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from config.settings import get_settings
 from documents.templating import TEMPLATES_DIR
-from mail.delivery import deliver_configured
 from models.database import session_scope
 from models.drafts import save_draft
 from models.orm import Channel, CycleStatus
 from models.submissions import IntakeError
 from portal import evaluation_form, form_fields
-from portal.access import INVALID, LinkRefused, RefusalLog, open_request
+from portal.access import LinkRefused, RefusalLog, open_request
 from portal.confirmation import held_for_confirmation
 from portal.extension_form import register_extension_routes
-from portal.guard import check_link, hide_tokens_in_access_log, refuse, safe_path, token_of
+from portal.guard import (
+    LinkGuard,
+    SecurityHeaders,
+    check_link,
+    hide_tokens_in_access_log,
+    refuse,
+    safe_path,
+)
 from portal.limits import BodyTooLarge, FormRefused, read_form, size_text
-from portal.links import LinkError, link_secrets, read_token
 from portal.pages import (  # noqa: F401 - csrf_ok, now: also used by portal.uploads
     EXPIRED_SESSION,
     LOCKED_NOTICE,
@@ -39,6 +45,7 @@ from portal.pages import (  # noqa: F401 - csrf_ok, now: also used by portal.upl
     now,
     page,
 )
+from portal.receipts import ReceiptSender
 from reporting.evaluation_intake import accept_evaluation, is_evaluation
 from reporting.intake import accept_submission, receipt_context
 from reporting.messages import common_context
@@ -50,55 +57,34 @@ EXTENSION_SENT = (
     "Đã gửi đề nghị gia hạn. Cơ quan thường trực sẽ xem xét và trả lời Quý cơ quan qua thư điện tử."
 )
 MAX_FORM_FIELDS = 1000  # the largest form (34 indicators, 8 task groups) has about 110
+RECEIPT_WAIT = 30.0  # seconds a request's cycle waits for its receipt's run after the response
 
 
-def deliver_cycle(cycle_id: int) -> None:
-    """Send what is queued for the cycle (the receipt), after the response has gone."""
-    try:
-        deliver_configured(cycle_id, now=now())
-    except Exception:  # the message stays queued; the next delivery run sends it
-        logger.exception("delivery after a submission failed")
+async def receipt_sent(receipts: ReceiptSender, cycle_id: int) -> None:
+    """After the response: tell the process's receipt sender, and wait (on the event loop,
+    holding no thread) until its run has ended, so that the request's cycle ends with its
+    receipt sent, as when each post ran its own delivery."""
+    await asyncio.wait({asyncio.wrap_future(receipts.notify(cycle_id))}, timeout=RECEIPT_WAIT)
 
 
 def create_app() -> FastAPI:
     get_settings()  # unsafe settings (a placeholder link secret...) refuse to start the form
     refusals = RefusalLog()
+    receipts = ReceiptSender(now)
     hide_tokens_in_access_log()
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
         await run_in_threadpool(refusals.flush_all)  # the last counts of refused links
+        await run_in_threadpool(receipts.stop)  # what is still due goes now, or stays pending
 
     app = FastAPI(title="Báo cáo Nghị quyết 42", docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.refusals = refusals
+    app.state.receipts = receipts
 
-    @app.middleware("http")
-    async def guard_links(http: Request, call_next):  # type: ignore[no-untyped-def]
-        """A link whose signature fails is refused here, before any body or database work."""
-        token = token_of(http.url.path)
-        if token is not None:
-            secret = link_secrets(get_settings().web_form)  # current and previous keys
-            try:
-                read_token(token, secret, today=None)
-            except LinkError as exc:
-                return await refuse(http, LinkRefused(403, *INVALID, str(exc)))
-        return await call_next(http)
-
-    @app.middleware("http")
-    async def security_headers(http: Request, call_next):  # type: ignore[no-untyped-def]
-        response = await call_next(http)
-        response.headers.update(
-            {
-                "Referrer-Policy": "no-referrer",
-                "X-Frame-Options": "DENY",
-                "X-Content-Type-Options": "nosniff",
-                "Cache-Control": "no-store",
-                "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; "
-                "form-action 'self'; frame-ancestors 'none'",
-            }
-        )
-        return response
+    app.add_middleware(LinkGuard)
+    app.add_middleware(SecurityHeaders)  # the outer one: refusals get the headers too
 
     @app.exception_handler(LinkRefused)
     async def on_refused(http: Request, refusal: LinkRefused) -> Response:
@@ -291,15 +277,22 @@ def _handle_post(token: str, form: dict, http: Request, background: BackgroundTa
             )
         revision, cycle_id = submission.revision, request.cycle_id
         unchanged = getattr(submission, "unchanged", False)
-    return to_receipt(token, revision, cycle_id, unchanged, background)
+    return to_receipt(http, token, revision, cycle_id, unchanged, background)
 
 
 def to_receipt(
-    token: str, revision: int, cycle_id: int, unchanged: bool, background: BackgroundTasks
+    http: Request,
+    token: str,
+    revision: int,
+    cycle_id: int,
+    unchanged: bool,
+    background: BackgroundTasks,
 ) -> RedirectResponse:
-    """Post/Redirect/Get to the receipt, the receipt email sent after the response; a post
-    identical to the latest revision stored nothing and its page says so."""
-    background.add_task(deliver_cycle, cycle_id)
+    """Post/Redirect/Get to the receipt, the receipt email sent by the process's receipt
+    sender after the response; a post identical to the latest revision stored nothing, queued
+    no email, and its page says so."""
+    if not unchanged:
+        background.add_task(receipt_sent, http.app.state.receipts, cycle_id)
     return RedirectResponse(
         f"/bao-cao/{token}/bien-nhan/{revision}" + ("?khong-doi=1" if unchanged else ""),
         status_code=303,

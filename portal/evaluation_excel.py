@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from typing import Any
+from typing import Any, NamedTuple
 
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
@@ -24,12 +24,14 @@ from models.orm import Channel, Request, Submission, TaskStatus
 from models.submissions import IntakeError, TaskReportInput
 from portal.excel_form import (
     BOLD,
+    FONT,
     FOOTER,
     FORM_STYLES,
     KIND_TEXT,
     LINK,
     META,
     NUMBER,
+    PLAIN,
     TASKS,
     TEXT_INPUT,
     TITLE,
@@ -41,6 +43,7 @@ from portal.excel_form import (
     table_sheet,
     task_sheet,
 )
+from portal.form_binding import SIGNATURE, check_binding, signature_sheet
 from portal.xlsx_safety import CORRUPT, ZIP_ERRORS, ExcelFormError, check_archive, refuse
 from reporting.evaluation_intake import (
     NARRATIVE_FIELDS,
@@ -77,14 +80,14 @@ def _indicator_sheet(
     known: dict[int, dict[str, Observed]],
     *,
     review: str,
-    line: str,
+    name: str,
 ) -> Sheet:
     """Hidden code, number, name, unit, target, then one pre-filled input per year and a note."""
     year_columns = [letters_of(YEAR_COL + n) for n in range(len(years) + 1)]  # and the note
     widths = {"A": 4, "B": 6, "C": 50, "D": 12, "E": 20} | {c: 13 for c in year_columns}
     ws = table_sheet(INDICATORS, widths | {year_columns[-1]: 30})
     labels = ["Mã", "STT", "Chỉ tiêu", "Đơn vị tính", "Mục tiêu"] + [str(y) for y in years]
-    header(ws, [*labels, "Ghi chú"], f"BÁO CÁO {review.upper()} - SỐ LIỆU CHỈ TIÊU THEO NĂM", line)
+    header(ws, [*labels, "Ghi chú"], f"BÁO CÁO {review.upper()} - SỐ LIỆU CHỈ TIÊU THEO NĂM", name)
     for row, indicator in enumerate(request.agency.indicators, start=FIRST_ROW):
         put(ws, f"A{row}", indicator.code, box=True)
         ws.set(f"B{row}", indicator.number, NUMBER)
@@ -124,15 +127,18 @@ def build_evaluation_form(
     review = KIND_TEXT.get(cycle.kind, cycle.kind)
     tasks = task_sheet(
         request,
-        line,
+        agency.name,  # alone in B2, as on the yearly form: checked when the form comes back
         title=f"BÁO CÁO {review.upper()} - KẾT QUẢ THỰC HIỆN NHIỆM VỤ",
         labels="Mã|STT|Nhóm nhiệm vụ, giải pháp|Tình trạng|Kết quả đạt được"
         "|Hạn chế, nguyên nhân|Đề xuất",
     )
     sheets = [
-        _indicator_sheet(request, evaluation_years(cycle), known, review=review, line=line),
+        _indicator_sheet(
+            request, evaluation_years(cycle), known, review=review, name=agency.name
+        ),
         tasks,
         _narrative_sheet(request, review=review, line=line, link=link),
+        signature_sheet(request, FORM_VERSION, PLAIN[FONT, False]),  # the yearly form's binding
         meta_keys(request, agency.code, FORM_VERSION),
     ]
     return workbook_bytes(
@@ -153,10 +159,25 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
+class EvaluationRead(NamedTuple):
+    """What a filled workbook says: its hidden keys, the report, field -> cell, its signed
+    token (None on a form made before forms were signed) and the agency name each table shows."""
+
+    meta: dict[str, str]
+    data: EvaluationInput
+    cells: dict[str, str]
+    token: str | None
+    names: list[str]
+
+
+def _first_row(ws: Any, row: int, columns: int) -> tuple:
+    return next(ws.iter_rows(min_row=row, max_row=row, max_col=columns, values_only=True), ())
+
+
 def read_evaluation_form(
     data: bytes, *, max_bytes: int = 5_000_000, max_unpacked: int = 50_000_000
-) -> tuple[dict[str, str], EvaluationInput, dict[str, str]]:
-    """(meta, what the agency wrote, field -> cell) from a filled workbook; ExcelFormError."""
+) -> EvaluationRead:
+    """The filled workbook read (see :class:`EvaluationRead`); ExcelFormError."""
     check_archive(data, max_bytes=max_bytes, max_unpacked=max_unpacked)
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
@@ -204,16 +225,20 @@ def read_evaluation_form(
         for i, field in enumerate(NARRATIVE_FIELDS):
             narrative[field] = _text(narrative_rows[i][1]) if i < len(narrative_rows) else ""
             cells[field] = f"{NARRATIVE}!B{FIRST_ROW + i}"
+        signed = _first_row(wb[SIGNATURE], 1, 1) if SIGNATURE in wb.sheetnames else ()
+        token = _text(signed[0]) or None if signed else None
+        names = [  # forms sent before forms were signed showed "<name>; hạn gửi <date>"
+            _text((_first_row(wb[n], 2, 2) + (None, None))[1]).split("; hạn gửi ")[0]
+            for n in (INDICATORS, TASKS)
+        ]
     except ExcelFormError:
         raise
     except READ_ERRORS:
         refuse(CORRUPT)
     finally:
         wb.close()
-    return meta, EvaluationInput(values=values, notes=notes, tasks=tasks, **narrative), cells
-
-
-EvaluationRead = tuple[dict[str, str], EvaluationInput, dict[str, str]]
+    report = EvaluationInput(values=values, notes=notes, tasks=tasks, **narrative)
+    return EvaluationRead(meta, report, cells, token, names)
 
 
 def import_evaluation_form(
@@ -225,10 +250,13 @@ def import_evaluation_form(
     submitted_by: str,
     submitted_at: dt.datetime,
     max_bytes: int = 5_000_000,
+    require_token: bool = False,
 ) -> Submission:
-    """Read the workbook and record it as ``request``'s next revision; nothing stored on error."""
+    """Read the workbook and record it as ``request``'s next revision; nothing stored on error.
+    The form must be bound to ``request`` (``portal.form_binding.check_binding``, as the yearly
+    form; ``require_token``: the file alone said whose it is, so an unsigned one is refused)."""
     read = data if isinstance(data, tuple) else read_evaluation_form(data, max_bytes=max_bytes)
-    meta, data_in, cells = read  # (read beforehand: outside the caller's write transaction)
+    meta, data_in, cells = read.meta, read.data, read.cells  # (read before the write transaction)
     cycle = request.cycle
     if (meta.get("agency"), meta.get("year"), meta.get("kind")) != (
         request.agency.code,
@@ -239,6 +267,7 @@ def import_evaluation_form(
             "Tệp này là biểu mẫu của đơn vị hoặc kỳ đánh giá khác; vui lòng tải biểu mẫu "
             "của đơn vị mình từ đường dẫn trong thư rồi điền lại."
         )
+    check_binding(meta, read.token, read.names, request, require_token=require_token)
     try:
         return record_evaluation(
             request,

@@ -60,7 +60,7 @@ def check_binding(
     agency = request.agency
     if token:
         keys = [
-            signing_key(*(head[k] for k in META_KEYS), secret)
+            signing_key(*(head.get(k, "") for k in META_KEYS), secret)
             for secret in link_secrets(get_settings().web_form)
         ]
         try:

@@ -7,12 +7,15 @@ import logging
 from fastapi import Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from config.settings import get_settings
 from models.database import session_scope
-from portal.access import TOO_MANY, LinkRefused, RefusalLog, open_request
+from portal.access import INVALID, TOO_MANY, LinkRefused, RefusalLog, open_request
 from portal.links import LinkError, link_secrets, read_token
 from portal.pages import now, refused_page
+
 
 def client_of(http: Request) -> str:
     return http.client.host if http.client else "?"
@@ -78,3 +81,54 @@ def check_link(token: str) -> None:
         open_request(token, session=session, settings=get_settings().web_form, now=now())
 
 
+
+
+SECURITY_HEADERS = {
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "form-action 'self'; frame-ancestors 'none'",
+}
+
+
+class LinkGuard:
+    """A link whose signature fails is refused here, before any body or database work.
+
+    Plain ASGI middlewares (this one and :class:`SecurityHeaders`), not ``@app.middleware``:
+    Starlette's BaseHTTPMiddleware wraps every chunk of a request body in a task, which cost
+    about a tenth of a form post's CPU time (benchmarks/portal_spike.py under py-spy)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        token = token_of(scope["path"]) if scope["type"] == "http" else None
+        if token is not None:
+            try:
+                read_token(token, link_secrets(get_settings().web_form), today=None)
+            except LinkError as exc:
+                response = await refuse(Request(scope), LinkRefused(403, *INVALID, str(exc)))
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+class SecurityHeaders:
+    """Every response: no referrer, no framing, no sniffing, no caching, a strict CSP."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message).update(SECURITY_HEADERS)
+            await send(message)
+
+        await self.app(scope, receive, with_headers)

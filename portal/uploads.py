@@ -141,7 +141,7 @@ def _handle_upload(
             unchanged = getattr(submission, "unchanged", False)
     if problems:
         return refused(token, 422, problems)
-    return web.to_receipt(token, revision, cycle_id, unchanged, background)
+    return web.to_receipt(http, token, revision, cycle_id, unchanged, background)
 
 
 def store(request: AgencyRequest, read: object, *, session: Session, now: dt.datetime) -> Submission:

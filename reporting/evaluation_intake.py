@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from config.settings import Settings
 from models.orm import (
@@ -29,10 +29,12 @@ from models.orm import (
 )
 from models.submissions import (
     FieldError,
+    SubmissionInput,
     TaskReportInput,
     check_value,
     new_revision,
     record_audit,
+    same_content,
 )
 from reporting.intake import acknowledge, receipt_context
 
@@ -124,7 +126,8 @@ def record_evaluation(
 ) -> Submission:
     """Validate ``data`` and store it as the request's next revision (flushed, not committed).
 
-    Serialised per request like the yearly intake (:func:`models.submissions.lock_request`).
+    Serialised per request like the yearly intake (:func:`models.submissions.lock_request`); an
+    evaluation identical to the latest revision stores nothing (``unchanged``, as the yearly).
     """
     year = request.cycle.year
     submission = new_revision(
@@ -138,7 +141,10 @@ def record_evaluation(
         channel=channel,
         submitted_by=submitted_by,
         submitted_at=submitted_at,
+        same_as=lambda latest: same_evaluation(latest, data, request),
     )
+    if submission.unchanged:
+        return submission
     for indicator in request.agency.indicators:
         given = data.values[indicator.code]
         for past in evaluation_years(request.cycle)[:-1]:
@@ -161,6 +167,49 @@ def record_evaluation(
     record_audit(submission, session=session, kind=request.cycle.kind)
     session.flush()
     return submission
+
+
+def same_evaluation(latest: Submission, data: EvaluationInput, request: Request) -> bool:
+    """Whether ``data`` says exactly what ``latest`` stored: the round's year, tasks and notes
+    compared as the yearly intake does (:func:`models.submissions.same_content`), then the
+    earlier years' values and the narrative."""
+    session = object_session(latest)
+    year = request.cycle.year
+    this_year = SubmissionInput(
+        values={code: given.get(year) for code, given in data.values.items()},
+        notes=data.notes,
+        tasks=data.tasks,
+    )
+    if latest.adjustment_proposals or not same_content(latest, this_year, request):
+        return False
+    stored = {
+        (indicator_id, past): (value, achieved)
+        for indicator_id, past, value, achieved in session.execute(
+            select(
+                EvaluationValue.indicator_id,
+                EvaluationValue.year,
+                EvaluationValue.value,
+                EvaluationValue.achieved,
+            ).where(EvaluationValue.submission_id == latest.id)
+        )
+    }
+    for indicator in request.agency.indicators:
+        given = data.values.get(indicator.code, {})
+        for past in evaluation_years(request.cycle)[:-1]:
+            if _blank(given.get(past)):
+                continue
+            try:
+                parsed = check_value(indicator, given[past])
+            except ValueError:
+                return False
+            if stored.pop((indicator.id, past), None) != parsed:
+                return False
+    narrative = session.scalar(
+        select(EvaluationNarrative).where(EvaluationNarrative.submission_id == latest.id)
+    )
+    return not stored and narrative is not None and all(
+        getattr(narrative, f) == getattr(data, f).strip() for f in NARRATIVE_FIELDS
+    )
 
 
 def accept_evaluation(

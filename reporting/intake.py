@@ -5,14 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from config.settings import Settings
 from documents.indicators import value_text
 from documents.labels import TASK_STATUS_TEXT
 from documents.vietnamese import format_date
 from models.drafts import discard_draft
-from models.orm import Channel, MessageKind, Request, Submission
+from models.orm import Channel, Indicator, MessageKind, Request, Submission, TaskGroup
+from models.revisions import stored_tasks, stored_values
 from models.submissions import SubmissionInput, record_submission
 from reporting.messages import Answering, queue_for_agency
 from reporting.plausibility import record_flags, stored_flags
@@ -27,9 +28,21 @@ CHANNEL_TEXT = {
 
 
 def receipt_context(submission: Submission) -> dict[str, object]:
-    """What the receipt page and the receipt email show."""
-    cycle = submission.request.cycle
+    """What the receipt page and the receipt email show (the revision's values read as rows,
+    their indicators and task groups from the agency's, already loaded)."""
+    request = submission.request
+    cycle, session = request.cycle, object_session(submission)
     local = submission.submitted_at.astimezone(ZoneInfo(cycle.programme.timezone))
+    indicators = {i.id: i for i in request.agency.indicators}
+    groups = {g.id: g for g in request.agency.task_groups}
+    values = [
+        (indicators.get(key) or session.get_one(Indicator, key), value, achieved)
+        for key, (value, achieved, _) in stored_values(submission, session=session).items()
+    ]
+    tasks = [
+        (groups.get(key) or session.get_one(TaskGroup, key), status)
+        for key, (status, *_) in stored_tasks(submission, session=session).items()
+    ]
     return {
         "revision": submission.revision,
         "submitted_on": format_date(local.date()),
@@ -37,20 +50,12 @@ def receipt_context(submission: Submission) -> dict[str, object]:
         "late": submission.is_late,
         "channel": CHANNEL_TEXT[Channel(submission.channel)],
         "values": [
-            {
-                "number": v.indicator.number,
-                "name": v.indicator.name,
-                "value": value_text(v.indicator, v.value, v.achieved),
-            }
-            for v in sorted(submission.values, key=lambda v: v.indicator.number)
+            {"number": i.number, "name": i.name, "value": value_text(i, value, achieved)}
+            for i, value, achieved in sorted(values, key=lambda v: v[0].number)
         ],
         "tasks": [
-            {
-                "number": t.task_group.number,
-                "name": t.task_group.name,
-                "status": TASK_STATUS_TEXT[t.status],
-            }
-            for t in sorted(submission.task_reports, key=lambda t: t.task_group.number)
+            {"number": g.number, "name": g.name, "status": TASK_STATUS_TEXT[status]}
+            for g, status in sorted(tasks, key=lambda t: t[0].number)
         ],
         "flags": stored_flags(submission),
     }

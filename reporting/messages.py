@@ -6,7 +6,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy.orm import Session
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import Session, object_session
 
 from config.settings import MailSettings, Settings
 from documents.templating import render_email
@@ -26,7 +27,28 @@ class Answering:
 
 
 def standing_agency(cycle: Cycle) -> Agency:
-    return next(a for a in cycle.registry_version.agencies if a.is_standing_agency)
+    """The registry version's standing agency: one row, not every agency of the version (a
+    portal request would otherwise load 4,500 agencies at national scale for one name)."""
+    version = cycle.registry_version
+    if "agencies" not in inspect(version).unloaded:  # already loaded (opening a cycle)
+        return next(a for a in version.agencies if a.is_standing_agency)
+    query = select(Agency).where(
+        Agency.registry_version_id == version.id, Agency.is_standing_agency.is_(True)
+    )
+    return object_session(version).scalars(query).one()
+
+
+_STANDING_NAMES: dict[tuple[int, str], str] = {}  # (registry version, its content hash) -> name
+
+
+def standing_agency_name(cycle: Cycle) -> str:
+    """The standing agency's name, kept per registry version and content (a version edited in
+    place gets a new hash): every email and page names it, the query is made once."""
+    version = cycle.registry_version
+    key = (version.id, version.content_hash)
+    if key not in _STANDING_NAMES:
+        _STANDING_NAMES[key] = standing_agency(cycle).name
+    return _STANDING_NAMES[key]
 
 
 def link_for(request: Request, settings: Settings) -> tuple[str, dt.date | None]:
@@ -55,7 +77,7 @@ def common_context(cycle: Cycle, settings: Settings) -> dict[str, object]:
         "target_year": programme.target_year,
         "cycle_kind": cycle.kind,
         "baseline_year": programme.baseline_year,
-        "standing_agency": standing_agency(cycle).name,
+        "standing_agency": standing_agency_name(cycle),
         "ministry": cycle.registry_version.document["ministry"]["name"],
         "province": cycle.registry_version.document["province"],
         "sender_name": programme_mail(cycle, settings).sender_name,

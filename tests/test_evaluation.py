@@ -225,16 +225,18 @@ def test_simultaneous_evaluations_for_one_request_get_successive_revisions(db):
     open_round(CycleKind.MIDTERM, 2025, dt.date(2025, 9, 15), dt.date(2025, 10, 31))
     barrier, revisions, errors = threading.Barrier(4), [], []
 
-    def post() -> None:
+    def post(n: int) -> None:
         try:
             barrier.wait(60)
             with session_scope() as session:
                 cycle = get_cycle(PROGRAMME, 2025, session=session, kind=CycleKind.MIDTERM)
                 request = cycle_requests(cycle, session=session)[0]
+                data = evaluation_input(request.agency, 2025)
+                data.lessons = f"Bài học lần {n}."  # each a new revision (the same one is not)
                 with session.begin_nested():
                     submission = record_evaluation(
                         request,
-                        evaluation_input(request.agency, 2025),
+                        data,
                         session=session,
                         channel=Channel.WEB_FORM,
                         submitted_by="test",
@@ -244,7 +246,7 @@ def test_simultaneous_evaluations_for_one_request_get_successive_revisions(db):
         except Exception as exc:  # asserted on below
             errors.append(exc)
 
-    threads = [threading.Thread(target=post) for _ in range(4)]
+    threads = [threading.Thread(target=post, args=(n,)) for n in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:

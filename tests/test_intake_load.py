@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 from config.settings import get_settings
 from models.cycles import cycle_requests, ensure_requests, get_cycle, open_cycle
 from models.database import session_scope
-from models.orm import AuditEvent, Submission
+from models.orm import AuditEvent, OutgoingMessage, Submission
 from reporting.messages import link_for
 from tests.factories import PROGRAMME
 from tests.servers import free_port
@@ -234,3 +234,60 @@ def test_a_database_that_cannot_be_had_answers_503_try_again_later(configure, ur
         for response in (client.get(path), client.post(path, data={"action": "submit"})):
             assert response.status_code == 503 and response.headers["retry-after"] == "60"
             assert "thử lại sau ít phút" in response.text and "Traceback" not in response.text
+
+
+@pytest.fixture
+def portal_smtp(db, smtp_settings, smtp, tmp_path):
+    """The portal process mailing through the in-process SMTP server."""
+    with session_scope() as session:
+        cycle, _ = open_cycle(PROGRAMME, 2026, dt.date(2026, 11, 2), session=session)
+        ensure_requests(cycle, session=session)
+    process, base = start_portal(db, tmp_path)
+    yield process, base, smtp
+    if process.poll() is None:
+        process.kill()
+
+
+def test_a_burst_of_submissions_gets_one_receipt_each_delivered_once(portal_smtp):
+    """Every post of a burst is acknowledged by exactly one receipt at the SMTP server: the
+    process's receipt sender coalesces the burst into a few delivery runs, none sent twice."""
+    process, base, smtp = portal_smtp
+    posting = agencies()[:FORM_AGENCIES]
+    start = threading.Barrier(len(posting))
+    redirects: list[str] = []
+
+    def burst(agency: dict) -> None:
+        with httpx.Client(base_url=base, timeout=60) as client:
+            csrf = csrf_of(client, agency["path"])
+            start.wait(60)
+            for n in range(ROUNDS):
+                sent = client.post(agency["path"], data=form_fields(agency, "submit", csrf, n))
+                redirects.append(f"{sent.status_code} {sent.headers.get('location', '')}")
+
+    threads = [threading.Thread(target=burst, args=(a,)) for a in posting]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(300)
+    posts = FORM_AGENCIES * ROUNDS
+    assert len(redirects) == posts and all(
+        r.startswith("303 ") and "khong-doi" not in r for r in redirects
+    ), redirects
+    deadline = time.monotonic() + 30
+    while len(smtp.received) < posts and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(1)  # a duplicate, were one sent, would arrive by now
+    process.send_signal(signal.SIGTERM)
+    process.wait(30)
+
+    receipts = [m.message for m in smtp.received]
+    assert len(receipts) == posts
+    assert len({m["Message-ID"] for m in receipts}) == posts  # none delivered twice
+    assert all("Đã nhận báo cáo năm 2026" in m["Subject"] for m in receipts)
+    by_agency = Counter(m["To"].addresses[0].addr_spec for m in receipts)
+    assert sorted(by_agency.values()) == [ROUNDS] * FORM_AGENCIES
+    with session_scope() as session:
+        statuses = Counter(
+            session.scalars(select(OutgoingMessage.status).where(OutgoingMessage.kind == "receipt"))
+        )
+    assert statuses == {"sent": posts}

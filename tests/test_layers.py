@@ -32,7 +32,7 @@ LAYERS: dict[str, int] = {
 }
 
 KNOWN: set[tuple[str, str]] = {
-    ("models.submissions", "documents.vietnamese"),
+    ("models.values", "documents.vietnamese"),  # intake validation, to move to reporting
     ("reporting.evaluation_requests", "portal.evaluation_excel"),
     ("reporting.messages", "portal.links"),
     ("reporting.requests", "portal.excel_form"),
