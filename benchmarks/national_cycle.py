@@ -27,7 +27,7 @@ from models.database import get_engine, session_scope, upgrade_database
 from models.observations import Observed, observations_for, record_observations
 from models.orm import OutgoingMessage
 from models.registry_store import get_programme, load_registry
-from portal.excel_form import build_form
+from reporting.form_binding import signed_form
 from reporting.messages import link_for
 from reporting.requests import queue_requests
 
@@ -110,7 +110,7 @@ def open_national_cycle(url: str, count: int, *, settings: Settings) -> National
         previous = observations_for(cycle.programme, 2025, session=session)
         sample = requests[: min(200, len(requests))]
         forms_start = time.perf_counter()
-        forms = [build_form(r, previous=previous, link=link_for(r, settings)[0]) for r in sample]
+        forms = [signed_form(r, previous=previous, link=link_for(r, settings)[0]) for r in sample]
         form_ms = (time.perf_counter() - forms_start) / len(sample) * 1000
         messages = session.scalars(
             select(OutgoingMessage)

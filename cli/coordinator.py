@@ -60,7 +60,7 @@ def cmd_portal(args: argparse.Namespace) -> int:
 
 
 def cmd_import_form(args: argparse.Namespace) -> int:
-    from portal.excel_reader import ExcelFormError, import_form
+    from reporting.excel_reader import ExcelFormError, import_form
     from reporting.intake import confirm_import, import_summary
 
     data = Path(args.file).read_bytes()

@@ -54,7 +54,7 @@ def cmd_import_evaluation(args: argparse.Namespace) -> int:
     from models.cycles import get_request
     from models.database import session_scope
     from models.orm import Channel
-    from portal.evaluation_excel import import_evaluation_form, read_evaluation_form
+    from reporting.evaluation_excel import import_evaluation_form, read_evaluation_form
     from reporting.evaluation_intake import acknowledge_evaluation
 
     data = Path(args.file).read_bytes()

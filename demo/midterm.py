@@ -86,7 +86,7 @@ def fill_excel(content: bytes, data) -> bytes:  # type: ignore[no-untyped-def]
     import openpyxl
 
     from documents.labels import TASK_STATUS_TEXT
-    from portal.evaluation_excel import INDICATORS, NARRATIVE, TASKS
+    from reporting.evaluation_excel import INDICATORS, NARRATIVE, TASKS
     from reporting.evaluation_intake import NARRATIVE_FIELDS
 
     wb = openpyxl.load_workbook(io.BytesIO(content))
@@ -118,7 +118,7 @@ def answer_day(day: dt.date, plan: dict[str, dt.date], by_excel: str) -> list[st
     from models.cycles import cycle_requests, get_cycle
     from models.database import session_scope
     from models.orm import Channel, CycleKind
-    from portal.evaluation_excel import import_evaluation_form
+    from reporting.evaluation_excel import import_evaluation_form
     from reporting.evaluation_intake import accept_evaluation, acknowledge_evaluation
     from reporting.evaluation_requests import known_series
 

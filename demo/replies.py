@@ -15,10 +15,7 @@ from urllib.parse import quote
 
 import openpyxl
 
-from mail.inbox import Fetched
-from models.orm import Agency, Cycle
-from models.submissions import SubmissionInput
-from portal.excel_form import (
+from documents.excel_form import (
     INDICATORS,
     PROPOSALS,
     PROPOSALS_CELL,
@@ -27,6 +24,9 @@ from portal.excel_form import (
     TASKS,
     VALUE_COL,
 )
+from mail.inbox import Fetched
+from models.orm import Agency, Cycle
+from models.submissions import SubmissionInput
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

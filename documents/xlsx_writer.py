@@ -110,7 +110,7 @@ class Sheet:
     footer: str = ""  # e.g. "&CTrang &P / &N"
     protected: bool = True  # sheet protection (the forms); a report's annex is left open
     xml: str | None = None  # the worksheet part already written (see ``render``), if any
-    pieces: tuple[Piece, ...] | None = None  # or already compressed (``portal.xlsx_cache``)
+    pieces: tuple[Piece, ...] | None = None  # or already compressed (``documents.xlsx_cache``)
 
     def set(self, ref: str, value: object, style: Style) -> None:
         column, row = split_ref(ref)
@@ -208,7 +208,7 @@ def render(sheet: Sheet, styles: Sequence[Style]) -> Sheet:
     """``sheet`` with its part written, for a workbook whose styles are exactly ``styles``.
 
     A sheet that many workbooks share (the same rows, only a name differs) can be written
-    once and its XML reused: see ``portal.excel_form``.
+    once and its XML reused: see ``documents.excel_form``.
     """
     style_ids = {style: number for number, style in enumerate(styles, start=1)}
     sheet.xml = sheet_xml(sheet, style_ids, len(styles))

@@ -1,7 +1,7 @@
 """A zip archive (the XLSX container) written from parts compressed once and reused.
 
 Compressing is most of what is left of a form's cost once its sheets are cached
-(``portal.xlsx_cache``): the same XML would be deflated again for every agency. Deflate
+(``documents.xlsx_cache``): the same XML would be deflated again for every agency. Deflate
 output can be joined: a piece compressed on its own and ended with a full flush is a run of
 complete, byte-aligned blocks whose back-references stay inside it, so a part is written as
 its cached pieces with only the agency's own text compressed between them, then an empty

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 from collections.abc import AsyncIterator
@@ -10,7 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import BackgroundTasks, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as SATimeoutError
 from starlette.concurrency import run_in_threadpool
@@ -35,7 +34,7 @@ from portal.guard import (
     safe_path,
 )
 from portal.limits import BodyTooLarge, FormRefused, read_form, size_text
-from portal.pages import (  # noqa: F401 - csrf_ok, now: also used by portal.uploads
+from portal.pages import (
     EXPIRED_SESSION,
     LOCKED_NOTICE,
     UNAVAILABLE,
@@ -45,7 +44,7 @@ from portal.pages import (  # noqa: F401 - csrf_ok, now: also used by portal.upl
     now,
     page,
 )
-from portal.receipts import ReceiptSender
+from portal.receipts import ReceiptSender, to_receipt
 from reporting.evaluation_intake import accept_evaluation, is_evaluation
 from reporting.intake import accept_submission, receipt_context
 from reporting.messages import common_context
@@ -57,16 +56,6 @@ EXTENSION_SENT = (
     "Đã gửi đề nghị gia hạn. Cơ quan thường trực sẽ xem xét và trả lời Quý cơ quan qua thư điện tử."
 )
 MAX_FORM_FIELDS = 1000  # the largest form (34 indicators, 8 task groups) has about 110
-RECEIPT_WAIT = 30.0  # seconds a request's cycle waits for its receipt's run after the response
-
-
-async def receipt_sent(receipts: ReceiptSender, cycle_id: int) -> None:
-    """After the response: tell the process's receipt sender, and wait (on the event loop,
-    holding no thread) until its run has ended, so that the request's cycle ends with its
-    receipt sent, as when each post ran its own delivery."""
-    await asyncio.wait({asyncio.wrap_future(receipts.notify(cycle_id))}, timeout=RECEIPT_WAIT)
-
-
 def create_app() -> FastAPI:
     get_settings()  # unsafe settings (a placeholder link secret...) refuse to start the form
     refusals = RefusalLog()
@@ -278,23 +267,3 @@ def _handle_post(token: str, form: dict, http: Request, background: BackgroundTa
         revision, cycle_id = submission.revision, request.cycle_id
         unchanged = getattr(submission, "unchanged", False)
     return to_receipt(http, token, revision, cycle_id, unchanged, background)
-
-
-def to_receipt(
-    http: Request,
-    token: str,
-    revision: int,
-    cycle_id: int,
-    unchanged: bool,
-    background: BackgroundTasks,
-) -> RedirectResponse:
-    """Post/Redirect/Get to the receipt, the receipt email sent by the process's receipt
-    sender after the response; a post identical to the latest revision stored nothing, queued
-    no email, and its page says so."""
-    if not unchanged:
-        background.add_task(receipt_sent, http.app.state.receipts, cycle_id)
-    return RedirectResponse(
-        f"/bao-cao/{token}/bien-nhan/{revision}" + ("?khong-doi=1" if unchanged else ""),
-        status_code=303,
-        background=background,
-    )

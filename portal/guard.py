@@ -13,8 +13,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from config.settings import get_settings
 from models.database import session_scope
 from portal.access import INVALID, TOO_MANY, LinkRefused, RefusalLog, open_request
-from portal.links import LinkError, link_secrets, read_token
 from portal.pages import now, refused_page
+from reporting.links import LinkError, link_secrets, read_token
 
 
 def client_of(http: Request) -> str:

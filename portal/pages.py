@@ -16,9 +16,9 @@ from models.orm import CycleStatus
 from models.orm import Request as AgencyRequest
 from portal import evaluation_form, form_fields
 from portal.access import LinkRefused, default_contact
-from portal.links import LinkClaims, LinkError, link_secrets, make_token, read_token
 from reporting.evaluation_intake import is_evaluation
 from reporting.extensions import MAX_REASON, extension_view
+from reporting.links import LinkClaims, LinkError, link_secrets, make_token, read_token
 from reporting.messages import common_context
 
 CSRF_DAYS = 7

@@ -11,12 +11,16 @@ deployment (or the next run) sends them; runs claim messages, so processes never
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
+
+from fastapi import BackgroundTasks, Request
+from fastapi.responses import RedirectResponse
 
 from mail.delivery import deliver_configured
 
@@ -91,3 +95,33 @@ class ReceiptSender:
                 with self._lock:
                     if not self._due:
                         return
+
+
+RECEIPT_WAIT = 30.0  # seconds a request's cycle waits for its receipt's run after the response
+
+
+async def receipt_sent(receipts: ReceiptSender, cycle_id: int) -> None:
+    """After the response: tell the process's receipt sender, and wait (on the event loop,
+    holding no thread) until its run has ended, so that the request's cycle ends with its
+    receipt sent, as when each post ran its own delivery."""
+    await asyncio.wait({asyncio.wrap_future(receipts.notify(cycle_id))}, timeout=RECEIPT_WAIT)
+
+
+def to_receipt(
+    http: Request,
+    token: str,
+    revision: int,
+    cycle_id: int,
+    unchanged: bool,
+    background: BackgroundTasks,
+) -> RedirectResponse:
+    """Post/Redirect/Get to the receipt, the receipt email sent by the process's receipt
+    sender after the response; a post identical to the latest revision stored nothing, queued
+    no email, and its page says so."""
+    if not unchanged:
+        background.add_task(receipt_sent, http.app.state.receipts, cycle_id)
+    return RedirectResponse(
+        f"/bao-cao/{token}/bien-nhan/{revision}" + ("?khong-doi=1" if unchanged else ""),
+        status_code=303,
+        background=background,
+    )

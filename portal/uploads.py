@@ -11,23 +11,26 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from config.settings import get_settings
+from documents.excel_form import form_filename
 from models.database import session_scope
 from models.observations import observations_for
 from models.orm import Channel, CycleStatus, Submission
 from models.orm import Request as AgencyRequest
-from portal import app as web
 from portal.access import open_request
-from portal.evaluation_excel import (
+from portal.guard import check_link
+from portal.limits import read_form
+from portal.pages import LOCKED_NOTICE, csrf_ok, current_fields, form_page, now
+from portal.receipts import to_receipt
+from reporting.evaluation_excel import (
     build_evaluation_form,
     import_evaluation_form,
     read_evaluation_form,
 )
-from portal.excel_form import build_form, form_filename
-from portal.excel_reader import ExcelFormError, import_form
-from portal.excel_reader import read_form as read_form_file
-from portal.limits import read_form
 from reporting.evaluation_intake import acknowledge_evaluation, evaluation_years, is_evaluation
 from reporting.evaluation_requests import known_series
+from reporting.excel_reader import ExcelFormError, import_form
+from reporting.excel_reader import read_form as read_form_file
+from reporting.form_binding import signed_form
 from reporting.intake import acknowledge
 from reporting.messages import link_for
 from reporting.requests import XLSX_TYPE
@@ -45,7 +48,7 @@ def register_upload_routes(app: FastAPI, prefix: str) -> None:
         settings = get_settings()
         with session_scope() as session:
             request = open_request(
-                token, session=session, settings=settings.web_form, now=web.now()
+                token, session=session, settings=settings.web_form, now=now()
             )
             cycle, link = request.cycle, link_for(request, settings)[0]
             if is_evaluation(request):
@@ -53,8 +56,8 @@ def register_upload_routes(app: FastAPI, prefix: str) -> None:
                 content = build_evaluation_form(request, known=known, link=link)
             else:
                 previous = observations_for(cycle.programme, cycle.year - 1, session=session)
-                content = build_form(  # with its draft or latest revision, to correct in Excel
-                    request, previous=previous, link=link, fields=web.current_fields(request)
+                content = signed_form(  # with its draft or latest revision, to correct in Excel
+                    request, previous=previous, link=link, fields=current_fields(request)
                 )
             name = form_filename(request)  # ASCII, 'so-ket-' for a mid-term round
         disposition = f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(name)}"
@@ -65,7 +68,7 @@ def register_upload_routes(app: FastAPI, prefix: str) -> None:
         """A filled Excel form: validated like the web form, stored as a new revision. The link
         is checked, then at most the upload limit read, before anything is parsed."""
         limit = get_settings().web_form.max_upload_bytes
-        await run_in_threadpool(web.check_link, token)
+        await run_in_threadpool(check_link, token)
         form = await read_form(
             http, max_bytes=limit + UPLOAD_OVERHEAD, max_fields=5, max_files=1, max_part_size=limit
         )
@@ -82,15 +85,15 @@ def refused(token: str, status_code: int, problems: list[str]) -> Response:
     """The form again with the upload's problems (read in its own short transaction)."""
     with session_scope() as session:
         request = open_request(
-            token, session=session, settings=get_settings().web_form, now=web.now()
+            token, session=session, settings=get_settings().web_form, now=now()
         )
-        return web.form_page(
+        return form_page(
             request,
             token,
-            web.current_fields(request),
+            current_fields(request),
             status_code=status_code,
             upload_errors=problems,
-            notice=web.LOCKED_NOTICE
+            notice=LOCKED_NOTICE
             if status_code == 409
             else "Tệp Excel chưa được nhận: vui lòng sửa các lỗi dưới đây.",
         )
@@ -104,8 +107,8 @@ def _handle_upload(
     settings = get_settings()
     limit = settings.web_form.max_upload_bytes
     with session_scope() as session:
-        request = open_request(token, session=session, settings=settings.web_form, now=web.now())
-        session_ok = web.csrf_ok(http, request, csrf)
+        request = open_request(token, session=session, settings=settings.web_form, now=now())
+        session_ok = csrf_ok(http, request, csrf)
         locked, evaluation = request.cycle.status != CycleStatus.OPEN, is_evaluation(request)
     if not session_ok:
         return refused(token, 403, [EXPIRED_UPLOAD])
@@ -127,7 +130,7 @@ def _handle_upload(
         )
     except ExcelFormError as exc:
         return refused(token, 422, exc.errors)
-    moment = web.now()
+    moment = now()
     with session_scope(write=True) as session:
         request = open_request(token, session=session, settings=settings.web_form, now=moment)
         try:
@@ -141,7 +144,7 @@ def _handle_upload(
             unchanged = getattr(submission, "unchanged", False)
     if problems:
         return refused(token, 422, problems)
-    return web.to_receipt(http, token, revision, cycle_id, unchanged, background)
+    return to_receipt(http, token, revision, cycle_id, unchanged, background)
 
 
 def store(request: AgencyRequest, read: object, *, session: Session, now: dt.datetime) -> Submission:

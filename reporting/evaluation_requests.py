@@ -13,7 +13,7 @@ from mail.compose import Attachment
 from models.cycles import ensure_requests
 from models.observations import Observed, observations_for
 from models.orm import Cycle, Programme, Request
-from portal.evaluation_excel import build_evaluation_form, evaluation_form_name
+from reporting.evaluation_excel import build_evaluation_form, evaluation_form_name
 from reporting.evaluation_intake import evaluation_years
 from reporting.messages import link_for
 from reporting.requests import XLSX_TYPE, RequestRow, queue_each

@@ -15,7 +15,7 @@ from documents.vietnamese import WEEKDAYS
 from mail.compose import Attachment, ComposedEmail, Recipient, compose
 from mail.queue import enqueue
 from models.orm import Agency, Cycle, CycleKind, MessageKind, OutgoingMessage, Request
-from portal.links import request_link
+from reporting.links import request_link
 
 
 @dataclass(frozen=True)

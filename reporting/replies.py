@@ -39,8 +39,8 @@ from models.orm import (
     Programme,
     Request,
 )
-from portal.excel_reader import ExcelFormError, ParsedForm, find_request, import_form, read_form
 from reporting.evaluation_intake import is_evaluation
+from reporting.excel_reader import ExcelFormError, ParsedForm, find_request, import_form, read_form
 from reporting.intake import acknowledge
 from reporting.messages import (
     Answering,

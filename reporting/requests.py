@@ -16,7 +16,7 @@ from mail.queue import sent_keys
 from models.cycles import ensure_requests
 from models.observations import Observed, observations_for
 from models.orm import Cycle, MessageKind, Request
-from portal.excel_form import build_form
+from reporting.form_binding import signed_form
 from reporting.messages import InvalidAddress, link_for, queue_for_agency
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -59,7 +59,7 @@ def excel_form_attachment(
     request: Request, previous: dict[str, Observed], settings: Settings
 ) -> Attachment:
     """The agency's pre-filled Excel form, named in Vietnamese."""
-    content = build_form(request, previous=previous, link=link_for(request, settings)[0])
+    content = signed_form(request, previous=previous, link=link_for(request, settings)[0])
     name = f"Biểu mẫu báo cáo năm {request.cycle.year} - {request.agency.name}.xlsx"
     return Attachment(name, content, XLSX_TYPE)
 

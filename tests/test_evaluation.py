@@ -187,7 +187,7 @@ def test_ops_import_a_workbook_sent_back_by_mail(db, tmp_path, capsys):
     import openpyxl
 
     from cli import main as cli
-    from portal.evaluation_excel import build_evaluation_form
+    from reporting.evaluation_excel import build_evaluation_form
     from reporting.evaluation_requests import known_series
 
     open_round(CycleKind.MIDTERM, 2025, dt.date(2025, 9, 15), dt.date(2025, 10, 31))

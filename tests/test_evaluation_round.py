@@ -15,7 +15,7 @@ from flows.evaluation import final_review_flow, midterm_review_flow
 from models.cycles import cycle_requests, get_cycle
 from models.database import session_scope
 from models.orm import Channel, CycleKind, OutgoingMessage, Report
-from portal.evaluation_excel import import_evaluation_form
+from reporting.evaluation_excel import import_evaluation_form
 from reporting.evaluation_intake import record_evaluation
 from reporting.requests import XLSX_TYPE
 from tests.factories import PROGRAMME, at, outbox

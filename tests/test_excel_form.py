@@ -11,20 +11,20 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from models.cycles import ensure_requests, open_cycle
-from models.database import session_scope
-from models.observations import Observed
-from models.orm import Agency, Channel, Cycle, Request, Submission
-from portal.excel_form import (
+from documents.excel_form import (
     FIRST_ROW,
     INDICATORS,
     META,
     PROPOSALS,
     TASKS,
-    build_form,
     form_filename,
 )
-from portal.excel_reader import RELOAD, ExcelFormError, import_form, read_form
+from models.cycles import ensure_requests, open_cycle
+from models.database import session_scope
+from models.observations import Observed
+from models.orm import Agency, Channel, Cycle, Request, Submission
+from reporting.excel_reader import RELOAD, ExcelFormError, import_form, read_form
+from reporting.form_binding import signed_form
 from tests.factories import PROGRAMME, at
 
 OPENED = dt.date(2026, 11, 2)
@@ -55,7 +55,7 @@ def form_bytes(agency: str = AGENCY, previous: dict | None = None, rename: str |
         request = request_of(session, agency)
         if rename is not None:
             request.agency.name = rename  # never flushed: the session is rolled back below
-        data = build_form(request, previous=previous or {}, link=LINK)
+        data = signed_form(request, previous=previous or {}, link=LINK)
         session.rollback()
     return data
 

@@ -225,7 +225,7 @@ def test_a_database_that_cannot_be_had_answers_503_try_again_later(configure, ur
     from fastapi.testclient import TestClient
 
     from portal.app import create_app
-    from portal.links import LinkClaims, make_token
+    from reporting.links import LinkClaims, make_token
 
     configure(R42_DATABASE__URL=url.format(port=free_port()))
     secret = get_settings().web_form.link_secret.get_secret_value()

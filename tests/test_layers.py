@@ -33,13 +33,6 @@ LAYERS: dict[str, int] = {
 
 KNOWN: set[tuple[str, str]] = {
     ("models.values", "documents.vietnamese"),  # intake validation, to move to reporting
-    ("reporting.evaluation_requests", "portal.evaluation_excel"),
-    ("reporting.messages", "portal.links"),
-    ("reporting.requests", "portal.excel_form"),
-    ("reporting.replies", "portal.excel_reader"),  # the upload's reader, for forms by email
-    # circles inside a package
-    ("portal.app", "portal.uploads"),
-    ("portal.uploads", "portal.app"),
 }
 
 

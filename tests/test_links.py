@@ -4,7 +4,7 @@ import pytest
 from pydantic import SecretStr
 
 from config.settings import WebFormSettings
-from portal.links import LinkClaims, LinkError, make_token, read_token, request_link
+from reporting.links import LinkClaims, LinkError, make_token, read_token, request_link
 
 SECRET = "test-secret"
 

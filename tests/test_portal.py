@@ -16,8 +16,8 @@ from models.cycles import ensure_requests, open_cycle
 from models.database import session_scope
 from models.orm import AuditEvent, Submission
 from portal.app import create_app
-from portal.links import LinkClaims, make_token, read_token
 from reporting import coordination
+from reporting.links import LinkClaims, make_token, read_token
 from reporting.messages import link_for
 from tests.factories import PROGRAMME, agency_task_groups, outbox
 

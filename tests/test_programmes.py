@@ -34,8 +34,8 @@ from models.orm import Channel, OutgoingMessage, Request, Submission
 from models.registry_store import load_registry
 from models.reports import latest_report
 from portal.app import create_app
-from portal.links import link_secrets, read_token
 from reporting.intake import accept_submission
+from reporting.links import link_secrets, read_token
 from reporting.messages import link_for
 from reporting.requests import queue_requests
 from tests.factories import at, valid_input

@@ -23,6 +23,7 @@ import pytest
 from sqlalchemy import func, select
 
 from config.settings import get_settings
+from documents.excel_form import FIRST_ROW, INDICATORS, META, PROPOSALS, PROPOSALS_CELL, TASKS
 from mail.inbound import parse
 from mail.inbox import Inbox, InboxUnavailable
 from models.cycles import open_cycle
@@ -36,7 +37,6 @@ from models.orm import (
     Request,
     Submission,
 )
-from portal.excel_form import FIRST_ROW, INDICATORS, META, PROPOSALS, PROPOSALS_CELL, TASKS
 from reporting.replies import read_replies
 from reporting.requests import queue_requests
 from tests.factories import PROGRAMME, at

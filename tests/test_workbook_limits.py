@@ -15,15 +15,15 @@ from pathlib import Path
 
 import pytest
 
-from portal.excel_reader import read_form
-from portal.xlsx_safety import ExcelFormError
+from documents.xlsx_safety import ExcelFormError
+from reporting.excel_reader import read_form
 from tests.test_portal import filled_form, path_of, portal  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
 MEASURE = """
 import json, sys, time
-from portal.excel_reader import read_form
-from portal.xlsx_safety import ExcelFormError
+from reporting.excel_reader import read_form
+from documents.xlsx_safety import ExcelFormError
 def peak_kb():  # VmHWM starts afresh at exec (getrusage would count the parent's pages)
     return next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM"))
 data = open(sys.argv[1], "rb").read()

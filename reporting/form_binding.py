@@ -8,14 +8,12 @@ import datetime as dt
 import unicodedata
 
 from config.settings import get_settings
-from documents.xlsx_parts import Style
-from documents.xlsx_writer import Sheet
+from documents.excel_form import FORM_VERSION, META_KEYS, build_form
+from documents.xlsx_safety import refuse
+from models.observations import Observed
 from models.orm import Request
-from portal.links import LinkClaims, LinkError, link_secrets, make_token, read_token
-from portal.xlsx_safety import refuse
+from reporting.links import LinkClaims, LinkError, link_secrets, make_token, read_token
 
-SIGNATURE = "_ky"  # the very hidden sheet holding the form's token in A1
-META_KEYS = ("programme", "year", "kind", "agency", "version")  # as excel_form writes them
 RELOAD = "Vui lòng dùng biểu mẫu gốc tải từ đường dẫn trong thư."
 
 
@@ -35,10 +33,17 @@ def form_token(request: Request, version: str) -> str:
     return make_token(LinkClaims(request.id, 0, dt.date(cycle.year + 10, 12, 31)), key)
 
 
-def signature_sheet(request: Request, version: str, style: Style) -> Sheet:
-    ws = Sheet(SIGNATURE, {"A": 80}, state="veryHidden")
-    ws.set("A1", form_token(request, version), style)
-    return ws
+def signed_form(
+    request: Request,
+    *,
+    previous: dict[str, Observed],
+    link: str,
+    fields: dict[str, str] | None = None,
+) -> bytes:
+    """The agency's yearly Excel form (``documents.excel_form.build_form``), signed for
+    ``request`` so that it is checked as its own when it comes back."""
+    token = form_token(request, FORM_VERSION)
+    return build_form(request, previous=previous, link=link, token=token, fields=fields)
 
 
 def plain(text: str) -> str:

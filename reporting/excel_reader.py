@@ -17,7 +17,9 @@ from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from documents import excel_form as form
 from documents.vietnamese import format_date, format_number
+from documents.xlsx_safety import CORRUPT, ZIP_ERRORS, ExcelFormError, check_archive, refuse
 from models.cycles import find_cycle
 from models.orm import Agency, Channel, Request, Submission
 from models.submissions import (
@@ -27,9 +29,7 @@ from models.submissions import (
     TaskReportInput,
     record_submission,
 )
-from portal import excel_form as form
-from portal.form_binding import SIGNATURE, check_binding
-from portal.xlsx_safety import CORRUPT, ZIP_ERRORS, ExcelFormError, check_archive, refuse
+from reporting.form_binding import check_binding
 from reporting.plausibility import record_flags
 
 RELOAD = "Vui lòng dùng biểu mẫu gốc tải từ đường dẫn trong thư."
@@ -58,7 +58,7 @@ class ParsedForm:
     submission: SubmissionInput
     cells: dict[str, str] = field(default_factory=dict)  # field name -> "Chỉ tiêu!G7"
     head: dict[str, str] = field(default_factory=dict)  # the hidden sheet's identity
-    token: str | None = None  # the form's signed token (portal.form_binding)
+    token: str | None = None  # the form's signed token (reporting.form_binding)
     names: list[str] = field(default_factory=list)  # the agency name each visible sheet shows
 
 
@@ -191,8 +191,8 @@ def parse_workbook(workbook: Workbook) -> ParsedForm:
         head["programme"], int(head["year"]), head["kind"], head["agency"], SubmissionInput()
     )
     parsed.head = head
-    if SIGNATURE in workbook.sheetnames:
-        first = next(rows_of(sheet(workbook, SIGNATURE), 1, 1), None)
+    if form.SIGNATURE in workbook.sheetnames:
+        first = next(rows_of(sheet(workbook, form.SIGNATURE), 1, 1), None)
         parsed.token = text_of(first[1][0].value) if first else None
     for name in (form.INDICATORS, form.TASKS):
         shown = next(rows_of(sheet(workbook, name), 2, 2), None)

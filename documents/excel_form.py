@@ -2,7 +2,7 @@
 
 Written with ``documents.xlsx_writer`` (SpreadsheetML strings in a zip, about a millisecond a form)
 rather than openpyxl's object model (17-25 ms): the request emails of a national cycle attach
-4,500 of them. ``portal.excel_reader`` reads them back with openpyxl.
+4,500 of them. ``reporting.excel_reader`` reads them back with openpyxl.
 """
 
 from __future__ import annotations
@@ -13,15 +13,16 @@ import re
 from documents.indicators import target_text, value_text
 from documents.labels import TASK_STATUS_TEXT
 from documents.vietnamese import format_date
+from documents.xlsx_cache import SheetCache
 from documents.xlsx_parts import Font, Style
 from documents.xlsx_writer import Sheet, Validation, letters_of, render, workbook_bytes
 from models.cycles import due_date
 from models.observations import Observed
 from models.orm import Indicator, Request, TaskStatus
-from portal.form_binding import META_KEYS, signature_sheet
-from portal.xlsx_cache import SheetCache
 
 FORM_VERSION = "1"
+SIGNATURE = "_ky"  # the very hidden sheet holding the form's token in A1 (reporting.form_binding)
+META_KEYS = ("programme", "year", "kind", "agency", "version")  # the hidden _meta sheet's keys
 GUIDE, INDICATORS, TASKS, PROPOSALS, META = "Hướng dẫn", "Chỉ tiêu", "Nhiệm vụ", "Đề xuất", "_meta"
 HEADER_ROW, FIRST_ROW = 3, 4  # title rows above the header; one row per item below it
 VALUE_COL, NOTE_COL, LABEL_COL = "G", "H", "C"
@@ -301,15 +302,24 @@ def filled_sheets(
     return [render(sheet, FORM_STYLES) for sheet in (indicators, tasks, proposals)]
 
 
+def signature_sheet(token: str, style: Style) -> Sheet:
+    """The very hidden sheet with the form's signed token (``reporting.form_binding``)."""
+    ws = Sheet(SIGNATURE, {"A": 80}, state="veryHidden")
+    ws.set("A1", token, style)
+    return ws
+
+
 def build_form(
     request: Request,
     *,
     previous: dict[str, Observed],
     link: str,
+    token: str,
     fields: dict[str, str] | None = None,
 ) -> bytes:
-    """The XLSX form of one agency for one cycle, pre-filled, as bytes; with ``fields`` (the
-    agency's draft or latest revision as the web form names them) its answers filled in too."""
+    """The XLSX form of one agency for one cycle, pre-filled, as bytes, signed with ``token``
+    (``reporting.form_binding.form_token``); with ``fields`` (the agency's draft or latest
+    revision as the web form names them) its answers filled in too."""
     cycle, agency = request.cycle, request.agency
     about = (cycle.programme.code, cycle.programme.target_year, cycle.year, cycle.kind)
     indicators = tuple(
@@ -335,7 +345,7 @@ def build_form(
     sheets = [
         render(guide_sheet(request, link), FORM_STYLES),
         *answered,
-        render(signature_sheet(request, FORM_VERSION, PLAIN[FONT, False]), FORM_STYLES),
+        render(signature_sheet(token, PLAIN[FONT, False]), FORM_STYLES),
         SHAPES.sheet(
             (META, about, indicators, groups), agency.code, lambda code: meta_sheet(request, code)
         ),

@@ -15,14 +15,7 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from sqlalchemy.orm import Session
 
-from documents.indicators import target_text
-from documents.labels import NARRATIVE_LABELS, TASK_STATUS_TEXT
-from documents.vietnamese import format_date, format_number
-from documents.xlsx_writer import Sheet, letters_of, workbook_bytes
-from models.observations import Observed
-from models.orm import Channel, Request, Submission, TaskStatus
-from models.submissions import IntakeError, TaskReportInput
-from portal.excel_form import (
+from documents.excel_form import (
     BOLD,
     FONT,
     FOOTER,
@@ -32,6 +25,7 @@ from portal.excel_form import (
     META,
     NUMBER,
     PLAIN,
+    SIGNATURE,
     TASKS,
     TEXT_INPUT,
     TITLE,
@@ -40,17 +34,25 @@ from portal.excel_form import (
     input_cell,
     meta_keys,
     put,
+    signature_sheet,
     table_sheet,
     task_sheet,
 )
-from portal.form_binding import SIGNATURE, check_binding, signature_sheet
-from portal.xlsx_safety import CORRUPT, ZIP_ERRORS, ExcelFormError, check_archive, refuse
+from documents.indicators import target_text
+from documents.labels import NARRATIVE_LABELS, TASK_STATUS_TEXT
+from documents.vietnamese import format_date, format_number
+from documents.xlsx_safety import CORRUPT, ZIP_ERRORS, ExcelFormError, check_archive, refuse
+from documents.xlsx_writer import Sheet, letters_of, workbook_bytes
+from models.observations import Observed
+from models.orm import Channel, Request, Submission, TaskStatus
+from models.submissions import IntakeError, TaskReportInput
 from reporting.evaluation_intake import (
     NARRATIVE_FIELDS,
     EvaluationInput,
     evaluation_years,
     record_evaluation,
 )
+from reporting.form_binding import check_binding, form_token
 
 FORM_VERSION = "evaluation-1"
 INDICATORS, NARRATIVE = "Chỉ tiêu theo năm", "Đánh giá chung"  # TASKS, META: the yearly form's
@@ -120,7 +122,7 @@ def _narrative_sheet(request: Request, *, review: str, line: str, link: str) -> 
 def build_evaluation_form(
     request: Request, *, known: dict[int, dict[str, Observed]], link: str
 ) -> bytes:
-    """The agency's workbook, laid out like the yearly form (``portal.excel_form``): pre-filled
+    """The agency's workbook, laid out like the yearly form (``documents.excel_form``): pre-filled
     with the values already known, protected but for its yellow cells."""
     cycle, agency = request.cycle, request.agency
     line = f"{agency.name}; hạn gửi {format_date(cycle.deadline)}"
@@ -138,7 +140,7 @@ def build_evaluation_form(
         ),
         tasks,
         _narrative_sheet(request, review=review, line=line, link=link),
-        signature_sheet(request, FORM_VERSION, PLAIN[FONT, False]),  # the yearly form's binding
+        signature_sheet(form_token(request, FORM_VERSION), PLAIN[FONT, False]),  # as yearly
         meta_keys(request, agency.code, FORM_VERSION),
     ]
     return workbook_bytes(
@@ -253,7 +255,7 @@ def import_evaluation_form(
     require_token: bool = False,
 ) -> Submission:
     """Read the workbook and record it as ``request``'s next revision; nothing stored on error.
-    The form must be bound to ``request`` (``portal.form_binding.check_binding``, as the yearly
+    The form must be bound to ``request`` (``reporting.form_binding.check_binding``, as the yearly
     form; ``require_token``: the file alone said whose it is, so an unsigned one is refused)."""
     read = data if isinstance(data, tuple) else read_evaluation_form(data, max_bytes=max_bytes)
     meta, data_in, cells = read.meta, read.data, read.cells  # (read before the write transaction)
