@@ -22,7 +22,9 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
+from config.registry_files import load_programme
 from config.settings import get_settings
+from documents.vietnamese import format_number
 from models.cycles import cycle_requests, ensure_requests, get_cycle, open_cycle
 from models.database import session_scope
 from models.orm import AuditEvent, OutgoingMessage, Submission
@@ -93,13 +95,23 @@ def agencies() -> list[dict]:
     return found
 
 
-def value_for(kind: str) -> str:
-    return {"yes_no": "có", "count": "12"}.get(kind, "50,5")
+# A value inside each indicator's plausible range, so that no post stops at the step that asks
+# the clerk to confirm a value that looks wrong (portal/confirmation.py).
+PLAUSIBLE = {t.code: t.plausible for t in load_programme(PROGRAMME).programme.targets}
+
+
+def value_for(code: str, kind: str) -> str:
+    if kind == "yes_no":
+        return "có"
+    if PLAUSIBLE.get(code):
+        low, high = PLAUSIBLE[code]
+        return format_number((low + high) / 2, decimals=0 if kind == "count" else 1)
+    return {"count": "12"}.get(kind, "50,5")
 
 
 def form_fields(agency: dict, action: str, csrf: str, n: int) -> dict[str, str]:
     fields = {"csrf_token": csrf, "action": action}
-    fields |= {f"value__{code}": value_for(kind) for code, kind in agency["kinds"].items()}
+    fields |= {f"value__{code}": value_for(code, kind) for code, kind in agency["kinds"].items()}
     for group in agency["groups"]:
         fields |= {f"status__{group}": "done", f"results__{group}": f"Lần {n}: đã thực hiện."}
     return fields
@@ -117,7 +129,7 @@ def filled_workbook(client: httpx.Client, agency: dict, n: int = 0) -> bytes:
     workbook = openpyxl.load_workbook(io.BytesIO(download.content))
     for row in workbook["Chỉ tiêu"].iter_rows(min_row=1):
         if row[0].value in agency["kinds"]:
-            row[6].value = value_for(agency["kinds"][row[0].value])
+            row[6].value = value_for(row[0].value, agency["kinds"][row[0].value])
     for row in workbook["Nhiệm vụ"].iter_rows(min_row=1):
         if row[0].value in agency["groups"]:
             row[3].value, row[4].value = "Hoàn thành", f"Đã hoàn thành kế hoạch (lần {n})."
