@@ -2,7 +2,7 @@
 header row repeats on every printed page, numbers kept as numbers, and every wrapped row as tall
 as its text (LibreOffice draws a wrapped cell over the rows below a row of default height).
 
-Used by the yearly annex (``documents.annex``) and the evaluation's (``documents.evaluation_xlsx``),
+Used by the yearly annex (``documents.content_xlsx``) and the evaluation's (``documents.evaluation_annex``),
 written with ``documents.xlsx_writer``.
 """
 

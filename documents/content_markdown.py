@@ -1,0 +1,51 @@
+"""Any report's :class:`~documents.content.Content` as Markdown, for a Prefect artifact only
+(the files people read are the DOCX, the HTML and the annex). What an agency typed is escaped
+by :func:`documents.markdown_text.markdown_text` so that it shows as typed; charts are left out
+(the artifact adds the overview itself)."""
+
+from __future__ import annotations
+
+import base64
+
+from documents.content import Content, Heading, Para, TableBlock
+from documents.markdown_text import markdown_text
+
+
+def _table(block: TableBlock) -> list[str]:
+    cells = [[markdown_text(c, one_line=True) for c in row] for row in block.text_rows()]
+    lines = [f"*{block.caption}*", ""] if block.caption else []
+    lines += ["| " + " | ".join(block.columns) + " |", "|" + "---|" * len(block.columns)]
+    return lines + ["| " + " | ".join(row) + " |" for row in cells] + [""]
+
+
+def content_markdown(content: Content) -> str:
+    """The report's text and tables: title, number and date, the draft mark, the body."""
+    lines = [f"# {content.title.upper()}: {content.summary}", ""]
+    if content.header is not None:
+        lines += [f"{content.header.number_line} · *{content.header.place_date_line}*", ""]
+    if content.draft_note:
+        lines += [f"*DỰ THẢO - {content.draft_note}*", ""]
+    for block in content.blocks:
+        if isinstance(block, Heading):
+            text = block.text.upper() if block.level == 1 else block.text
+            lines += ["#" * (block.level + 1) + " " + text, ""]
+        elif isinstance(block, Para):
+            lead = f"**{block.lead}:** " if block.lead else ""
+            text = markdown_text(block.text)
+            text = f"*{text}*" if block.italic else text
+            lines += [("- " if block.bullet else "") + lead + text, ""]
+        elif isinstance(block, TableBlock):
+            lines += _table(block)
+    return "\n".join(lines)
+
+
+def artifact_markdown(markdown: str, overview: bytes | None, files: dict[str, str]) -> str:
+    """The report's Markdown for a Prefect artifact: the overview chart and where the files are
+    first (the per-indicator charts are in the HTML file, too heavy for an artifact)."""
+    lines = []
+    if files:
+        lines.append("**Tệp báo cáo:** " + " · ".join(f"{k}: `{v}`" for k, v in files.items()))
+    if overview is not None:
+        encoded = base64.b64encode(overview).decode()
+        lines.append(f"![Tiến độ thực hiện các chỉ tiêu](data:image/png;base64,{encoded})")
+    return "\n\n".join([*lines, markdown])
