@@ -19,7 +19,8 @@ def _table(block: TableBlock) -> list[str]:
 
 
 def content_markdown(content: Content) -> str:
-    """The report's text and tables: title, number and date, the draft mark, the body."""
+    """The report's text and tables: title, number and date, the draft mark, the body, the
+    recipients and the signature."""
     lines = [f"# {content.title.upper()}: {content.summary}", ""]
     if content.header is not None:
         lines += [f"{content.header.number_line} · *{content.header.place_date_line}*", ""]
@@ -36,7 +37,17 @@ def content_markdown(content: Content) -> str:
             lines += [("- " if block.bullet else "") + lead + text, ""]
         elif isinstance(block, TableBlock):
             lines += _table(block)
-    return "\n".join(lines)
+    return "\n".join(lines + _closing(content))
+
+
+def _closing(content: Content) -> list[str]:
+    """'Nơi nhận:' and its lines, then the signature block (no name in a draft)."""
+    if content.signature is None:
+        return []
+    s = content.signature
+    lines = ["---", "", "**Nơi nhận:**", ""] + [f"- {line}" for line in content.recipients]
+    signature = [s.authority, s.deputy, s.title, s.name]
+    return lines + ["", " / ".join(f"**{part}**" for part in signature if part), ""]
 
 
 def artifact_markdown(markdown: str, overview: bytes | None, files: dict[str, str]) -> str:
