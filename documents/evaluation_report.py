@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-from dataclasses import asdict
 from pathlib import Path
 
 from documents.charts import indicator_chart, status_chart
-from documents.letterhead import issuer_name
 from documents.content import Content
 from documents.content_docx import content_docx
 from documents.content_html import report_page
@@ -16,6 +13,7 @@ from documents.content_markdown import content_markdown
 from documents.content_xlsx import content_xlsx
 from documents.evaluation_content import build_content
 from documents.labels import Progress
+from documents.letterhead import issuer_name
 from documents.report_data import Evaluation
 from documents.vietnamese import format_date
 

@@ -6,7 +6,6 @@ import io
 import time
 from decimal import Decimal
 
-import pytest
 from PIL import Image
 
 from documents.charts import (
