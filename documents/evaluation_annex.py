@@ -36,10 +36,6 @@ def annex_tables(
         + ["có" if i.worsening else "", i.reporter]
         for i in evaluation.indicators
     ]
-    indicators = [
-        [v if not isinstance(v, bool) else ("Có" if v else "Không") for v in row]
-        for row in indicators
-    ]
     tasks = [
         [f"{g.number}. {g.name}", x.agency, x.status_text, x.results, x.difficulties, x.proposals]
         for g in evaluation.task_groups

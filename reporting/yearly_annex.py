@@ -8,7 +8,6 @@ the annex shows with more columns) they are the annex's sheets, in order, of the
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import Decimal
 
 from documents.content import AnnexSheet, TableBlock
 from documents.report_data import Consolidation
@@ -23,13 +22,6 @@ SHEETS = (
     "Theo đơn vị cấp cơ sở",
     "Khó khăn, đề xuất",
 )
-
-
-def cell_value(value: Decimal | bool | None) -> object:
-    """A value as an annex cell: a number stays a number, yes/no in words."""
-    if isinstance(value, bool):
-        return "Có" if value else "Không"
-    return value
 
 
 def _annex_only(sheet: AnnexSheet, rows: list[list]) -> TableBlock:
@@ -72,7 +64,7 @@ def annex_sheets(
                 [("Cơ quan, đơn vị", 36), ("Cấp", 18), ("STT chỉ tiêu", 8), ("Chỉ tiêu", 50),
                  ("Giá trị", 14), ("Như báo cáo", 18), ("Ghi chú", 30)],  # fmt: skip
             ),
-            [[*row[:4], cell_value(row[4]), *row[5:]] for row in agency_values],  # type: ignore
+            [list(row) for row in agency_values],
         ),
         _annex_only(  # the counted values that looked wrong when they arrived
             AnnexSheet(

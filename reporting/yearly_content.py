@@ -28,7 +28,7 @@ from documents.labels import Progress, channel_text, trend_text
 from documents.progress_method import method_paragraphs
 from documents.report_data import Consolidation
 from documents.vietnamese import format_date, format_percent
-from reporting.yearly_annex import SHEETS, annex_sheets, cell_value
+from reporting.yearly_annex import SHEETS, annex_sheets
 
 AGENCY_WIDTHS_CM = (1.1, 7.3, 3.5, 2.6, 2.0)
 CHART_LEGEND = (
@@ -83,7 +83,7 @@ def indicator_table(c: Consolidation, series: Series) -> TableBlock:
         values = series.get(i.code, {})
         rows.append(
             [i.number, i.name, i.unit, i.reporter, i.target,
-             cell_value(values.get(year - 1)), cell_value(values.get(year)),
+             values.get(year - 1), values.get(year),
              i.previous, i.value, i.met_text, trend_text(i.trend), i.progress_text, i.note]
         )  # fmt: skip
     return TableBlock(
