@@ -10,11 +10,14 @@ import base64
 from documents.content import Content, Heading, Para, TableBlock
 from documents.markdown_text import markdown_text
 
+ALIGN_MARK = {"right": "---:", "center": ":---:"}
+
 
 def _table(block: TableBlock) -> list[str]:
     cells = [[markdown_text(c, one_line=True) for c in row] for row in block.text_rows()]
     lines = [f"*{block.caption}*", ""] if block.caption else []
-    lines += ["| " + " | ".join(block.columns) + " |", "|" + "---|" * len(block.columns)]
+    marks = [ALIGN_MARK.get(a, "---") for a in block.align] or ["---"] * len(block.columns)
+    lines += ["| " + " | ".join(block.columns) + " |", "|" + "|".join(marks) + "|"]
     return lines + ["| " + " | ".join(row) + " |" for row in cells] + [""]
 
 
@@ -26,7 +29,7 @@ def content_markdown(content: Content) -> str:
         lines += [f"{content.header.number_line} · *{content.header.place_date_line}*", ""]
     if content.draft_note:
         lines += [f"*DỰ THẢO - {content.draft_note}*", ""]
-    for block in content.blocks:
+    for n, block in enumerate(content.blocks):
         if isinstance(block, Heading):
             text = block.text.upper() if block.level == 1 else block.text
             lines += ["#" * (block.level + 1) + " " + text, ""]
@@ -34,7 +37,10 @@ def content_markdown(content: Content) -> str:
             lead = f"**{block.lead}:** " if block.lead else ""
             text = markdown_text(block.text)
             text = f"*{text}*" if block.italic else text
-            lines += [("- " if block.bullet else "") + lead + text, ""]
+            lines.append(("- " if block.bullet else "") + lead + text)
+            following = content.blocks[n + 1] if n + 1 < len(content.blocks) else None
+            if not (block.bullet and isinstance(following, Para) and following.bullet):
+                lines.append("")  # a list's items stay together: one tight list
         elif isinstance(block, TableBlock):
             lines += _table(block)
     return "\n".join(lines + _closing(content))

@@ -127,3 +127,15 @@ def test_agency_text_keeps_its_line_breaks_in_the_html(built):
     assert "đã triển khai nhóm nhiệm vụ 3.<br>- Hội nghị &lt;b&gt;tập huấn&lt;/b&gt;" in (
         built.final.html
     )
+
+
+def test_the_artifact_markdown_shows_lists_tables_and_typed_text_as_such(built):
+    import markdown
+
+    content = _content(built.data, built.registry)
+    html = markdown.markdown(content_markdown(content), extensions=["tables"])
+    difficulties = html.split("II. KHÓ KHĂN, VƯỚNG MẮC")[1].split("III.")[0]
+    assert difficulties.count("<ul>") == 1  # one tight list, one item per agency
+    assert difficulties.count("<li>") == len(read_consolidation(built.data).difficulties)
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert 'style="text-align: right;">2,35%</td>' in html  # numbers right-aligned
