@@ -14,7 +14,7 @@ going over SMTP to a discarding local server (benchmarks/smtp_sink.py, "minimal"
 3. send-reminders on D-7: the other 30 % are reminded, queued and sent;
 4. 10 % more report late;
 5. consolidate: consolidation, the draft report stored, its DOCX, XLSX annex and HTML, the
-   artifacts (target < 10 s); also timed without Prefect (consolidate() + render_report(), the
+   artifacts (target < 10 s); also timed without Prefect (consolidate() + build_content() and its Markdown and HTML, the
    report files) to show where the time goes, and the chart process the flow runs beside it
    (documents/chart_process.py) alone, with its own peak memory.
 
@@ -119,7 +119,7 @@ def run_backend(url: str, agencies: int) -> list[dict]:
         lambda r: f"report revision {r['revision']}",
     )
     stage(
-        "consolidate() + render_report(), no Prefect",
+        "consolidate() + build_content() and its Markdown and HTML, no Prefect",
         lambda: consolidate_only(code, at(after)),
         str,
     )

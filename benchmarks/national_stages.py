@@ -103,17 +103,21 @@ def chart_process_alone(code: str) -> str:
 
 
 def consolidate_only(code: str, now: dt.datetime) -> str:
-    from documents.report import render_report
+    from documents.content_html import report_body
+    from documents.content_markdown import content_markdown
+    from documents.stored_report import read_consolidation
     from models.cycles import get_cycle
     from models.database import session_scope
     from reporting.consolidation import consolidate
+    from reporting.yearly_content import build_content
 
     with session_scope() as session:
         cycle = get_cycle(code, 2026, session=session)
         start = time.perf_counter()
         data = consolidate(cycle, session=session, as_of=now).as_data()
         middle = time.perf_counter()
-        text, html = render_report(data, cycle.registry_version.document, draft=True)
+        content = build_content(read_consolidation(data), cycle.registry_version.document)
+        text, html = content_markdown(content), report_body(content)
         end = time.perf_counter()
     return (
         f"consolidate {middle - start:.2f} s, render {end - middle:.2f} s, "

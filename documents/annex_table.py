@@ -2,7 +2,7 @@
 header row repeats on every printed page, numbers kept as numbers, and every wrapped row as tall
 as its text (LibreOffice draws a wrapped cell over the rows below a row of default height).
 
-Used by the yearly annex (``documents.annex``) and the evaluation's (``documents.evaluation_xlsx``),
+Used by the yearly annex (``documents.content_xlsx``) and the evaluation's (``documents.evaluation_annex``),
 written with ``documents.xlsx_writer``.
 """
 
@@ -58,8 +58,11 @@ def row_height(values: Sequence[object], widths: Sequence[float]) -> float | Non
 
 
 def _cell(value: object) -> tuple[object, Style]:
-    """The value as the sheet stores it (a Decimal as a float), with its style."""
-    if isinstance(value, bool) or not isinstance(value, Decimal | float | int):
+    """The value as the sheet stores it (a Decimal as a float, yes/no in words), with its
+    style."""
+    if isinstance(value, bool):
+        return ("Có" if value else "Không"), TEXT
+    if not isinstance(value, Decimal | float | int):
         return value, TEXT
     number = float(value) if isinstance(value, Decimal) else value
     return number, INTEGER if float(number).is_integer() else NUMBER

@@ -2,9 +2,9 @@
 used by the yearly report and the evaluations alike: :func:`indicator_chart` (one indicator's
 values by year, the straight path from a baseline short of the target to it, the target line;
 yes/no indicators "Có"/"Không" by year) and :func:`status_chart` (indicators per progress
-status). Axis numbers are written the Vietnamese way; status colours are :data:`STATUS_COLOURS`;
-:func:`progress_status` reads the status back from a stored progress text. One small chart
-takes about 40 ms (tests/test_charts.py).
+status, read from the consolidation's ``Progress`` values). Axis numbers are written the
+Vietnamese way; status colours are :data:`STATUS_COLOURS`. One small chart takes about 40 ms
+(tests/test_charts.py).
 """
 
 from __future__ import annotations
@@ -47,14 +47,6 @@ LABEL_PT, TITLE_PT = 8.5, 9.5  # indicator charts
 OVERVIEW_LABEL_PT, OVERVIEW_TITLE_PT = 9.5, 10.5
 
 Number = Decimal | float | int
-
-
-def progress_status(text: str) -> Progress:
-    """The status a progress text starts with ('Cần tăng tốc (R = 0,77)' -> ACCELERATION_NEEDED)."""
-    for status in sorted(Progress, key=lambda p: len(p.text), reverse=True):
-        if text.startswith(status.text):
-            return status
-    raise ValueError(f"not a progress text: {text!r}")
 
 
 def _title_lines(title: str, width: int = 40) -> str:

@@ -1,57 +1,17 @@
-"""What the evaluation report says, as a list of blocks the DOCX, HTML and Markdown renderers walk.
+"""What the evaluation report says, as :mod:`documents.content` blocks the shared DOCX, HTML and
+Markdown renderers walk (the yearly report's: ``reporting.yearly_content``).
 
-One definition of the content (headings, paragraphs, tables, charts) keeps the three formats
-saying the same thing; each renderer only decides how a block looks.
+One definition of the content (headings, paragraphs, tables, charts) keeps the formats saying
+the same thing; each renderer only decides how a block looks.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
+from documents.content import AnnexSheet, Block, Charts, Content, Heading, Para, TableBlock
+from documents.evaluation_annex import annex_tables, fitted_columns
 from documents.labels import NARRATIVE_LABELS, Progress
 from documents.progress_method import method_paragraphs
 from documents.report_data import Evaluation, by_agency
-
-
-@dataclass(frozen=True)
-class Heading:
-    text: str
-    level: int = 1
-
-
-@dataclass(frozen=True)
-class Para:
-    text: str
-    lead: str | None = None
-    bullet: bool = False
-
-
-@dataclass(frozen=True)
-class TableBlock:
-    columns: list[str]
-    rows: list[list[str]]
-    align: list[str]
-    caption: str | None = None
-
-
-@dataclass(frozen=True)
-class Charts:
-    """Chart images by key: 'overview', or an indicator code; ``grid`` lays several side by side."""
-
-    keys: list[str]
-    caption: str | None = None
-    width_cm: float = 15.0
-    grid: bool = False
-
-
-Block = Heading | Para | TableBlock | Charts
-
-
-@dataclass
-class Content:
-    title: str  # 'BÁO CÁO'
-    summary: str  # the summary line under it
-    blocks: list[Block] = field(default_factory=list)
 
 
 def summary_line(evaluation: Evaluation) -> str:
@@ -105,15 +65,18 @@ def indicator_table(evaluation: Evaluation) -> TableBlock:
 
 
 def agency_table(evaluation: Evaluation) -> TableBlock:
-    rows = [
+    rows: list[list] = [
         [str(n), a.name, a.status_text, a.submitted_on or "—", str(a.revisions)]
         for n, a in enumerate(evaluation.agencies, start=1)
     ]
+    columns = ["STT", "Cơ quan, đơn vị", "Tình trạng", "Ngày gửi", "Số lần gửi"]
+    caption = "Bảng 1. Tình hình gửi báo cáo của các cơ quan, đơn vị"
     return TableBlock(
-        ["STT", "Cơ quan, đơn vị", "Tình trạng", "Ngày gửi", "Số lần gửi"],
+        columns,
         rows,
         ["center", "left", "left", "center", "center"],
-        caption="Bảng 1. Tình hình gửi báo cáo của các cơ quan, đơn vị",
+        caption=caption,
+        annex=AnnexSheet("Đơn vị báo cáo", caption, fitted_columns(columns, rows)),
     )
 
 
@@ -165,6 +128,11 @@ def build_content(evaluation: Evaluation) -> Content:
     e = evaluation
     content = Content("BÁO CÁO", summary_line(e))
     add = content.blocks.extend
+    agencies, indicators = agency_table(e), indicator_table(e)
+    content.annex = annex_tables(
+        e, heading=f"{content.summary} - {indicators.caption}", agencies=agencies
+    )
+    content.annex_title = f"Phụ lục - {content.summary}"
     missing = [a.name for a in e.agencies if a.status not in ("on_time", "late")]
     add(
         [
@@ -180,13 +148,13 @@ def build_content(evaluation: Evaluation) -> Content:
                 f"{e.missing} cơ quan, đơn vị chưa gửi báo cáo"
                 + (f": {', '.join(missing)}." if missing else ".")
             ),
-            agency_table(e),
+            agencies,
             Heading("II. Kết quả thực hiện"),
             Heading("1. Kết quả thực hiện các chỉ tiêu chủ yếu đến năm " + str(e.target_year), 2),
             *[Para(text) for text in evaluation_method(e)],
             Para(_status_sentence(e)),
             Charts(["overview"], caption="Hình 1. Tổng quan tiến độ các chỉ tiêu"),
-            indicator_table(e),
+            indicators,
             Charts(
                 [i.code for i in e.indicators],
                 caption="Hình 2. Số liệu theo năm, lộ trình từ năm gốc đến mục tiêu",
@@ -199,7 +167,12 @@ def build_content(evaluation: Evaluation) -> Content:
         add([Heading(f"2.{group.number}. {group.name} (chủ trì: {group.lead})", 3)])
         if not group.entries:
             add([Para("Chưa có cơ quan, đơn vị báo cáo nội dung này.")])
-        add([Para(f"{x.results} ({x.status})", lead=x.agency, bullet=True) for x in group.entries])
+        add(
+            [
+                Para(f"{x.results} ({x.status_text})", lead=x.agency, bullet=True)
+                for x in group.entries
+            ]
+        )
     add([Heading("3. Đánh giá chung về kết quả đạt được", 2)])
     add(_narrative(e, "results", "Chưa có đánh giá chung từ các cơ quan, đơn vị."))
     add([Heading("III. " + NARRATIVE_LABELS["shortfall_causes"])])

@@ -2,30 +2,29 @@
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-from dataclasses import asdict
 from pathlib import Path
 
 from documents.charts import indicator_chart, status_chart
-from documents.decree30 import issuer_name
-from documents.evaluation_content import (
-    Charts,
-    Content,
-    Heading,
-    Para,
-    TableBlock,
-    build_content,
-)
-from documents.evaluation_docx import build_evaluation_docx
-from documents.evaluation_xlsx import build_evaluation_xlsx
+from documents.content import Content
+from documents.content_docx import content_docx
+from documents.content_html import report_page
+from documents.content_markdown import content_markdown
+from documents.content_xlsx import content_xlsx
+from documents.evaluation_content import build_content
 from documents.labels import Progress
-from documents.markdown_text import markdown_text
+from documents.letterhead import issuer_name
 from documents.report_data import Evaluation
-from documents.templating import render
 from documents.vietnamese import format_date
 
-BLOCK_TYPES = {Heading: "heading", Para: "para", TableBlock: "table", Charts: "charts"}
+# The letterhead of a page rendered without a registry version (a preview): the province's
+# People's Committee, no number, no recipients.
+PLAIN_FRAME = {
+    "issuing_body": "Ủy ban nhân dân",
+    "issuing_body_short": "UBND",
+    "signer": {"title": "Chủ tịch"},
+    "recipients": [],
+}
 FILE_STEM = {"midterm": "so-ket", "final": "tong-ket"}
 
 
@@ -58,42 +57,21 @@ def draft_note(evaluation: Evaluation) -> str:
 def evaluation_html(
     content: Content, charts: dict[str, bytes], evaluation: Evaluation, *, draft: bool
 ) -> str:
-    """A standalone page (charts inline as data: URIs) for the browser and the Prefect UI."""
-    images = {k: base64.b64encode(v).decode() for k, v in charts.items()}
-    blocks = [{"type": BLOCK_TYPES[type(b)], **asdict(b)} for b in content.blocks]
-    return render(
-        "report/evaluation.html.j2",
-        content=content,
-        blocks=blocks,
-        images=images,
-        draft=draft_note(evaluation) if draft else None,
-        province=evaluation.province,
-        names={i.code: f"{i.number}. {i.name}" for i in evaluation.indicators},  # alt texts
-    )
+    """A standalone page (charts inline as data: URIs) for the browser and the Prefect UI;
+    ``content`` framed by :meth:`Content.frame` (or left with a blank letterhead)."""
+    if content.header is None:
+        plain = PLAIN_FRAME | {"province": evaluation.province, "place": evaluation.province}
+        content.frame(plain, year=evaluation.year)
+    content.draft_note = draft_note(evaluation) if draft else None
+    content.chart_names = {i.code: f"{i.number}. {i.name}" for i in evaluation.indicators}
+    return report_page(content, charts)
 
 
 def evaluation_markdown(evaluation: Evaluation, content: Content | None = None) -> str:
     """The report's text and tables as Markdown (the Prefect artifact; charts left out)."""
     content = content or build_content(evaluation)
-    lines = [
-        f"# {content.title}: {content.summary}",
-        "",
-        f"*DỰ THẢO - {draft_note(evaluation)}*",
-        "",
-    ]
-    for block in content.blocks:
-        if isinstance(block, Heading):
-            lines += ["#" * (block.level + 1) + " " + block.text, ""]
-        elif isinstance(block, Para):
-            lead = f"**{block.lead}:** " if block.lead else ""
-            lines += [("- " if block.bullet else "") + lead + markdown_text(block.text), ""]
-        elif isinstance(block, TableBlock):
-            cells = [[markdown_text(c, one_line=True) for c in r] for r in block.rows]
-            lines += [f"*{block.caption}*", ""] if block.caption else []
-            lines += ["| " + " | ".join(block.columns) + " |"]
-            lines += ["|" + "---|" * len(block.columns)]
-            lines += ["| " + " | ".join(row) + " |" for row in cells] + [""]
-    return "\n".join(lines)
+    content.draft_note = draft_note(evaluation)
+    return content_markdown(content)
 
 
 def document_paths(evaluation: Evaluation, folder: Path) -> dict[str, Path]:
@@ -113,22 +91,18 @@ def write_evaluation_documents(
     day: dt.date | None = None,
 ) -> dict[str, Path]:
     """Write so-ket-2025.docx/.xlsx/.html (tong-ket-2030.* for the final review) in ``folder``."""
-    content = build_content(evaluation)
+    content = build_content(evaluation).frame(
+        registry_document,
+        year=evaluation.year,
+        number=number,
+        signer=signer,
+        day=day,
+    )
+    content.draft_note = draft_note(evaluation) if draft else None
     charts = evaluation_charts(evaluation)
     folder.mkdir(parents=True, exist_ok=True)
     paths = document_paths(evaluation, folder)
-    paths["docx"].write_bytes(
-        build_evaluation_docx(
-            content,
-            charts,
-            registry_document,
-            draft_note=draft_note(evaluation) if draft else None,
-            year=evaluation.year,
-            number=number,
-            signer=signer,
-            day=day,
-        )
-    )
+    paths["docx"].write_bytes(content_docx(content, charts))
     if draft or not (number and day):
         reference = f"Kèm theo dự thảo báo cáo {evaluation.review} năm {evaluation.year}"
     else:
@@ -136,9 +110,8 @@ def write_evaluation_documents(
             f"Kèm theo Báo cáo số {number} ngày {format_date(day)} của "
             f"{issuer_name(registry_document)}"
         )
-    paths["xlsx"].write_bytes(
-        build_evaluation_xlsx(evaluation, reference=reference, created=None if draft else day)
-    )
+    content.annex_reference = reference
+    paths["xlsx"].write_bytes(content_xlsx(content))
     paths["html"].write_text(
         evaluation_html(content, charts, evaluation, draft=draft), encoding="utf-8"
     )

@@ -46,7 +46,28 @@ NARRATIVE_LABELS = {
     "lessons": "Bài học kinh nghiệm",
     "proposals": "Đề xuất, kiến nghị",
 }
+AGENCY_KIND_TEXT = {
+    "department": "Sở, ban, ngành",
+    "organisation": "Cơ quan, tổ chức",
+    "local": "UBND cấp cơ sở",
+}
+CHANNEL_TEXT = {  # how a report arrived, as the annex names it (never the internal code)
+    "web_form": "Biểu mẫu trực tuyến",
+    "upload": "Tải lên tệp Excel",
+    "ops_import": "Nhập từ tệp đã gửi",
+    "demo": "Dữ liệu minh họa",
+}
+TREND_TEXT = {"up": "Tăng", "down": "Giảm", "same": "Không đổi"}
 REVIEW_TEXT = {CycleKind.MIDTERM: "sơ kết", CycleKind.FINAL: "tổng kết"}
+
+
+def channel_text(channel: str | None) -> str:
+    return "—" if not channel else CHANNEL_TEXT.get(channel, "Khác")
+
+
+def trend_text(trend: str | None) -> str:
+    """'Tăng', 'Giảm', 'Không đổi', or '—' without both years' values."""
+    return TREND_TEXT.get(trend or "", "—")
 
 
 class Progress(StrEnum):

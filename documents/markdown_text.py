@@ -1,10 +1,7 @@
-"""Text typed by agencies (results, difficulties, proposals) placed in the Markdown of a report
-so that it shows as typed, never as markup.
-
-The report's Markdown becomes its HTML page, the HTML stored with the revision and the HTML of
-the email to the ministry (Python-Markdown passes raw HTML through): without this, an agency's
-``<script>`` or ``[link](javascript:...)`` would run in the coordinator's browser or reach the
-ministry.
+"""Text typed by agencies (results, difficulties, proposals) placed in Markdown, the Prefect
+artifacts', so that it shows as typed, never as markup: the UI renders Markdown and passes
+raw HTML through, so an agency's ``<script>`` or ``[link](javascript:...)`` would otherwise run
+in the coordinator's browser. (The report's HTML is autoescaped Jinja: nothing escaped by hand.)
 """
 
 from __future__ import annotations
@@ -28,12 +25,3 @@ def markdown_text(value: object, *, one_line: bool = False) -> str:
     lines = [line.strip() for line in INLINE_MARKS.sub(r"\\\1", text).splitlines()]
     lines = [NUMBERED.sub(r"\1\\.", BLOCK_MARK.sub(r"\\\1", line)) for line in lines if line]
     return (" " if one_line else HARD_BREAK).join(lines)
-
-
-ESCAPE = re.compile(f"\\\\([{re.escape(INLINE + LINE_START + '.')}])")  # what is escaped above
-
-
-def as_typed(markdown: str) -> str:
-    """A report's Markdown with what :func:`markdown_text` escaped shown as typed again: for a
-    plain-text email, where nothing is interpreted (the rest of the Markdown stays)."""
-    return ESCAPE.sub(r"\1", markdown).replace("&lt;", "<").replace("&amp;", "&")

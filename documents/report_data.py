@@ -9,8 +9,16 @@ import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, is_dataclass
 
-from documents.labels import Progress, progress_text
-from models.orm import CycleKind
+from documents.indicators import met_text
+from documents.labels import (
+    AGENCY_STATUS_TEXT,
+    DELIVERY_STATUS_TEXT,
+    MESSAGE_KIND_TEXT,
+    TASK_STATUS_TEXT,
+    Progress,
+    progress_text,
+)
+from models.orm import CycleKind, TaskStatus
 
 
 def data_hash(data: dict) -> str:
@@ -37,10 +45,13 @@ class AgencyRow:
     name: str
     kind: str
     status: str  # on_time, late, missing, returned
-    status_text: str
     submitted_on: str | None  # dd/mm/yyyy
     revisions: int
     channel: str | None
+
+    @property
+    def status_text(self) -> str:
+        return AGENCY_STATUS_TEXT[self.status]
 
 
 @dataclass
@@ -55,10 +66,23 @@ class IndicatorRow:
     value: str
     previous: str
     met: bool | None
-    met_text: str
     trend: str | None  # up, down, same; None without both values
     note: str
-    progress: str  # toward the target-year value from the baseline (Open SDG measure)
+    progress: str  # a Progress value: toward the target-year value from the baseline (Open SDG)
+    ratio: float | None = None  # R unrounded; the status was decided on it
+    worsening: bool = False  # met the target but worse than the year before
+
+    @property
+    def met_text(self) -> str:
+        """'Đạt', 'Chưa đạt', 'Chưa có số liệu'; 'Chưa giao chỉ tiêu' without a target."""
+        if self.progress == Progress.NO_TARGET:
+            return Progress.NO_TARGET.text
+        return met_text(self.met)
+
+    @property
+    def progress_text(self) -> str:
+        """'Cần tăng tốc (R = 0,77)', 'Đã đạt mục tiêu; đạt nhưng đang xấu đi'."""
+        return progress_text(Progress(self.progress), self.ratio, self.worsening)
 
 
 @dataclass
@@ -83,16 +107,42 @@ class ExtensionRow:
     reason: str  # the agency's, as typed
     note: str  # the coordinator's, '' without one
     status: str  # the agency's standing at consolidation: on_time, late, missing, returned
-    status_text: str
+
+    @property
+    def status_text(self) -> str:
+        return AGENCY_STATUS_TEXT[self.status]
 
 
 @dataclass
 class TaskEntry:
     agency: str
-    status: str
+    status: str  # a TaskStatus value ('' in the lists of difficulties)
     results: str
     difficulties: str
     proposals: str
+
+    @property
+    def status_text(self) -> str:
+        """'Hoàn thành', 'Đang thực hiện'... ('' without a status)."""
+        return TASK_STATUS_TEXT[TaskStatus(self.status)] if self.status else ""
+
+
+@dataclass
+class Undelivered:
+    """An email that failed for good or whose outcome is unknown, for the coordinator to check."""
+
+    agency: str
+    kind: str  # a message kind: request, reminder, receipt...
+    status: str  # a delivery status: failed, unknown, partial...
+    reply: str  # who did not get it, and what their server said
+
+    @property
+    def kind_text(self) -> str:
+        return MESSAGE_KIND_TEXT.get(self.kind, self.kind)
+
+    @property
+    def status_text(self) -> str:
+        return DELIVERY_STATUS_TEXT.get(self.status, self.status)
 
 
 @dataclass
@@ -126,7 +176,7 @@ class Consolidation:
     difficulties: list[TaskEntry]
     adjustments: list[dict[str, str]]
     recommendations: list[dict[str, str]]  # task-group proposals, one per agency and text
-    undelivered: list[dict[str, str]]  # emails that failed for good or whose outcome is unknown
+    undelivered: list[Undelivered]
 
     @property
     def reported(self) -> int:

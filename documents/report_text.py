@@ -184,7 +184,10 @@ def ruled_tables(html: str) -> str:
         attrs = dict(node.attrs)
         if table and node.tag in ("table", "th", "td"):
             extra = {"table": TABLE_STYLE, "th": HEAD_STYLE, "td": CELL_STYLE}[node.tag]
-            attrs["style"] = extra + (" " + attrs["style"] if attrs.get("style") else "")
+            if attrs.get("class") in ("right", "center"):  # the page's alignment classes
+                extra += f" text-align: {attrs['class']};"
+            style = extra + (" " + attrs["style"] if attrs.get("style") else "")
+            attrs = {"style": style} | {k: v for k, v in attrs.items() if k != "style"}
         if node.tag == "table" and table:
             attrs.setdefault("border", "1")
         rendered = "".join(f' {k}="{escape(v or "")}"' for k, v in attrs.items())

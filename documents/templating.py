@@ -9,7 +9,6 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from documents import vietnamese
-from documents.markdown_text import as_typed, markdown_text
 from documents.report_text import plain_text, ruled_tables
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
@@ -32,8 +31,6 @@ def environment() -> Environment:
         long_date=vietnamese.format_long_date,
         weekday_date=vietnamese.format_weekday_date,
         valid_until=vietnamese.valid_until,  # a link's last day, or until the cycle is locked
-        md=markdown_text,  # text an agency typed, in a Markdown template
-        as_typed=as_typed,  # that Markdown in a plain-text email
         plain_text=plain_text,  # a report's HTML as readable plain text (its email)
         ruled_tables=ruled_tables,  # a report's HTML with its tables ruled for email clients
     )

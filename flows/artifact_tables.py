@@ -5,6 +5,7 @@ a status in the last column was off-screen)."""
 from __future__ import annotations
 
 from documents.labels import DELIVERY_STATUS_TEXT, MESSAGE_KIND_TEXT
+from documents.report_data import AgencyRow, FlaggedRow, IndicatorRow
 
 
 def request_status(row: dict) -> str:
@@ -28,44 +29,44 @@ def requests_table(rows: list[dict]) -> list[dict]:
     ]
 
 
-def agencies_table(agencies: list[dict]) -> list[dict]:
+def agencies_table(agencies: list[AgencyRow]) -> list[dict]:
     """Who reported and when, from the consolidation's agency rows."""
     return [
         {
-            "Cơ quan": a["name"],
-            "Tình trạng": a["status_text"],
-            "Ngày gửi": a["submitted_on"] or "",
-            "Số lần gửi": a["revisions"],
+            "Cơ quan": a.name,
+            "Tình trạng": a.status_text,
+            "Ngày gửi": a.submitted_on or "",
+            "Số lần gửi": a.revisions,
         }
         for a in agencies
     ]
 
 
-def indicators_table(indicators: list[dict]) -> list[dict]:
+def indicators_table(indicators: list[IndicatorRow]) -> list[dict]:
     """The provincial value of each target against it, its assessment second."""
     return [
         {
-            "Chỉ tiêu": f"{i['number']}. {i['name']}",
-            "Đánh giá": i["met_text"],
-            "Tiến độ": i["progress"],
-            "Giá trị": i["value"],
-            "Năm trước": i["previous"],
-            "Mục tiêu": i["target"],
+            "Chỉ tiêu": f"{i.number}. {i.name}",
+            "Đánh giá": i.met_text,
+            "Tiến độ": i.progress_text,
+            "Giá trị": i.value,
+            "Năm trước": i.previous,
+            "Mục tiêu": i.target,
         }
         for i in indicators
     ]
 
 
-def flagged_table(flagged: list[dict]) -> list[dict]:
+def flagged_table(flagged: list[FlaggedRow]) -> list[dict]:
     """The counted values that looked wrong (``reporting.plausibility``), how each was handled
     second: confirmed by the agency's clerk, or stored with a warning on import."""
     return [
         {
-            "Cơ quan": f["agency"],
-            "Xử lý": f["handling"],
-            "Chỉ tiêu": f["indicator"],
-            "Giá trị": f["value"],
-            "Lý do": f["reasons"],
+            "Cơ quan": f.agency,
+            "Xử lý": f.handling,
+            "Chỉ tiêu": f.indicator,
+            "Giá trị": f.value,
+            "Lý do": f.reasons,
         }
         for f in flagged
     ]

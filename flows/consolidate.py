@@ -9,8 +9,9 @@ from prefect.cache_policies import NO_CACHE
 
 from config.settings import get_settings
 from documents.chart_process import ChartProcess
-from documents.report import artifact_markdown, render_report
+from documents.content_markdown import artifact_markdown
 from documents.report_data import data_hash
+from documents.stored_report import read_consolidation
 from flows.artifact_tables import (
     agencies_table,
     extensions_table,
@@ -47,19 +48,20 @@ def build_draft(cycle: CycleRef, now: dt.datetime) -> dict:
         draw_charts(charts, row, kept.data if kept else data, session=session)
         if kept is not None:
             report, created = kept, False
-        else:  # rendered while the charts are drawn
-            text, html = render_report(data, row.registry_version.document, draft=True)
+        else:
             report, created = save_draft(
                 row,
                 session=session,
                 content_hash=content_hash,
                 data=data,
-                markdown=text,
-                html=html,
+                markdown="",
+                html="",
                 now=now,
             )
         draft = report.status in (ReportStatus.DRAFT, ReportStatus.RETURNED)
         files = build_report_files(report, session=session, draft=draft, now=now, charts=charts)
+        if created:  # the draft's text, stored with it: the same content as its files
+            report.markdown, report.html = files.markdown, files.body_html
         paths = files.write(cycle_folder(get_settings().cycle.reports_dir, row))
         return {
             "revision": report.revision,
@@ -67,7 +69,7 @@ def build_draft(cycle: CycleRef, now: dt.datetime) -> dict:
             "status": str(report.status),
             "data": report.data,
             "markdown": artifact_markdown(
-                report.markdown, files.charts, {k.upper(): str(p) for k, p in paths.items()}
+                files.markdown, files.charts.overview, {k.upper(): str(p) for k, p in paths.items()}
             ),
             "files": {ext: str(path) for ext, path in paths.items()},
         }
@@ -83,18 +85,19 @@ def consolidate_flow(
     cycle = cycle_ref(programme, year)
     draft = build_draft(cycle, now)
     data = draft["data"]
+    stored = read_consolidation(data)
     create_table_artifact(
         key=f"agencies-{programme}-{year}",
-        table=agencies_table(data["agencies"]),
+        table=agencies_table(stored.agencies),
         description=f"Reports received for {year}: {data['on_time']} on time, {data['late']} late, "
         f"{data['missing']} missing of {data['requested']}",
     )
     create_table_artifact(
         key=f"indicators-{programme}-{year}",
-        table=indicators_table(data["indicators"]),
+        table=indicators_table(stored.indicators),
         description=f"Provincial values {year} against the {data['target_year']} targets",
     )
-    flagged = data.get("flagged", [])  # a revision stored before flags has none
+    flagged = stored.flagged  # a revision stored before flags has none
     create_table_artifact(
         key=f"flagged-values-{programme}-{year}",
         table=flagged_table(flagged),

@@ -9,7 +9,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.states import State
 
 from config.settings import get_settings
-from documents.report import artifact_markdown
+from documents.content_markdown import artifact_markdown
 from flows.approval import SUBMIT_FLOW_NAME, CoordinatorDecision
 from flows.approval_wait import (
     already_waiting,
@@ -88,7 +88,7 @@ def queue_report(report_id: int, now: dt.datetime) -> dict:
             "files": where,
             "pdf": pdf,
             "markdown": f"**Tệp PDF:** {pdf['label']}\n\n"
-            + artifact_markdown(report.markdown, files.charts, where),
+            + artifact_markdown(files.markdown, files.charts.overview, where),
         }
 
 

@@ -8,15 +8,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from documents.indicators import met_text, target_text, value_text
-from documents.labels import (
-    AGENCY_STATUS_TEXT,
-    DELIVERY_STATUS_TEXT,
-    MESSAGE_KIND_TEXT,
-    TASK_STATUS_TEXT,
-    Progress,
-    progress_text,
-)
+from documents.indicators import target_text, value_text
 from documents.report_data import (
     AgencyRow,
     Consolidation,
@@ -24,6 +16,7 @@ from documents.report_data import (
     IndicatorRow,
     TaskEntry,
     TaskGroupSummary,
+    Undelivered,
     by_agency,
 )
 from documents.vietnamese import format_date
@@ -32,10 +25,10 @@ from models.cycles import cycle_requests, local_today
 from models.extensions import cycle_extensions
 from models.indicators import meets_target
 from models.observations import Observed, observations_for
-from models.orm import Cycle, ExtensionStatus, Request, Submission, TaskStatus
+from models.orm import Cycle, ExtensionStatus, Request, Submission
 from models.submissions import current_values
 from reporting.plausibility import flagged_rows
-from reporting.progress import assess
+from reporting.progress import Assessment, assess
 
 
 def _trend(current, previous) -> str | None:
@@ -44,9 +37,9 @@ def _trend(current, previous) -> str | None:
     return "up" if current > previous else "down" if current < previous else "same"
 
 
-def _progress(indicator, observed: dict[int, Observed | None], cycle: Cycle) -> str:  # type: ignore[no-untyped-def]
-    """'Cần tăng tốc (R = 0,77)' for the current value against the baseline year's; a target
-    met but worse than the year before is flagged 'đạt nhưng đang xấu đi'."""
+def _progress(indicator, observed: dict[int, Observed | None], cycle: Cycle) -> Assessment:  # type: ignore[no-untyped-def]
+    """The status (and R) of the current value against the baseline year's; a target met but
+    worse than the year before is marked as worsening."""
     programme = cycle.programme
     series: dict[int, object] = {}
     for year, seen in sorted(observed.items()):
@@ -60,7 +53,7 @@ def _progress(indicator, observed: dict[int, Observed | None], cycle: Cycle) -> 
         target_year=programme.target_year,
         tolerance=indicator.tolerance,
     )
-    return progress_text(result.status, result.ratio, result.worsening)
+    return result
 
 
 def _load_latest_submissions(requests: list[Request], *, session: Session) -> None:
@@ -98,7 +91,6 @@ def consolidate(cycle: Cycle, *, session: Session, as_of: dt.datetime) -> Consol
                 agency.name,
                 agency.kind,
                 status,
-                AGENCY_STATUS_TEXT[status],
                 format_date(local_today(cycle.programme, latest.submitted_at)) if latest else None,
                 len(request.submissions),
                 latest.channel if latest else None,
@@ -110,7 +102,7 @@ def consolidate(cycle: Cycle, *, session: Session, as_of: dt.datetime) -> Consol
         for report in latest.task_reports:
             entry = TaskEntry(
                 agency.name,
-                TASK_STATUS_TEXT[TaskStatus(report.status)],
+                report.status,
                 report.results,
                 report.difficulties,
                 report.proposals,
@@ -124,7 +116,7 @@ def consolidate(cycle: Cycle, *, session: Session, as_of: dt.datetime) -> Consol
     previous = observations_for(cycle.programme, cycle.year - 1, session=session)
     baseline = observations_for(cycle.programme, cycle.programme.baseline_year, session=session)
     reporters = {i.code: r.agency.name for r in requests for i in r.agency.indicators}
-    indicators, no_target = [], Progress.NO_TARGET.text  # 'Chưa giao chỉ tiêu', not 'no data'
+    indicators = []
     for indicator in cycle.programme.indicators:
         current, last = values.get(indicator.code), previous.get(indicator.code)
         met = meets_target(
@@ -133,6 +125,15 @@ def consolidate(cycle: Cycle, *, session: Session, as_of: dt.datetime) -> Consol
             current.value if current else None,
             current.achieved if current else None,
             indicator.tolerance,
+        )
+        result = _progress(
+            indicator,
+            {  # the year before only beside this year's value: "worse than it?"
+                cycle.programme.baseline_year: baseline.get(indicator.code),
+                cycle.year - 1: last if current else None,
+                cycle.year: current,
+            },
+            cycle,
         )
         indicators.append(
             IndicatorRow(
@@ -146,19 +147,11 @@ def consolidate(cycle: Cycle, *, session: Session, as_of: dt.datetime) -> Consol
                 value_text(indicator, current.value, current.achieved) if current else "—",
                 value_text(indicator, last.value, last.achieved) if last else "—",
                 met,
-                no_target if indicator.target is None and indicator.rule != "achieved"
-                else met_text(met),
                 _trend(current.value if current else None, last.value if last else None),
                 current.note if current else "",
-                _progress(
-                    indicator,
-                    {  # the year before only beside this year's value: "worse than it?"
-                        cycle.programme.baseline_year: baseline.get(indicator.code),
-                        cycle.year - 1: last if current else None,
-                        cycle.year: current,
-                    },
-                    cycle,
-                ),
+                result.status.value,
+                result.ratio,
+                result.worsening,
             )
         )
 
@@ -201,17 +194,17 @@ def consolidate(cycle: Cycle, *, session: Session, as_of: dt.datetime) -> Consol
             ).items()
         ],
         undelivered=[
-            {
-                "agency": m.agency.name if m.agency else m.recipient_key,
-                "kind": MESSAGE_KIND_TEXT.get(m.kind, m.kind),
-                "status": DELIVERY_STATUS_TEXT[m.status],
+            Undelivered(
+                m.agency.name if m.agency else m.recipient_key,
+                m.kind,
+                m.status,
                 # Who did not get it, and what their server said (a partial one reached others).
-                "reply": "; ".join(
+                "; ".join(
                     f"{r.address}: {r.last_reply or m.last_reply or ''}".rstrip(": ")
                     for r in m.recipients
                     if r.status != "sent"
                 ),
-            }
+            )
             for m in undelivered(cycle.id, session=session)
         ],
         values={
@@ -243,7 +236,6 @@ def granted_extensions(
                 e.reason,
                 e.note,
                 row.status if row else "missing",
-                row.status_text if row else AGENCY_STATUS_TEXT["missing"],
             )
         )
     return rows

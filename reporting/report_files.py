@@ -1,8 +1,11 @@
-"""The files of a yearly report revision: the Decree 30 DOCX, the XLSX annex and the HTML page.
+"""The files of a yearly report revision: the Decree 30 DOCX, the XLSX annex, the HTML page
+(and the report's HTML alone, for its email) and the Markdown of its Prefect artifact.
 
-All three come from the revision's stored consolidation (``Report.data``) and the provincial
-values of the earlier years, with the charts drawn once for the DOCX and the HTML. The same
-revision gives the same DOCX and XLSX bytes, so re-running a flow rewrites identical files.
+All of them walk one :class:`~documents.content.Content`, built by
+:func:`reporting.yearly_content.build_content` from the revision's stored consolidation
+(``Report.data``) and the provincial values of the earlier years, with the charts drawn once.
+The same revision gives the same DOCX and XLSX bytes, so re-running a flow rewrites identical
+files.
 """
 
 from __future__ import annotations
@@ -16,24 +19,24 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from documents.annex import annual_annex
-from documents.annual_docx import annual_docx, summary_line
 from documents.chart_process import ChartProcess
-from documents.charts import IndicatorSeries, ReportCharts, progress_status
-from documents.decree30 import issuer_name
+from documents.charts import IndicatorSeries, ReportCharts
+from documents.content import Content
+from documents.content_docx import content_docx
+from documents.content_html import report_body, report_page
+from documents.content_markdown import content_markdown
+from documents.content_xlsx import content_xlsx
 from documents.indicators import value_text
-from documents.report import render_report, report_page
+from documents.labels import AGENCY_KIND_TEXT, Progress
+from documents.letterhead import issuer_name
+from documents.stored_report import read_consolidation
 from documents.vietnamese import format_date
 from mail.compose import Attachment
 from models.cycles import local_today
 from models.observations import observations_for
 from models.orm import Agency, Cycle, Indicator, IndicatorValue, Report, Request, Submission
+from reporting.yearly_content import build_content
 
-AGENCY_KIND_TEXT = {
-    "department": "Sở, ban, ngành",
-    "organisation": "Cơ quan, tổ chức",
-    "local": "UBND cấp cơ sở",
-}
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -46,8 +49,10 @@ class ReportFiles:
     title: str  # Vietnamese, for attachment names, e.g. "Báo cáo số 215-BC-UBND năm 2026"
     docx: bytes
     xlsx: bytes
-    html: str
+    html: str  # the standalone page, charts inline
     charts: ReportCharts
+    body_html: str = ""  # the report alone: stored with the revision, the email's body
+    markdown: str = ""  # the Prefect artifact's
 
     def write(self, folder: Path) -> dict[str, Path]:
         """Write the three files into ``folder`` (created); returns extension -> path."""
@@ -124,6 +129,14 @@ def cycle_folder(reports_dir: Path, cycle: Cycle) -> Path:
     return reports_dir / cycle.programme.code / f"{cycle.year}{suffix}"
 
 
+def chart_images(cycle: Cycle, charts: ReportCharts) -> dict[str, bytes]:
+    """The drawn charts by the keys the content names: 'overview' and each indicator's code."""
+    codes = [i.code for i in cycle.programme.indicators]
+    return {"overview": charts.overview} | {
+        code: png for code, (_, png) in zip(codes, charts.indicators, strict=False)
+    }
+
+
 def draw_charts(charts: ChartProcess, cycle: Cycle, data: dict, *, session: Session) -> None:
     """Start drawing the charts of a revision's ``data`` (``Report.data``): its overview of the
     progress statuses and each indicator's values by year."""
@@ -142,34 +155,19 @@ def draw_charts(charts: ChartProcess, cycle: Cycle, data: dict, *, session: Sess
             )
             for i in programme.indicators
         ],
-        [progress_status(row["progress"]) for row in data["indicators"]],
+        [Progress(row.progress) for row in read_consolidation(data).indicators],
         baseline_year=programme.baseline_year,
         target_year=programme.target_year,
     )
 
 
-def build_report_files(
-    report: Report,
-    *,
-    session: Session,
-    draft: bool,
-    now: dt.datetime | None = None,
-    charts: ChartProcess | None = None,
-) -> ReportFiles:
-    """Render the revision's DOCX, XLSX and HTML: the draft, or the approved report (number,
-    signer and the day of the approval, as the coordinator gave them).
-
-    The charts are drawn by ``charts`` (a chart process started early, so that matplotlib is
-    ready, and perhaps already given them by :func:`draw_charts`), or by one started here,
-    while the annex is written."""
-    if charts is None:
-        with ChartProcess() as started:
-            return build_report_files(report, session=session, draft=draft, now=now, charts=started)
-    cycle, data = report.cycle, report.data
+def report_content(
+    report: Report, *, session: Session, draft: bool, now: dt.datetime | None = None
+) -> tuple[Content, str, str]:
+    """The revision's content (the draft, or the approved report with its number, signer and
+    the day of the approval), its file stem and its title."""
+    cycle = report.cycle
     programme, document = cycle.programme, cycle.registry_version.document
-    series = indicator_series(cycle, data["values"], session=session)
-    if not charts.drawing:
-        draw_charts(charts, cycle, data, session=session)
     if draft:
         number = signer = report_date = None
         stem, title = f"bao-cao-{cycle.year}-du-thao-{report.revision}", "Dự thảo báo cáo"
@@ -185,30 +183,55 @@ def build_report_files(
             f"Kèm theo Báo cáo số {number} ngày {format_date(report_date)} của "
             f"{issuer_name(document)}"
         )
-    title = f"{title} năm {cycle.year}"
-    xlsx = annual_annex(
-        data,
-        series=series,
-        reference=reference,
-        created=report_date,
-        agency_values=agency_values(cycle, data, session=session),
-    )
-    if draft and report.html:  # stored with the revision: the same rendering, done already
-        body = report.html
-    else:
-        _, body = render_report(
-            data, document, draft=draft, number=number, signer=signer, report_date=report_date
-        )
-    pictures = charts.result()
-    docx = annual_docx(
-        data,
+    content = build_content(
+        read_consolidation(report.data),
         document,
-        draft=draft,
         number=number,
         signer=signer,
-        report_date=report_date,
-        charts=pictures,
-        baseline_year=programme.baseline_year,
+        day=report_date,
+        annex_reference=reference,
+        series=indicator_series(cycle, report.data["values"], session=session),
+        agency_values=agency_values(cycle, report.data, session=session),
     )
-    html = report_page(body, pictures, title=summary_line(data))
-    return ReportFiles(stem, title, docx, xlsx, html, pictures)
+    return content, stem, f"{title} năm {cycle.year}"
+
+
+def render_files(
+    content: Content, charts: ReportCharts, images: dict[str, bytes], *, stem: str, title: str
+) -> ReportFiles:
+    """Every file of the report, each walking ``content``."""
+    return ReportFiles(
+        stem,
+        title,
+        docx=content_docx(content, images),
+        xlsx=content_xlsx(content),
+        html=report_page(content, images),
+        charts=charts,
+        body_html=report_body(content),
+        markdown=content_markdown(content),
+    )
+
+
+def build_report_files(
+    report: Report,
+    *,
+    session: Session,
+    draft: bool,
+    now: dt.datetime | None = None,
+    charts: ChartProcess | None = None,
+) -> ReportFiles:
+    """Render the revision's files: the draft, or the approved report (number, signer and the
+    day of the approval, as the coordinator gave them).
+
+    The charts are drawn by ``charts`` (a chart process started early, so that matplotlib is
+    ready, and perhaps already given them by :func:`draw_charts`), or by one started here,
+    while the content is built."""
+    if charts is None:
+        with ChartProcess() as started:
+            return build_report_files(report, session=session, draft=draft, now=now, charts=started)
+    if not charts.drawing:
+        draw_charts(charts, report.cycle, report.data, session=session)
+    content, stem, title = report_content(report, session=session, draft=draft, now=now)
+    pictures = charts.result()
+    return render_files(content, pictures, chart_images(report.cycle, pictures), stem=stem,
+                        title=title)  # fmt: skip

@@ -8,8 +8,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
-from documents.decree30 import issuer_name
-from documents.report import render_report
+from documents.letterhead import issuer_name
 from documents.templating import render_email
 from mail.compose import Recipient, compose
 from mail.queue import enqueue
@@ -31,15 +30,8 @@ def finalise_and_queue(
     cycle = report.cycle
     document = cycle.registry_version.document
     report_date = local_today(cycle.programme, report.decided_at or now)
-    report.markdown, report.html = render_report(
-        report.data,
-        document,
-        draft=False,
-        number=report.number,
-        signer=report.signer,
-        report_date=report_date,
-    )
     files = build_report_files(report, session=session, draft=False, now=now)
+    report.markdown, report.html = files.markdown, files.body_html
     folder = cycle_folder(settings.cycle.reports_dir, cycle)
     paths = files.write(folder)
     pdf, paths["pdf"] = write_official_pdf(report, files, folder, settings=settings)

@@ -10,8 +10,10 @@ import pytest
 import yaml
 from openpyxl import load_workbook
 
-from documents.annex import SHEETS, channel_text, local_breakdown
 from documents.annex_table import HEADER_ROW, lines_in
+from documents.labels import channel_text
+from documents.stored_report import read_consolidation
+from reporting.yearly_annex import SHEETS, local_breakdown
 from tests.report_data import HISTORY, NUMBER
 
 
@@ -59,7 +61,7 @@ def test_indicator_sheet_holds_the_report_table_with_numbers(book, built):
     assert yes_no["Năm 2026"] in ("Có", "Không")
     report_rows = {r["STT"]: r for r in table}
     assert [report_rows[i["number"]]["Tiến độ đến năm 2030"] for i in built.data["indicators"]] == [
-        i["progress"] for i in built.data["indicators"]
+        i.progress_text for i in read_consolidation(built.data).indicators
     ]
 
 
@@ -112,7 +114,7 @@ def test_breakdown_by_local_unit(book, built):
 
 def test_no_local_unit_sheet_without_local_units(built):
     data = {**built.data, "agencies": [a for a in built.data["agencies"] if a["kind"] != "local"]}
-    assert local_breakdown(data)[1] == []
+    assert local_breakdown(read_consolidation(data))[1] == []
 
 
 def test_difficulties_adjustments_and_recommendations(book):

@@ -6,7 +6,6 @@ import io
 import time
 from decimal import Decimal
 
-import pytest
 from PIL import Image
 
 from documents.charts import (
@@ -15,7 +14,6 @@ from documents.charts import (
     _axis_number,
     indicator_chart,
     indicator_figure,
-    progress_status,
     report_charts,
     status_chart,
 )
@@ -114,17 +112,6 @@ def test_status_chart_from_counts_or_from_one_status_per_indicator():
     )
     assert from_list == from_counts  # same picture, same bytes
     assert image(from_list).size == (900, 420)
-
-
-@pytest.mark.parametrize("status", list(Progress))
-def test_progress_status_reads_back_every_status_text(status):
-    assert progress_status(status.text) is status
-    assert progress_status(f"{status.text} (R = 0,77); đang giảm") is status
-
-
-def test_progress_status_refuses_other_text():
-    with pytest.raises(ValueError):
-        progress_status("Không rõ")
 
 
 def test_a_report_s_34_charts_render_in_a_few_seconds():

@@ -244,8 +244,9 @@ def test_failed_and_unknown_deliveries_are_listed_in_the_report_and_released_by_
                 get_cycle(PROGRAMME, 2026, session=session), session=session, as_of=NOW
             )
         (row,) = data.undelivered
-        assert row["status"] == "Không gửi được" and "550" in row["reply"]
-        assert row["kind"] == "Thư đề nghị báo cáo"
+        assert (row.kind, row.status) == ("request", "failed")  # codes; words when rendered
+        assert row.status_text == "Không gửi được" and "550" in row.reply
+        assert row.kind_text == "Thư đề nghị báo cáo"
 
         assert cli.main(["deliveries", "--year", "2026"]) == 0
         listing = capsys.readouterr().out

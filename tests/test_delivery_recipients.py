@@ -93,8 +93,8 @@ def test_a_5xx_for_the_head_leaves_the_message_partial_until_released(
             cycle = get_cycle(PROGRAMME, 2026, session=session)
             data = consolidate(cycle, session=session, as_of=at(dt.date(2026, 12, 8)))
         (row,) = data.undelivered  # the report lists who did not get it, and why
-        assert row["status"] == "Chưa đến được một số người nhận"
-        assert row["reply"] == f"{head}: 550 5.1.1 No such mailbox"
+        assert row.status_text == "Chưa đến được một số người nhận"
+        assert row.reply == f"{head}: 550 5.1.1 No such mailbox"
         server.handler.refuse_recipients = {}
         assert cli.main(["release", "--year", "2026", "--all-failed", "--yes"]) == 0
     assert counts(cycle_id) == {"sent": len(heads)}

@@ -132,9 +132,11 @@ def test_the_consolidation_and_the_annex_list_what_was_flagged_and_how(last_year
 
     from openpyxl import load_workbook
 
-    from documents.annex import annual_annex
+    from documents.content_xlsx import content_xlsx
+    from documents.stored_report import read_consolidation
     from models.cycles import get_cycle
     from reporting.consolidation import consolidate
+    from reporting.yearly_content import build_content
     from tests.factories import at
 
     path = path_of()
@@ -144,6 +146,7 @@ def test_the_consolidation_and_the_annex_list_what_was_flagged_and_how(last_year
     with session_scope() as session:
         cycle = get_cycle(PROGRAMME, 2026, session=session)
         data = consolidate(cycle, session=session, as_of=at(dt.date(2026, 12, 5))).as_data()
+        registry = cycle.registry_version.document
     by_indicator = {row["indicator"].split(".")[0]: row for row in data["flagged"]}
     floor = by_indicator["29"]
     assert floor["agency"] == "Sở Xây dựng" and floor["value"] == "1.250,5 m² sàn/người"
@@ -151,6 +154,7 @@ def test_the_consolidation_and_the_annex_list_what_was_flagged_and_how(last_year
     assert "gấp 24,8 lần giá trị năm 2025 của đơn vị (50,5 m² sàn/người)" in floor["reasons"]
     assert floor["confirmed"] is True
     assert floor["handling"] == "Đơn vị đã xác nhận trên biểu mẫu trực tuyến"
-    workbook = load_workbook(io.BytesIO(annual_annex(data, series={}, reference="Kèm theo")))
+    content = build_content(read_consolidation(data), registry, annex_reference="Kèm theo")
+    workbook = load_workbook(io.BytesIO(content_xlsx(content)))
     sheet = [list(r) for r in workbook["Số liệu cần lưu ý"].iter_rows(min_row=5, values_only=True)]
     assert ["Sở Xây dựng", floor["indicator"], "1.250,5 m² sàn/người"] in [r[:3] for r in sheet]
