@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 import openpyxl
 
-from documents.excel_form import (
+from documents.form_cells import (
     INDICATORS,
     PROPOSALS,
     PROPOSALS_CELL,

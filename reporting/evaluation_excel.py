@@ -15,7 +15,8 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from sqlalchemy.orm import Session
 
-from documents.excel_form import (
+from documents.excel_form import SIGNATURE, meta_keys, signature_sheet, task_sheet
+from documents.form_cells import (
     BOLD,
     FONT,
     FOOTER,
@@ -25,18 +26,14 @@ from documents.excel_form import (
     META,
     NUMBER,
     PLAIN,
-    SIGNATURE,
     TASKS,
     TEXT_INPUT,
     TITLE,
     fit_row,
     header,
     input_cell,
-    meta_keys,
     put,
-    signature_sheet,
     table_sheet,
-    task_sheet,
 )
 from documents.indicators import target_text
 from documents.labels import NARRATIVE_LABELS, TASK_STATUS_TEXT

@@ -11,14 +11,8 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from documents.excel_form import (
-    FIRST_ROW,
-    INDICATORS,
-    META,
-    PROPOSALS,
-    TASKS,
-    form_filename,
-)
+from documents.excel_form import form_filename
+from documents.form_cells import FIRST_ROW, INDICATORS, META, PROPOSALS, TASKS
 from models.cycles import ensure_requests, open_cycle
 from models.database import session_scope
 from models.observations import Observed

@@ -23,7 +23,7 @@ import pytest
 from sqlalchemy import func, select
 
 from config.settings import get_settings
-from documents.excel_form import FIRST_ROW, INDICATORS, META, PROPOSALS, PROPOSALS_CELL, TASKS
+from documents.form_cells import FIRST_ROW, INDICATORS, META, PROPOSALS, PROPOSALS_CELL, TASKS
 from mail.inbound import parse
 from mail.inbox import Inbox, InboxUnavailable
 from models.cycles import open_cycle
