@@ -11,7 +11,6 @@ messages marks its recipient as failed for ops.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -20,67 +19,42 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
-from documents.templating import render_email
-from mail.allowed_domains import RecipientNotAllowed
-from mail.compose import Recipient, compose
 from mail.inbound import InboundMail, parse
-from mail.queue import enqueue
 from models.database import session_scope
 from models.orm import (
     AuditEvent,
     Channel,
     Cycle,
-    CycleStatus,
-    DeliveryStatus,
     InboundMessage,
     InboundStatus,
     MessageKind,
     OutgoingMessage,
-    Programme,
     Request,
 )
 from reporting.evaluation_intake import is_evaluation
-from reporting.excel_reader import ExcelFormError, ParsedForm, find_request, import_form, read_form
+from reporting.excel_reader import ExcelFormError, find_request, import_form
 from reporting.intake import acknowledge
 from reporting.messages import (
     Answering,
-    InvalidAddress,
-    check_address,
-    common_context,
-    compose_for_agency,
-    link_for,
-    programme_mail,
 )
-
-# What the sender is told, and what the coordinator reads in `r42 inbox`.
-NO_FORM = "thư không có tệp biểu mẫu Excel (.xlsx) đính kèm."
-SEVERAL = "thư có {n} tệp bảng tính đính kèm; mỗi thư chỉ gửi một biểu mẫu."
-OLD_FORMAT = "tệp «{name}» không phải định dạng .xlsx (tệp .xls, .ods không đọc được)."
-DAMAGED = "tệp «{name}» bị hỏng hoặc không phải biểu mẫu của hệ thống."
-UNKNOWN = "không xác định được báo cáo mà thư trả lời (biểu mẫu không có thông tin của hệ thống "
-UNKNOWN += "và thư không trả lời thư đề nghị báo cáo)."
-UNSIGNED = "địa chỉ gửi {sender} không phải địa chỉ đã đăng ký của {agency}, và biểu mẫu không "
-UNSIGNED += "có chữ ký của hệ thống để xác nhận."
-INVALID = "biểu mẫu có lỗi, chưa được lưu."
-TOO_LARGE = "thư quá lớn ({size}; tối đa {limit}), chưa được đọc."
-EVALUATION = "biểu mẫu sơ kết/tổng kết chỉ nhận qua đường dẫn riêng."
-ADVICE_FORM = (
-    "trả lời thư đề nghị báo cáo, đính kèm đúng một tệp biểu mẫu Excel (.xlsx) đã điền, tải từ "
-    "đường dẫn riêng trong thư đề nghị; không đổi định dạng tệp, không sửa phần thông tin ẩn."
+from reporting.reply_answers import (
+    ADVICE_FIX,
+    ADVICE_FORM,
+    ADVICE_LINK,
+    ADVICE_SENDER,
+    EVALUATION,
+    INVALID,
+    TOO_LARGE,
+    UNKNOWN,
+    UNSIGNED,
+    answer,
 )
-ADVICE_FIX = "sửa các ô nêu trên trong tệp Excel rồi trả lời thư này, đính kèm tệp đã sửa."
-ADVICE_SENDER = (
-    "gửi từ địa chỉ thư điện tử đã đăng ký của đơn vị, hoặc dùng biểu mẫu gốc tải từ đường "
-    "dẫn riêng của đơn vị (có chữ ký của hệ thống)."
-)
-ADVICE_LINK = "điền báo cáo tại đường dẫn riêng trong thư đề nghị báo cáo."
-THREAD_KINDS = (
-    MessageKind.REQUEST,
-    MessageKind.REMINDER,
-    MessageKind.RETURNED,
-    MessageKind.RECEIPT,
-    MessageKind.LINK,
-    MessageKind.REPLY,
+from reporting.reply_forms import Read, largest_message, megabytes, read_attachment
+from reporting.reply_threads import (
+    inbound_key,
+    mark_bounce,
+    registered,
+    thread_request,
 )
 
 
@@ -115,167 +89,6 @@ class Outcome:
     answered: bool = False
     problems: list[str] = field(default_factory=list)
     cycle_id: int | None = None  # the cycle its answer is queued in (to deliver it now)
-
-
-def inbound_key(mail: InboundMail, uid_validity: int, uid: int) -> str:
-    """The message's own Message-ID, or one made from where it lies."""
-    return mail.message_id or f"<{uid_validity}.{uid}@inbox.r42>"
-
-
-def answer_key(message_id: str) -> str:
-    """The outbox key of the answer to one inbound message: one answer per Message-ID."""
-    return "reply-" + hashlib.sha256(message_id.encode()).hexdigest()[:40]
-
-
-def thread_request(mail: InboundMail, *, session: Session) -> Request | None:
-    """The request whose email (request, reminder, send-back, ...) this one answers."""
-    if not mail.answers:
-        return None
-    rows = session.execute(
-        select(OutgoingMessage.message_id, OutgoingMessage.cycle_id, OutgoingMessage.agency_id)
-        .where(
-            OutgoingMessage.message_id.in_(mail.answers[:50]),
-            OutgoingMessage.kind.in_(THREAD_KINDS),
-            OutgoingMessage.agency_id.is_not(None),
-        )
-    ).all()
-    found = {message_id: (cycle_id, agency_id) for message_id, cycle_id, agency_id in rows}
-    for message_id in mail.answers:
-        if message_id in found:
-            cycle_id, agency_id = found[message_id]
-            return session.scalar(
-                select(Request).where(Request.cycle_id == cycle_id, Request.agency_id == agency_id)
-            )
-    return None
-
-
-def registered(sender: str, request: Request) -> bool:
-    agency = request.agency
-    return sender.casefold() in {agency.email.casefold(), agency.head_email.casefold()}
-
-
-def current_cycle(settings: Settings, *, session: Session) -> Cycle | None:
-    """The cycle an answer to an unknown request is filed under: the newest open one."""
-    return session.scalar(
-        select(Cycle)
-        .join(Programme)
-        .where(Programme.code == settings.cycle.programme, Cycle.status == CycleStatus.OPEN)
-        .order_by(Cycle.year.desc(), Cycle.id.desc())
-        .limit(1)
-    )
-
-
-def answer(
-    mail: InboundMail,
-    key: str,
-    request: Request | None,
-    context: dict[str, object],
-    *,
-    session: Session,
-    settings: Settings,
-    now: dt.datetime,
-) -> str:
-    """Queue the 'reply' email to the sender, once per inbound message; '' if it could not be
-    (returns why), else its Message-ID."""
-    thread = [key, *mail.answers]
-    words = {
-        "unchanged": False,
-        "revision": None,
-        "problems": [],
-        "advice": "",
-        "reason": "",
-        "original_subject": mail.subject,
-        **context,
-    }
-    try:
-        check_address(mail.sender)
-        if request is not None:
-            own = registered(mail.sender, request)
-            email = compose_for_agency(
-                "reply",
-                request,
-                # the personal link goes only to the agency's own addresses
-                {**words, "reply_link": link_for(request, settings)[0] if own else None},
-                settings=settings,
-                now=now,
-                answering=Answering(mail.sender, thread),
-            )
-            cycle = request.cycle
-        else:
-            cycle = current_cycle(settings, session=session)
-            if cycle is None:
-                return "không có kỳ báo cáo đang mở để trả lời"
-            email = compose(
-                render_email(
-                    "reply",
-                    **common_context(cycle, settings),
-                    **words,
-                    agency_name="Quý cơ quan",
-                    reply_link=None,
-                ),
-                to=[Recipient("", mail.sender)],
-                settings=programme_mail(cycle, settings),
-                now=now,
-                in_reply_to=thread,
-            )
-        queued = enqueue(
-            cycle,
-            MessageKind.REPLY,
-            answer_key(key),
-            email,
-            session=session,
-            agency=request.agency if request else None,
-            now=now,
-        )
-    except (InvalidAddress, RecipientNotAllowed, ValueError) as exc:
-        return f"không trả lời được: {exc}"
-    return queued.message_id if queued else ""
-
-
-def mark_bounce(mail: InboundMail, *, session: Session, now: dt.datetime) -> str:
-    """The recipients a delivery report names, failed on our message it reports on."""
-    assert mail.bounce is not None
-    marked = []
-    for message in session.scalars(
-        select(OutgoingMessage).where(OutgoingMessage.message_id.in_(mail.bounce.original_ids))
-    ):
-        named = set(mail.bounce.recipients)
-        for recipient in message.recipients:
-            if not named or recipient.address.lower() in named:
-                recipient.status = DeliveryStatus.FAILED
-                recipient.last_reply = f"bounce: {mail.bounce.diagnostic or 'delivery failed'}"
-                recipient.settled_at = now
-                marked.append(recipient.address)
-        statuses = {r.status for r in message.recipients}
-        message.status = (
-            DeliveryStatus.FAILED if statuses == {DeliveryStatus.FAILED} else DeliveryStatus.PARTIAL
-        )
-    return ", ".join(marked)
-
-
-@dataclass
-class Read:
-    """A message's form, read before the write transaction (the slow part holds nothing)."""
-
-    parsed: ParsedForm | None = None
-    errors: list[str] = field(default_factory=list)
-    reason: str = ""  # set when the message cannot carry a form at all
-
-
-def read_attachment(mail: InboundMail, settings: Settings) -> Read:
-    sheets = mail.spreadsheets
-    if not sheets:
-        return Read(reason=NO_FORM)
-    if len(sheets) > 1:
-        return Read(reason=SEVERAL.format(n=len(sheets)))
-    (sheet,) = sheets
-    name = sheet.filename[:100] or "(không tên)"
-    if sheet.suffix != ".xlsx":
-        return Read(reason=OLD_FORMAT.format(name=name))
-    try:
-        return Read(parsed=read_form(sheet.content, max_bytes=settings.web_form.max_upload_bytes))
-    except ExcelFormError as exc:
-        return Read(errors=exc.errors, reason=DAMAGED.format(name=name))
 
 
 def handle(
@@ -386,15 +199,6 @@ def handle(
     if outcome.status == InboundStatus.REJECTED or outcome.status == InboundStatus.INVALID:
         outcome.folder = inbox.rejected_folder
     return outcome
-
-
-def largest_message(settings: Settings) -> int:
-    """The largest message read: the upload limit in base64 (4/3) with room for the text."""
-    return settings.web_form.max_upload_bytes * 4 // 3 + 2_000_000
-
-
-def megabytes(size: int) -> str:
-    return f"{size / 1_000_000:.1f} MB".replace(".", ",")
 
 
 def process_message(
