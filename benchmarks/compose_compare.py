@@ -16,7 +16,7 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, make_msgid
 
-from config.settings import MailSettings
+from config.mail_settings import MailSettings
 from documents.templating import render, render_email
 from documents.vietnamese import WEEKDAYS
 from mail.compose import Attachment, ComposedEmail, Recipient, compose

@@ -16,7 +16,8 @@ from collections.abc import Callable, Sequence
 from sqlalchemy import update
 
 from benchmarks.national_cycle import NOW
-from config.settings import MailSettings, get_settings
+from config.mail_settings import MailSettings
+from config.settings import get_settings
 from mail.configured import transport_from_settings
 from mail.delivery import deliver_configured, run_loop
 from mail.transport import Envelope

@@ -44,7 +44,8 @@ from benchmarks.delivery_methods import (
 )
 from benchmarks.national_cycle import open_national_cycle
 from benchmarks.smtp_sink import PostfixSink, SmtpSink, postfix_available
-from config.settings import MailSettings, Settings
+from config.mail_settings import MailSettings
+from config.settings import Settings
 from mail.transport import Envelope
 
 # The full path (claim, send, record) against (a) and against (b), on smtp-sink.

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 
 from cli.check_rows import FAIL, OK, Row
-from config.settings import MailSettings
+from config.mail_settings import MailSettings
 from mail.relay import RelayRefused, RelayUnavailable, classify_connect_failure, open_session
 from mail.relay import tls_context as relay_tls_context
 

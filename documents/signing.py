@@ -28,7 +28,6 @@ from zoneinfo import ZoneInfo
 
 from fontTools.ttLib import TTFont
 from fontTools.ttLib.scaleUpem import scale_upem
-
 from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
 from pyhanko.pdf_utils.images import PdfImage
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -37,7 +36,7 @@ from pyhanko.sign import fields, signers
 from pyhanko.sign.signers.pdf_signer import PdfSignatureMetadata, PdfSigner
 from pyhanko.stamp import TextStampStyle
 
-from config.settings import SigningSettings
+from config.signing_settings import SigningSettings
 from documents.pdf_report import SignaturePlace
 from documents.vietnamese import format_date
 

@@ -16,7 +16,8 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from config.settings import DATA_DIR, get_settings
+from config import DATA_DIR
+from config.settings import get_settings
 from documents.evaluation_report import (
     document_paths,
     evaluation_markdown,

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from email.utils import format_datetime
 from typing import Protocol
 
-from config.settings import MailSettings
+from config.mail_settings import MailSettings
 from mail import mime
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from config.settings import MailSettings
+from config.mail_settings import MailSettings
 from mail.data_marks import DataSentMarks
 from mail.transport import OutboxFolderTransport, SmtpTransport, Transport
 from mail.workers import MultiProcessSmtpTransport

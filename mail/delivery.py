@@ -10,7 +10,8 @@ from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from config.settings import MailSettings, get_settings
+from config.mail_settings import MailSettings
+from config.settings import get_settings
 from mail.configured import transport_from_settings
 from mail.deliveries import expire_stale_claims, settle_own_claims
 from mail.outbox import (

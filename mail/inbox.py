@@ -8,7 +8,7 @@ import re
 import ssl
 from dataclasses import dataclass
 
-from config.settings import InboxSettings, MailSettings
+from config.mail_settings import InboxSettings, MailSettings
 
 
 class InboxUnavailable(Exception):

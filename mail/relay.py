@@ -18,7 +18,7 @@ import ssl
 
 import aiosmtplib
 
-from config.settings import MailSettings
+from config.mail_settings import MailSettings
 from mail.smtp_session import SmtpSession
 
 _AUTH_CODES = (454, 530, 534, 535, 538)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from config.settings import MailSettings
+from config.mail_settings import MailSettings
 from mail.relay import RelayRefused, RelayUnavailable, open_session, tls_context
 from mail.smtp_session import SmtpSession, TransactionOutcome
 from models.orm import DeliveryStatus

@@ -19,7 +19,7 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 
-from config.settings import MailSettings
+from config.mail_settings import MailSettings
 from mail.transport import DeliveryResult, Envelope, SmtpTransport
 
 _loop: asyncio.AbstractEventLoop | None = None

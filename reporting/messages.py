@@ -9,7 +9,8 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session, object_session
 
-from config.settings import MailSettings, Settings
+from config.mail_settings import MailSettings
+from config.settings import Settings
 from documents.templating import render_email
 from documents.vietnamese import WEEKDAYS
 from mail.compose import Attachment, ComposedEmail, Recipient, compose

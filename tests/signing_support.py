@@ -21,7 +21,8 @@ from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
-from config.settings import Settings, SigningSettings, get_settings
+from config.settings import Settings, get_settings
+from config.signing_settings import SigningSettings
 from documents.certificates import KeyPair, make_certificate, write_pkcs12
 from models.cycles import get_cycle
 from models.database import get_engine, session_scope

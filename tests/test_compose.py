@@ -20,7 +20,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from config.settings import MailSettings
+from config.mail_settings import MailSettings
 from documents.templating import render, render_email
 from mail import mime
 from mail.compose import Attachment, Recipient, compose

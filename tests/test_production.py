@@ -13,8 +13,8 @@ import datetime as dt
 import json
 import os
 import re
-import signal
 import shutil
+import signal
 import tempfile
 import threading
 import time
@@ -38,7 +38,7 @@ from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL, temporary
 from prefect.states import Cancelling
 from sqlalchemy import create_engine, select, text
 
-from config.settings import MailSettings
+from config.mail_settings import MailSettings
 from models.cycles import cycle_requests, get_cycle
 from models.database import session_scope
 from models.orm import OutgoingMessage, Submission

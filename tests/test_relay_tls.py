@@ -10,7 +10,7 @@ import ssl
 import pytest
 from aiosmtpd.smtp import AuthResult
 
-from config.settings import MailSettings
+from config.mail_settings import MailSettings
 from mail.transport import Envelope, SmtpTransport
 from models.orm import DeliveryStatus
 from tests.servers import SmtpServer, make_tls_files

@@ -23,7 +23,8 @@ from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko.stamp import TextStamp, TextStampStyle
 
 from cli.main import main as r42
-from config.settings import Settings, SigningSettings
+from config.settings import Settings
+from config.signing_settings import SigningSettings
 from documents.pdf_report import signature_place
 from documents.signature_check import check_signatures
 from documents.signing import SigningError

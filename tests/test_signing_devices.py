@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from config.settings import SigningSettings
+from config.signing_settings import SigningSettings
 from documents.signature_check import check_signatures
 from documents.signing import SigningError
 from tests.signing_support import (  # noqa: F401  (fixtures)

@@ -6,7 +6,7 @@ import datetime as dt
 import aiosmtplib
 import pytest
 
-from config.settings import MailSettings
+from config.mail_settings import MailSettings
 from documents.templating import render_email
 from mail.compose import Recipient, compose
 from mail.configured import transport_from_settings
