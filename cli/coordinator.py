@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from cli.arguments import deliver_queued, now, programme_of
 from config.settings import get_settings
-from mail.delivery import deliver_configured
 from models.cycles import cycle_requests, get_cycle, get_request
 from models.database import session_scope
 from models.orm import Channel, CycleKind, CycleStatus, Request
@@ -17,24 +16,8 @@ from reporting.intake import acknowledge
 from reporting.messages import link_for
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def _programme(args: argparse.Namespace) -> str:
-    return args.programme or get_settings().cycle.programme
-
-
 def _request(session, args: argparse.Namespace) -> Request:  # type: ignore[no-untyped-def]
-    return get_request(_programme(args), args.year, args.agency, session=session, kind=args.kind)
-
-
-def _deliver(cycle_id: int) -> None:
-    run = deliver_configured(cycle_id, now=_now())
-    for result in run.results:
-        print(f"  email {result.status}: {result.reply}")
-    if run.stopped:
-        print(f"  sending stopped, messages left pending: {run.stopped}")
+    return get_request(programme_of(args), args.year, args.agency, session=session, kind=args.kind)
 
 
 def cmd_portal(args: argparse.Namespace) -> int:
@@ -70,7 +53,7 @@ def cmd_import_form(args: argparse.Namespace) -> int:
                 data,
                 session=session,
                 channel=Channel.OPS_IMPORT,
-                submitted_at=_now(),
+                submitted_at=now(),
                 submitted_by=f"{args.by} (ops import of {Path(args.file).name})",
                 programme=args.programme,
                 year=args.year,
@@ -87,13 +70,13 @@ def cmd_import_form(args: argparse.Namespace) -> int:
             session.rollback()
             print("Nothing stored (answer y, or pass --yes when no one is at the terminal).")
             return 1
-        acknowledge(submission, session=session, settings=get_settings(), now=_now())
+        acknowledge(submission, session=session, settings=get_settings(), now=now())
         agency, cycle_id = submission.request.agency.code, submission.request.cycle_id
         print(
             f"Stored revision {submission.revision} for {agency}"
             + (" (late)" if submission.is_late else "")
         )
-    _deliver(cycle_id)
+    deliver_queued(cycle_id)
     return 0
 
 
@@ -106,19 +89,19 @@ def cmd_send_back(args: argparse.Namespace) -> int:
             session=session,
             settings=get_settings(),
             actor=args.by,
-            now=_now(),
+            now=now(),
         )
         cycle_id = request.cycle_id
     print(f"Sent back the latest report of {args.agency}; the agency is emailed the reason")
-    _deliver(cycle_id)
+    deliver_queued(cycle_id)
     return 0
 
 
 def cmd_cycle_status(args: argparse.Namespace) -> int:
     status = CycleStatus.LOCKED if args.command == "lock" else CycleStatus.OPEN
     with session_scope() as session:
-        cycle = get_cycle(_programme(args), args.year, session=session, kind=args.kind)
-        coordination.set_cycle_status(cycle, status, session=session, actor=args.by, now=_now())
+        cycle = get_cycle(programme_of(args), args.year, session=session, kind=args.kind)
+        coordination.set_cycle_status(cycle, status, session=session, actor=args.by, now=now())
     print(f"Cycle {args.year} ({args.kind}) is now {status.value}")
     return 0
 
@@ -127,11 +110,11 @@ def cmd_reissue_link(args: argparse.Namespace) -> int:
     with session_scope() as session:
         request = _request(session, args)
         coordination.reissue_link(
-            request, session=session, settings=get_settings(), actor=args.by, now=_now()
+            request, session=session, settings=get_settings(), actor=args.by, now=now()
         )
         cycle_id = request.cycle_id
     print(f"Revoked the old link of {args.agency} and emailed a new one")
-    _deliver(cycle_id)
+    deliver_queued(cycle_id)
     return 0
 
 
@@ -145,7 +128,7 @@ def cmd_link(args: argparse.Namespace) -> int:
 
 def cmd_revisions(args: argparse.Namespace) -> int:
     with session_scope() as session:
-        cycle = get_cycle(_programme(args), args.year, session=session, kind=args.kind)
+        cycle = get_cycle(programme_of(args), args.year, session=session, kind=args.kind)
         zone = ZoneInfo(cycle.programme.timezone)
         for request in cycle_requests(cycle, session=session):
             if args.agency and request.agency.code != args.agency:

@@ -6,7 +6,7 @@ import argparse
 import datetime as dt
 import sys
 
-from config.settings import get_settings
+from cli.arguments import programme_of
 from mail.deliveries import describe, open_deliveries, release, to_release
 from mail.delivery import deliver_configured
 from mail.queue import delivery_counts
@@ -16,7 +16,7 @@ from models.orm import AuditEvent, CycleKind, DeliveryStatus
 
 
 def _cycle(session, args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    programme = args.programme or get_settings().cycle.programme
+    programme = programme_of(args)
     return get_cycle(programme, args.year, session=session, kind=args.kind)
 
 

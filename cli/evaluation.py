@@ -5,22 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected a date like 2025-10-15") from None
-
-
-def _moment(text: str) -> dt.datetime:
-    try:
-        value = dt.datetime.fromisoformat(text)
-    except ValueError:
-        value = None
-    if value is None or value.tzinfo is None:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected e.g. 2025-10-16T08:00:00+07:00")
-    return value
+from cli.arguments import day_argument, moment_argument
 
 
 def cmd_review(args: argparse.Namespace) -> int:
@@ -97,10 +82,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
             help="what to do (default: what is due on the day)",
         )
         p.add_argument("--programme", help="programme code (default: the configured one)")
-        p.add_argument("--opened-on", type=_date, help="opening day (default: today)")
-        p.add_argument("--deadline", type=_date, help="the round's deadline (default: 05/12 rule)")
-        p.add_argument("--on", type=_date, help="day to act for (default: today)")
-        p.add_argument("--as-of", type=_moment, help="simulated 'now', with its UTC offset")
+        p.add_argument("--opened-on", type=day_argument, help="opening day (default: today)")
+        p.add_argument("--deadline", type=day_argument, help="the round's deadline (default: 05/12 rule)")
+        p.add_argument("--on", type=day_argument, help="day to act for (default: today)")
+        p.add_argument("--as-of", type=moment_argument, help="simulated 'now', with its UTC offset")
         p.add_argument(
             "--output-dir", help="where the DOCX/XLSX/HTML go (default data/evaluations)"
         )

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 
-from cli.coordinator import _deliver, _now, _programme
+from cli.arguments import day_argument, deliver_queued, now, programme_of
 from config.settings import get_settings
 from models.cycles import get_cycle, get_request, local_today
 from models.database import session_scope
@@ -14,25 +13,18 @@ from models.registry_store import get_programme
 from reporting.extensions import decide_extension, extension_rows, grant_on_own_initiative
 
 
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected a date like 2026-12-10") from None
-
-
 def _year(args: argparse.Namespace) -> int:
     """--year, else the current year where the programme is."""
     if args.year is None:
         with session_scope() as session:
-            args.year = local_today(get_programme(_programme(args), session=session)).year
+            args.year = local_today(get_programme(programme_of(args), session=session)).year
     return args.year
 
 
 def cmd_extensions(args: argparse.Namespace) -> int:
     _year(args)
     with session_scope() as session:
-        cycle = get_cycle(_programme(args), args.year, session=session)
+        cycle = get_cycle(programme_of(args), args.year, session=session)
         found = cycle_extensions(cycle, session=session)
         rows = [r for r in extension_rows(found) if args.all or r["status"] != "replaced"]
     if not rows:
@@ -51,7 +43,7 @@ def cmd_extend(args: argparse.Namespace) -> int:
     --refuse); without one, grant --until on the coordinator's own initiative."""
     _year(args)
     with session_scope() as session:
-        request = get_request(_programme(args), args.year, args.agency, session=session)
+        request = get_request(programme_of(args), args.year, args.agency, session=session)
         pending = pending_extension(request)
         if pending is None:
             if args.refuse:
@@ -60,7 +52,7 @@ def cmd_extend(args: argparse.Namespace) -> int:
                 raise ValueError(f"{args.agency} has no pending request: give --until to grant one")
             grant_on_own_initiative(
                 request, args.until, args.note, session=session, settings=get_settings(),
-                actor=args.by, now=_now(),
+                actor=args.by, now=now(),
             )
             what = f"Granted {args.agency} more time until {args.until:%d/%m/%Y} (no request)"
         else:
@@ -72,7 +64,7 @@ def cmd_extend(args: argparse.Namespace) -> int:
                 session=session,
                 settings=get_settings(),
                 actor=args.by,
-                now=_now(),
+                now=now(),
             )
             what = (
                 f"Refused the request of {args.agency}"
@@ -81,7 +73,7 @@ def cmd_extend(args: argparse.Namespace) -> int:
             )
         cycle_id = request.cycle_id
     print(f"{what}; the agency is emailed the decision")
-    _deliver(cycle_id)
+    deliver_queued(cycle_id)
     return 0
 
 
@@ -100,7 +92,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--programme", help="programme code (default: the configured one)")
     p.add_argument("--agency", required=True, help="agency code, e.g. so-y-te")
     p.add_argument(
-        "--until", type=_date,
+        "--until", type=day_argument,
         help="date granted (default: the date asked; a shorter one may be given)",
     )
     p.add_argument("--refuse", action="store_true", help="refuse the pending request")

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import sys
 from pathlib import Path
 from typing import TextIO
 
 from sqlalchemy.exc import OperationalError
 
+from cli.arguments import day_argument, moment_argument, programme_of
 from cli.check_command import add_commands as add_check_commands
 from cli.coordinator import add_commands as add_coordinator_commands
 from cli.delivery import add_commands as add_delivery_commands
@@ -23,29 +23,12 @@ from config.registry_files import load_programme
 from config.settings import get_settings
 
 
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected a date like 2026-12-01") from None
-
-
-def _moment(text: str) -> dt.datetime:
-    try:
-        value = dt.datetime.fromisoformat(text)
-    except ValueError:
-        value = None
-    if value is None or value.tzinfo is None:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected e.g. 2026-12-01T08:00:00+07:00")
-    return value
-
-
 def cmd_load_registry(args: argparse.Namespace) -> int:
     from models.database import session_scope, upgrade_database
     from models.registry_store import load_registry
 
     upgrade_database()
-    registry = load_programme(args.programme or get_settings().cycle.programme)
+    registry = load_programme(programme_of(args))
     with session_scope() as session:
         summary = load_registry(registry, session=session)
     print(
@@ -124,7 +107,7 @@ def cmd_decide(args: argparse.Namespace) -> int:
         reason=args.reason,
         decided_by=args.by,
     )
-    run_id = answer(args.year, args.programme or get_settings().cycle.programme, decision)
+    run_id = answer(args.year, programme_of(args), decision)
     print(f"Resumed flow run {run_id} with decision {decision.decision}")
     return 0
 
@@ -150,11 +133,11 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=text)
         p.add_argument("--year", type=int, required=True)
         p.add_argument("--programme", help="programme code (default: the configured one)")
-        p.add_argument("--as-of", type=_moment, help="simulated 'now', with its UTC offset")
+        p.add_argument("--as-of", type=moment_argument, help="simulated 'now', with its UTC offset")
         if name == "open-cycle":
-            p.add_argument("--opened-on", type=_date, help="opening day (default: today)")
+            p.add_argument("--opened-on", type=day_argument, help="opening day (default: today)")
         if name == "remind":
-            p.add_argument("--on", type=_date, help="day to remind for (default: today)")
+            p.add_argument("--on", type=day_argument, help="day to remind for (default: today)")
         p.set_defaults(handler=cmd_flow)
 
     p = sub.add_parser("decide", help="answer the waiting submission run of a year")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from zoneinfo import ZoneInfo
 
+from cli.arguments import moment_argument
 from flows.artifact_tables import REPLY_STATUS_TEXT
 
 LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -46,10 +47,9 @@ def cmd_inbox(args: argparse.Namespace) -> int:
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
-    from cli.evaluation import _moment  # one parser of --as-of for the subcommands
 
     p = sub.add_parser("read-replies", help="read the agencies' replies with the filled form")
-    p.add_argument("--as-of", type=_moment, help="simulated 'now', with its UTC offset")
+    p.add_argument("--as-of", type=moment_argument, help="simulated 'now', with its UTC offset")
     p.add_argument("--no-deliver", action="store_true", help="leave the answers to deliver-outbox")
     p.set_defaults(handler=cmd_read_replies)
 
