@@ -5,7 +5,7 @@ a status in the last column was off-screen)."""
 from __future__ import annotations
 
 from documents.labels import DELIVERY_STATUS_TEXT, MESSAGE_KIND_TEXT
-from documents.report_data import AgencyRow, FlaggedRow, IndicatorRow
+from documents.report_data import AgencyRow, ExtensionRow, FlaggedRow, IndicatorRow
 
 
 def request_status(row: dict) -> str:
@@ -72,17 +72,17 @@ def flagged_table(flagged: list[FlaggedRow]) -> list[dict]:
     ]
 
 
-def extensions_table(extensions: list[dict]) -> list[dict]:
+def extensions_table(extensions: list[ExtensionRow]) -> list[dict]:
     """The more time granted (from the consolidation's extension rows), how each agency then
     reported second: on time means by its own date."""
     return [
         {
-            "Cơ quan": e["agency"],
-            "Tình trạng": e["status_text"],
-            "Gia hạn đến": e["until"],
-            "Ngày đề nghị": e["requested_until"],
-            "Lý do": e["reason"],
-            "Ghi chú": e["note"],
+            "Cơ quan": e.agency,
+            "Tình trạng": e.status_text,
+            "Gia hạn đến": e.until,
+            "Đề nghị đến ngày": e.requested_until,
+            "Lý do": e.reason,
+            "Ghi chú": e.note,
         }
         for e in extensions
     ]

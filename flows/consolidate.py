@@ -105,7 +105,7 @@ def consolidate_flow(
         if flagged
         else f"No value {year} flagged as implausible",
     )
-    extensions = data.get("extensions", [])  # a revision stored before extensions has none
+    extensions = stored.extensions  # a revision stored before extensions has none
     create_table_artifact(
         key=f"extensions-{programme}-{year}",
         table=extensions_table(extensions),

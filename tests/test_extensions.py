@@ -277,13 +277,13 @@ def test_after_a_grant_the_agency_may_ask_once_more_for_a_later_date(portal, clo
 
 
 def test_the_consolidation_artifact_lists_the_extensions():
+    from documents.report_data import ExtensionRow
     from flows.artifact_tables import extensions_table
 
-    rows = extensions_table([{
-        "agency": "Sở Y tế", "until": "10/12/2026", "requested_until": "12/12/2026",
-        "reason": "Chờ số liệu.", "note": "", "status": "on_time", "status_text": "Đúng hạn",
-    }])
+    rows = extensions_table([
+        ExtensionRow("Sở Y tế", "10/12/2026", "12/12/2026", "Chờ số liệu.", "", "on_time")
+    ])
     assert rows == [{
         "Cơ quan": "Sở Y tế", "Tình trạng": "Đúng hạn", "Gia hạn đến": "10/12/2026",
-        "Ngày đề nghị": "12/12/2026", "Lý do": "Chờ số liệu.", "Ghi chú": "",
+        "Đề nghị đến ngày": "12/12/2026", "Lý do": "Chờ số liệu.", "Ghi chú": "",
     }]
