@@ -160,10 +160,13 @@ def configure(monkeypatch, tmp_path):
 
 
 @pytest.fixture
-def db(database_url, configure):
+def db(request, database_url, configure):
     """A migrated database with the shipped registry loaded (a copy of the session's template,
     see `database_url`); the configured one for the test."""
     configure(R42_DATABASE__URL=database_url)
+    if "db" not in request.node.fixturenames:
+        # Asked for with request.getfixturevalue: `database_url` could not know and made it empty.
+        _migrate_and_load(database_url)
     yield database_url
     get_engine().dispose()
 
