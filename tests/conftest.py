@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -70,17 +72,70 @@ def postgres_server():
     cluster.stop()
 
 
+TEMPLATE_DATABASE = "r42_template"
+
+
+def _migrate_and_load(url: str) -> None:
+    """What a fresh application database holds before a test: the schema at the head revision
+    and the shipped registry; the engine is closed after, so nothing stays connected."""
+    upgrade_database(url)
+    with session_scope(url) as session:
+        load_registry(load_programme("vinh-long-r42"), session=session)
+    get_engine(url).dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """The SQLite file every `db` test starts from: migrated and loaded once per session."""
+    path = tmp_path_factory.mktemp("template") / "r42.sqlite3"
+    _migrate_and_load(f"sqlite:///{path}")
+    # The last connection closed checkpointed the WAL: the main file is the whole database.
+    assert not path.with_name(path.name + "-wal").exists()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_server) -> str:
+    """The PostgreSQL database every `db` test is created from (CREATE DATABASE ... TEMPLATE):
+    migrated and loaded once per session, then closed to connections (a template must have
+    none while it is copied)."""
+    admin = create_engine(postgres_server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{TEMPLATE_DATABASE}"'))
+    _migrate_and_load(postgres_server.rsplit("/", 1)[0] + f"/{TEMPLATE_DATABASE}")
+    with admin.connect() as connection:
+        connection.execute(
+            text(f'ALTER DATABASE "{TEMPLATE_DATABASE}" IS_TEMPLATE true ALLOW_CONNECTIONS false')
+        )
+        left = connection.execute(
+            text("SELECT count(*) FROM pg_stat_activity WHERE datname = :name"),
+            {"name": TEMPLATE_DATABASE},
+        ).scalar_one()
+    admin.dispose()
+    assert left == 0, f"{left} connection(s) to the template database remain"
+    return TEMPLATE_DATABASE
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request, tmp_path):
-    """A fresh, migrated database on each backend."""
+    """A fresh database on each backend: empty (a test that migrates it itself), or, when the
+    test uses `db`, a copy of the session's migrated template (the SQLite file copied,
+    `CREATE DATABASE ... TEMPLATE` on PostgreSQL): migrations run once per session, not per
+    test; tests/test_migrations.py still runs them on empty databases."""
+    migrated = "db" in request.fixturenames
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'r42.sqlite3'}"
+        path = tmp_path / "r42.sqlite3"
+        if migrated:
+            shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        url = f"sqlite:///{path}"
     else:
         server = request.getfixturevalue("postgres_server")
+        template = request.getfixturevalue("postgres_template") if migrated else None
         name = f"r42_test_{os.getpid()}_{next(_counter)}"
         admin = create_engine(server, isolation_level="AUTOCOMMIT")
         with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
+            source = f' TEMPLATE "{template}"' if template else ""
+            connection.execute(text(f'CREATE DATABASE "{name}"{source}'))
         admin.dispose()
         url = server.rsplit("/", 1)[0] + f"/{name}"
     yield url
@@ -105,12 +160,13 @@ def configure(monkeypatch, tmp_path):
 
 
 @pytest.fixture
-def db(database_url, configure):
-    """A migrated database with the shipped registry loaded; the configured one for the test."""
+def db(request, database_url, configure):
+    """A migrated database with the shipped registry loaded (a copy of the session's template,
+    see `database_url`); the configured one for the test."""
     configure(R42_DATABASE__URL=database_url)
-    upgrade_database()
-    with session_scope() as session:
-        load_registry(load_programme("vinh-long-r42"), session=session)
+    if "db" not in request.node.fixturenames:
+        # Asked for with request.getfixturevalue: `database_url` could not know and made it empty.
+        _migrate_and_load(database_url)
     yield database_url
     get_engine().dispose()
 

@@ -55,10 +55,20 @@ def only(rows: list[dict], status: str) -> list[str]:
     return [f"{r['check']}: {r['message']}" for r in rows if r["status"] == status]
 
 
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory) -> Path:
+    """A folder where `r42 load-registry` ran on the embedded default, once for the module
+    (a process start and a migration: seconds)."""
+    folder = tmp_path_factory.mktemp("loaded")
+    assert r42(folder, "load-registry").returncode == 0
+    return folder
+
+
 @pytest.fixture
-def demo(tmp_path) -> Path:
-    """A folder where `r42 load-registry` ran on the embedded default."""
-    assert r42(tmp_path, "load-registry").returncode == 0
+def demo(loaded, tmp_path) -> Path:
+    """A copy of that folder of the test's own (its database and files are the test's to
+    change): byte for byte what `r42 load-registry` leaves, which writes no absolute path."""
+    shutil.copytree(loaded, tmp_path, dirs_exist_ok=True)
     return tmp_path
 
 
