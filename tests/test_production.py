@@ -39,7 +39,9 @@ from prefect.states import Cancelling
 from sqlalchemy import create_engine, select, text
 
 from config.mail_settings import MailSettings
+from documents.vietnamese import format_number
 from models.cycles import cycle_requests, get_cycle
+from models.observations import observations_for
 from models.database import session_scope
 from models.orm import OutgoingMessage, Submission
 from ops.processes import descendants
@@ -190,16 +192,29 @@ BLOCKED = text(
 )
 
 
+def plausible_value(indicator, last) -> str:  # type: ignore[no-untyped-def]
+    """A value the web form stores without asking the clerk to confirm it: last year's, else
+    the middle of the indicator's plausible range (reporting.plausibility)."""
+    if indicator.kind == "yes_no":
+        return "có"
+    if last is not None and last.value is not None:
+        return format_number(last.value)
+    if indicator.plausible_min is not None and indicator.plausible_max is not None:
+        middle = (indicator.plausible_min + indicator.plausible_max) / 2
+        return format_number(round(middle) if indicator.kind == "count" else middle)
+    return "12" if indicator.kind == "count" else "50,5"
+
+
 def form_for(url: str, agency: str, csrf: str, valid: bool, variant: int) -> dict[str, str]:
     """The form as an agency fills it; each ``variant`` differs (an unchanged one stores
     nothing)."""
     with session_scope(url) as session:
         cycle = get_cycle(PROGRAMME, 2026, session=session)
         request = next(r for r in cycle_requests(cycle, session=session) if r.agency.code == agency)
+        last_year = observations_for(cycle.programme, 2025, session=session)
         form = {"csrf_token": csrf, "action": "submit"}
         for i in request.agency.indicators:
-            value = "có" if i.kind == "yes_no" else "12" if i.kind == "count" else "50,5"
-            form[f"value__{i.code}"] = value if valid else "abc"
+            form[f"value__{i.code}"] = plausible_value(i, last_year.get(i.code)) if valid else "abc"
         for g in request.agency.task_groups:
             form[f"status__{g.code}"] = "done"
             done = f"Đã thực hiện nhóm {g.number} (bản {variant + 1})."
