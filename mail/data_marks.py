@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import Connection, Engine, event
 
-from mail.outbox import MARK_ACCEPTED, MARK_DATA_SENT
+from mail.outbox import MARK_ACCEPTED, MARK_ACCEPTED_UNLOCKED, MARK_DATA_SENT
 from models.database import make_engine
 
 
@@ -99,7 +99,9 @@ class DataSentMarks:
                     MARK_DATA_SENT, {"keys": keys, "at": dt.datetime.now(dt.UTC)}
                 )
             if accepted:
-                self._connection.execute(MARK_ACCEPTED, accepted)
+                postgresql = self._connection.dialect.name == "postgresql"
+                statement = MARK_ACCEPTED_UNLOCKED if postgresql else MARK_ACCEPTED
+                self._connection.execute(statement, accepted)
             self._connection.commit()
         except Exception:
             self._connection.close()  # a new one next time

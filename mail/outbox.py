@@ -142,18 +142,25 @@ MARK_DATA_SENT = (
     .execution_options(synchronize_session=False)
 )
 # The relay accepted this claimed message for every recipient of the attempt (executemany).
-# A row the run is recording at that moment (its own session holds it: PostgreSQL) is skipped,
-# never waited for: its outcome is being written anyway, and waiting there while the run
-# waits for a mark this connection holds was a deadlock.
-_UNLOCKED_SENDING = (
-    select(OutgoingMessage.id)
-    .where(OutgoingMessage.id == bindparam("key"), OutgoingMessage.status == S.SENDING)
-    .with_for_update(skip_locked=True)
-    .scalar_subquery()
-)
 MARK_ACCEPTED = (
     update(OutgoingMessage)
-    .where(OutgoingMessage.id == _UNLOCKED_SENDING)
+    .where(OutgoingMessage.id == bindparam("key"), OutgoingMessage.status == S.SENDING)
+    .values(accepted_at=bindparam("at", type_=UTCDateTime()), last_reply=bindparam("reply"))
+    .execution_options(synchronize_session=False)
+)
+# The same on PostgreSQL, where rows are locked one by one: a row the run is recording at that
+# moment (its own session holds it) is skipped, never waited for. Its outcome is being written
+# anyway, and waiting there while the run waits for a mark this connection holds was a
+# deadlock. (SQLite locks the whole database for a writer: no such crossing, no subquery cost.)
+MARK_ACCEPTED_UNLOCKED = (
+    update(OutgoingMessage)
+    .where(
+        OutgoingMessage.id
+        == select(OutgoingMessage.id)
+        .where(OutgoingMessage.id == bindparam("key"), OutgoingMessage.status == S.SENDING)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
     .values(accepted_at=bindparam("at", type_=UTCDateTime()), last_reply=bindparam("reply"))
     .execution_options(synchronize_session=False)
 )
