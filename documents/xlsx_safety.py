@@ -8,6 +8,8 @@ import zipfile
 from decimal import Decimal
 from typing import NoReturn
 
+from openpyxl import Workbook, load_workbook
+
 from documents.vietnamese import format_number
 
 NOT_XLSX = (
@@ -44,6 +46,8 @@ DIMENSION = re.compile(
 )
 CELL_REF = re.compile(rb'\sr="([A-Za-z]{1,3})(\d{1,7})"')
 ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, RuntimeError, OSError, EOFError)
+# What openpyxl raises on a damaged workbook, opening it or reading a sheet (parsed lazily).
+READ_ERRORS = (*ZIP_ERRORS, ValueError, KeyError, TypeError, IndexError, SyntaxError)
 
 
 class ExcelFormError(ValueError):
@@ -181,3 +185,13 @@ class CellCount:
                 if dimension is not None and dimension.group(3):
                     self.check_place(dimension.group(3), dimension.group(4))
         self.tail = window[-64:]
+
+
+def open_workbook(data: bytes, *, max_bytes: int, max_unpacked: int) -> Workbook:
+    """The uploaded workbook, read-only, once its archive passed the checks; ExcelFormError
+    (CORRUPT) when openpyxl cannot open it."""
+    check_archive(data, max_bytes=max_bytes, max_unpacked=max_unpacked)
+    try:
+        return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except READ_ERRORS:
+        refuse(CORRUPT)

@@ -8,10 +8,8 @@ that goes through the same intake as the web form.
 from __future__ import annotations
 
 import datetime as dt
-import io
 from typing import Any, NamedTuple
 
-from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from sqlalchemy.orm import Session
 
@@ -38,7 +36,13 @@ from documents.form_cells import (
 from documents.indicators import target_text
 from documents.labels import NARRATIVE_LABELS, TASK_STATUS_TEXT
 from documents.vietnamese import format_date, format_number
-from documents.xlsx_safety import CORRUPT, ZIP_ERRORS, ExcelFormError, check_archive, refuse
+from documents.xlsx_safety import (
+    CORRUPT,
+    READ_ERRORS,
+    ExcelFormError,
+    open_workbook,
+    refuse,
+)
 from documents.xlsx_writer import Sheet, letters_of, workbook_bytes
 from models.observations import Observed
 from models.orm import Channel, Request, Submission, TaskStatus
@@ -56,7 +60,6 @@ INDICATORS, NARRATIVE = "Chỉ tiêu theo năm", "Đánh giá chung"  # TASKS, M
 FIRST_ROW, YEAR_COL = 4, 6  # rows below the header; year columns start at F
 STATUS_BY_TEXT = {TASK_STATUS_TEXT[s].lower(): s.value for s in TaskStatus}
 TASK_FIELDS = ("status", "results", "difficulties", "proposals")
-READ_ERRORS = (*ZIP_ERRORS, ValueError, KeyError, TypeError, IndexError, SyntaxError)
 
 
 def evaluation_form_name(request: Request) -> str:
@@ -177,11 +180,7 @@ def read_evaluation_form(
     data: bytes, *, max_bytes: int = 5_000_000, max_unpacked: int = 50_000_000
 ) -> EvaluationRead:
     """The filled workbook read (see :class:`EvaluationRead`); ExcelFormError."""
-    check_archive(data, max_bytes=max_bytes, max_unpacked=max_unpacked)
-    try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except READ_ERRORS:
-        refuse(CORRUPT)
+    wb = open_workbook(data, max_bytes=max_bytes, max_unpacked=max_unpacked)
     try:
         if META not in wb.sheetnames or INDICATORS not in wb.sheetnames:
             refuse("Tệp không phải là biểu mẫu báo cáo đánh giá; vui lòng dùng biểu mẫu gốc.")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
 import itertools
 import unicodedata
 from collections.abc import Iterator
@@ -11,7 +10,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from openpyxl import load_workbook
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 from sqlalchemy import select
@@ -19,7 +17,13 @@ from sqlalchemy.orm import Session
 
 from documents import excel_form as form
 from documents.vietnamese import format_date, format_number
-from documents.xlsx_safety import CORRUPT, ZIP_ERRORS, ExcelFormError, check_archive, refuse
+from documents.xlsx_safety import (
+    CORRUPT,
+    READ_ERRORS,
+    ExcelFormError,
+    open_workbook,
+    refuse,
+)
 from models.cycles import find_cycle
 from models.orm import Agency, Channel, Request, Submission
 from models.submissions import (
@@ -41,7 +45,6 @@ MISSING_ROW = "Thiếu dòng «{label}» (dòng đã bị xoá). " + RELOAD
 BAD_STATUS = "«{found}» không phải là tình trạng hợp lệ; chọn một trong: "
 BAD_STATUS += ", ".join(form.STATUS_LABELS.values()) + "."
 MAX_ROWS, MAX_TEXT = 1000, 20_000
-READ_ERRORS = (*ZIP_ERRORS, ValueError, KeyError, TypeError, IndexError, SyntaxError)
 STATUS_BY_TEXT = {
     " ".join(text.casefold().split()): code
     for code, label in form.STATUS_LABELS.items()
@@ -213,11 +216,7 @@ def read_form(
     data: bytes, *, max_bytes: int = 5_000_000, max_unpacked: int = 50_000_000
 ) -> ParsedForm:
     """Check the file, then read the submission from it; ExcelFormError says what is wrong."""
-    check_archive(data, max_bytes=max_bytes, max_unpacked=max_unpacked)
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except READ_ERRORS:
-        refuse(CORRUPT)
+    workbook = open_workbook(data, max_bytes=max_bytes, max_unpacked=max_unpacked)
     try:
         return parse_workbook(workbook)
     except ExcelFormError:

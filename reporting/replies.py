@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
+from documents.xlsx_safety import megabytes
 from mail.inbound import InboundMail, parse
 from models.database import session_scope
 from models.orm import (
@@ -49,7 +50,7 @@ from reporting.reply_answers import (
     UNSIGNED,
     answer,
 )
-from reporting.reply_forms import Read, largest_message, megabytes, read_attachment
+from reporting.reply_forms import Read, largest_message, read_attachment
 from reporting.reply_threads import (
     inbound_key,
     mark_bounce,

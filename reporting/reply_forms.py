@@ -40,6 +40,3 @@ def largest_message(settings: Settings) -> int:
     """The largest message read: the upload limit in base64 (4/3) with room for the text."""
     return settings.web_form.max_upload_bytes * 4 // 3 + 2_000_000
 
-
-def megabytes(size: int) -> str:
-    return f"{size / 1_000_000:.1f} MB".replace(".", ",")
