@@ -37,7 +37,8 @@ lock: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python -m demo
 
-# The 2025 mid-term review (sơ kết) on the demo's data: its DOCX/XLSX/HTML in data/demo-midterm/.
+# The 2025 mid-term review (sơ kết) on the demo's data, through the shared flows with kind=midterm,
+# approved and sent as the yearly report is: data/demo-midterm/reports/vinh-long-r42/2025-midterm/.
 demo-midterm: $(STAMP)
 	$(BIN)/python -m demo midterm
 

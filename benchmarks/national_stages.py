@@ -47,7 +47,7 @@ def files_only(code: str, now: dt.datetime) -> str:
     from models.reports import latest_report
 
     try:
-        from reporting.report_files import build_report_files
+        from reporting.cycle_kinds import build_report_files
     except ImportError as exc:
         return f"not measured: {exc}"
     with session_scope() as session:

@@ -8,6 +8,7 @@ import datetime as dt
 
 from config.settings import get_settings
 from mail.delivery import deliver_configured
+from models.orm import CycleKind
 
 
 def day_argument(text: str) -> dt.date:
@@ -27,6 +28,16 @@ def moment_argument(text: str) -> dt.datetime:
     if value is None or value.tzinfo is None:
         raise argparse.ArgumentTypeError(f"{text!r}: expected e.g. 2026-12-01T08:00:00+07:00")
     return value
+
+
+def add_kind_argument(parser: argparse.ArgumentParser) -> None:
+    """``--kind annual|midterm|final``: which cycle of the year, the yearly one by default."""
+    parser.add_argument(
+        "--kind",
+        choices=[kind.value for kind in CycleKind],
+        default=CycleKind.ANNUAL.value,
+        help="which round: the yearly cycle or a review (default: annual)",
+    )
 
 
 def now() -> dt.datetime:

@@ -6,11 +6,11 @@ import argparse
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from cli.arguments import deliver_queued, now, programme_of
+from cli.arguments import add_kind_argument, deliver_queued, now, programme_of
 from config.settings import get_settings
 from models.cycles import cycle_requests, get_cycle, get_request
 from models.database import session_scope
-from models.orm import Channel, CycleKind, CycleStatus, Request
+from models.orm import Channel, CycleStatus, Request
 from reporting import coordination
 from reporting.intake import acknowledge
 from reporting.messages import link_for
@@ -155,12 +155,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         p.add_argument("--year", type=int, required=name != "import-form")
         p.add_argument("--programme", help="programme code (default: the configured one)")
         if name != "import-form":  # the workbook says which round it belongs to
-            p.add_argument(
-                "--kind",
-                choices=[kind.value for kind in CycleKind],
-                default=CycleKind.ANNUAL.value,
-                help="which round: the yearly cycle or a review (default: annual)",
-            )
+            add_kind_argument(p)
         p.add_argument("--by", default="ops", help="who acts (recorded in the audit trail)")
         if agency == "required":
             p.add_argument("--agency", required=True, help="agency code, e.g. so-y-te")

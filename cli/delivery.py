@@ -6,13 +6,13 @@ import argparse
 import datetime as dt
 import sys
 
-from cli.arguments import programme_of
+from cli.arguments import add_kind_argument, programme_of
 from mail.deliveries import describe, open_deliveries, release, to_release
 from mail.delivery import deliver_configured
 from mail.queue import delivery_counts
 from models.cycles import get_cycle
 from models.database import session_scope
-from models.orm import AuditEvent, CycleKind, DeliveryStatus
+from models.orm import AuditEvent, DeliveryStatus
 
 
 def _cycle(session, args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -88,12 +88,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         p = sub.add_parser(name, help=text)
         p.add_argument("--year", type=int, required=True)
         p.add_argument("--programme", help="programme code (default: the configured one)")
-        p.add_argument(
-            "--kind",
-            choices=[kind.value for kind in CycleKind],
-            default=CycleKind.ANNUAL.value,
-            help="which round: the yearly cycle or a review (default: annual)",
-        )
+        add_kind_argument(p)
         p.set_defaults(handler=handler)
     p.add_argument("message_id", nargs="*", help="Message-ID as `r42 deliveries` lists it")
     p.add_argument("--all-failed", action="store_true", help="every failed or partial message")

@@ -1,4 +1,5 @@
-"""`r42` commands of the evaluation rounds: run a review step by hand."""
+"""`r42` commands of the review rounds: run a review step by hand (the shared flows with the
+review's kind; its report is approved with `r42 submit --kind midterm` and `r42 decide`)."""
 
 from __future__ import annotations
 
@@ -9,26 +10,20 @@ from cli.arguments import day_argument, moment_argument
 
 
 def cmd_review(args: argparse.Namespace) -> int:
-    from flows.evaluation import final_review_flow, midterm_review_flow
+    from flows.review import final_review_flow, midterm_review_flow
 
     review = midterm_review_flow if args.command == "midterm-review" else final_review_flow
-    options = {
-        "step": args.step,
-        "programme": args.programme,
-        "opened_on": args.opened_on,
-        "deadline": args.deadline,
-        "on": args.on,
-        "as_of": args.as_of,
-        "output_dir": args.output_dir,
-        "number": args.number,
-        "signer": args.signer,
-    }
-    if args.year:
-        options["year"] = args.year
-    result = review(**options)
-    for kind, path in result.get("files", {}).items():
-        print(f"{kind.upper():4} {path}")
-    print({k: v for k, v in result.items() if k != "files"})
+    result = review(
+        kind="midterm" if args.command == "midterm-review" else "final",
+        year=args.year or (2025 if args.command == "midterm-review" else 2030),
+        step=args.step,
+        programme=args.programme,
+        opened_on=args.opened_on,
+        deadline=args.deadline,
+        on=args.on,
+        as_of=args.as_of,
+    )
+    print(result)  # the report's files: under R42_CYCLE__REPORTS_DIR/<programme>/<year>-<kind>/
     return 0
 
 
@@ -70,14 +65,14 @@ def cmd_import_evaluation(args: argparse.Namespace) -> int:
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
     for name, text, year in [
-        ("midterm-review", "the mid-term review (sơ kết): open, remind or evaluate", 2025),
-        ("final-review", "the final review (tổng kết): open, remind or evaluate", 2030),
+        ("midterm-review", "the mid-term review (sơ kết): open, remind or consolidate", 2025),
+        ("final-review", "the final review (tổng kết): open, remind or consolidate", 2030),
     ]:
         p = sub.add_parser(name, help=text)
         p.add_argument("--year", type=int, help=f"the review's year (default {year})")
         p.add_argument(
             "--step",
-            choices=["auto", "open", "remind", "evaluate"],
+            choices=["auto", "open", "remind", "consolidate"],
             default="auto",
             help="what to do (default: what is due on the day)",
         )
@@ -86,11 +81,6 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         p.add_argument("--deadline", type=day_argument, help="the round's deadline (default: 05/12 rule)")
         p.add_argument("--on", type=day_argument, help="day to act for (default: today)")
         p.add_argument("--as-of", type=moment_argument, help="simulated 'now', with its UTC offset")
-        p.add_argument(
-            "--output-dir", help="where the DOCX/XLSX/HTML go (default data/evaluations)"
-        )
-        p.add_argument("--number", help="approve the report with this number, e.g. 88/BC-UBND")
-        p.add_argument("--signer", help="the signer's full name, with --number")
         p.set_defaults(handler=cmd_review)
     p = sub.add_parser("import-evaluation-form", help="import a filled evaluation workbook")
     p.add_argument("file", help="the .xlsx an agency sent back (round and agency read from it)")

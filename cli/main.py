@@ -9,7 +9,7 @@ from typing import TextIO
 
 from sqlalchemy.exc import OperationalError
 
-from cli.arguments import day_argument, moment_argument, programme_of
+from cli.arguments import add_kind_argument, day_argument, moment_argument, programme_of
 from cli.check_command import add_commands as add_check_commands
 from cli.coordinator import add_commands as add_coordinator_commands
 from cli.delivery import add_commands as add_delivery_commands
@@ -80,11 +80,13 @@ def cmd_flow(args: argparse.Namespace) -> int:
     from flows.send_reminders import send_reminders_flow
     from flows.submit_report import submit_report_flow
 
-    common = {"year": args.year, "programme": args.programme, "as_of": args.as_of}
+    common = {
+        "year": args.year, "programme": args.programme, "as_of": args.as_of, "kind": args.kind
+    }
     remove = add_progress_listener(TerminalProgress())
     try:
         if args.command == "open-cycle":
-            result = open_cycle_flow(**common, opened_on=args.opened_on)
+            result = open_cycle_flow(**common, opened_on=args.opened_on, deadline=args.deadline)
         elif args.command == "remind":
             result = send_reminders_flow(**common, on=args.on)
         elif args.command == "consolidate":
@@ -107,7 +109,7 @@ def cmd_decide(args: argparse.Namespace) -> int:
         reason=args.reason,
         decided_by=args.by,
     )
-    run_id = answer(args.year, programme_of(args), decision)
+    run_id = answer(args.year, programme_of(args), decision, args.kind)
     print(f"Resumed flow run {run_id} with decision {decision.decision}")
     return 0
 
@@ -125,17 +127,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_import_observations)
 
     for name, text in [
-        ("open-cycle", "open the year's cycle and email the requests"),
+        ("open-cycle", "open the year's cycle (or a review: --kind) and email the requests"),
         ("remind", "send the reminder due today (or --on)"),
-        ("consolidate", "consolidate the year's reports into a draft"),
+        ("consolidate", "consolidate the year's reports (or a review's) into a draft"),
         ("submit", "wait for approval and send the report to the ministry"),
     ]:
         p = sub.add_parser(name, help=text)
         p.add_argument("--year", type=int, required=True)
         p.add_argument("--programme", help="programme code (default: the configured one)")
         p.add_argument("--as-of", type=moment_argument, help="simulated 'now', with its UTC offset")
+        add_kind_argument(p)
         if name == "open-cycle":
             p.add_argument("--opened-on", type=day_argument, help="opening day (default: today)")
+            p.add_argument(
+                "--deadline", type=day_argument, help="last day (default: the yearly rule)"
+            )
         if name == "remind":
             p.add_argument("--on", type=day_argument, help="day to remind for (default: today)")
         p.set_defaults(handler=cmd_flow)
@@ -144,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--year", type=int, required=True)
     p.add_argument("--programme", help="programme code (default: the configured one)")
     p.add_argument("--by", default="ops", help="who decides (recorded in the audit trail)")
+    add_kind_argument(p)
     p.add_argument("decision", choices=["approve", "send-back"])
     p.add_argument("--number", help="report number when approving, e.g. 12/BC-UBND")
     p.add_argument("--signer", help="signer's full name when approving")

@@ -4,8 +4,11 @@ simulated clock, from the demo's data.
 Imports the demo's invented 2024-2025 provincial values (demo/history.yaml), opens the round on
 15/09/2025 with a deadline of 15/10/2025 (the registry of 01/07/2025 is in force), lets the
 agencies answer the evaluation form as the yearly demo's agencies do (most on time, some late,
-some never; one through the attached Excel form), runs the reminders on the ladder, evaluates
-after the deadline and again with the late reports, and prints where the report is.
+some never; one through the attached Excel form), runs the reminders on the ladder and the
+consolidation after the deadline and again with the late reports (the review flow: open-cycle,
+send-reminders and consolidate with kind=midterm), then submits the report as the yearly demo
+does: the submission run waits for the coordinator, who approves it as 88/BC-UBND, and it is
+sent to the ministry. Prints where the report is.
 """
 
 from __future__ import annotations
@@ -15,11 +18,13 @@ import io
 import os
 import random
 import shutil
+import threading
 from collections import Counter
 from pathlib import Path
 
 DEMO_DIR = Path("data/demo-midterm")
 YEAR, OPENED, DEADLINE = 2025, dt.date(2025, 9, 15), dt.date(2025, 10, 15)
+NUMBER, SIGNER = "88/BC-UBND", "Trần Thị B"
 PROGRAMME = "vinh-long-r42"
 HISTORY = Path(__file__).parent / "history.yaml"
 LESSONS = [
@@ -41,6 +46,13 @@ def configure() -> None:
     os.environ["R42_MAIL__TRANSPORT"] = "outbox"
     os.environ["R42_MAIL__ALLOWED_DOMAINS"] = ".example"  # never a real mailbox
     os.environ["R42_MAIL__OUTBOX_DIR"] = str(DEMO_DIR / "outbox")
+    os.environ["R42_CYCLE__REPORTS_DIR"] = str(DEMO_DIR / "reports")
+    # Signed as the yearly demo's report is, with a demo certificate made here.
+    from documents.certificates import demo_signing_files
+
+    p12, _ = demo_signing_files(DEMO_DIR / "signing", password="demo")
+    os.environ["R42_SIGNING__PKCS12_FILE"] = str(p12)
+    os.environ["R42_SIGNING__PKCS12_PASSWORD"] = "demo"
     from config.settings import get_settings
     from models.database import get_engine
 
@@ -170,7 +182,9 @@ def main() -> int:
     from config.registry_files import load_programme
     from config.settings import get_settings
     from demo.agencies import submission_day
-    from flows.evaluation import midterm_review_flow
+    from demo.run import answer_when_waiting
+    from flows.review import midterm_review_flow
+    from flows.submit_report import submit_report_flow
     from mail.delivery import deliver_configured
     from models.cycles import get_cycle
     from models.database import session_scope, upgrade_database
@@ -182,12 +196,12 @@ def main() -> int:
     with session_scope() as session:
         load_registry(load_programme(PROGRAMME), session=session)
         import_observations(HISTORY, session=session)
-    output = str(DEMO_DIR)
+    review = {"kind": "midterm", "year": YEAR}
     print(f"== {OPENED:%d/%m/%Y}: opening the {YEAR} mid-term review (sơ kết)")
     opened = midterm_review_flow(
-        step="open", opened_on=OPENED, deadline=DEADLINE, as_of=at(OPENED, 8), output_dir=output
-    )
-    print(f"   {opened['requested']} agencies asked, deadline {DEADLINE:%d/%m/%Y}")
+        **review, step="open", opened_on=OPENED, deadline=DEADLINE, as_of=at(OPENED, 8)
+    )["opened"]
+    print(f"   {opened['agencies']} agencies asked, deadline {DEADLINE:%d/%m/%Y}")
     with session_scope() as session:
         cycle = get_cycle(PROGRAMME, YEAR, session=session, kind=CycleKind.MIDTERM)
         ladder = cycle.programme.reminder_ladder
@@ -201,39 +215,55 @@ def main() -> int:
     while day <= last_day:
         due = (day - DEADLINE).days in ladder or day == DEADLINE + dt.timedelta(days=1)
         if due:
-            run = midterm_review_flow(on=day, as_of=at(day, 8), output_dir=output)
-            line = f"== {day:%d/%m/%Y}: {len(run.get('reminded', []))} reminded"
-            if "revision" in run:
-                line += f"; evaluation report revision {run['revision']}"
+            run = midterm_review_flow(**review, on=day, as_of=at(day, 8))
+            line = f"== {day:%d/%m/%Y}: {len(run['reminded'].get('queued', []))} reminded"
+            if "report" in run:
+                line += f"; draft report revision {run['report']['revision']}"
             print(line)
         answered = answer_day(day, plan, by_excel)
         if answered:
             deliver_configured(cycle_id, now=at(day, 11))  # the receipts
             print(f"   {day:%d/%m/%Y}: evaluations from {', '.join(answered)}")
         day += dt.timedelta(days=1)
-    final = midterm_review_flow(
-        step="evaluate", on=last_day, as_of=at(last_day, 17), output_dir=output
+    midterm_review_flow(**review, step="consolidate", on=last_day, as_of=at(last_day, 17))
+    print(f"== {last_day:%d/%m/%Y}: submitting; the coordinator approves it as {NUMBER}")
+    errors: list[Exception] = []
+    coordinator = threading.Thread(
+        target=answer_when_waiting, args=(YEAR, PROGRAMME, errors, "midterm", NUMBER, SIGNER)
     )
-    return summarise(final, plan, by_excel, get_settings().mail.outbox_dir)
+    coordinator.start()
+    submit_report_flow(year=YEAR, kind="midterm", as_of=at(last_day, 18))
+    coordinator.join()
+    if errors:
+        raise errors[0]
+    return summarise(plan, by_excel, get_settings().mail.outbox_dir)
 
 
-def summarise(final: dict, plan: dict, by_excel: str, outbox: Path) -> int:
+def summarise(plan: dict, by_excel: str, outbox: Path) -> int:
     """Print where the report is and what the round did; non-zero if something is missing."""
+    from config.settings import get_settings
+    from demo.run import report_files
     from documents.labels import Progress
-    from models.orm import MessageKind
+    from models.cycles import get_cycle
+    from models.database import session_scope
+    from models.orm import CycleKind, MessageKind
+    from models.reports import latest_report
+    from reporting.report_files import cycle_folder
 
     kinds = Counter(
         next(k.value for k in MessageKind if f"-{k.value}-" in p.name) for p in outbox.glob("*.eml")
     )
+    with session_scope() as session:
+        cycle = get_cycle(PROGRAMME, YEAR, session=session, kind=CycleKind.MIDTERM)
+        report = latest_report(cycle, session=session)
+        revision, status, counts = report.revision, report.status, report.data["status_counts"]
+        folder = cycle_folder(get_settings().cycle.reports_dir, cycle)
     print()
     print(f"Agencies that answered: {len(plan)} (one with the Excel form: {by_excel})")
     print(f"Outbox {outbox}/: {dict(kinds)}")
-    counts = {Progress(s).text: n for s, n in final["status_counts"].items()}
-    print(f"Targets by status: {counts}")
-    print(f"Evaluation report, revision {final['revision']}:")
-    for kind, path in final["files"].items():
-        print(f"  {kind.upper():4} {path}")
+    print(f"Targets by status: { {Progress(s).text: n for s, n in counts.items()} }")
+    print(f"Mid-term report, revision {revision} ({status}):")
+    ok = report_files(folder, NUMBER, DEMO_DIR) and kinds["request"] > 0 and kinds["report"] == 1
     print(f"Database: {DEMO_DIR / 'r42.sqlite3'}")
-    ok = all(Path(p).stat().st_size > 0 for p in final["files"].values()) and kinds["request"]
     print("Mid-term demo finished." if ok else "Mid-term demo finished with missing documents.")
     return 0 if ok else 1

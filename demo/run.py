@@ -46,22 +46,30 @@ def at(day: dt.date, hour: int) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour), tzinfo=dt.timezone(dt.timedelta(hours=7)))
 
 
-def answer_when_waiting(year: int, programme: str, errors: list[Exception]) -> None:
+def answer_when_waiting(
+    year: int,
+    programme: str,
+    errors: list[Exception],
+    kind: str = "annual",
+    number: str = "215/BC-UBND",
+    signer: str = "Nguyễn Văn A",
+) -> None:
     """The demo's coordinator: approve as soon as the submission run waits for a decision."""
     from flows.approval import CoordinatorDecision, answer, find_waiting_runs
 
     try:
         for _ in range(600):
-            if find_waiting_runs(year, programme):
+            if find_waiting_runs(year, programme, kind):
                 answer(
                     year,
                     programme,
                     CoordinatorDecision(
                         decision="approve",
-                        report_number="215/BC-UBND",
-                        signer="Nguyễn Văn A",
+                        report_number=number,
+                        signer=signer,
                         decided_by="demo coordinator",
                     ),
+                    kind,
                 )
                 return
             time.sleep(0.5)
@@ -266,9 +274,9 @@ def summarise(outbox: Path, plan: dict[str, list[dt.date]]) -> int:
     return 0 if ok else 1
 
 
-def report_files(folder: Path, number: str) -> bool:
-    """Print where the report's signed PDF, DOCX, XLSX annex and HTML are; True when the
-    approved ones exist."""
+def report_files(folder: Path, number: str, demo_dir: Path = DEMO_DIR) -> bool:
+    """Print where the report's signed PDF, DOCX, XLSX annex and HTML are (signed with the
+    certificate made in ``demo_dir``); True when the approved ones exist."""
     final = sorted(folder.glob(f"*-{number.replace('/', '-')}.*"))
     drafts = sorted(folder.glob("*-du-thao-*.docx"))
     print("Report files (signed PDF, Decree 30 DOCX, XLSX annex, HTML with charts):")
@@ -277,7 +285,7 @@ def report_files(folder: Path, number: str) -> bool:
     print(f"  drafts: {', '.join(p.name for p in drafts) or 'none'} in {folder}/")
     pdf = next((p for p in final if p.suffix == ".pdf"), None)
     if pdf is not None:
-        ca = DEMO_DIR / "signing" / "demo-ca.pem"
+        ca = demo_dir / "signing" / "demo-ca.pem"
         print(f"  signed with a demo certificate: `pdfsig {pdf}` or `r42 verify-report {pdf}`")
         print(f"  (its demo CA, to trust it: --trust {ca})")
     return {p.suffix for p in final} >= {".pdf", ".docx", ".xlsx"}

@@ -1,5 +1,6 @@
 """A report revision's stored consolidation (``Report.data``, JSON) read back as a
-:class:`~documents.report_data.Consolidation`, whatever its age.
+:class:`~documents.report_data.Consolidation`, whatever its age, or a review's stored
+evaluation as an :class:`~documents.report_data.Evaluation`.
 
 Revisions stored before the consolidation kept numbers and enums carried the report's words
 instead: a progress sentence ('Cần tăng tốc (R = 0,77); đạt nhưng đang xấu đi'), task, message
@@ -22,8 +23,10 @@ from documents.labels import (
 from documents.report_data import (
     AgencyRow,
     Consolidation,
+    Evaluation,
     ExtensionRow,
     FlaggedRow,
+    IndicatorEvaluation,
     IndicatorRow,
     TaskEntry,
     TaskGroupSummary,
@@ -99,3 +102,28 @@ def read_consolidation(data: dict) -> Consolidation:
         for e in data.get("extensions", [])
     ]
     return Consolidation(**fields)
+
+
+def read_evaluation(data: dict) -> Evaluation:
+    """The evaluation a review's revision stored (``Evaluation.as_data()``; JSON turned its
+    years into strings: they are numbers again here)."""
+    fields = dict(data)
+    fields["years"] = [int(y) for y in data["years"]]
+    fields["agencies"] = [
+        AgencyRow(**{k: v for k, v in a.items() if k != "status_text"}) for a in data["agencies"]
+    ]
+    fields["indicators"] = [
+        IndicatorEvaluation(
+            **{
+                **i,
+                "series": {int(y): v for y, v in i["series"].items()},
+                "sources": {int(y): v for y, v in i["sources"].items()},
+            }
+        )
+        for i in data["indicators"]
+    ]
+    fields["task_groups"] = [
+        TaskGroupSummary(g["number"], g["name"], g["lead"], [_entry(e) for e in g["entries"]])
+        for g in data["task_groups"]
+    ]
+    return Evaluation(**fields)

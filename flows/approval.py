@@ -130,9 +130,14 @@ class CoordinatorDecision(RunInput):
 
 
 def submission_runs(
-    year: int, programme: str, states: list[StateType], flow_run_filter: dict | None = None
+    year: int,
+    programme: str,
+    states: list[StateType],
+    flow_run_filter: dict | None = None,
+    kind: str = "annual",
 ) -> list[FlowRun]:
-    """Submission runs for this year and programme in one of ``states``, oldest first."""
+    """Submission runs for this year, programme and kind of cycle in one of ``states``, oldest
+    first."""
     with get_client(sync_client=True) as client:
         runs = client.read_flow_runs(
             flow_filter=FlowFilter(name=FlowFilterName(any_=[SUBMIT_FLOW_NAME])),
@@ -147,21 +152,25 @@ def submission_runs(
         for run in runs
         if run.parameters.get("year") in (year, None)
         and (run.parameters.get("programme") or configured) == programme
+        and (run.parameters.get("kind") or "annual") == kind
     ]
     return sorted(mine, key=lambda run: (run.created, str(run.id)))
 
 
-def find_waiting_runs(year: int, programme: str) -> list[UUID]:
-    """Submission runs for this year and programme that wait for a decision."""
-    return [run.id for run in submission_runs(year, programme, [StateType.PAUSED])]
+def find_waiting_runs(year: int, programme: str, kind: str = "annual") -> list[UUID]:
+    """Submission runs for this year, programme and kind that wait for a decision."""
+    return [run.id for run in submission_runs(year, programme, [StateType.PAUSED], kind=kind)]
 
 
-def answer(year: int, programme: str, decision: CoordinatorDecision) -> UUID:
-    """Resume the one waiting submission run of ``year`` with ``decision``."""
-    runs = find_waiting_runs(year, programme)
+def answer(
+    year: int, programme: str, decision: CoordinatorDecision, kind: str = "annual"
+) -> UUID:
+    """Resume the one waiting submission run of ``year`` (and ``kind``) with ``decision``."""
+    runs = find_waiting_runs(year, programme, kind)
     if len(runs) != 1:
         raise LookupError(
-            f"expected one submission run of {year} waiting for a decision, found {len(runs)}"
+            f"expected one submission run of {year} ({kind}) waiting for a decision, "
+            f"found {len(runs)}"
         )
     resume_flow_run(runs[0], run_input=decision.model_dump(mode="json"))
     return runs[0]

@@ -39,7 +39,7 @@ RunInputT = TypeVar("RunInputT", bound=RunInput)
 def waiting_elsewhere(cycle: CycleRef) -> FlowRun | None:
     """The older submission run of this cycle that waits (or runs), if this one is not it."""
     own = get_run_context().flow_run.id
-    active = submission_runs(cycle.year, cycle.programme, ACTIVE)
+    active = submission_runs(cycle.year, cycle.programme, ACTIVE, kind=cycle.kind)
     older = [run for run in active if run.id != own]
     mine = next((run for run in active if run.id == own), None)
     if mine is None:  # run without a server record of its own state yet: compare with all
@@ -62,10 +62,10 @@ def decision_form(report: dict, draft_folder: Path) -> type[CoordinatorDecision]
     data = report.get("data") or {}
     requested = data.get("requested", 0)
     on_time, late, missing = (data.get(k, 0) for k in ("on_time", "late", "missing"))
-    stem = f"bao-cao-{report['year']}-du-thao-{report['revision']}"
+    stem = report["draft_stem"]
     description = "\n".join(
         [
-            f"### Dự thảo báo cáo năm {report['year']} - lần {report['revision']}",
+            f"### Dự thảo {report['title']} - lần {report['revision']}",
             "",
             f"- Chương trình: `{report['programme']}`",
             f"- Cơ quan đã báo cáo: **{format_number(on_time + late)}/"
@@ -161,14 +161,15 @@ def record_outcome(report: dict, decision: CoordinatorDecision) -> None:
     table = "\n".join(f"| {name} | {markdown_text(value, one_line=True)} |" for name, value in rows)
     publish(
         report,
-        f"### Quyết định về báo cáo năm {report['year']}\n\n| | |\n|---|---|\n{table}\n",
+        f"### Quyết định về {report['title']}\n\n| | |\n|---|---|\n{table}\n",
         decision.summary(),
     )
 
 
 def publish(report: dict, markdown: str, description: str) -> None:
     create_markdown_artifact(
-        key=f"decision-{report['programme']}-{report['year']}",
+        key=f"decision-{report['programme']}-{report['year']}"
+        + ("" if report.get("kind", "annual") == "annual" else f"-{report['kind']}"),
         markdown=markdown,
         description=description[:250],
     )

@@ -5,7 +5,13 @@ a status in the last column was off-screen)."""
 from __future__ import annotations
 
 from documents.labels import DELIVERY_STATUS_TEXT, MESSAGE_KIND_TEXT
-from documents.report_data import AgencyRow, ExtensionRow, FlaggedRow, IndicatorRow
+from documents.report_data import (
+    AgencyRow,
+    ExtensionRow,
+    FlaggedRow,
+    IndicatorEvaluation,
+    IndicatorRow,
+)
 
 
 def request_status(row: dict) -> str:
@@ -52,6 +58,19 @@ def indicators_table(indicators: list[IndicatorRow]) -> list[dict]:
             "Giá trị": i.value,
             "Năm trước": i.previous,
             "Mục tiêu": i.target,
+        }
+        for i in indicators
+    ]
+
+
+def evaluated_table(indicators: list[IndicatorEvaluation]) -> list[dict]:
+    """A review's assessment of each target, second; its values year by year after it."""
+    return [
+        {
+            "Chỉ tiêu": f"{i.number}. {i.name}",
+            "Đánh giá": i.progress_text,
+            "Mục tiêu": i.target,
+            **{f"Năm {t['year']}": t["value"] for t in i.series_text},
         }
         for i in indicators
     ]

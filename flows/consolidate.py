@@ -1,5 +1,6 @@
-"""Consolidate the year's reports into indicator and agency tables and a draft report
-(Markdown in the database, DOCX, XLSX annex and HTML under ``R42_CYCLE__REPORTS_DIR``)."""
+"""Consolidate a cycle of any kind into its report: the yearly report's indicator and agency
+tables, or a review's evaluation of every target, stored as a draft revision (Markdown and HTML
+in the database; DOCX, XLSX annex and HTML under ``R42_CYCLE__REPORTS_DIR``)."""
 
 import datetime as dt
 
@@ -10,22 +11,23 @@ from prefect.cache_policies import NO_CACHE
 from config.settings import get_settings
 from documents.chart_process import ChartProcess
 from documents.content_markdown import artifact_markdown
-from documents.report_data import data_hash
-from documents.stored_report import read_consolidation
+from documents.report_data import AgencyRow, data_hash
+from documents.stored_report import read_consolidation, read_evaluation
 from flows.artifact_tables import (
     agencies_table,
+    evaluated_table,
     extensions_table,
     flagged_table,
     indicators_table,
 )
-from flows.common import CycleRef, cycle_ref, run_scope
+from flows.common import CycleRef, artifact_key, cycle_ref, run_scope
+from flows.parameters import KIND, Kind
 from models.cycles import get_cycle
 from models.database import session_scope
-from models.observations import record_observations
-from models.orm import ReportStatus
+from models.orm import CycleKind, ReportStatus
 from models.reports import kept_revision, save_draft
-from reporting.consolidation import consolidate, provincial_values
-from reporting.report_files import build_report_files, cycle_folder, draw_charts
+from reporting.cycle_kinds import build_report_files, kind_of
+from reporting.report_files import cycle_folder
 
 
 @task(cache_policy=NO_CACHE)
@@ -33,19 +35,12 @@ def build_draft(cycle: CycleRef, now: dt.datetime) -> dict:
     """Consolidate, store a new draft revision if the content changed, write its files."""
     # The chart process imports matplotlib while this one consolidates (documents.chart_process).
     with session_scope() as session, ChartProcess() as charts:
-        row = get_cycle(cycle.programme, cycle.year, session=session)
-        consolidation = consolidate(row, session=session, as_of=now)
-        data = consolidation.as_data()
+        row = get_cycle(cycle.programme, cycle.year, session=session, kind=cycle.kind)
+        kind = kind_of(row)
+        data = kind.consolidated(row, session=session, as_of=now)
         content_hash = data_hash(data)
-        record_observations(
-            row.programme,
-            row.year,
-            provincial_values(consolidation),
-            session=session,
-            source="consolidation",
-        )
         kept = kept_revision(row, content_hash, session=session)
-        draw_charts(charts, row, kept.data if kept else data, session=session)
+        kind.draw_charts(charts, row, kept.data if kept else data, session=session)
         if kept is not None:
             report, created = kept, False
         else:
@@ -75,31 +70,29 @@ def build_draft(cycle: CycleRef, now: dt.datetime) -> dict:
         }
 
 
-@flow(name="consolidate")
-def consolidate_flow(
-    year: int | None = None, programme: str | None = None, as_of: dt.datetime | None = None
-) -> dict:
-    """Consolidate the cycle of ``year``: who reported, values against targets, a draft report."""
-    scope = run_scope(year, programme, as_of)
-    programme, year, now = scope.programme, scope.year, scope.now
-    cycle = cycle_ref(programme, year)
-    draft = build_draft(cycle, now)
-    data = draft["data"]
-    stored = read_consolidation(data)
+def publish_agencies(cycle: CycleRef, agencies: list[AgencyRow], data: dict) -> None:
+    """Who reported and when, as a table artifact (every kind of cycle)."""
+    what = "" if cycle.kind == CycleKind.ANNUAL else f" ({cycle.kind} review)"
     create_table_artifact(
-        key=f"agencies-{programme}-{year}",
-        table=agencies_table(stored.agencies),
-        description=f"Reports received for {year}: {data['on_time']} on time, {data['late']} late, "
-        f"{data['missing']} missing of {data['requested']}",
+        key=artifact_key("agencies", cycle),
+        table=agencies_table(agencies),
+        description=f"Reports received for {cycle.year}{what}: {data['on_time']} on time, "
+        f"{data['late']} late, {data['missing']} missing of {data['requested']}",
     )
+
+
+def publish_yearly_tables(cycle: CycleRef, data: dict) -> None:
+    """Who reported, the targets, the flagged values and the extensions, as table artifacts."""
+    year, stored = cycle.year, read_consolidation(data)
+    publish_agencies(cycle, stored.agencies, data)
     create_table_artifact(
-        key=f"indicators-{programme}-{year}",
+        key=artifact_key("indicators", cycle),
         table=indicators_table(stored.indicators),
         description=f"Provincial values {year} against the {data['target_year']} targets",
     )
     flagged = stored.flagged  # a revision stored before flags has none
     create_table_artifact(
-        key=f"flagged-values-{programme}-{year}",
+        key=artifact_key("flagged-values", cycle),
         table=flagged_table(flagged),
         description=f"{len(flagged)} value(s) {year} flagged as implausible: check before approving"
         if flagged
@@ -107,17 +100,46 @@ def consolidate_flow(
     )
     extensions = stored.extensions  # a revision stored before extensions has none
     create_table_artifact(
-        key=f"extensions-{programme}-{year}",
+        key=artifact_key("extensions", cycle),
         table=extensions_table(extensions),
         description=f"{len(extensions)} agency(ies) granted more time for {year} (on time = "
         "by their own date)"
         if extensions
         else f"No agency granted more time for {year}",
     )
+
+
+def publish_review_tables(cycle: CycleRef, data: dict) -> None:
+    """Who answered and each target's assessment over the years, as table artifacts."""
+    evaluation = read_evaluation(data)
+    publish_agencies(cycle, evaluation.agencies, data)
+    create_table_artifact(
+        key=artifact_key("indicators", cycle),
+        table=evaluated_table(evaluation.indicators),
+        description=f"Progress of the targets, {cycle.kind} review {cycle.year}",
+    )
+
+
+@flow(name="consolidate")
+def consolidate_flow(
+    year: int | None = None,
+    programme: str | None = None,
+    as_of: dt.datetime | None = None,
+    kind: Kind = KIND,
+) -> dict:
+    """Consolidate the cycle of ``kind`` for ``year``: who reported, values against targets
+    (a review: each target's progress over the years), a draft report."""
+    scope = run_scope(year, programme, as_of)
+    cycle = cycle_ref(scope.programme, scope.year, kind)
+    draft = build_draft(cycle, scope.now)
+    if cycle.kind == CycleKind.ANNUAL:
+        publish_yearly_tables(cycle, draft["data"])
+    else:
+        publish_review_tables(cycle, draft["data"])
     create_markdown_artifact(
-        key=f"draft-report-{programme}-{year}",
+        key=artifact_key("draft-report", cycle),
         markdown=draft["markdown"],
-        description=f"Draft report {year}, revision {draft['revision']}",
+        description=f"Draft report {cycle.year} ({cycle.kind}), revision {draft['revision']}",
     )
     get_run_logger().info(
         "Report revision %d (%s): %s",

@@ -8,14 +8,11 @@ from prefect.cache_policies import NO_CACHE
 
 from config.settings import get_settings
 from flows.common import cycle_ref, deliver_messages, run_scope
-from flows.parameters import AGENCY, BY, KIND, PROGRAMME, YEAR, asked
+from flows.parameters import AGENCY, BY, KIND, PROGRAMME, YEAR, Kind, asked
 from models.cycles import get_cycle, get_request
 from models.database import session_scope
 from models.orm import CycleKind, CycleStatus
 from reporting import coordination
-
-Kind = Literal["annual", "midterm", "final"]  # the yearly cycle, or the 2025 / 2030 reviews
-
 
 @task(cache_policy=NO_CACHE)
 def record_send_back(

@@ -1,4 +1,5 @@
-"""Open the year's cycle: create it, ask every active agency for its report by email."""
+"""Open a cycle of any kind (the yearly report, the mid-term or final review): create it, ask
+every active agency for its report by email, with the form of the cycle's kind."""
 
 import datetime as dt
 
@@ -16,37 +17,51 @@ from flows.common import (
     deliver_messages,
     run_scope,
 )
+from flows.parameters import KIND, Kind
 from models.cycles import get_cycle, open_cycle
 from models.database import session_scope
-from reporting.requests import queue_requests
+from models.orm import CycleKind
+from reporting.cycle_kinds import kind_of
 
 
 @task(cache_policy=NO_CACHE)
-def create_cycle(programme: str, year: int, opened_on: dt.date) -> CycleRef:
-    """Create the cycle with the registry in force on ``opened_on`` (kept if it exists)."""
+def create_cycle(
+    programme: str,
+    year: int,
+    opened_on: dt.date,
+    kind: CycleKind = CycleKind.ANNUAL,
+    deadline: dt.date | None = None,
+) -> CycleRef:
+    """Create the cycle with the registry in force on ``opened_on`` (kept if it exists); its
+    ``deadline`` defaults to the programme's yearly rule."""
     with session_scope() as session:
-        cycle, created = open_cycle(programme, year, opened_on, session=session)
+        cycle, created = open_cycle(
+            programme, year, opened_on, session=session, kind=kind, deadline=deadline
+        )
         get_run_logger().info(
-            "%s cycle %d (registry of %s, deadline %s)",
+            "%s %s cycle %d (registry of %s, deadline %s)",
             "Created" if created else "Found existing",
+            kind,
             year,
             cycle.registry_version.effective_from,
             cycle.deadline,
         )
-    return cycle_ref(programme, year)
+    return cycle_ref(programme, year, kind)
 
 
 @task(cache_policy=NO_CACHE)
 def queue_request_emails(cycle: CycleRef, now: dt.datetime) -> list[dict]:
-    """One request per active agency, each queued as an email once; progress shown in the UI."""
+    """One request per active agency (the yearly or the evaluation form, by the cycle's kind),
+    each queued as an email once; progress shown in the UI."""
     progress = StageProgress(
         artifact_key("requests", cycle),
         "Chuẩn bị thư đề nghị",
         f"Requests of cycle {cycle.year} being prepared",
     )
     with session_scope() as session:
-        rows = queue_requests(
-            get_cycle(cycle.programme, cycle.year, session=session),
+        row = get_cycle(cycle.programme, cycle.year, session=session, kind=cycle.kind)
+        rows = kind_of(row).queue_requests(
+            row,
             session=session,
             settings=get_settings(),
             now=now,
@@ -61,16 +76,18 @@ def open_cycle_flow(
     programme: str | None = None,
     opened_on: dt.date | None = None,
     as_of: dt.datetime | None = None,
+    kind: Kind = KIND,
+    deadline: dt.date | None = None,
 ) -> dict[str, int]:
-    """Open the reporting cycle for ``year`` and email every agency its request."""
+    """Open the cycle of ``kind`` for ``year`` and email every agency its request."""
     scope = run_scope(year, programme, as_of)
     programme, year, now = scope.programme, scope.year, scope.now
-    cycle = create_cycle(programme, year, opened_on or scope.today)
+    cycle = create_cycle(programme, year, opened_on or scope.today, CycleKind(kind), deadline)
     rows = queue_request_emails(cycle, now)
     create_table_artifact(
         key=artifact_key("requests-table", cycle),
         table=requests_table(rows),
-        description=f"Agencies asked to report for {year} (deadline {cycle.deadline:%d/%m/%Y})",
+        description=f"Agencies asked ({kind}) for {year} (deadline {cycle.deadline:%d/%m/%Y})",
     )
     counts = deliver_messages(cycle, now)
     queued = sum(row["queued"] for row in rows)

@@ -7,7 +7,13 @@ passes the field's default when the parameter is left out.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
+
+# The kind of cycle a flow acts on: the yearly report, or the 2025 / 2030 reviews (a choice in
+# the UI's form); reporting.cycle_kinds holds what differs between them.
+Kind = Literal["annual", "midterm", "final"]
 
 
 def asked(title: str, description: str, default: object = ...) -> object:

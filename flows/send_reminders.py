@@ -15,6 +15,7 @@ from flows.common import (
     deliver_messages,
     run_scope,
 )
+from flows.parameters import KIND, Kind
 from models.cycles import get_cycle
 from models.database import session_scope
 from reporting.reminders import queue_reminders
@@ -25,7 +26,7 @@ def queue_reminder_emails(cycle: CycleRef, day: dt.date, now: dt.datetime) -> di
     """Queue the rung due on ``day`` for agencies without a current submission."""
     with session_scope() as session:
         run = queue_reminders(
-            get_cycle(cycle.programme, cycle.year, session=session),
+            get_cycle(cycle.programme, cycle.year, session=session, kind=cycle.kind),
             day,
             session=session,
             settings=get_settings(),
@@ -40,11 +41,13 @@ def send_reminders_flow(
     programme: str | None = None,
     on: dt.date | None = None,
     as_of: dt.datetime | None = None,
+    kind: Kind = KIND,
 ) -> dict:
-    """Send the reminder due on ``on`` (default: today) to every agency that has not reported."""
+    """Send the reminder due on ``on`` (default: today) to every agency that has not reported
+    in the cycle of ``kind`` (the yearly report or a review)."""
     scope = run_scope(year, programme, as_of)
     programme, year, now = scope.programme, scope.year, scope.now
-    cycle = cycle_ref(programme, year)
+    cycle = cycle_ref(programme, year, kind)
     day = on or scope.today
     run = queue_reminder_emails(cycle, day, now)
     logger = get_run_logger()

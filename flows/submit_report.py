@@ -1,4 +1,5 @@
-"""Wait for the coordinator's decision on the draft report, then send it to the ministry."""
+"""Wait for the coordinator's decision on the draft report of a cycle of any kind (the yearly
+report, the mid-term or final review), then send it to the ministry."""
 
 import datetime as dt
 from pathlib import Path
@@ -20,17 +21,19 @@ from flows.approval_wait import (
 )
 from flows.common import (
     CycleRef,
+    artifact_key,
     cycle_ref,
     deliver_messages,
     run_scope,
 )
-from flows.parameters import PROGRAMME, asked
+from flows.parameters import KIND, PROGRAMME, Kind, asked
 from mail.queue import find_message
 from models.cycles import get_cycle
 from models.database import session_scope
 from models.orm import DeliveryStatus, MessageKind, Report
 from models.reports import latest_report, mark_submitted, record_decision
-from reporting.report_files import cycle_folder
+from reporting.cycle_kinds import kind_of
+from reporting.report_files import cycle_folder, file_stem
 from reporting.report_pdf import describe_pdf
 from reporting.submission import finalise_and_queue
 
@@ -39,7 +42,7 @@ from reporting.submission import finalise_and_queue
 def report_state(cycle: CycleRef) -> dict:
     """The latest report revision of the cycle, its status, counts and where its files are."""
     with session_scope() as session:
-        found = get_cycle(cycle.programme, cycle.year, session=session)
+        found = get_cycle(cycle.programme, cycle.year, session=session, kind=cycle.kind)
         report = latest_report(found, session=session)
         if report is None:
             raise LookupError(f"cycle {cycle.year} has no draft report: run consolidate first")
@@ -48,12 +51,17 @@ def report_state(cycle: CycleRef) -> dict:
             "id": report.id,
             "programme": cycle.programme,
             "year": cycle.year,
+            "kind": cycle.kind,
+            "title": kind_of(found).report_name(cycle.year),  # "báo cáo sơ kết năm 2025"
             "revision": report.revision,
             "status": report.status,
             "number": report.number,
             "reason": report.decision_reason,
             "data": {key: report.data.get(key, 0) for key in counts},
             "folder": str(cycle_folder(get_settings().cycle.reports_dir, found)),
+            "draft_stem": file_stem(
+                kind_of(found).file_prefix, cycle.year, report, draft=True
+            ),
         }
 
 
@@ -114,15 +122,17 @@ def submit_report_flow(
     as_of: dt.datetime | None = asked(
         "Thời điểm", "Chỉ dùng khi chạy thử: coi như đang ở thời điểm này; để trống: bây giờ", None
     ),
+    kind: Kind = KIND,
 ) -> State:
-    """Ask the coordinator to approve the latest draft; on approval email it to the ministry.
+    """Ask the coordinator to approve the latest draft of the cycle of ``kind`` (the yearly
+    report or a review's); on approval email it to the ministry.
 
     The run ends in a state named for what happened: "Approved 215/BC-UBND", "Sent back: ...",
     "Already waiting in <run>" (another run of the cycle waits for the decision)."""
     scope = run_scope(year, programme, as_of)
     programme, year, now = scope.programme, scope.year, scope.now
     logger = get_run_logger()
-    cycle = cycle_ref(programme, year)
+    cycle = cycle_ref(programme, year, kind)
     report = report_state(cycle)
     if report["status"] == "submitted":
         logger.info("Report revision %d was already submitted: nothing to do", report["revision"])
@@ -146,7 +156,7 @@ def submit_report_flow(
             return outcome_state(decision.summary(), report_state(cycle))
     final = queue_report(report["id"], now)
     create_markdown_artifact(
-        key=f"final-report-{programme}-{year}",
+        key=artifact_key("final-report", cycle),
         markdown=final["markdown"],
         description=f"Report {final['number']} as sent to the ministry",
     )

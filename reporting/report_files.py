@@ -1,11 +1,13 @@
-"""The files of a yearly report revision: the Decree 30 DOCX, the XLSX annex, the HTML page
-(and the report's HTML alone, for its email) and the Markdown of its Prefect artifact.
+"""The files of a report revision: the Decree 30 DOCX, the XLSX annex, the HTML page (and the
+report's HTML alone, for its email) and the Markdown of its Prefect artifact, in one folder per
+cycle; and the yearly report's content and charts.
 
-All of them walk one :class:`~documents.content.Content`, built by
+All of them walk one :class:`~documents.content.Content`. The yearly one is built by
 :func:`reporting.yearly_content.build_content` from the revision's stored consolidation
-(``Report.data``) and the provincial values of the earlier years, with the charts drawn once.
-The same revision gives the same DOCX and XLSX bytes, so re-running a flow rewrites identical
-files.
+(``Report.data``) and the provincial values of the earlier years, with the charts drawn once
+(a review's: :mod:`reporting.review_files`; :func:`reporting.cycle_kinds.build_report_files`
+picks by the cycle's kind). The same revision gives the same DOCX and XLSX bytes, so re-running
+a flow rewrites identical files.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from reporting.yearly_content import build_content
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+FILE_PREFIX = "bao-cao"  # the yearly report's files: bao-cao-2026-du-thao-1.docx ...
 
 
 @dataclass(frozen=True)
@@ -124,7 +127,8 @@ def agency_values(cycle: Cycle, data: dict, *, session: Session) -> list[list]:
 
 
 def cycle_folder(reports_dir: Path, cycle: Cycle) -> Path:
-    """data/reports/<programme>/<year>[-<kind>]/"""
+    """data/reports/<programme>/<year>[-<kind>]/: every kind of report's files, drafts and
+    approved ones."""
     suffix = "" if cycle.kind == "annual" else f"-{cycle.kind}"
     return reports_dir / cycle.programme.code / f"{cycle.year}{suffix}"
 
@@ -161,28 +165,45 @@ def draw_charts(charts: ChartProcess, cycle: Cycle, data: dict, *, session: Sess
     )
 
 
+def file_stem(prefix: str, year: int, report: Report, *, draft: bool) -> str:
+    """'bao-cao-2026-du-thao-3' for a draft revision, 'bao-cao-2026-215-BC-UBND' once approved
+    (``prefix`` names the kind of report: 'bao-cao', 'so-ket', 'tong-ket')."""
+    if draft:
+        return f"{prefix}-{year}-du-thao-{report.revision}"
+    number = (report.number or "").replace("/", "-")
+    return f"{prefix}-{year}-{re.sub(r'[^0-9A-Za-z-]+', '-', number)}"
+
+
+def decision_of(report: Report, now: dt.datetime | None) -> tuple[str, str, dt.date]:
+    """An approved revision's number, signer and day of approval (in the programme's time)."""
+    if not report.number or not report.signer:
+        raise ValueError(f"report revision {report.revision} has no number or signer")
+    day = local_today(report.cycle.programme, report.decided_at or now)
+    return report.number, report.signer, day
+
+
+def approved_reference(number: str, day: dt.date, registry_document: dict) -> str:
+    """The annex's heading once approved: 'Kèm theo Báo cáo số 215/BC-UBND ngày ... của ...'."""
+    issuer = issuer_name(registry_document)
+    return f"Kèm theo Báo cáo số {number} ngày {format_date(day)} của {issuer}"
+
+
 def report_content(
     report: Report, *, session: Session, draft: bool, now: dt.datetime | None = None
 ) -> tuple[Content, str, str]:
-    """The revision's content (the draft, or the approved report with its number, signer and
-    the day of the approval), its file stem and its title."""
+    """The yearly revision's content (the draft, or the approved report with its number,
+    signer and the day of the approval), its file stem and its title."""
     cycle = report.cycle
-    programme, document = cycle.programme, cycle.registry_version.document
+    document = cycle.registry_version.document
+    stem = file_stem(FILE_PREFIX, cycle.year, report, draft=draft)
     if draft:
         number = signer = report_date = None
-        stem, title = f"bao-cao-{cycle.year}-du-thao-{report.revision}", "Dự thảo báo cáo"
+        title = "Dự thảo báo cáo"
         reference = f"Kèm theo dự thảo báo cáo năm {cycle.year} (lần {report.revision})"
     else:
-        if not report.number or not report.signer:
-            raise ValueError(f"report revision {report.revision} has no number or signer")
-        number, signer = report.number, report.signer
-        report_date = local_today(programme, report.decided_at or now)
-        safe = re.sub(r"[^0-9A-Za-z-]+", "-", number.replace("/", "-"))
-        stem, title = f"bao-cao-{cycle.year}-{safe}", f"Báo cáo số {number.replace('/', '-')}"
-        reference = (
-            f"Kèm theo Báo cáo số {number} ngày {format_date(report_date)} của "
-            f"{issuer_name(document)}"
-        )
+        number, signer, report_date = decision_of(report, now)
+        title = f"Báo cáo số {number.replace('/', '-')}"
+        reference = approved_reference(number, report_date, document)
     content = build_content(
         read_consolidation(report.data),
         document,
@@ -210,28 +231,3 @@ def render_files(
         body_html=report_body(content),
         markdown=content_markdown(content),
     )
-
-
-def build_report_files(
-    report: Report,
-    *,
-    session: Session,
-    draft: bool,
-    now: dt.datetime | None = None,
-    charts: ChartProcess | None = None,
-) -> ReportFiles:
-    """Render the revision's files: the draft, or the approved report (number, signer and the
-    day of the approval, as the coordinator gave them).
-
-    The charts are drawn by ``charts`` (a chart process started early, so that matplotlib is
-    ready, and perhaps already given them by :func:`draw_charts`), or by one started here,
-    while the content is built."""
-    if charts is None:
-        with ChartProcess() as started:
-            return build_report_files(report, session=session, draft=draft, now=now, charts=started)
-    if not charts.drawing:
-        draw_charts(charts, report.cycle, report.data, session=session)
-    content, stem, title = report_content(report, session=session, draft=draft, now=now)
-    pictures = charts.result()
-    return render_files(content, pictures, chart_images(report.cycle, pictures), stem=stem,
-                        title=title)  # fmt: skip

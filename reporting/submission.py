@@ -15,7 +15,8 @@ from mail.queue import enqueue
 from models.cycles import local_today
 from models.orm import MessageKind, Report, ReportStatus
 from reporting.messages import common_context, programme_mail
-from reporting.report_files import ReportFiles, build_report_files, cycle_folder
+from reporting.cycle_kinds import build_report_files
+from reporting.report_files import ReportFiles, cycle_folder
 from reporting.report_pdf import write_official_pdf
 
 

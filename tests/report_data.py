@@ -26,7 +26,8 @@ from models.reports import record_decision, save_draft
 from models.submissions import SubmissionInput, TaskReportInput, record_submission
 from reporting.consolidation import consolidate
 from reporting.plausibility import record_flags
-from reporting.report_files import ReportFiles, build_report_files
+from reporting.cycle_kinds import build_report_files
+from reporting.report_files import ReportFiles
 from reporting.submission import finalise_and_queue
 from tests.factories import PROGRAMME, at
 

@@ -10,10 +10,27 @@ from decimal import Decimal as D
 import pytest
 
 from documents.evaluation_content import Heading, Para, build_content
-from documents.evaluation_report import evaluation_markdown
+from documents.content_html import report_page
+from documents.content_markdown import content_markdown
 from documents.report_data import Evaluation, IndicatorEvaluation
 from documents.vietnamese import format_number
 from reporting.progress import assess
+from reporting.review_files import review_content
+
+# A letterhead without a registry version: the province's People's Committee, no recipients.
+FRAME = {
+    "issuing_body": "Ủy ban nhân dân",
+    "issuing_body_short": "UBND",
+    "signer": {"title": "Chủ tịch"},
+    "recipients": [],
+    "province": "Vĩnh Long",
+    "place": "Vĩnh Long",
+}
+
+
+def evaluation_markdown(e: Evaluation) -> str:
+    """The draft's Markdown, as the consolidate flow's artifact shows it."""
+    return content_markdown(review_content(e, FRAME))
 
 # code, rule, target, 2024, 2025, unit
 CASES = [
@@ -112,9 +129,6 @@ def test_the_final_review_has_no_mid_term_directions():
 
 
 def test_the_html_page_names_each_chart_in_vietnamese():
-    from documents.evaluation_report import evaluation_html
-
-    e = evaluation()
-    html = evaluation_html(build_content(e), {"overview": b"x", "doctors": b"y"}, e, draft=True)
+    html = report_page(review_content(evaluation(), FRAME), {"overview": b"x", "doctors": b"y"})
     alts = re.findall(r'<img alt="([^"]*)"', html)
     assert alts == ["Hình 1. Tổng quan tiến độ các chỉ tiêu", "2. Chỉ tiêu doctors"]

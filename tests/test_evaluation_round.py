@@ -1,9 +1,13 @@
-"""A mid-term round end to end through its flow, on SQLite and PostgreSQL, with its documents."""
+"""A mid-term round end to end through the cycle's shared flows with its kind (the review flow:
+open-cycle, send-reminders and consolidate as subflows; then submit-to-ministry), on SQLite and
+PostgreSQL, with its documents."""
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+import threading
+import time
 from collections import Counter
 
 import docx
@@ -11,7 +15,9 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
-from flows.evaluation import final_review_flow, midterm_review_flow
+from flows.approval import CoordinatorDecision, answer, find_waiting_runs
+from flows.review import final_review_flow, midterm_review_flow
+from flows.submit_report import submit_report_flow
 from models.cycles import cycle_requests, get_cycle
 from models.database import session_scope
 from models.orm import Channel, CycleKind, OutgoingMessage, Report
@@ -23,6 +29,34 @@ from tests.test_evaluation import evaluation_input
 
 pytestmark = pytest.mark.usefixtures("prefect_harness", "db")
 OPENED, DEADLINE = dt.date(2025, 9, 15), dt.date(2025, 10, 15)
+MIDTERM = {"kind": "midterm", "year": 2025}
+
+
+def approve_when_waiting(errors: list, number: str = "88/BC-UBND") -> None:
+    """The coordinator: approve the mid-term report once its submission run waits."""
+    try:
+        for _ in range(240):
+            if find_waiting_runs(2025, PROGRAMME, "midterm"):
+                decision = CoordinatorDecision(
+                    decision="approve", report_number=number, signer="Trần Thị B"
+                )
+                answer(2025, PROGRAMME, decision, "midterm")
+                return
+            time.sleep(0.25)
+        raise TimeoutError("no mid-term submission run waited for a decision")
+    except Exception as exc:
+        errors.append(exc)
+
+
+def submit_midterm(as_of: dt.datetime):  # type: ignore[no-untyped-def]
+    """submit-to-ministry with kind=midterm, answered by the coordinator."""
+    errors: list = []
+    coordinator = threading.Thread(target=approve_when_waiting, args=(errors,))
+    coordinator.start()
+    state = submit_report_flow(year=2025, kind="midterm", as_of=as_of, return_state=True)
+    coordinator.join()
+    assert not errors, errors
+    return state
 
 
 def docx_text(path) -> str:
@@ -54,11 +88,11 @@ def fill_form(content: bytes, agency_code: str) -> bytes:
 
 def test_a_midterm_round_asks_reminds_and_writes_its_report(tmp_path):
     result = midterm_review_flow(
-        step="open", opened_on=OPENED, deadline=DEADLINE, as_of=at(OPENED, 8)
-    )
-    assert result["requested"] == result["queued"] > 10
+        **MIDTERM, step="open", opened_on=OPENED, deadline=DEADLINE, as_of=at(OPENED, 8)
+    )["opened"]
+    assert result["agencies"] == result["queued"] > 10
     requests = outbox("request")
-    assert len(requests) == result["requested"]
+    assert len(requests) == result["agencies"]
     message = requests[0]
     assert "sơ kết" in message["Subject"] and "giai đoạn 2024-2025" in message["Subject"]
     text = message.get_body(("plain",)).get_content()
@@ -95,19 +129,20 @@ def test_a_midterm_round_asks_reminds_and_writes_its_report(tmp_path):
         answered = {r.agency.code for r in answering}
 
     reminder_day = DEADLINE - dt.timedelta(days=7)
-    run = midterm_review_flow(on=reminder_day, as_of=at(reminder_day, 8))
-    assert run["reminded"] and not answered & set(run["reminded"])
-    again = midterm_review_flow(on=reminder_day, as_of=at(reminder_day, 9))
-    assert again["reminded"] == []  # the same rung is never sent twice
+    run = midterm_review_flow(**MIDTERM, on=reminder_day, as_of=at(reminder_day, 8))
+    reminded = run["reminded"]["queued"]
+    assert reminded and not answered & set(reminded) and "report" not in run
+    again = midterm_review_flow(**MIDTERM, on=reminder_day, as_of=at(reminder_day, 9))
+    assert again["reminded"]["queued"] == []  # the same rung is never sent twice
     reminders = outbox("reminder")
-    assert len(reminders) == len(run["reminded"])
+    assert len(reminders) == len(reminded)
     assert "Nhắc gửi báo cáo sơ kết" in reminders[0]["Subject"]
 
     after = DEADLINE + dt.timedelta(days=1)
-    report = midterm_review_flow(on=after, as_of=at(after, 17), output_dir=str(tmp_path))
-    assert report["revision"] == 1 and report["created"]
-    files = {kind: tmp_path / f"so-ket-2025.{kind}" for kind in ("docx", "xlsx", "html")}
-    assert report["files"] == {k: str(v) for k, v in files.items()}
+    report = midterm_review_flow(**MIDTERM, on=after, as_of=at(after, 17))["report"]
+    assert report == {"revision": 1, "created": True, "status": "draft"}
+    folder = tmp_path / "reports" / PROGRAMME / "2025-midterm"  # where the yearly report goes
+    files = {kind: folder / f"so-ket-2025-du-thao-1.{kind}" for kind in ("docx", "xlsx", "html")}
     document = docx.Document(str(files["docx"]))
     body = "\n".join(p.text for p in document.paragraphs)
     assert "Sơ kết việc thực hiện" in body and "BÀI HỌC KINH NGHIỆM" in body
@@ -122,38 +157,46 @@ def test_a_midterm_round_asks_reminds_and_writes_its_report(tmp_path):
     html = files["html"].read_text(encoding="utf-8")
     assert html.count("data:image/png;base64,") == 35 and "DỰ THẢO" in html
 
-    unchanged = midterm_review_flow(on=after, as_of=at(after, 18), output_dir=str(tmp_path))
+    unchanged = midterm_review_flow(**MIDTERM, on=after, as_of=at(after, 18))["report"]
     assert unchanged["revision"] == 1 and not unchanged["created"]
-    approved = midterm_review_flow(
-        step="evaluate", as_of=at(after, 19), output_dir=str(tmp_path),
-        number="88/BC-UBND", signer="Trần Thị B",
-    )  # fmt: skip
-    assert approved["status"] == "approved" and approved["revision"] == 1
-    signed = "\n".join(p.text for p in docx.Document(str(files["docx"])).paragraphs)
-    assert "DỰ THẢO" not in signed and "Trần Thị B" in docx_text(files["docx"])
-    assert "Số: 88/BC-UBND" in docx_text(files["docx"])
-    assert "ngày 16 tháng 10 năm 2025" in docx_text(files["docx"])
-    reference = openpyxl.load_workbook(files["xlsx"])["Chỉ tiêu"]["A2"].value
+    # Approval is the yearly report's: submit-to-ministry with the kind waits for the decision.
+    state = submit_midterm(at(after, 19))
+    assert state.name == "Approved 88/BC-UBND"
+    signed = folder / "so-ket-2025-88-BC-UBND.docx"
+    assert "DỰ THẢO" not in "\n".join(p.text for p in docx.Document(str(signed)).paragraphs)
+    assert "Trần Thị B" in docx_text(signed) and "Số: 88/BC-UBND" in docx_text(signed)
+    assert "ngày 16 tháng 10 năm 2025" in docx_text(signed)
+    reference = openpyxl.load_workbook(signed.with_suffix(".xlsx"))["Chỉ tiêu"]["A2"].value
     assert reference.startswith("Kèm theo Báo cáo số 88/BC-UBND ngày 16/10/2025 của")
-    later = midterm_review_flow(step="evaluate", as_of=at(after, 20), output_dir=str(tmp_path))
-    assert later["status"] == "approved" and "Số: 88/BC-UBND" in docx_text(files["docx"])
+    assert signed.with_suffix(".pdf").exists()
+    (sent,) = outbox("report")  # to the ministry, as the yearly report
+    assert "88/BC-UBND" in sent["Subject"] and "sơ kết việc thực hiện" in sent["Subject"]
+    assert "giai đoạn 2024-2025" in sent["Subject"]
+    names = [a.get_filename() for a in sent.iter_attachments()]
+    assert names[0].endswith(".pdf") and any(n.endswith(".xlsx") for n in names)
+    later = midterm_review_flow(**MIDTERM, step="consolidate", as_of=at(after, 20))["report"]
+    assert later == {"revision": 1, "created": False, "status": "submitted"}
+    assert "Số: 88/BC-UBND" in docx_text(signed)
     with session_scope() as session:
         kinds = Counter(m.kind for m in session.scalars(select(OutgoingMessage)))
         stored = session.scalars(select(Report)).one()
-    assert kinds["request"] == result["requested"] and kinds["receipt"] == 0
+    assert kinds["request"] == result["agencies"] and kinds["receipt"] == 0
+    assert kinds["report"] == 1
     assert stored.data["kind"] == "midterm" and stored.data["on_time"] == len(answered)
+    assert stored.status == "submitted" and stored.number == "88/BC-UBND"
 
 
 def test_the_final_review_is_its_own_round_beside_the_yearly_cycle():
     early = dt.date(2026, 11, 2)
-    nothing = final_review_flow(as_of=at(early, 8))  # "auto" in 2026: not the review's year
+    final_review = {"kind": "final", "year": 2030}
+    nothing = final_review_flow(**final_review, as_of=at(early, 8))  # "auto" in 2026: too early
     assert set(nothing) == {"kind", "year", "day"} and outbox("request") == []
     opened = dt.date(2030, 10, 1)
-    final = final_review_flow(step="open", opened_on=opened, as_of=at(opened, 8))
+    final = final_review_flow(**final_review, step="open", opened_on=opened, as_of=at(opened, 8))
     with session_scope() as session:
         cycle = get_cycle(PROGRAMME, 2030, session=session, kind=CycleKind.FINAL)
         assert cycle.deadline == dt.date(2030, 12, 4)  # the yearly rule: before 05/12
-        assert len(cycle.requests) == final["requested"]
+        assert len(cycle.requests) == final["opened"]["agencies"]
     assert "tổng kết" in outbox("request")[0]["Subject"]
     with pytest.raises(LookupError):
         with session_scope() as session:
@@ -163,7 +206,9 @@ def test_the_final_review_is_its_own_round_beside_the_yearly_cycle():
 def test_coordinators_act_on_a_review_round_by_its_kind():
     from flows.coordination import reissue_link_flow, send_back_flow, set_cycle_status_flow
 
-    midterm_review_flow(step="open", opened_on=OPENED, deadline=DEADLINE, as_of=at(OPENED, 8))
+    midterm_review_flow(
+        **MIDTERM, step="open", opened_on=OPENED, deadline=DEADLINE, as_of=at(OPENED, 8)
+    )
     with session_scope() as session:
         cycle = get_cycle(PROGRAMME, 2025, session=session, kind=CycleKind.MIDTERM)
         request = cycle_requests(cycle, session=session)[0]

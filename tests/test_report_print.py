@@ -20,7 +20,9 @@ from documents import decree30
 from documents.charts import LABEL_PT, OVERVIEW_LABEL_PT, indicator_figure
 from documents.docx_tables import content_widths
 from documents.docx_text import token_width_pt
-from documents.evaluation_report import write_evaluation_documents
+from documents.chart_process import ChartProcess
+from documents.content_docx import content_docx
+from reporting.review_files import draw_evaluation_charts, review_content
 from tests.printed import fonts, horizontal_rules, lines, overlapping, page_image, to_pdf
 from tests.test_evaluation_content import evaluation
 
@@ -65,12 +67,19 @@ def test_annex_rows_are_tall_enough_that_no_text_overprints(annex_pdf):
 @pytest.fixture(scope="module")
 def midterm(built, tmp_path_factory):
     """The mid-term report of tests/test_evaluation_content.py's indicators, approved."""
-    folder = tmp_path_factory.mktemp("midterm")
-    paths = write_evaluation_documents(
-        evaluation(), built.registry, folder, draft=False, number="12/BC-UBND",
-        signer="Trần Thị Bình", day=dt.date(2025, 12, 8),
-    )  # fmt: skip
-    return paths["docx"], to_pdf(paths["docx"])
+    e = evaluation()
+    with ChartProcess() as charts:  # the reports' one chart path
+        draw_evaluation_charts(charts, e)
+        drawn = charts.result()
+    images = {"overview": drawn.overview} | {
+        i.code: png for i, (_, png) in zip(e.indicators, drawn.indicators, strict=True)
+    }
+    content = review_content(
+        e, built.registry, number="12/BC-UBND", signer="Trần Thị Bình", day=dt.date(2025, 12, 8)
+    )
+    docx = tmp_path_factory.mktemp("midterm") / "so-ket-2025-12-BC-UBND.docx"
+    docx.write_bytes(content_docx(content, images))
+    return docx, to_pdf(docx)
 
 
 def _words(pdf):  # type: ignore[no-untyped-def]
