@@ -200,3 +200,79 @@ def test_only_one_submission_run_of_a_cycle_waits(db, smtp, smtp_settings, tmp_p
     assert state_of(waiting.id).name == "Approved 402/BC-UBND"
     (sent,) = smtp.received
     assert "402/BC-UBND" in sent.message["Subject"]
+
+
+def test_a_review_runs_the_shared_flows_and_is_approved_by_the_same_suspended_submission(
+    db, smtp, smtp_settings, tmp_path
+):
+    """The mid-term review: open-cycle, send-reminders and consolidate with kind=midterm (the
+    review flow's subflows), then submit-to-ministry with kind=midterm suspends, a
+    CoordinatorDecision resumes it, and the report goes to the ministry."""
+    from flows.review import midterm_review_flow
+    from models.cycles import cycle_requests, get_cycle
+    from models.database import session_scope
+    from models.orm import Channel, CycleKind
+    from reporting.evaluation_intake import record_evaluation
+    from tests.test_evaluation import evaluation_input
+
+    settings_env = worker_env(tmp_path)
+    review = {"kind": "midterm", "year": 2025}
+    opened, deadline = dt.date(2025, 9, 15), dt.date(2025, 10, 15)
+    midterm_review_flow(**review, step="open", opened_on=opened, deadline=deadline,
+                        as_of=at(opened, 8))  # fmt: skip
+    with session_scope() as session:
+        cycle = get_cycle(PROGRAMME, 2025, session=session, kind=CycleKind.MIDTERM)
+        for request in cycle_requests(cycle, session=session)[:3]:
+            record_evaluation(
+                request,
+                evaluation_input(request.agency, 2025),
+                session=session,
+                channel=Channel.WEB_FORM,
+                submitted_by="test",
+                submitted_at=at(dt.date(2025, 9, 20)),
+            )
+    reminder_day = deadline - dt.timedelta(days=7)
+    reminded = midterm_review_flow(**review, on=reminder_day, as_of=at(reminder_day, 8))
+    assert reminded["reminded"]["rung"] == -7 and reminded["reminded"]["queued"]
+    after = deadline + dt.timedelta(days=1)
+    drafted = midterm_review_flow(**review, on=after, as_of=at(after, 17))
+    assert drafted["report"] == {"revision": 1, "created": True, "status": "draft"}
+    with get_client(sync_client=True) as client:
+        kinds: dict[str, set] = {}
+        for run in client.read_flow_runs():  # this test's: the harness is the session's
+            if run.parameters.get("year") == 2025 and run.parent_task_run_id is not None:
+                name = client.read_flow(run.flow_id).name
+                kinds.setdefault(name, set()).add(run.parameters.get("kind"))
+    for shared in ("open-cycle", "send-reminders", "consolidate"):  # the review's subflows
+        assert kinds[shared] == {"midterm"}, (shared, kinds)
+    smtp.received.clear()
+
+    deployment_id = submit_report_flow.to_deployment(name="test-submit-review").apply()
+    flow_run = run_deployment(
+        deployment_id, parameters={"year": 2025, "kind": "midterm"}, timeout=0
+    )
+    first = run_as_worker(flow_run.id, settings_env)
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert state_of(flow_run.id).name == "Suspended"
+    (description,) = [v for k, v in inputs(flow_run.id).items() if k.endswith("-description")]
+    assert "Dự thảo báo cáo sơ kết năm 2025 - lần 1" in description
+    assert "so-ket-2025-du-thao-1.docx" in description
+    assert find_waiting_runs(2025, PROGRAMME, "midterm") == [flow_run.id]
+    assert find_waiting_runs(2025, PROGRAMME) == []  # not the yearly report's run
+    assert smtp.received == []
+
+    decision = CoordinatorDecision(
+        decision="approve", report_number="9/BC-UBND", signer="Nguyễn Văn A", decided_by="test"
+    )
+    assert answer(2025, PROGRAMME, decision, "midterm") == flow_run.id
+    second = run_as_worker(flow_run.id, settings_env)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert state_of(flow_run.id).name == "Approved 9/BC-UBND"
+    (sent,) = smtp.received
+    assert "9/BC-UBND" in sent.message["Subject"] and "sơ kết" in sent.message["Subject"]
+    folder = tmp_path / "reports" / PROGRAMME / "2025-midterm"
+    assert (folder / "so-ket-2025-9-BC-UBND.pdf").exists()
+    assert "Quyết định về báo cáo sơ kết năm 2025" in Artifact.get(
+        f"decision-{PROGRAMME}-2025-midterm"
+    ).data
+
