@@ -72,7 +72,7 @@ def decision_form(report: dict, draft_folder: Path) -> type[CoordinatorDecision]
             f"{format_number(requested)}** (đúng hạn {format_number(on_time)}, trễ hạn "
             f"{format_number(late)}); chưa báo cáo: {format_number(missing)}",
             f"- Dự thảo: `{draft_folder / stem}.docx` (và `.xlsx`, `.html`); bảng tổng hợp ở "
-            f"artifact `consolidation-{report['programme']}-{report['year']}` của lần tổng hợp",
+            f"artifact `{report['indicators_key']}` của lần tổng hợp",
             "",
             "Chọn **Phê duyệt và gửi Bộ** (nhập số báo cáo và người ký) hoặc **Trả lại để "
             "chỉnh sửa** (nhập lý do). Báo cáo chỉ được gửi Bộ sau khi phê duyệt.",
@@ -168,8 +168,7 @@ def record_outcome(report: dict, decision: CoordinatorDecision) -> None:
 
 def publish(report: dict, markdown: str, description: str) -> None:
     create_markdown_artifact(
-        key=f"decision-{report['programme']}-{report['year']}"
-        + ("" if report.get("kind", "annual") == "annual" else f"-{report['kind']}"),
+        key=report["decision_key"],
         markdown=markdown,
         description=description[:250],
     )

@@ -52,6 +52,8 @@ def report_state(cycle: CycleRef) -> dict:
             "programme": cycle.programme,
             "year": cycle.year,
             "kind": cycle.kind,
+            "decision_key": artifact_key("decision", cycle),  # 'decision-vinh-long-r42-2026'
+            "indicators_key": artifact_key("indicators", cycle),  # the consolidation's table
             "title": kind_of(found).report_name(cycle.year),  # "báo cáo sơ kết năm 2025"
             "revision": report.revision,
             "status": report.status,
