@@ -100,6 +100,7 @@ CYCLE_KINDS: dict[CycleKind, KindOfCycle] = {
 
 
 def kind_of(cycle: Cycle) -> KindOfCycle:
+    """What the flows do differently for ``cycle``'s kind."""
     return CYCLE_KINDS[CycleKind(cycle.kind)]
 
 
