@@ -20,7 +20,6 @@ from documents.templating import TEMPLATES_DIR
 from models.database import session_scope
 from models.drafts import save_draft
 from models.orm import Channel, CycleStatus
-from models.submissions import IntakeError
 from portal import evaluation_form, form_fields
 from portal.access import LinkRefused, RefusalLog, open_request
 from portal.confirmation import held_for_confirmation
@@ -46,8 +45,9 @@ from portal.pages import (
 )
 from portal.receipts import ReceiptSender, to_receipt
 from reporting.evaluation_intake import accept_evaluation, is_evaluation
-from reporting.intake import accept_submission, receipt_context
+from reporting.intake import IntakeError, accept_submission
 from reporting.messages import common_context
+from reporting.revision_summary import receipt_context
 
 logger = logging.getLogger("portal")
 PREFIX = "/bao-cao/{token}"

@@ -12,9 +12,9 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
 from models.orm import Request
-from models.submissions import validate
 from portal import form_fields
 from portal.pages import form_page
+from reporting.intake import validate
 from reporting.plausibility import confirmation_key, flags_for
 
 CONFIRM_FIELD = "xac_nhan"  # the ticked box: the key of the values confirmed
@@ -39,7 +39,7 @@ def held_for_confirmation(
     data = form_fields.to_submission(fields, request)
     if validate(request, data):
         return None
-    flagged = flags_for(request, data, session=session)
+    flagged = flags_for(request, data.values, session=session)
     key = confirmation_key(flagged)
     if not flagged or form.get(CONFIRM_FIELD) == key:
         return None

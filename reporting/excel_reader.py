@@ -26,14 +26,14 @@ from documents.xlsx_safety import (
 )
 from models.cycles import find_cycle
 from models.orm import Agency, Channel, Request, Submission
-from models.submissions import (
+from reporting.form_binding import check_binding
+from reporting.intake import (
     FieldError,
     IntakeError,
     SubmissionInput,
     TaskReportInput,
     record_submission,
 )
-from reporting.form_binding import check_binding
 from reporting.plausibility import record_flags
 
 RELOAD = "Vui lòng dùng biểu mẫu gốc tải từ đường dẫn trong thư."

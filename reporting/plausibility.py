@@ -4,8 +4,10 @@ so the clerk confirms what was read, and the coordinator sees them listed."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -24,8 +26,7 @@ from models.orm import (
     SubmissionStatus,
 )
 from models.orm.programme import agency_indicator
-from models.submissions import SubmissionInput
-from models.submissions import check_value as parse_value
+from reporting.values import check_value as parse_value
 
 
 @dataclass(frozen=True)
@@ -171,13 +172,15 @@ class FlaggedValue:
     flags: list[Flag]
 
 
-def flags_for(request: Request, data: SubmissionInput, *, session: Session) -> list[FlaggedValue]:
-    """The values of ``data`` (not yet stored) that look wrong, in form order; a value that does
-    not parse is left to validation."""
+def flags_for(
+    request: Request, values: Mapping[str, Any], *, session: Session
+) -> list[FlaggedValue]:
+    """The ``values`` posted (indicator code -> value, not yet stored) that look wrong, in form
+    order; a value that does not parse is left to validation."""
     last = last_values(request, session=session)
     flagged = []
     for indicator in request.agency.indicators:
-        typed = data.values.get(indicator.code)
+        typed = values.get(indicator.code)
         try:
             value, _ = parse_value(indicator, typed)
         except ValueError:

@@ -19,12 +19,12 @@ from config.settings import get_settings
 from mail.queue import find_message
 from models.cycles import cycle_requests, ensure_requests, get_cycle, open_cycle
 from models.database import get_engine, session_scope, upgrade_database
-from models.observations import import_observations
 from models.orm import Channel, MessageKind
 from models.registry_store import load_registry
 from models.reports import record_decision, save_draft
-from models.submissions import SubmissionInput, TaskReportInput, record_submission
 from reporting.consolidation import consolidate
+from reporting.intake import SubmissionInput, TaskReportInput, record_submission
+from reporting.observation_import import import_observations
 from reporting.plausibility import record_flags
 from reporting.report_files import ReportFiles, build_report_files
 from reporting.submission import finalise_and_queue
