@@ -238,7 +238,7 @@ def test_unknown_pages_and_errors_never_show_a_stack_trace(portal, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("database exploded")
 
-    monkeypatch.setattr("portal.app.current_fields", broken)
+    monkeypatch.setattr("portal.agency_form.current_fields", broken)
     page = portal.get(path_of())
     assert page.status_code == 500 and "Đã có lỗi xảy ra" in page.text
     assert "exploded" not in page.text and "Traceback" not in page.text
