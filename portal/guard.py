@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 
 from fastapi import Request
 from fastapi.responses import Response
@@ -77,10 +78,24 @@ async def refuse(http: Request, refusal: LinkRefused) -> Response:
     return response
 
 
+CHECKED_FOR = 10.0  # seconds a link found open is not looked up again before a post's body
+_checked: dict[str, float] = {}  # token -> when it was found open (time.monotonic)
+
+
 def check_link(token: str, *, now: dt.datetime) -> None:
-    """LinkRefused unless the link opens a request: checked before a post's body is read."""
+    """LinkRefused unless the link opens a request: checked before a post's body is read.
+
+    A link found open is not looked up again for CHECKED_FOR seconds (an agency posting again
+    and again): this check only spares reading the body of a dead link, and every post opens
+    its link again in its own transaction (``open_request``) before anything is stored."""
+    seen = _checked.get(token)
+    if seen is not None and time.monotonic() - seen < CHECKED_FOR:
+        return
     with session_scope() as session:
         open_request(token, session=session, settings=get_settings().web_form, now=now)
+    if len(_checked) > 10_000:  # a bounded memory, whatever the number of links posting
+        _checked.clear()
+    _checked[token] = time.monotonic()
 
 
 

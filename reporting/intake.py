@@ -34,11 +34,12 @@ from models.orm import (
 from models.revisions import stored_tasks, stored_values
 from models.submissions import lock_request
 from reporting.messages import Answering, queue_for_agency
-from reporting.plausibility import record_flags
+from reporting.plausibility import stored_flag_columns
 from reporting.revision_summary import receipt_context
 from reporting.values import check_value
 
 TASK_TEXTS = ("results", "difficulties", "proposals")
+NO_FLAGS: Mapping[str, object] = {"flags": [], "flags_confirmed": None}
 
 
 class TaskReportInput(BaseModel):
@@ -112,8 +113,11 @@ def record_submission(
     channel: Channel,
     submitted_by: str,
     submitted_at: dt.datetime,
+    flags_confirmed: bool | None = None,
 ) -> Submission:
-    """Validate ``data`` and store it as the request's next revision (flushed, not committed).
+    """Validate ``data`` and store it as the request's next revision (flushed, not committed),
+    with the flags of values that look wrong unless ``flags_confirmed`` is None (True: the clerk
+    confirmed them on the web form; False: an import stores them with a warning).
 
     Simultaneous submissions for one request are serialised (``models.submissions.lock_request``),
     so each gets the next revision number instead of a unique-key error. A submission identical
@@ -132,6 +136,11 @@ def record_submission(
         submitted_by=submitted_by,
         submitted_at=submitted_at,
         same_as=lambda latest: same_content(latest, data, request),
+        flags_of=None
+        if flags_confirmed is None
+        else lambda: stored_flag_columns(
+            request, data.values, session=session, confirmed=flags_confirmed
+        ),
     )
     if not submission.unchanged:
         record_audit(submission, session=session)
@@ -152,10 +161,12 @@ def new_revision(
     submitted_by: str,
     submitted_at: dt.datetime,
     same_as: Callable[[Submission], bool] | None = None,
+    flags_of: Callable[[], Mapping[str, Mapping[str, object]]] | None = None,
 ) -> Submission:
     """The request's next revision with its values and task reports, flushed: the request
     locked first, then IntakeError if the cycle is closed or ``errors_of()`` finds any
-    (validated after the lock, so it sees the current revisions and status).
+    (validated after the lock, so it sees the current revisions and status). ``flags_of()``:
+    indicator code -> the flag columns of its row (``reporting.plausibility``), else none.
 
     Where ``same_as(latest)`` says the latest revision already holds what was sent (the same
     post twice, a form uploaded again) nothing is stored: the latest revision is returned with
@@ -186,18 +197,22 @@ def new_revision(
     )
     session.add(submission)
     session.flush()  # its id: its rows go in one executemany each, not one ORM object per row
+    flags = flags_of() if flags_of is not None else {}
     rows = []
     for indicator in request.agency.indicators:
         value, achieved = check_value(indicator, values[indicator.code])
         note = notes.get(indicator.code, "").strip()
-        rows.append(dict(indicator_id=indicator.id, value=value, achieved=achieved, note=note))
+        rows.append(
+            dict(indicator_id=indicator.id, value=value, achieved=achieved, note=note)
+            | (flags.get(indicator.code) or NO_FLAGS)
+        )
     reports = [
         dict(task_group_id=group.id, status=tasks[group.code].status)
         | {f: getattr(tasks[group.code], f).strip() for f in TASK_TEXTS}
         for group in request.agency.task_groups
     ]
-    for table, items in ((IndicatorValue, rows), (TaskReport, reports)):
-        if items:
+    for table, items in ((IndicatorValue.__table__, rows), (TaskReport.__table__, reports)):
+        if items:  # Core: one executemany (the ORM's bulk insert splits rows by their NULLs)
             session.execute(insert(table), [{"submission_id": submission.id} | r for r in items])
     session.expire(submission, ["values", "task_reports"])  # read back when first used
     submission.unchanged = False
@@ -263,10 +278,14 @@ def accept_submission(
     acknowledge it. A flagged value reaches here from the web form only once the clerk has
     confirmed it (``portal.confirmation``), so the web form's flags are stored as confirmed."""
     submission = record_submission(
-        request, data, session=session, channel=channel, submitted_by=submitted_by, submitted_at=now
+        request,
+        data,
+        session=session,
+        channel=channel,
+        submitted_by=submitted_by,
+        submitted_at=now,
+        flags_confirmed=channel == Channel.WEB_FORM,
     )
-    if not submission.unchanged:
-        record_flags(submission, session=session, confirmed=channel == Channel.WEB_FORM)
     acknowledge(submission, session=session, settings=settings, now=now)
     return submission
 

@@ -25,7 +25,6 @@ from models.reports import record_decision, save_draft
 from reporting.consolidation import consolidate
 from reporting.intake import SubmissionInput, TaskReportInput, record_submission
 from reporting.observation_import import import_observations
-from reporting.plausibility import record_flags
 from reporting.report_files import ReportFiles, build_report_files
 from reporting.submission import finalise_and_queue
 from tests.factories import PROGRAMME, at
@@ -120,9 +119,9 @@ def _build(folder: Path) -> Built:
                 channel=Channel.WEB_FORM,
                 submitted_by="test",
                 submitted_at=at(day),
+                # Flagged as the web form would (confirmed), one agency as an import (warned).
+                flags_confirmed=request.agency.code != "so-y-te",
             )
-            # Flagged as the web form would (confirmed), one agency as an import (warned).
-            record_flags(submission, session=session, confirmed=request.agency.code != "so-y-te")
             if request.agency.code == "so-gddt":
                 submission.status, submission.status_reason = "returned", "Thiếu số liệu."
         session.flush()
