@@ -72,17 +72,16 @@ def _handle_post(
             return form_page(
                 request, token, fields, now=now, status_code=409, notice=LOCKED_NOTICE
             )
+        def marked(errors: dict[str, str], not_done: str) -> Response:
+            """The form again, each wrong field marked; nothing was kept."""
+            notice = f"Báo cáo chưa được {not_done}: vui lòng sửa các ô được đánh dấu."
+            return form_page(
+                request, token, fields, now=now, status_code=422, errors=errors, notice=notice
+            )
+
         too_long = form_fields.too_long(fields)
         if too_long:  # refused with the field named, draft or not; nothing cut, nothing kept
-            return form_page(
-                request,
-                token,
-                fields,
-                now=now,
-                status_code=422,
-                errors=too_long,
-                notice="Báo cáo chưa được lưu: vui lòng sửa các ô được đánh dấu.",
-            )
+            return marked(too_long, "lưu")
         if form.get("action") == "save":
             save_draft(request, fields, session=session, now=now)
             saved = now.astimezone(dt.timezone(dt.timedelta(hours=7))).strftime("%H:%M")
@@ -112,15 +111,7 @@ def _handle_post(
             )
         except IntakeError as exc:
             nested.rollback()
-            return form_page(
-                request,
-                token,
-                fields,
-                now=now,
-                status_code=422,
-                errors=fields_of.errors_by_input(exc.errors),
-                notice="Báo cáo chưa được gửi: vui lòng sửa các ô được đánh dấu.",
-            )
+            return marked(fields_of.errors_by_input(exc.errors), "gửi")
         revision, cycle_id = submission.revision, request.cycle_id
         unchanged = getattr(submission, "unchanged", False)
     return to_receipt(http, token, revision, cycle_id, unchanged, background)

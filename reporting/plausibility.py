@@ -127,13 +127,19 @@ def last_values(request: Request, *, session: Session) -> dict[str, Last]:
     Read once per transaction and request: a web form post asks for the flags twice (the
     confirmation step, then the revision stored with them), and earlier years do not change
     under it."""
+    known = per_transaction(session, "last_values")
+    if request.id not in known:
+        known[request.id] = _last_values(request, session=session)
+    return known[request.id]
+
+
+def per_transaction(session: Session, name: str) -> dict[Any, Any]:
+    """A memo of ``name`` that lives as long as the session's current transaction."""
     transaction = session.get_transaction()
-    known = session.info.get("last_values")
-    if known is None or known[0] is not transaction:
-        known = session.info["last_values"] = (transaction, {})
-    if request.id not in known[1]:
-        known[1][request.id] = _last_values(request, session=session)
-    return known[1][request.id]
+    kept = session.info.get(name)
+    if kept is None or kept[0] is not transaction:
+        kept = session.info[name] = (transaction, {})
+    return kept[1]
 
 
 def _last_values(request: Request, *, session: Session) -> dict[str, Last]:
@@ -190,7 +196,21 @@ def flags_for(
     request: Request, values: Mapping[str, Any], *, session: Session
 ) -> list[FlaggedValue]:
     """The ``values`` posted (indicator code -> value, not yet stored) that look wrong, in form
-    order; a value that does not parse is left to validation."""
+    order; a value that does not parse is left to validation. Computed once per transaction for
+    the same values (the web form's confirmation step, then the revision stored with them)."""
+    try:
+        key = (request.id, frozenset(values.items()))
+    except TypeError:  # a value that cannot be a key: computed each time
+        return _flags_for(request, values, session=session)
+    known = per_transaction(session, "flags_for")
+    if key not in known:
+        known[key] = _flags_for(request, values, session=session)
+    return known[key]
+
+
+def _flags_for(
+    request: Request, values: Mapping[str, Any], *, session: Session
+) -> list[FlaggedValue]:
     last = last_values(request, session=session)
     flagged = []
     for indicator in request.agency.indicators:
