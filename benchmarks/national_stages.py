@@ -21,7 +21,7 @@ def submit(code: str, share: tuple[float, float], day: dt.date) -> int:
     from models.cycles import cycle_requests, get_cycle
     from models.database import session_scope
     from models.orm import Channel
-    from models.submissions import record_submission
+    from reporting.intake import record_submission
     from tests.factories import valid_input
 
     with session_scope() as session:

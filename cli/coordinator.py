@@ -44,7 +44,7 @@ def cmd_portal(args: argparse.Namespace) -> int:
 
 def cmd_import_form(args: argparse.Namespace) -> int:
     from reporting.excel_reader import ExcelFormError, import_form
-    from reporting.intake import confirm_import, import_summary
+    from reporting.revision_summary import confirm_import, import_summary
 
     data = Path(args.file).read_bytes()
     with session_scope() as session:

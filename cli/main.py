@@ -40,7 +40,7 @@ def cmd_load_registry(args: argparse.Namespace) -> int:
 
 def cmd_import_observations(args: argparse.Namespace) -> int:
     from models.database import session_scope
-    from models.observations import import_observations
+    from reporting.observation_import import import_observations
 
     with session_scope() as session:
         changed = import_observations(Path(args.file), session=session)

@@ -188,9 +188,9 @@ def main() -> int:
     from mail.delivery import deliver_configured
     from models.cycles import get_cycle
     from models.database import session_scope, upgrade_database
-    from models.observations import import_observations
     from models.orm import CycleKind
     from models.registry_store import load_registry
+    from reporting.observation_import import import_observations
 
     upgrade_database()
     with session_scope() as session:

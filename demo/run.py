@@ -87,7 +87,7 @@ def record_day(
     from models.database import session_scope
     from models.observations import observations_for
     from models.orm import Channel
-    from models.submissions import record_submission
+    from reporting.intake import record_submission
 
     done = []
     with session_scope() as session:
@@ -160,8 +160,8 @@ def main() -> int:
     from flows.submit_report import submit_report_flow
     from models.cycles import get_cycle
     from models.database import session_scope, upgrade_database
-    from models.observations import import_observations
     from models.registry_store import load_registry
+    from reporting.observation_import import import_observations
 
     programme = "vinh-long-r42"
     upgrade_database()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from models.orm import Request, SubmissionDraft
@@ -33,7 +33,5 @@ def save_draft(
 
 
 def discard_draft(request: Request, *, session: Session) -> None:
-    draft = session.scalar(select(SubmissionDraft).where(SubmissionDraft.request_id == request.id))
-    if draft is not None:
-        session.delete(draft)
-        session.flush()
+    """Delete the request's draft, if any (one statement: every stored revision calls this)."""
+    session.execute(delete(SubmissionDraft).where(SubmissionDraft.request_id == request.id))

@@ -1,29 +1,18 @@
 """A stored revision's contents read as plain rows: what the intake compares a new post with
-(:func:`same_content`) and what its receipt shows, without an ORM object per value."""
+(``reporting.intake.same_content``) and what its receipt shows, without an ORM object per
+value."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any, Protocol
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session
 
-from models.orm import IndicatorValue, Request, Submission, TaskReport
-from models.values import check_value
+from models.orm import IndicatorValue, Submission, TaskReport
 
 StoredValue = tuple[Decimal | None, bool | None, str]  # value, achieved, note
 StoredTask = tuple[str, str, str, str]  # status, results, difficulties, proposals
-
-
-class PostedContent(Protocol):
-    """What a post says (``models.submissions.SubmissionInput``), as compared here."""
-
-    values: Mapping[str, Any]
-    notes: Mapping[str, str]
-    tasks: Mapping[str, Any]
-    adjustment_proposals: str
 
 
 def stored_values(submission: Submission, *, session: Session) -> dict[int, StoredValue]:
@@ -51,31 +40,3 @@ def stored_tasks(submission: Submission, *, session: Session) -> dict[int, Store
         ).where(TaskReport.submission_id == submission.id)
     )
     return {group_id: tuple(rest) for group_id, *rest in rows}  # type: ignore[misc]
-
-
-def same_content(latest: Submission, data: PostedContent, request: Request) -> bool:
-    """Whether ``data`` says exactly what ``latest`` stored (values as parsed, texts trimmed)."""
-    session = object_session(latest)
-    stored = stored_values(latest, session=session)
-    for indicator in request.agency.indicators:
-        try:
-            parsed = check_value(indicator, data.values.get(indicator.code))
-        except ValueError:
-            return False
-        note = data.notes.get(indicator.code, "").strip()
-        if stored.pop(indicator.id, None) != (*parsed, note):
-            return False
-    tasks = stored_tasks(latest, session=session)
-    for group in request.agency.task_groups:
-        task = data.tasks.get(group.code)
-        if task is None or tasks.pop(group.id, None) != (
-            task.status,
-            task.results.strip(),
-            task.difficulties.strip(),
-            task.proposals.strip(),
-        ):
-            return False
-    extra = set(data.values) - {i.code for i in request.agency.indicators}
-    return not stored and not tasks and not extra and (
-        latest.adjustment_proposals == data.adjustment_proposals.strip()
-    )

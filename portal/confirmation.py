@@ -8,13 +8,15 @@ after its confirmation is asked about again.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
 from models.orm import Request
-from models.submissions import validate
 from portal import form_fields
 from portal.pages import form_page
+from reporting.intake import validate
 from reporting.plausibility import confirmation_key, flags_for
 
 CONFIRM_FIELD = "xac_nhan"  # the ticked box: the key of the values confirmed
@@ -31,7 +33,13 @@ NOT_TICKED = (
 
 
 def held_for_confirmation(
-    request: Request, token: str, form: dict, fields: dict[str, str], *, session: Session
+    request: Request,
+    token: str,
+    form: dict,
+    fields: dict[str, str],
+    *,
+    session: Session,
+    now: dt.datetime,
 ) -> HTMLResponse | None:
     """The confirmation page when the post has flagged values it does not confirm; None when
     it may be stored (nothing flagged, or every flag confirmed). A post with invalid fields
@@ -39,7 +47,7 @@ def held_for_confirmation(
     data = form_fields.to_submission(fields, request)
     if validate(request, data):
         return None
-    flagged = flags_for(request, data, session=session)
+    flagged = flags_for(request, data.values, session=session)
     key = confirmation_key(flagged)
     if not flagged or form.get(CONFIRM_FIELD) == key:
         return None
@@ -58,6 +66,7 @@ def held_for_confirmation(
         request,
         token,
         fields,
+        now=now,
         notice=NOT_TICKED if asked else ASK.format(count=len(rows)),
         confirm={"key": key, "rows": rows, "field": CONFIRM_FIELD, "asked_field": ASKED_FIELD},
         warnings={row["input"]: " ".join(row["reasons"]) for row in rows},

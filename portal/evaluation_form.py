@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 from documents.indicators import target_text, value_text
 from documents.labels import NARRATIVE_LABELS, TASK_STATUS_TEXT
 from models.orm import EvaluationNarrative, EvaluationValue, Request, Submission, TaskStatus
-from models.submissions import FieldError, TaskReportInput
 from portal.form_fields import KIND_HINT, RULE_TEXT, TEXT_FIELDS, nfc
 from reporting.evaluation_intake import NARRATIVE_FIELDS, EvaluationInput, evaluation_years
 from reporting.evaluation_requests import known_series
+from reporting.intake import FieldError, TaskReportInput
 
 
 def input_name(field: str) -> str:

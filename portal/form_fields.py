@@ -10,7 +10,7 @@ from documents.labels import TASK_STATUS_TEXT
 from documents.vietnamese import format_number
 from models.observations import Observed
 from models.orm import Request, Submission, TaskStatus
-from models.submissions import FieldError, SubmissionInput, TaskReportInput
+from reporting.intake import FieldError, SubmissionInput, TaskReportInput
 
 RULE_TEXT = {
     "at_least": "không thấp hơn mục tiêu",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import time
 
 from fastapi import Request
 from fastapi.responses import Response
@@ -13,7 +15,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from config.settings import get_settings
 from models.database import session_scope
 from portal.access import INVALID, TOO_MANY, LinkRefused, RefusalLog, open_request
-from portal.pages import now, refused_page
+from portal.dependencies import app_time
+from portal.pages import refused_page
 from reporting.links import LinkError, link_secrets, read_token
 
 
@@ -60,7 +63,7 @@ def hide_tokens_in_access_log() -> None:
 async def refuse(http: Request, refusal: LinkRefused) -> Response:
     """The refused link's page, counted per client and minute; 429 past the rate limit."""
     log: RefusalLog = http.app.state.refusals
-    client, moment = client_of(http), now()
+    client, moment = client_of(http), app_time(http.app)
     limit = get_settings().web_form.refusals_per_minute
     if log.over_limit(client, limit=limit, now=moment):
         refusal = LinkRefused(
@@ -75,10 +78,24 @@ async def refuse(http: Request, refusal: LinkRefused) -> Response:
     return response
 
 
-def check_link(token: str) -> None:
-    """LinkRefused unless the link opens a request: checked before a post's body is read."""
+CHECKED_FOR = 10.0  # seconds a link found open is not looked up again before a post's body
+_checked: dict[str, float] = {}  # token -> when it was found open (time.monotonic)
+
+
+def check_link(token: str, *, now: dt.datetime) -> None:
+    """LinkRefused unless the link opens a request: checked before a post's body is read.
+
+    A link found open is not looked up again for CHECKED_FOR seconds (an agency posting again
+    and again): this check only spares reading the body of a dead link, and every post opens
+    its link again in its own transaction (``open_request``) before anything is stored."""
+    seen = _checked.get(token)
+    if seen is not None and time.monotonic() - seen < CHECKED_FOR:
+        return
     with session_scope() as session:
-        open_request(token, session=session, settings=get_settings().web_form, now=now())
+        open_request(token, session=session, settings=get_settings().web_form, now=now)
+    if len(_checked) > 10_000:  # a bounded memory, whatever the number of links posting
+        _checked.clear()
+    _checked[token] = time.monotonic()
 
 
 

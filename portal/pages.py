@@ -43,15 +43,12 @@ def refused_page(refusal: LinkRefused) -> HTMLResponse:
     return page("message", refusal.status_code, title=refusal.title, message=message)
 
 
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 def form_page(
     request: AgencyRequest,
     token: str,
     fields: dict[str, str],
     *,
+    now: dt.datetime,
     status_code: int = 200,
     errors: dict[str, str] | None = None,
     notice: str | None = None,
@@ -60,7 +57,8 @@ def form_page(
     warnings: dict[str, str] | None = None,
     extension_form: dict[str, dict[str, str]] | None = None,
 ) -> HTMLResponse:
-    """The agency's form with what was typed in ``fields``; ``confirm``: the values that look
+    """The agency's form with what was typed in ``fields`` (its anti-forgery token dated
+    ``now``); ``confirm``: the values that look
     wrong, for the clerk to confirm (``portal.confirmation``), each also marked in ``warnings``;
     ``extension_form``: the request for more time as typed, with its errors."""
     cycle = request.cycle
@@ -84,7 +82,7 @@ def form_page(
         warnings=warnings or {},
         confirm=confirm,
         notice=notice,
-        csrf=csrf_token(request),
+        csrf=csrf_token(request, now=now),
         upload_errors=upload_errors or [],
         token=token,
         extension_form=extension_form or {"fields": {}, "errors": {}},
@@ -115,23 +113,23 @@ def csrf_key(secret: str) -> str:
     return "csrf:" + secret  # a key of its own: a form token never opens a link, nor the reverse
 
 
-def csrf_token(request: AgencyRequest) -> str:
+def csrf_token(request: AgencyRequest, *, now: dt.datetime) -> str:
     """The form's anti-forgery token, bound to its link (request and link version), signed like
     the link and valid CSRF_DAYS: any number of tabs of any number of agencies' links in one
     browser each carry their own, and opening one never invalidates another (no cookie)."""
-    expires = now().date() + dt.timedelta(days=CSRF_DAYS)
+    expires = now.date() + dt.timedelta(days=CSRF_DAYS)
     secret = get_settings().web_form.link_secret.get_secret_value()
     return make_token(LinkClaims(request.id, request.link_version, expires), csrf_key(secret))
 
 
-def csrf_ok(http: Request, request: AgencyRequest, submitted: str) -> bool:
+def csrf_ok(http: Request, request: AgencyRequest, submitted: str, *, now: dt.datetime) -> bool:
     """The post carries this link's token, and comes from our own page (a browser says
     cross-site for a post from another site's page)."""
     if http.headers.get("sec-fetch-site") == "cross-site":
         return False
     keys = [csrf_key(secret) for secret in link_secrets(get_settings().web_form)]
     try:
-        claims = read_token(submitted, keys, today=now().date())
+        claims = read_token(submitted, keys, today=now.date())
     except LinkError:
         return False
     return (claims.request_id, claims.link_version) == (request.id, request.link_version)

@@ -1,5 +1,6 @@
-"""The portal's receipt sender: one background thread per portal process that sends the
-receipts submissions have queued, with the delivery run every flow uses (``mail.delivery``).
+"""Receipts on the portal: the page a stored post redirects to, and the receipt sender, one
+background thread per portal process that sends the receipts submissions have queued, with the
+delivery run every flow uses (``mail.delivery``).
 
 A submission's transaction queues its receipt in the outbox before the response leaves; the
 sender is then told the cycle has mail due. Runs are coalesced: during a burst a run starts at
@@ -19,13 +20,46 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 
-from fastapi import BackgroundTasks, Request
-from fastapi.responses import RedirectResponse
+from fastapi import APIRouter, BackgroundTasks, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from config.settings import get_settings
 from mail.delivery import deliver_configured
+from portal.access import open_request
+from portal.dependencies import LINK_PREFIX, Now, ReadSession
+from portal.pages import page
+from reporting.evaluation_intake import is_evaluation
+from reporting.messages import common_context
+from reporting.revision_summary import receipt_context
 
 logger = logging.getLogger("portal")
 Deliver = Callable[..., object]
+router = APIRouter(prefix=LINK_PREFIX)
+
+
+@router.get("/bien-nhan/{revision}", response_class=HTMLResponse)
+def receipt(
+    token: str,
+    revision: int,
+    session: ReadSession,
+    now: Now,
+    unchanged: bool = Query(False, alias="khong-doi"),
+) -> Response:
+    """The receipt of one revision (404 for a revision the request does not have)."""
+    settings = get_settings()
+    request = open_request(token, session=session, settings=settings.web_form, now=now)
+    match = [s for s in request.submissions if s.revision == revision]
+    if not match:
+        raise StarletteHTTPException(404)
+    return page(
+        "evaluation_receipt" if is_evaluation(request) else "receipt",
+        **common_context(request.cycle, settings),
+        agency_name=request.agency.name,
+        token=token,
+        unchanged=unchanged,
+        **receipt_context(match[0]),
+    )
 
 
 class ReceiptSender:

@@ -46,7 +46,6 @@ from documents.xlsx_safety import (
 from documents.xlsx_writer import Sheet, letters_of, workbook_bytes
 from models.observations import Observed
 from models.orm import Channel, Request, Submission, TaskStatus
-from models.submissions import IntakeError, TaskReportInput
 from reporting.evaluation_intake import (
     NARRATIVE_FIELDS,
     EvaluationInput,
@@ -54,6 +53,7 @@ from reporting.evaluation_intake import (
     record_evaluation,
 )
 from reporting.form_binding import check_binding, form_token
+from reporting.intake import IntakeError, TaskReportInput
 
 FORM_VERSION = "evaluation-1"
 INDICATORS, NARRATIVE = "Chỉ tiêu theo năm", "Đánh giá chung"  # TASKS, META: the yearly form's

@@ -27,16 +27,17 @@ from models.orm import (
     Submission,
     TaskStatus,
 )
-from models.submissions import (
+from reporting.intake import (
     FieldError,
     SubmissionInput,
     TaskReportInput,
-    check_value,
+    acknowledge,
     new_revision,
     record_audit,
     same_content,
 )
-from reporting.intake import acknowledge, receipt_context
+from reporting.revision_summary import receipt_context
+from reporting.values import check_value
 
 NARRATIVE_FIELDS = ("results", "shortfall_causes", "lessons", "proposals")
 REQUIRED_NARRATIVE = {
@@ -171,7 +172,7 @@ def record_evaluation(
 
 def same_evaluation(latest: Submission, data: EvaluationInput, request: Request) -> bool:
     """Whether ``data`` says exactly what ``latest`` stored: the round's year, tasks and notes
-    compared as the yearly intake does (:func:`models.submissions.same_content`), then the
+    compared as the yearly intake does (:func:`reporting.intake.same_content`), then the
     earlier years' values and the narrative."""
     session = object_session(latest)
     year = request.cycle.year

@@ -26,15 +26,14 @@ from documents.xlsx_safety import (
 )
 from models.cycles import find_cycle
 from models.orm import Agency, Channel, Request, Submission
-from models.submissions import (
+from reporting.form_binding import check_binding
+from reporting.intake import (
     FieldError,
     IntakeError,
     SubmissionInput,
     TaskReportInput,
     record_submission,
 )
-from reporting.form_binding import check_binding
-from reporting.plausibility import record_flags
 
 RELOAD = "Vui lòng dùng biểu mẫu gốc tải từ đường dẫn trong thư."
 UNKNOWN_ROW = "Dòng {n} không thuộc biểu mẫu gốc (mã ẩn «{code}» không hợp lệ). " + RELOAD
@@ -318,9 +317,8 @@ def import_form(
             channel=channel,
             submitted_by=submitted_by,
             submitted_at=submitted_at,
+            flags_confirmed=False,  # a value that looks wrong is stored with a warning
         )
     except IntakeError as exc:
         refuse(*(locate(e, parsed.cells) for e in exc.errors))
-    if not submission.unchanged:  # a value that looks wrong is stored with a warning
-        record_flags(submission, session=session, confirmed=False)
     return submission

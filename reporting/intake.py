@@ -1,64 +1,267 @@
-"""Accept an agency's report from any channel: validate and store it, then acknowledge it."""
+"""Intake: the one service that records an agency's report, whatever channel it came by (web
+form, Excel upload, reply by email, ops import), then acknowledges it.
+
+Validation happens in full before anything is stored: either every field is right and a new
+revision is flushed, or :class:`IntakeError` lists every problem by field and nothing is kept.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
 
+from pydantic import BaseModel, Field
+from sqlalchemy import insert
 from sqlalchemy.orm import Session, object_session
 
 from config.settings import Settings
-from documents.indicators import value_text
-from documents.labels import TASK_STATUS_TEXT
-from documents.vietnamese import format_date
+from models.cycles import due_date, is_late
 from models.drafts import discard_draft
-from models.orm import Channel, Indicator, MessageKind, Request, Submission, TaskGroup
+from models.orm import (
+    AuditEvent,
+    Channel,
+    CycleStatus,
+    IndicatorValue,
+    MessageKind,
+    Request,
+    Submission,
+    SubmissionStatus,
+    TaskReport,
+    TaskStatus,
+)
 from models.revisions import stored_tasks, stored_values
-from models.submissions import SubmissionInput, record_submission
+from models.submissions import lock_request
 from reporting.messages import Answering, queue_for_agency
-from reporting.plausibility import record_flags, stored_flags
+from reporting.plausibility import stored_flag_columns
+from reporting.revision_summary import receipt_context
+from reporting.values import check_value
 
-CHANNEL_TEXT = {
-    Channel.WEB_FORM: "biểu mẫu trực tuyến",
-    Channel.UPLOAD: "tệp Excel tải lên",
-    Channel.OPS_IMPORT: "tệp do bộ phận tổng hợp nhập",
-    Channel.DEMO: "mô phỏng",
-    Channel.EMAIL: "thư trả lời kèm tệp Excel",
-}
+TASK_TEXTS = ("results", "difficulties", "proposals")
+NO_FLAGS: Mapping[str, object] = {"flags": [], "flags_confirmed": None}
 
 
-def receipt_context(submission: Submission) -> dict[str, object]:
-    """What the receipt page and the receipt email show (the revision's values read as rows,
-    their indicators and task groups from the agency's, already loaded)."""
+class TaskReportInput(BaseModel):
+    """An agency's account of one task group, as received."""
+
+    status: str = Field(description="not_started, in_progress, done or ongoing.")
+    results: str = Field(default="", description="What was done.")
+    difficulties: str = Field(default="", description="Difficulties met.")
+    proposals: str = Field(default="", description="Proposals.")
+
+
+class SubmissionInput(BaseModel):
+    """A submission as received from any channel, before validation."""
+
+    values: dict[str, Any] = Field(default_factory=dict, description="Indicator code -> value.")
+    notes: dict[str, str] = Field(default_factory=dict, description="Indicator code -> note.")
+    tasks: dict[str, TaskReportInput] = Field(
+        default_factory=dict, description="Task group code -> report."
+    )
+    adjustment_proposals: str = Field(default="", description="Proposed programme adjustments.")
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str  # e.g. "values.unemployment" or "tasks.labour_market.status"
+    message: str  # Vietnamese, shown to the agency
+
+
+class IntakeError(ValueError):
+    """The submission was refused; ``errors`` names every wrong field. Nothing was stored."""
+
+    def __init__(self, errors: list[FieldError]):
+        self.errors = errors
+        super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
+
+
+def validate(request: Request, data: SubmissionInput) -> list[FieldError]:
+    """Every problem with ``data`` for this request's agency, in form order."""
+    errors: list[FieldError] = []
+    agency = request.agency
+    expected = {i.code: i for i in agency.indicators}
+    for code in sorted(data.values.keys() - expected.keys()):
+        errors.append(
+            FieldError(f"values.{code}", "Chỉ tiêu này không thuộc phần báo cáo của đơn vị.")
+        )
+    for code, indicator in expected.items():
+        try:
+            check_value(indicator, data.values.get(code))
+        except ValueError as exc:
+            errors.append(FieldError(f"values.{code}", str(exc)))
+    groups = {g.code for g in agency.task_groups}
+    for code in sorted(data.tasks.keys() - groups):
+        errors.append(
+            FieldError(f"tasks.{code}", "Nhóm nhiệm vụ này không thuộc phần báo cáo của đơn vị.")
+        )
+    statuses = {s.value for s in TaskStatus}
+    for group in agency.task_groups:
+        task = data.tasks.get(group.code)
+        if task is None or task.status not in statuses:
+            errors.append(FieldError(f"tasks.{group.code}.status", "Chọn tình trạng thực hiện."))
+        elif task.status != TaskStatus.NOT_STARTED and not task.results.strip():
+            errors.append(FieldError(f"tasks.{group.code}.results", "Nêu kết quả đã thực hiện."))
+    return errors
+
+
+def record_submission(
+    request: Request,
+    data: SubmissionInput,
+    *,
+    session: Session,
+    channel: Channel,
+    submitted_by: str,
+    submitted_at: dt.datetime,
+    flags_confirmed: bool | None = None,
+) -> Submission:
+    """Validate ``data`` and store it as the request's next revision (flushed, not committed),
+    with the flags of values that look wrong unless ``flags_confirmed`` is None (True: the clerk
+    confirmed them on the web form; False: an import stores them with a warning).
+
+    Simultaneous submissions for one request are serialised (``models.submissions.lock_request``),
+    so each gets the next revision number instead of a unique-key error. A submission identical
+    to the latest revision (the same post sent twice, a form uploaded again) stores nothing:
+    the latest revision is returned with ``unchanged`` set, and its receipt stands.
+    """
+    submission = new_revision(
+        request,
+        lambda: validate(request, data),
+        values=data.values,
+        notes=data.notes,
+        tasks=data.tasks,
+        adjustment_proposals=data.adjustment_proposals,
+        session=session,
+        channel=channel,
+        submitted_by=submitted_by,
+        submitted_at=submitted_at,
+        same_as=lambda latest: same_content(latest, data, request),
+        flags_of=None
+        if flags_confirmed is None
+        else lambda: stored_flag_columns(
+            request, data.values, session=session, confirmed=flags_confirmed
+        ),
+    )
+    if not submission.unchanged:
+        record_audit(submission, session=session)
+        session.flush()
+    return submission
+
+
+def new_revision(
+    request: Request,
+    errors_of: Callable[[], list[FieldError]],
+    *,
+    values: Mapping[str, object],
+    notes: Mapping[str, str],
+    tasks: Mapping[str, TaskReportInput],
+    adjustment_proposals: str,
+    session: Session,
+    channel: Channel,
+    submitted_by: str,
+    submitted_at: dt.datetime,
+    same_as: Callable[[Submission], bool] | None = None,
+    flags_of: Callable[[], Mapping[str, Mapping[str, object]]] | None = None,
+) -> Submission:
+    """The request's next revision with its values and task reports, flushed: the request
+    locked first, then IntakeError if the cycle is closed or ``errors_of()`` finds any
+    (validated after the lock, so it sees the current revisions and status). ``flags_of()``:
+    indicator code -> the flag columns of its row (``reporting.plausibility``), else none.
+
+    Where ``same_as(latest)`` says the latest revision already holds what was sent (the same
+    post twice, a form uploaded again) nothing is stored: the latest revision is returned with
+    ``unchanged`` set (a plain attribute, not a column), and its receipt stands."""
+    latest = lock_request(request, session=session)
+    if (
+        same_as is not None
+        and latest is not None
+        and latest.status != SubmissionStatus.RETURNED
+        and request.cycle.status == CycleStatus.OPEN
+        and same_as(latest)
+    ):
+        latest.unchanged = True
+        return latest
+    if request.cycle.status != CycleStatus.OPEN:
+        raise IntakeError([FieldError("cycle", "Kỳ báo cáo đã khóa, không nhận thêm báo cáo.")])
+    errors = errors_of()
+    if errors:
+        raise IntakeError(errors)
+    submission = Submission(
+        request=request,
+        revision=(latest.revision if latest else 0) + 1,
+        submitted_at=submitted_at,
+        channel=channel.value,
+        submitted_by=submitted_by,
+        is_late=is_late(request.cycle, submitted_at, due_date(request)),
+        adjustment_proposals=adjustment_proposals.strip(),
+    )
+    session.add(submission)
+    session.flush()  # its id: its rows go in one executemany each, not one ORM object per row
+    flags = flags_of() if flags_of is not None else {}
+    rows = []
+    for indicator in request.agency.indicators:
+        value, achieved = check_value(indicator, values[indicator.code])
+        note = notes.get(indicator.code, "").strip()
+        rows.append(
+            dict(indicator_id=indicator.id, value=value, achieved=achieved, note=note)
+            | (flags.get(indicator.code) or NO_FLAGS)
+        )
+    reports = [
+        dict(task_group_id=group.id, status=tasks[group.code].status)
+        | {f: getattr(tasks[group.code], f).strip() for f in TASK_TEXTS}
+        for group in request.agency.task_groups
+    ]
+    for table, items in ((IndicatorValue.__table__, rows), (TaskReport.__table__, reports)):
+        if items:  # Core: one executemany (the ORM's bulk insert splits rows by their NULLs)
+            session.execute(insert(table), [{"submission_id": submission.id} | r for r in items])
+    session.expire(submission, ["values", "task_reports"])  # read back when first used
+    submission.unchanged = False
+    return submission
+
+
+def same_content(latest: Submission, data: SubmissionInput, request: Request) -> bool:
+    """Whether ``data`` says exactly what ``latest`` stored (values as parsed, texts trimmed)."""
+    session = object_session(latest)
+    stored = stored_values(latest, session=session)
+    for indicator in request.agency.indicators:
+        try:
+            parsed = check_value(indicator, data.values.get(indicator.code))
+        except ValueError:
+            return False
+        note = data.notes.get(indicator.code, "").strip()
+        if stored.pop(indicator.id, None) != (*parsed, note):
+            return False
+    tasks = stored_tasks(latest, session=session)
+    for group in request.agency.task_groups:
+        task = data.tasks.get(group.code)
+        if task is None or tasks.pop(group.id, None) != (
+            task.status,
+            *(getattr(task, f).strip() for f in TASK_TEXTS),
+        ):
+            return False
+    extra = set(data.values) - {i.code for i in request.agency.indicators}
+    return not stored and not tasks and not extra and (
+        latest.adjustment_proposals == data.adjustment_proposals.strip()
+    )
+
+
+def record_audit(submission: Submission, *, session: Session, **detail: object) -> None:
+    """The audit trail's line for a stored revision (``detail`` adds to what it says)."""
     request = submission.request
-    cycle, session = request.cycle, object_session(submission)
-    local = submission.submitted_at.astimezone(ZoneInfo(cycle.programme.timezone))
-    indicators = {i.id: i for i in request.agency.indicators}
-    groups = {g.id: g for g in request.agency.task_groups}
-    values = [
-        (indicators.get(key) or session.get_one(Indicator, key), value, achieved)
-        for key, (value, achieved, _) in stored_values(submission, session=session).items()
-    ]
-    tasks = [
-        (groups.get(key) or session.get_one(TaskGroup, key), status)
-        for key, (status, *_) in stored_tasks(submission, session=session).items()
-    ]
-    return {
-        "revision": submission.revision,
-        "submitted_on": format_date(local.date()),
-        "submitted_time": local.strftime("%H:%M"),
-        "late": submission.is_late,
-        "channel": CHANNEL_TEXT[Channel(submission.channel)],
-        "values": [
-            {"number": i.number, "name": i.name, "value": value_text(i, value, achieved)}
-            for i, value, achieved in sorted(values, key=lambda v: v[0].number)
-        ],
-        "tasks": [
-            {"number": g.number, "name": g.name, "status": TASK_STATUS_TEXT[status]}
-            for g, status in sorted(tasks, key=lambda t: t[0].number)
-        ],
-        "flags": stored_flags(submission),
-    }
+    session.add(
+        AuditEvent(
+            actor=submission.submitted_by,
+            action="submission.recorded",
+            cycle_id=request.cycle_id,
+            detail={
+                "agency": request.agency.code,
+                "revision": submission.revision,
+                "channel": submission.channel,
+                "late": submission.is_late,
+                **detail,
+            },
+        )
+    )
 
 
 def accept_submission(
@@ -75,10 +278,14 @@ def accept_submission(
     acknowledge it. A flagged value reaches here from the web form only once the clerk has
     confirmed it (``portal.confirmation``), so the web form's flags are stored as confirmed."""
     submission = record_submission(
-        request, data, session=session, channel=channel, submitted_by=submitted_by, submitted_at=now
+        request,
+        data,
+        session=session,
+        channel=channel,
+        submitted_by=submitted_by,
+        submitted_at=now,
+        flags_confirmed=channel == Channel.WEB_FORM,
     )
-    if not submission.unchanged:
-        record_flags(submission, session=session, confirmed=channel == Channel.WEB_FORM)
     acknowledge(submission, session=session, settings=settings, now=now)
     return submission
 
@@ -107,72 +314,3 @@ def acknowledge(
         now=now,
         answering=answering,
     )
-
-
-def import_summary(submission: Submission) -> list[str]:
-    """What an ops import is about to store, for the person at the terminal: who, which cycle,
-    which revision, and what changed from the previous one (value by value, task by task)."""
-    request, cycle = submission.request, submission.request.cycle
-    lines = [
-        f"Agency: {request.agency.name} ({request.agency.code}, {request.agency.email})",
-        f"Cycle: {cycle.programme.code} {cycle.year} ({cycle.kind})",
-    ]
-    if getattr(submission, "unchanged", False):
-        return lines + [f"Identical to revision {submission.revision}: nothing new to store."]
-    return _changes(submission, lines) + flag_lines(submission)
-
-
-def flag_lines(submission: Submission) -> list[str]:
-    """The values stored with a warning, for the person at the terminal."""
-    flagged = stored_flags(submission)
-    if not flagged:
-        return []
-    lines = [f"Warning: {len(flagged)} value(s) look wrong; stored, listed for the coordinator:"]
-    for row in flagged:
-        lines.append(f"  {row['number']}. {row['name']}: {row['reading']}")
-        lines += [f"     - {reason}" for reason in row["reasons"]]
-    return lines
-
-
-def _changes(submission: Submission, lines: list[str]) -> list[str]:
-    """``lines`` with what changed from the previous revision, value by value, task by task."""
-    request = submission.request
-    previous = next(
-        (s for s in request.submissions if s.revision == submission.revision - 1), None
-    )
-    lines.append(
-        f"New revision {submission.revision}"
-        + (" (late)" if submission.is_late else "")
-        + ("" if previous else ": the agency's first report")
-    )
-    if previous is None:
-        return lines
-    before = {v.indicator.code: v for v in previous.values}
-    for value in sorted(submission.values, key=lambda v: v.indicator.number):
-        old, indicator = before.get(value.indicator.code), value.indicator
-        old_text = value_text(indicator, old.value, old.achieved) if old else "-"
-        new_text = value_text(indicator, value.value, value.achieved)
-        if old_text != new_text:
-            lines.append(f"  {indicator.number}. {indicator.code}: {old_text} -> {new_text}")
-    tasks = {t.task_group.code: t for t in previous.task_reports}
-    for task in sorted(submission.task_reports, key=lambda t: t.task_group.number):
-        old_task = tasks.get(task.task_group.code)
-        fields = ("status", "results", "difficulties", "proposals")
-        changed = [
-            f for f in fields if old_task is None or getattr(old_task, f) != getattr(task, f)
-        ]
-        if changed:
-            lines.append(f"  task {task.task_group.code}: {', '.join(changed)} changed")
-    if previous.adjustment_proposals != submission.adjustment_proposals:
-        lines.append("  adjustment proposals changed")
-    if len(lines) == 3:
-        lines.append("  (no value or text changed)")
-    return lines
-
-
-def confirm_import() -> bool:
-    """Ask the person at the terminal; no terminal (cron, a pipe) means no."""
-    try:
-        return input("Store it? [y/N] ").strip().lower() in {"y", "yes", "c", "có"}
-    except (EOFError, OSError):
-        return False

@@ -4,11 +4,13 @@ so the clerk confirms what was read, and the coordinator sees them listed."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from documents.indicators import value_text
 from documents.report_data import FlaggedRow
@@ -24,8 +26,7 @@ from models.orm import (
     SubmissionStatus,
 )
 from models.orm.programme import agency_indicator
-from models.submissions import SubmissionInput
-from models.submissions import check_value as parse_value
+from reporting.values import check_value as parse_value
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,27 @@ def last_values(request: Request, *, session: Session) -> dict[str, Last]:
     """Indicator code -> the agency's last value before the request's cycle: its latest counted
     revision of an earlier year (the agency known by its code across registry versions); for an
     indicator it alone reports and never reported here, the province's value of the year before
-    (imported history is that agency's own figure)."""
+    (imported history is that agency's own figure).
+
+    Read once per transaction and request: a web form post asks for the flags twice (the
+    confirmation step, then the revision stored with them), and earlier years do not change
+    under it."""
+    known = per_transaction(session, "last_values")
+    if request.id not in known:
+        known[request.id] = _last_values(request, session=session)
+    return known[request.id]
+
+
+def per_transaction(session: Session, name: str) -> dict[Any, Any]:
+    """A memo of ``name`` that lives as long as the session's current transaction."""
+    transaction = session.get_transaction()
+    kept = session.info.get(name)
+    if kept is None or kept[0] is not transaction:
+        kept = session.info[name] = (transaction, {})
+    return kept[1]
+
+
+def _last_values(request: Request, *, session: Session) -> dict[str, Last]:
     cycle, agency = request.cycle, request.agency
     rows = session.execute(
         select(Indicator.code, IndicatorValue.value, Cycle.year)
@@ -171,13 +192,29 @@ class FlaggedValue:
     flags: list[Flag]
 
 
-def flags_for(request: Request, data: SubmissionInput, *, session: Session) -> list[FlaggedValue]:
-    """The values of ``data`` (not yet stored) that look wrong, in form order; a value that does
-    not parse is left to validation."""
+def flags_for(
+    request: Request, values: Mapping[str, Any], *, session: Session
+) -> list[FlaggedValue]:
+    """The ``values`` posted (indicator code -> value, not yet stored) that look wrong, in form
+    order; a value that does not parse is left to validation. Computed once per transaction for
+    the same values (the web form's confirmation step, then the revision stored with them)."""
+    try:
+        key = (request.id, frozenset(values.items()))
+    except TypeError:  # a value that cannot be a key: computed each time
+        return _flags_for(request, values, session=session)
+    known = per_transaction(session, "flags_for")
+    if key not in known:
+        known[key] = _flags_for(request, values, session=session)
+    return known[key]
+
+
+def _flags_for(
+    request: Request, values: Mapping[str, Any], *, session: Session
+) -> list[FlaggedValue]:
     last = last_values(request, session=session)
     flagged = []
     for indicator in request.agency.indicators:
-        typed = data.values.get(indicator.code)
+        typed = values.get(indicator.code)
         try:
             value, _ = parse_value(indicator, typed)
         except ValueError:
@@ -205,39 +242,50 @@ def confirmation_key(flagged: list[FlaggedValue]) -> str:
     return "|".join(f"{f.code}={f.value.normalize():f}" for f in flagged)
 
 
-def record_flags(submission: Submission, *, session: Session, confirmed: bool) -> int:
-    """Store the flags of each value of a new revision with it (``confirmed``: the clerk
-    confirmed them on the web form; else the import stored them with a warning); flushed.
-    Returns how many values were flagged."""
-    last = last_values(submission.request, session=session)
-    count = 0
-    for item in submission.values:
-        indicator = item.indicator
-        flags = (
-            []
-            if item.value is None
-            else check_value(item.value, last.get(indicator.code), rules_of(indicator))
-        )
-        item.flags = [asdict(flag) for flag in flags]
-        item.flags_confirmed = confirmed if flags else None
-        count += bool(flags)
-    session.flush()
-    return count
+def stored_flag_columns(
+    request: Request, values: Mapping[str, Any], *, session: Session, confirmed: bool
+) -> dict[str, dict[str, object]]:
+    """Indicator code -> the ``flags`` and ``flags_confirmed`` columns of a new revision's row
+    (``confirmed``: the clerk confirmed them on the web form; else an import stored them with a
+    warning); a value without flags gets none."""
+    flagged = {f.code: f.flags for f in flags_for(request, values, session=session)}
+    return {
+        i.code: {
+            "flags": [asdict(flag) for flag in flagged.get(i.code, [])],
+            "flags_confirmed": confirmed if i.code in flagged else None,
+        }
+        for i in request.agency.indicators
+    }
 
 
 def stored_flags(submission: Submission) -> list[dict[str, object]]:
     """The flagged values of a stored revision, for its receipt: number, name, how the value
-    reads, why it was flagged, and whether the clerk confirmed it."""
+    reads, why it was flagged, and whether the clerk confirmed it (read as rows, the indicators
+    from the agency's, already loaded)."""
+    session = object_session(submission)
+    indicators = {i.id: i for i in submission.request.agency.indicators}
+    rows = session.execute(
+        select(
+            IndicatorValue.indicator_id,
+            IndicatorValue.value,
+            IndicatorValue.flags,
+            IndicatorValue.flags_confirmed,
+        ).where(IndicatorValue.submission_id == submission.id)
+    )
+    found = [
+        (indicators.get(key) or session.get_one(Indicator, key), value, flags, confirmed)
+        for key, value, flags, confirmed in rows
+        if flags and value is not None
+    ]
     return [
         {
-            "number": item.indicator.number,
-            "name": item.indicator.name,
-            "reading": confirmation_text(format_number(item.value), item.value),
-            "reasons": [flag["message"] for flag in item.flags],
-            "confirmed": bool(item.flags_confirmed),
+            "number": indicator.number,
+            "name": indicator.name,
+            "reading": confirmation_text(format_number(value), value),
+            "reasons": [flag["message"] for flag in flags],
+            "confirmed": bool(confirmed),
         }
-        for item in sorted(submission.values, key=lambda v: v.indicator.number)
-        if item.flags and item.value is not None
+        for indicator, value, flags, confirmed in sorted(found, key=lambda f: f[0].number)
     ]
 
 

@@ -10,7 +10,7 @@ from config.settings import get_settings
 from models.cycles import cycle_requests, get_cycle
 from models.database import session_scope
 from models.orm import Agency, Channel
-from models.submissions import SubmissionInput, TaskReportInput, record_submission
+from reporting.intake import SubmissionInput, TaskReportInput, record_submission
 
 ICT = dt.timezone(dt.timedelta(hours=7))
 PROGRAMME = "vinh-long-r42"

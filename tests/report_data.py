@@ -19,14 +19,13 @@ from config.settings import get_settings
 from mail.queue import find_message
 from models.cycles import cycle_requests, ensure_requests, get_cycle, open_cycle
 from models.database import get_engine, session_scope, upgrade_database
-from models.observations import import_observations
 from models.orm import Channel, MessageKind
 from models.registry_store import load_registry
 from models.reports import record_decision, save_draft
-from models.submissions import SubmissionInput, TaskReportInput, record_submission
 from reporting.consolidation import consolidate
-from reporting.plausibility import record_flags
 from reporting.cycle_kinds import build_report_files
+from reporting.intake import SubmissionInput, TaskReportInput, record_submission
+from reporting.observation_import import import_observations
 from reporting.report_files import ReportFiles
 from reporting.submission import finalise_and_queue
 from tests.factories import PROGRAMME, at
@@ -121,9 +120,9 @@ def _build(folder: Path) -> Built:
                 channel=Channel.WEB_FORM,
                 submitted_by="test",
                 submitted_at=at(day),
+                # Flagged as the web form would (confirmed), one agency as an import (warned).
+                flags_confirmed=request.agency.code != "so-y-te",
             )
-            # Flagged as the web form would (confirmed), one agency as an import (warned).
-            record_flags(submission, session=session, confirmed=request.agency.code != "so-y-te")
             if request.agency.code == "so-gddt":
                 submission.status, submission.status_reason = "returned", "Thiếu số liệu."
         session.flush()

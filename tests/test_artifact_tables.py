@@ -13,7 +13,7 @@ from flows.consolidate import consolidate_flow
 from flows.open_cycle import open_cycle_flow
 from models.cycles import cycle_requests, get_cycle
 from models.database import session_scope
-from reporting.plausibility import record_flags
+from reporting.plausibility import stored_flag_columns
 from tests.factories import PROGRAMME, agency_codes, at, submit
 
 pytestmark = pytest.mark.usefixtures("prefect_harness", "db")
@@ -54,4 +54,8 @@ def warn_as_an_import_would() -> None:
         cycle = get_cycle(PROGRAMME, 2026, session=session)
         for request in cycle_requests(cycle, session=session):
             for submission in request.submissions:
-                record_flags(submission, session=session, confirmed=False)
+                values = {v.indicator.code: v.value for v in submission.values}
+                columns = stored_flag_columns(request, values, session=session, confirmed=False)
+                for item in submission.values:
+                    item.flags = columns[item.indicator.code]["flags"]
+                    item.flags_confirmed = columns[item.indicator.code]["flags_confirmed"]

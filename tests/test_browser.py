@@ -6,9 +6,12 @@ import datetime as dt
 import re
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import pytest
 import uvicorn
+from fastapi import FastAPI
 from playwright.sync_api import sync_playwright
 
 from config.settings import get_settings
@@ -31,13 +34,14 @@ CHROMIUM_ARGS = [
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 
-@pytest.fixture
-def portal_url(db, configure):
+@contextmanager
+def served(configure, adjust: Callable[[FastAPI], None] = lambda app: None) -> Iterator[str]:
+    """The portal on a free loopback port (``adjust``: e.g. its clock overridden); its URL."""
     port = free_port()
     configure(R42_WEB_FORM__PUBLIC_BASE_URL=f"http://127.0.0.1:{port}")
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
-    )
+    app = create_app()
+    adjust(app)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:
@@ -45,6 +49,12 @@ def portal_url(db, configure):
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture
+def portal_url(db, configure):
+    with served(configure) as url:
+        yield url
 
 
 def test_an_agency_reports_through_the_link_in_its_email(portal_url):

@@ -13,9 +13,9 @@ from models.database import session_scope
 from models.observations import Observed, record_observations
 from models.orm import Agency, Channel, CycleKind, EvaluationValue, Submission
 from models.registry_store import get_programme
-from models.submissions import IntakeError, TaskReportInput
 from reporting.evaluation import evaluate
 from reporting.evaluation_intake import EvaluationInput, record_evaluation
+from reporting.intake import IntakeError, TaskReportInput
 from tests.factories import PROGRAMME, at
 
 # The vectors: baseline 2020, latest 2025, target year 2030.

@@ -5,20 +5,31 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+from fastapi import FastAPI
 from playwright.sync_api import sync_playwright
 
 from config.settings import get_settings
 from models.cycles import ensure_requests, get_request, open_cycle
 from models.database import session_scope
+from portal.dependencies import current_time
 from reporting.messages import link_for
 from tests.factories import PROGRAMME, at
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, portal_url  # noqa: F401 - the fixture
+from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, served
 
 
-def test_an_agency_asks_for_more_time_in_a_browser(portal_url, monkeypatch):  # noqa: F811
-    import portal.extension_form
+@pytest.fixture
+def portal_url(db, configure):
+    """The portal with its clock on 30/11/2026 (the days it checks do not move with the CI's)."""
 
-    monkeypatch.setattr(portal.extension_form, "now", lambda: at(dt.date(2026, 11, 30), 9))
+    def on_30_11(app: FastAPI) -> None:
+        app.dependency_overrides[current_time] = lambda: at(dt.date(2026, 11, 30), 9)
+
+    with served(configure, on_30_11) as url:
+        yield url
+
+
+def test_an_agency_asks_for_more_time_in_a_browser(portal_url):
     with session_scope() as session:
         cycle, _ = open_cycle(PROGRAMME, 2026, dt.date(2026, 11, 2), session=session)
         ensure_requests(cycle, session=session)

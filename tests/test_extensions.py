@@ -16,6 +16,7 @@ from mail.delivery import deliver_configured
 from models.cycles import cycle_requests, get_cycle, get_request
 from models.database import session_scope
 from models.orm import AuditEvent, DeadlineExtension, ExtensionStatus
+from portal.dependencies import current_time
 from reporting.calendar import Action
 from reporting.consolidation import consolidate
 from reporting.extensions import ask_for_more_time, decide_extension
@@ -28,12 +29,11 @@ ASKED_ON = at(dt.date(2026, 11, 30), 9)
 
 
 @pytest.fixture
-def clock(monkeypatch):
-    """The form's clock on 30/11/2026 (the days it checks against do not move with the CI's)."""
-    import portal.extension_form
-
-    monkeypatch.setattr(portal.extension_form, "now", lambda: ASKED_ON)
-    return ASKED_ON
+def clock(portal):  # noqa: F811
+    """The portal's clock on 30/11/2026 (the days it checks against do not move with the CI's)."""
+    portal.app.dependency_overrides[current_time] = lambda: ASKED_ON
+    yield ASKED_ON
+    portal.app.dependency_overrides.pop(current_time)
 
 
 def extensions(agency: str = AGENCY) -> list[DeadlineExtension]:

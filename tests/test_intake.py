@@ -20,7 +20,7 @@ from models.orm import (
     Submission,
     TaskReport,
 )
-from models.submissions import IntakeError, TaskReportInput, record_submission
+from reporting.intake import IntakeError, TaskReportInput, record_submission
 from tests.factories import PROGRAMME, at, valid_input
 
 OPENED = dt.date(2026, 11, 2)

@@ -31,9 +31,7 @@ LAYERS: dict[str, int] = {
     "demo": 6,
 }
 
-KNOWN: set[tuple[str, str]] = {
-    ("models.values", "documents.vietnamese"),  # intake validation, to move to reporting
-}
+KNOWN: set[tuple[str, str]] = set()
 
 
 def module_name(path: Path, root: Path) -> str:

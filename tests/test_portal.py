@@ -184,6 +184,32 @@ def test_tampered_expired_unknown_and_revoked_links_are_refused_and_logged(porta
         assert token not in str(event.detail)  # the path is logged without the link
 
 
+def test_a_link_revoked_just_after_a_post_refuses_the_next_post(portal):
+    """The check before a post's body is read is not repeated for a link found open seconds
+    ago (portal.guard.check_link); the post's own transaction still refuses the revoked link
+    and stores nothing."""
+    path = path_of()
+    token = csrf(portal, path)
+    first = portal.post(path, data=valid_form(token), follow_redirects=False)
+    assert first.status_code == 303 and submissions() == 1
+    with session_scope() as session:
+        from models.orm import Request
+
+        secret = get_settings().web_form.link_secret.get_secret_value()
+        claims = read_token(path.rsplit("/", 1)[1], secret, today=None)
+        coordination.reissue_link(
+            session.get(Request, claims.request_id),
+            session=session,
+            settings=get_settings(),
+            actor="t",
+            now=dt.datetime.now(dt.UTC),
+        )
+    again = valid_form(token, value__temporary_houses="13")
+    refused_post = portal.post(path, data=again, follow_redirects=False)
+    assert refused_post.status_code == 410 and "đã được thay thế" in refused_post.text
+    assert submissions() == 1
+
+
 def test_a_locked_cycle_shows_the_form_but_takes_nothing(portal):
     path = path_of()
     token = csrf(portal, path)
@@ -238,7 +264,7 @@ def test_unknown_pages_and_errors_never_show_a_stack_trace(portal, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("database exploded")
 
-    monkeypatch.setattr("portal.app.current_fields", broken)
+    monkeypatch.setattr("portal.agency_form.current_fields", broken)
     page = portal.get(path_of())
     assert page.status_code == 500 and "Đã có lỗi xảy ra" in page.text
     assert "exploded" not in page.text and "Traceback" not in page.text

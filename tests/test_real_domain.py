@@ -165,7 +165,7 @@ def test_a_nested_key_written_twice_in_a_registry_version_is_refused(tmp_path):
 
 
 def test_an_observations_file_with_a_year_written_twice_is_refused_with_its_line(tmp_path):
-    from models.observations import ObservationFileError, import_observations
+    from reporting.observation_import import ObservationFileError, import_observations
 
     path = tmp_path / "history.yaml"
     path.write_text(

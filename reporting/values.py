@@ -1,4 +1,5 @@
-"""One reported value parsed by its indicator's kind, as every channel and the intake read it."""
+"""One reported value parsed by its indicator's kind, as every channel, the intake, the
+plausibility checks and the import of earlier years' values read it."""
 
 from __future__ import annotations
 

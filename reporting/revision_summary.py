@@ -1,0 +1,126 @@
+"""What a stored revision says, read back: its receipt (the page and the email) and, for an ops
+import, the summary shown at the terminal before it is kept."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import object_session
+
+from documents.indicators import value_text
+from documents.labels import TASK_STATUS_TEXT
+from documents.vietnamese import format_date
+from models.orm import Channel, Indicator, Submission, TaskGroup
+from models.revisions import stored_tasks, stored_values
+from reporting.plausibility import stored_flags
+
+CHANNEL_TEXT = {
+    Channel.WEB_FORM: "biểu mẫu trực tuyến",
+    Channel.UPLOAD: "tệp Excel tải lên",
+    Channel.OPS_IMPORT: "tệp do bộ phận tổng hợp nhập",
+    Channel.DEMO: "mô phỏng",
+    Channel.EMAIL: "thư trả lời kèm tệp Excel",
+}
+
+
+def receipt_context(submission: Submission) -> dict[str, object]:
+    """What the receipt page and the receipt email show (the revision's values read as rows,
+    their indicators and task groups from the agency's, already loaded)."""
+    request = submission.request
+    cycle, session = request.cycle, object_session(submission)
+    local = submission.submitted_at.astimezone(ZoneInfo(cycle.programme.timezone))
+    indicators = {i.id: i for i in request.agency.indicators}
+    groups = {g.id: g for g in request.agency.task_groups}
+    values = [
+        (indicators.get(key) or session.get_one(Indicator, key), value, achieved)
+        for key, (value, achieved, _) in stored_values(submission, session=session).items()
+    ]
+    tasks = [
+        (groups.get(key) or session.get_one(TaskGroup, key), status)
+        for key, (status, *_) in stored_tasks(submission, session=session).items()
+    ]
+    return {
+        "revision": submission.revision,
+        "submitted_on": format_date(local.date()),
+        "submitted_time": local.strftime("%H:%M"),
+        "late": submission.is_late,
+        "channel": CHANNEL_TEXT[Channel(submission.channel)],
+        "values": [
+            {"number": i.number, "name": i.name, "value": value_text(i, value, achieved)}
+            for i, value, achieved in sorted(values, key=lambda v: v[0].number)
+        ],
+        "tasks": [
+            {"number": g.number, "name": g.name, "status": TASK_STATUS_TEXT[status]}
+            for g, status in sorted(tasks, key=lambda t: t[0].number)
+        ],
+        "flags": stored_flags(submission),
+    }
+
+
+def import_summary(submission: Submission) -> list[str]:
+    """What an ops import is about to store, for the person at the terminal: who, which cycle,
+    which revision, and what changed from the previous one (value by value, task by task)."""
+    request, cycle = submission.request, submission.request.cycle
+    lines = [
+        f"Agency: {request.agency.name} ({request.agency.code}, {request.agency.email})",
+        f"Cycle: {cycle.programme.code} {cycle.year} ({cycle.kind})",
+    ]
+    if getattr(submission, "unchanged", False):
+        return lines + [f"Identical to revision {submission.revision}: nothing new to store."]
+    return _changes(submission, lines) + flag_lines(submission)
+
+
+def flag_lines(submission: Submission) -> list[str]:
+    """The values stored with a warning, for the person at the terminal."""
+    flagged = stored_flags(submission)
+    if not flagged:
+        return []
+    lines = [f"Warning: {len(flagged)} value(s) look wrong; stored, listed for the coordinator:"]
+    for row in flagged:
+        lines.append(f"  {row['number']}. {row['name']}: {row['reading']}")
+        lines += [f"     - {reason}" for reason in row["reasons"]]
+    return lines
+
+
+def _changes(submission: Submission, lines: list[str]) -> list[str]:
+    """``lines`` with what changed from the previous revision, value by value, task by task."""
+    request = submission.request
+    previous = next(
+        (s for s in request.submissions if s.revision == submission.revision - 1), None
+    )
+    lines.append(
+        f"New revision {submission.revision}"
+        + (" (late)" if submission.is_late else "")
+        + ("" if previous else ": the agency's first report")
+    )
+    if previous is None:
+        return lines
+    before = {v.indicator.code: v for v in previous.values}
+    for value in sorted(submission.values, key=lambda v: v.indicator.number):
+        old, indicator = before.get(value.indicator.code), value.indicator
+        old_text = value_text(indicator, old.value, old.achieved) if old else "-"
+        new_text = value_text(indicator, value.value, value.achieved)
+        if old_text != new_text:
+            lines.append(f"  {indicator.number}. {indicator.code}: {old_text} -> {new_text}")
+    tasks = {t.task_group.code: t for t in previous.task_reports}
+    for task in sorted(submission.task_reports, key=lambda t: t.task_group.number):
+        old_task = tasks.get(task.task_group.code)
+        fields = ("status", "results", "difficulties", "proposals")
+        changed = [
+            f for f in fields if old_task is None or getattr(old_task, f) != getattr(task, f)
+        ]
+        if changed:
+            lines.append(f"  task {task.task_group.code}: {', '.join(changed)} changed")
+    if previous.adjustment_proposals != submission.adjustment_proposals:
+        lines.append("  adjustment proposals changed")
+    if len(lines) == 3:
+        lines.append("  (no value or text changed)")
+    return lines
+
+
+def confirm_import() -> bool:
+    """Ask the person at the terminal; no terminal (cron, a pipe) means no."""
+    try:
+        return input("Store it? [y/N] ").strip().lower() in {"y", "yes", "c", "có"}
+    except (EOFError, OSError):
+        return False
