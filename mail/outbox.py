@@ -126,6 +126,7 @@ def claim_due(
             raw=raw[row.id],
             key=row.id,
             retry=row.id in earlier,
+            wire_form=True,  # ``mail.queue.enqueue`` stores nothing else
         )
         for row in sorted(claimed, key=lambda row: row.id)
     ]

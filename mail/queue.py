@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from mail.allowed_domains import check_recipients
 from mail.compose import ComposedEmail
+from mail.wire import check_wire_form
 from models.orm import Agency, Cycle, DeliveryStatus, OutgoingMessage, OutgoingRecipient
 
 
@@ -45,6 +46,12 @@ def enqueue(
     if find_message(cycle, kind, recipient_key, rung, session=session) is not None:
         return None
     check_recipients(email.to + email.cc)  # R42_MAIL__ALLOWED_DOMAINS: RecipientNotAllowed
+    try:
+        # What ``compose`` writes: every attempt then sends the stored bytes as they are,
+        # without checking their framing again (``Envelope.wire_form``).
+        check_wire_form(email.raw)
+    except ValueError as exc:
+        raise ValueError(f"message {email.message_id} ({kind} {recipient_key}): {exc}") from None
     message = OutgoingMessage(
         cycle=cycle,
         agency=agency,
