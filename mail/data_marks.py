@@ -9,7 +9,7 @@ back to pending by itself (``mail.deliveries.expire_stale_claims``).
 A commit per message would halve the sending rate, so marks are group-committed: each
 connection asks for its message's mark when its transaction starts (MAIL, RCPT and DATA go
 out meanwhile) and waits for it just before the data; all marks asked for while one write
-is in flight go in the next write, one UPDATE for all of them.
+is in flight go in the next write, one executemany for all of them (``mail.plain_writes``).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from sqlalchemy import Connection, Engine, event
 
 from mail.outbox import MARK_ACCEPTED, MARK_ACCEPTED_UNLOCKED, MARK_DATA_SENT
+from mail.plain_writes import executemany_plain
 from models.database import make_engine
 
 
@@ -47,7 +48,7 @@ class DataSentMarks:
     def __init__(self, database_url: str):
         self.database_url = database_url
         self._waiting: list[tuple[int, asyncio.Future[None]]] = []
-        self._accepted: list[dict[str, object]] = []
+        self._accepted: list[dict[str, int | str]] = []  # key, reply
         self._writer: asyncio.Task[None] | None = None
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="data-marks")
         self._engine: Engine | None = None
@@ -62,7 +63,7 @@ class DataSentMarks:
     def accepted(self, key: int, reply: str) -> None:
         """The relay accepted the message for every recipient of the attempt: written with
         the next marks, nobody waits for it."""
-        self._accepted.append({"key": key, "reply": reply, "at": dt.datetime.now(dt.UTC)})
+        self._accepted.append({"key": key, "reply": reply})
         self._start_writer()
 
     def _start_writer(self) -> None:
@@ -86,7 +87,7 @@ class DataSentMarks:
                     if not future.done():
                         future.set_result(None)
 
-    def _write(self, keys: list[int], accepted: list[dict[str, object]]) -> None:
+    def _write(self, keys: list[int], accepted: list[dict[str, int | str]]) -> None:
         if self._connection is None:
             self._engine = self._engine or _marks_engine(self.database_url)
             self._connection = self._engine.connect()
@@ -94,14 +95,12 @@ class DataSentMarks:
                 self._connection.exec_driver_sql("SET synchronous_commit TO OFF")
                 self._connection.commit()
         try:
-            if keys:
-                self._connection.execute(
-                    MARK_DATA_SENT, {"keys": keys, "at": dt.datetime.now(dt.UTC)}
-                )
-            if accepted:
-                postgresql = self._connection.dialect.name == "postgresql"
-                statement = MARK_ACCEPTED_UNLOCKED if postgresql else MARK_ACCEPTED
-                self._connection.execute(statement, accepted)
+            # One time for the write: accepted_at is within a write of the relay's reply.
+            now = dt.datetime.now(dt.UTC)
+            executemany_plain(self._connection, MARK_DATA_SENT, [{"key": k} for k in keys], at=now)
+            postgresql = self._connection.dialect.name == "postgresql"
+            accepting = MARK_ACCEPTED_UNLOCKED if postgresql else MARK_ACCEPTED
+            executemany_plain(self._connection, accepting, accepted, at=now)
             self._connection.commit()
         except Exception:
             self._connection.close()  # a new one next time

@@ -1,7 +1,8 @@
 """Queueing in the outbox: messages stored with the change that causes them, one row per
 recipient, and what the flows read back about them.
 
-Sending them, and the bookkeeping of each attempt, is ``mail.delivery`` and ``mail.outbox``.
+Sending them, and the bookkeeping of each attempt, is ``mail.delivery``, ``mail.outbox`` and
+``mail.outcomes``.
 """
 
 from __future__ import annotations
