@@ -1,8 +1,8 @@
 """Recording what each attempt did: every recipient's outcome, then the message's standing.
 
-The common case (every recipient accepted at the first attempt) is written in three
-statements for the whole batch: the recipients, the messages, and each message's own reply
-(``mail.plain_writes``).
+The common case (every recipient accepted at the first attempt) is written in two
+statements for the whole batch: the recipients, then each message with its own reply in one
+executemany (``mail.plain_writes``).
 """
 
 from __future__ import annotations
@@ -10,20 +10,43 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Update, bindparam, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from mail.plain_writes import executemany_plain
 from mail.transport import DeliveryResult, Envelope
 from models.orm import DeliveryStatus, OutgoingMessage, OutgoingRecipient
+from models.orm.base import UTCDateTime
 
 S = DeliveryStatus
 
-# The relay's reply to one message's attempt.
-SET_REPLY = (
+# Every recipient accepted the message at its first attempt (one row per message, with the
+# relay's reply; ``mail.plain_writes``).
+RECORD_SENT = (
     update(OutgoingMessage)
     .where(OutgoingMessage.id == bindparam("key"))
-    .values(last_reply=bindparam("reply"))
+    .values(
+        status=S.SENT,
+        sent_at=bindparam("now", type_=UTCDateTime()),
+        attempts=OutgoingMessage.attempts + 1,
+        next_attempt_at=None,
+        claim_token=None,
+        data_sent_at=None,
+        last_reply=bindparam("reply"),
+    )
+)
+# Nothing was tried (the relay was unreachable or refused the run): due again at once, the
+# delivery run itself waits before trying the relay again; the attempts stay.
+RECORD_NOT_TRIED = (
+    update(OutgoingMessage)
+    .where(OutgoingMessage.id == bindparam("key"))
+    .values(
+        status=S.PENDING,
+        next_attempt_at=None,
+        claim_token=None,
+        data_sent_at=None,
+        last_reply=bindparam("reply"),
+    )
 )
 
 
@@ -56,17 +79,9 @@ def record_results(
             .where(OutgoingRecipient.message_id.in_(keys), OutgoingRecipient.status == S.PENDING)
             .values(status=S.SENT, settled_at=clock)
         )
-        _update_messages(
-            clean,
-            session,
-            status=S.SENT,
-            sent_at=now,
-            attempts=OutgoingMessage.attempts + 1,
-            next_attempt_at=None,
-        )
+        _write_rows(session, RECORD_SENT, clean, now=now)
     if deferred:
-        # Due again at once: the delivery run itself waits before trying the relay again.
-        _update_messages(deferred, session, status=S.PENDING, next_attempt_at=None)
+        _write_rows(session, RECORD_NOT_TRIED, deferred)
     if rest:
         by_key = {e.key: (e, r) for e, r in rest}
         messages = session.scalars(
@@ -80,17 +95,15 @@ def record_results(
     session.flush()
 
 
-def _update_messages(
-    outcomes: list[tuple[Envelope, DeliveryResult]], session: Session, **values: object
+def _write_rows(
+    session: Session,
+    statement: Update,
+    outcomes: list[tuple[Envelope, DeliveryResult]],
+    **shared: object,
 ) -> None:
-    """Two statements for the batch: ``values`` on every message, then each its own reply."""
-    connection = session.connection()
-    connection.execute(
-        update(OutgoingMessage)
-        .where(OutgoingMessage.id.in_([e.key for e, _ in outcomes]))
-        .values(claim_token=None, data_sent_at=None, **values)
-    )
-    executemany_plain(connection, SET_REPLY, [{"key": e.key, "reply": r.reply} for e, r in outcomes])
+    """``statement`` for each message of the batch with its own reply, in one executemany."""
+    rows = [{"key": e.key, "reply": r.reply} for e, r in outcomes]
+    executemany_plain(session.connection(), statement, rows, **shared)
 
 
 def _record_one(
