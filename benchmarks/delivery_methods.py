@@ -102,7 +102,7 @@ class FullPath:
             )
 
     def __call__(self, port: int, envelopes: Sequence[Envelope]) -> int:
-        os.environ.update(
+        environment = dict(
             R42_DATABASE__URL=self.database_url,
             R42_MAIL__TRANSPORT="smtp",
             R42_MAIL__SMTP_HOST="127.0.0.1",
@@ -112,7 +112,12 @@ class FullPath:
             R42_MAIL__SMTP_TIMEOUT="60",
         )
         os.environ.setdefault("R42_WEB_FORM__LINK_SECRET", secrets.token_urlsafe(48))
+        if os.environ.get("R42_DATABASE__URL") != self.database_url:
+            get_engine.cache_clear()
+        # The engine of the warm-up stays, with its compiled statements, as in a worker
+        # process that runs one delivery after another: the warm-up is excluded for every
+        # method alike.
+        os.environ.update(environment)
         get_settings.cache_clear()
-        get_engine.cache_clear()
         run = deliver_configured(self.cycle_id, now=NOW)
         return sum(r.status == DeliveryStatus.SENT for r in run.results)

@@ -125,6 +125,7 @@ def open_national_cycle(url: str, count: int, *, settings: Settings) -> National
                 list(m.to_addrs) + list(m.cc_addrs),
                 m.raw,
                 key=m.id,
+                wire_form=True,  # as the outbox gives them to a delivery run
             )
             for m in messages
         ]

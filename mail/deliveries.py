@@ -10,7 +10,7 @@ import datetime as dt
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from mail.outbox import settled_status
+from mail.outcomes import settled_status
 from mail.queue import UNDELIVERED
 from models.orm import DeliveryStatus, OutgoingMessage, OutgoingRecipient
 

@@ -14,14 +14,8 @@ from config.mail_settings import MailSettings
 from config.settings import get_settings
 from mail.configured import transport_from_settings
 from mail.deliveries import expire_stale_claims, settle_own_claims
-from mail.outbox import (
-    Sending,
-    claim_due,
-    next_retry,
-    note_waiting,
-    record_results,
-    sending_for,
-)
+from mail.outbox import Sending, claim_due, next_retry, note_waiting, sending_for
+from mail.outcomes import record_results
 from mail.transport import (
     DeliveryResult,
     Envelope,

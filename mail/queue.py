@@ -1,7 +1,8 @@
 """Queueing in the outbox: messages stored with the change that causes them, one row per
 recipient, and what the flows read back about them.
 
-Sending them, and the bookkeeping of each attempt, is ``mail.delivery`` and ``mail.outbox``.
+Sending them, and the bookkeeping of each attempt, is ``mail.delivery``, ``mail.outbox`` and
+``mail.outcomes``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from mail.allowed_domains import check_recipients
 from mail.compose import ComposedEmail
+from mail.wire import check_wire_form
 from models.orm import Agency, Cycle, DeliveryStatus, OutgoingMessage, OutgoingRecipient
 
 
@@ -45,6 +47,12 @@ def enqueue(
     if find_message(cycle, kind, recipient_key, rung, session=session) is not None:
         return None
     check_recipients(email.to + email.cc)  # R42_MAIL__ALLOWED_DOMAINS: RecipientNotAllowed
+    try:
+        # What ``compose`` writes: every attempt then sends the stored bytes as they are,
+        # without checking their framing again (``Envelope.wire_form``).
+        check_wire_form(email.raw)
+    except ValueError as exc:
+        raise ValueError(f"message {email.message_id} ({kind} {recipient_key}): {exc}") from None
     message = OutgoingMessage(
         cycle=cycle,
         agency=agency,

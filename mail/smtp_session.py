@@ -164,9 +164,13 @@ class SmtpSession(asyncio.Protocol):
         recipients: list[str],
         raw: bytes,
         before_data: Callable[[], Awaitable[None]] | None = None,
+        *,
+        wire_form: bool = False,
     ) -> TransactionOutcome:
         """MAIL, RCPT for each recipient, DATA; the message's data once ``before_data``
-        (which records that the data is leaving) has returned."""
+        (which records that the data is leaving) has returned. ``wire_form``: ``raw`` is
+        known to follow DATA as it is (the outbox stores nothing else), so its framing is
+        not checked again (about 35 us for 60 KB)."""
         accepted: list[str] = []
         refused: list[tuple[str, Reply]] = []
         data_sent = False
@@ -194,7 +198,7 @@ class SmtpSession(asyncio.Protocol):
             if before_data is not None:
                 await before_data()
             data_sent = True
-            self.transport.writelines([to_wire(raw), b".\r\n"])
+            self.transport.writelines([raw if wire_form else to_wire(raw), b".\r\n"])
             final = await self.reply()
         except (ConnectionLost, OSError) as exc:
             self.close()

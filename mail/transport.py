@@ -27,6 +27,9 @@ class Envelope:
     raw: bytes
     key: int = 0  # the outbox row
     retry: bool = False  # an earlier attempt settled some of the message's recipients
+    # ``raw`` can follow DATA as it is (``mail.wire.check_wire_form``): the outbox stores
+    # nothing else, so its framing is not checked again at each attempt.
+    wire_form: bool = False
 
 
 @dataclass(frozen=True)
@@ -223,6 +226,7 @@ class SmtpTransport:
                 envelope.recipients,
                 envelope.raw,
                 mark.wait if mark is not None else None,
+                wire_form=envelope.wire_form,
             )
         finally:
             if mark is not None:

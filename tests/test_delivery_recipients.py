@@ -20,7 +20,7 @@ from reporting.consolidation import consolidate
 from reporting.reminders import queue_reminders
 from tests.factories import PROGRAMME, at
 from tests.servers import SmtpServer, make_tls_files
-from tests.test_delivery_faults import counts, deliver, queued, use_smtp  # noqa: F401
+from tests.test_delivery_faults import NOW, counts, deliver, queued, use_smtp  # noqa: F401
 
 
 @pytest.fixture
@@ -149,3 +149,30 @@ def test_a_wrong_password_is_tried_once_per_run_and_leaves_everything_pending(
         run = deliver(cycle_id)
     assert run.refused is None and counts(cycle_id) == {"sent": len(emails)}
     assert per_recipient(server) == Counter(emails)
+
+
+def test_only_a_message_in_wire_form_is_queued_so_attempts_send_the_stored_bytes(
+    queued, configure  # noqa: F811
+):
+    """The outbox holds SMTP's wire form only (what ``compose`` writes: CRLF lines, no line
+    opening with a dot), so the transport sends the stored bytes without checking their
+    framing at each attempt; anything else is refused at queueing, naming the message."""
+    from mail.compose import ComposedEmail
+    from mail.queue import enqueue
+
+    cycle_id, emails = queued
+    with session_scope() as session:
+        cycle = get_cycle(PROGRAMME, 2026, session=session)
+        for raw in (b"Subject: x\nTo: a@x.example\n\nbare LF\n", b"Subject: x\r\n\r\n.dot\r\n"):
+            email = ComposedEmail("x", ["a@x.example"], message_id="<bad@x>", raw=raw)
+            with pytest.raises(ValueError, match=r"<bad@x> \(notice dots\): .*wire form"):
+                enqueue(cycle, "notice", "dots", email, session=session, now=NOW)
+        good = b"Subject: x\r\nTo: a@x.example\r\n\r\none. two\r\n"
+        email = ComposedEmail("x", ["a@x.example"], message_id="<good@x>", raw=good)
+        assert enqueue(cycle, "notice", "dots", email, session=session, now=NOW) is not None
+    with SmtpServer() as server:
+        use_smtp(configure, server.port)
+        deliver(cycle_id)
+        assert counts(cycle_id) == {"sent": len(emails) + 1}
+    (arrived,) = [r for r in server.received if r.recipients == ["a@x.example"]]
+    assert arrived.raw == good
