@@ -46,7 +46,6 @@ class ReportForm:
 
     page_template: str  # the web form's template under portal/
     receipt_template: str  # the receipt page's template under portal/
-    email_prefix: str  # of its email templates: "" (yearly) or "evaluation_"
     confirms_plausibility: bool  # values that look wrong are shown back to be confirmed
     offers_extensions: bool  # an agency may ask for more time
     takes_email_replies: bool  # a workbook sent back by email is stored
@@ -162,7 +161,6 @@ def store_evaluation_workbook(
 YEARLY_FORM = ReportForm(
     page_template="form",
     receipt_template="receipt",
-    email_prefix="",
     confirms_plausibility=True,
     offers_extensions=True,
     takes_email_replies=True,
@@ -179,7 +177,6 @@ YEARLY_FORM = ReportForm(
 EVALUATION_FORM = ReportForm(
     page_template="evaluation_form",
     receipt_template="evaluation_receipt",
-    email_prefix="evaluation_",
     confirms_plausibility=False,
     offers_extensions=False,
     takes_email_replies=False,
