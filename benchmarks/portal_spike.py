@@ -65,7 +65,7 @@ def prepare(url: str, count: int, base: str, prior: int = 0) -> list[dict]:
     from models.database import get_engine, session_scope, upgrade_database
     from models.orm import Channel
     from models.registry_store import load_registry
-    from portal.form_fields import to_submission
+    from reporting.form_fields import to_submission
     from reporting.intake import record_submission
     from reporting.messages import link_for
 

@@ -13,7 +13,6 @@ from config.settings import get_settings
 from models.database import session_scope
 from models.drafts import save_draft
 from models.orm import Channel, CycleStatus
-from portal import evaluation_form, form_fields
 from portal.access import open_request
 from portal.confirmation import held_for_confirmation
 from portal.dependencies import LINK_PREFIX, Now, ReadSession
@@ -21,8 +20,9 @@ from portal.guard import check_link
 from portal.limits import read_form
 from portal.pages import EXPIRED_SESSION, LOCKED_NOTICE, csrf_ok, current_fields, form_page
 from portal.receipts import to_receipt
-from reporting.evaluation_intake import accept_evaluation, is_evaluation
-from reporting.intake import IntakeError, accept_submission
+from reporting.cycle_kinds import kind_of
+from reporting.form_fields import too_long
+from reporting.intake import IntakeError
 
 EXTENSION_SENT = (
     "Đã gửi đề nghị gia hạn. Cơ quan thường trực sẽ xem xét và trả lời Quý cơ quan qua thư điện tử."
@@ -62,8 +62,8 @@ def _handle_post(
     settings = get_settings()
     with session_scope(write=True) as session:
         request = open_request(token, session=session, settings=settings.web_form, now=now)
-        fields_of = evaluation_form if is_evaluation(request) else form_fields
-        fields = fields_of.read_fields(form, request)
+        report_form = kind_of(request.cycle).form
+        fields = report_form.read_fields(form, request)
         if not csrf_ok(http, request, str(form.get("csrf_token", "")), now=now):
             return form_page(  # what was typed stays on the page, with a fresh token
                 request, token, fields, now=now, status_code=403, notice=EXPIRED_SESSION
@@ -79,30 +79,25 @@ def _handle_post(
                 request, token, fields, now=now, status_code=422, errors=errors, notice=notice
             )
 
-        too_long = form_fields.too_long(fields)
-        if too_long:  # refused with the field named, draft or not; nothing cut, nothing kept
-            return marked(too_long, "lưu")
+        overlong = too_long(fields)
+        if overlong:  # refused with the field named, draft or not; nothing cut, nothing kept
+            return marked(overlong, "lưu")
         if form.get("action") == "save":
             save_draft(request, fields, session=session, now=now)
             saved = now.astimezone(dt.timezone(dt.timedelta(hours=7))).strftime("%H:%M")
             return form_page(
                 request, token, fields, now=now, notice=f"Đã lưu bản nháp lúc {saved}."
             )
-        held = None if is_evaluation(request) else held_for_confirmation(
+        held = held_for_confirmation(
             request, token, form, fields, session=session, now=now
-        )
+        ) if report_form.confirms_plausibility else None
         if held is not None:  # a value that looks wrong: shown as read, for the clerk to confirm
             return held
         try:
             nested = session.begin_nested()
-            accept, data = (
-                (accept_evaluation, evaluation_form.to_input(fields, request))
-                if is_evaluation(request)
-                else (accept_submission, form_fields.to_submission(fields, request))
-            )
-            submission = accept(
+            submission = report_form.accept_fields(
                 request,
-                data,
+                fields,
                 session=session,
                 settings=settings,
                 channel=Channel.WEB_FORM,
@@ -111,7 +106,7 @@ def _handle_post(
             )
         except IntakeError as exc:
             nested.rollback()
-            return marked(fields_of.errors_by_input(exc.errors), "gửi")
+            return marked(report_form.errors_by_input(exc.errors), "gửi")
         revision, cycle_id = submission.revision, request.cycle_id
         unchanged = getattr(submission, "unchanged", False)
     return to_receipt(http, token, revision, cycle_id, unchanged, background)

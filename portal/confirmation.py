@@ -14,8 +14,8 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
 from models.orm import Request
-from portal import form_fields
 from portal.pages import form_page
+from reporting import form_fields
 from reporting.intake import validate
 from reporting.plausibility import confirmation_key, flags_for
 

@@ -16,7 +16,7 @@ from portal.dependencies import LINK_PREFIX, Now
 from portal.guard import check_link
 from portal.limits import read_form
 from portal.pages import EXPIRED_SESSION, csrf_ok, current_fields, form_page, page
-from reporting.evaluation_intake import is_evaluation
+from reporting.cycle_kinds import kind_of
 from reporting.extensions import ExtensionRefused, ask_for_more_time
 
 MAX_FIELDS = 10  # csrf_token, until, reason
@@ -40,7 +40,7 @@ def _handle(token: str, form: dict, http: Request, moment: dt.datetime) -> Respo
     typed = {"until": str(form.get("until", "")), "reason": str(form.get("reason", ""))}
     with session_scope(write=True) as session:
         request = open_request(token, session=session, settings=settings.web_form, now=moment)
-        if is_evaluation(request):
+        if not kind_of(request.cycle).form.offers_extensions:
             return page(
                 "message", 409, title="Không nhận đề nghị gia hạn",
                 message="Kỳ báo cáo này không nhận đề nghị gia hạn.",

@@ -10,14 +10,12 @@ from sqlalchemy.orm import object_session
 
 from config.settings import get_settings
 from documents.templating import render
-from models.drafts import load_draft
-from models.observations import observations_for
 from models.orm import CycleStatus
 from models.orm import Request as AgencyRequest
-from portal import evaluation_form, form_fields
 from portal.access import LinkRefused, default_contact
-from reporting.evaluation_intake import is_evaluation
+from reporting.cycle_kinds import kind_of
 from reporting.extensions import MAX_REASON, extension_view
+from reporting.form_fields import MAX_TEXT
 from reporting.links import LinkClaims, LinkError, link_secrets, make_token, read_token
 from reporting.messages import common_context
 
@@ -61,18 +59,13 @@ def form_page(
     ``now``); ``confirm``: the values that look
     wrong, for the clerk to confirm (``portal.confirmation``), each also marked in ``warnings``;
     ``extension_form``: the request for more time as typed, with its errors."""
-    cycle = request.cycle
+    cycle, form = request.cycle, kind_of(request.cycle).form
     settings = get_settings()
-    if is_evaluation(request):  # the mid-term or final review's form
-        template, rows = "evaluation_form", evaluation_form.page_rows(request)
-    else:
-        previous = observations_for(
-            cycle.programme, cycle.year - 1, session=object_session(request)
-        )
-        template, rows = "form", form_fields.page_rows(request, previous)
+    rows = form.page_rows(request, session=object_session(request))
+    if form.offers_extensions:
         rows = {**rows, "extension": extension_view(request)}
     return page(
-        template,
+        form.page_template,
         status_code,
         **common_context(cycle, settings),
         **rows,
@@ -87,7 +80,7 @@ def form_page(
         token=token,
         extension_form=extension_form or {"fields": {}, "errors": {}},
         max_reason=MAX_REASON,
-        max_text=form_fields.MAX_TEXT,
+        max_text=MAX_TEXT,
         locked=cycle.status != CycleStatus.OPEN,
         revisions=len(request.submissions),
         returned=request.submissions[-1].status_reason
@@ -97,16 +90,9 @@ def form_page(
 
 
 def current_fields(request: AgencyRequest) -> dict[str, str]:
-    """What the form starts from: the agency's draft, else its latest revision, else nothing."""
-    session = object_session(request)
-    fields = load_draft(request, session=session)
-    if is_evaluation(request):  # else the latest revision, else the values already known
-        if fields is None and request.submissions:
-            fields = evaluation_form.from_submission(request.submissions[-1], session=session)
-        return fields if fields is not None else evaluation_form.prefilled(request, session=session)
-    if fields is None and request.submissions:
-        fields = form_fields.from_submission(request.submissions[-1])
-    return fields or {}
+    """What the form starts from: the agency's draft, else its latest revision, else what its
+    kind's form starts with."""
+    return kind_of(request.cycle).form.current_fields(request)
 
 
 def csrf_key(secret: str) -> str:

@@ -29,7 +29,7 @@ from mail.delivery import deliver_configured
 from portal.access import open_request
 from portal.dependencies import LINK_PREFIX, Now, ReadSession
 from portal.pages import page
-from reporting.evaluation_intake import is_evaluation
+from reporting.cycle_kinds import kind_of
 from reporting.messages import common_context
 from reporting.revision_summary import receipt_context
 
@@ -53,7 +53,7 @@ def receipt(
     if not match:
         raise StarletteHTTPException(404)
     return page(
-        "evaluation_receipt" if is_evaluation(request) else "receipt",
+        kind_of(request.cycle).form.receipt_template,
         **common_context(request.cycle, settings),
         agency_name=request.agency.name,
         token=token,

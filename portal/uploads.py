@@ -13,7 +13,6 @@ from starlette.concurrency import run_in_threadpool
 from config.settings import get_settings
 from documents.excel_form import form_filename
 from models.database import session_scope
-from models.observations import observations_for
 from models.orm import Channel, CycleStatus, Submission
 from models.orm import Request as AgencyRequest
 from portal.access import open_request
@@ -22,17 +21,8 @@ from portal.guard import check_link
 from portal.limits import read_form
 from portal.pages import LOCKED_NOTICE, csrf_ok, current_fields, form_page
 from portal.receipts import to_receipt
-from reporting.evaluation_excel import (
-    build_evaluation_form,
-    import_evaluation_form,
-    read_evaluation_form,
-)
-from reporting.evaluation_intake import acknowledge_evaluation, evaluation_years, is_evaluation
-from reporting.evaluation_requests import known_series
-from reporting.excel_reader import ExcelFormError, import_form
-from reporting.excel_reader import read_form as read_form_file
-from reporting.form_binding import signed_form
-from reporting.intake import acknowledge
+from reporting.cycle_kinds import kind_of
+from reporting.excel_reader import ExcelFormError
 from reporting.messages import link_for
 from reporting.requests import XLSX_TYPE
 
@@ -49,15 +39,8 @@ def download_form(token: str, session: ReadSession, now: Now) -> Response:
     """The agency's Excel form, pre-filled with its rows and last year's values."""
     settings = get_settings()
     request = open_request(token, session=session, settings=settings.web_form, now=now)
-    cycle, link = request.cycle, link_for(request, settings)[0]
-    if is_evaluation(request):
-        known = known_series(cycle.programme, evaluation_years(cycle), session=session)
-        content = build_evaluation_form(request, known=known, link=link)
-    else:
-        previous = observations_for(cycle.programme, cycle.year - 1, session=session)
-        content = signed_form(  # with its draft or latest revision, to correct in Excel
-            request, previous=previous, link=link, fields=current_fields(request)
-        )
+    link = link_for(request, settings)[0]
+    content = kind_of(request.cycle).form.build_workbook(request, session=session, link=link)
     name = form_filename(request)  # ASCII, 'so-ket-' for a mid-term round
     disposition = f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(name)}"
     return Response(content, media_type=XLSX_TYPE, headers={"Content-Disposition": disposition})
@@ -112,7 +95,7 @@ def _handle_upload(
     with session_scope() as session:
         request = open_request(token, session=session, settings=settings.web_form, now=now)
         session_ok = csrf_ok(http, request, csrf, now=now)
-        locked, evaluation = request.cycle.status != CycleStatus.OPEN, is_evaluation(request)
+        locked, report_form = request.cycle.status != CycleStatus.OPEN, kind_of(request.cycle).form
     if not session_ok:
         return refused(token, 403, [EXPIRED_UPLOAD], now=now)
     if locked:
@@ -129,11 +112,7 @@ def _handle_upload(
     if len(data) > limit:
         return refused(token, 413, [f"Tệp quá lớn (tối đa {limit // 1_000_000} MB)."], now=now)
     try:
-        read = (
-            read_evaluation_form(data, max_bytes=limit)
-            if evaluation
-            else read_form_file(data, max_bytes=limit)
-        )
+        read = report_form.read_workbook(data, max_bytes=limit)
     except ExcelFormError as exc:
         return refused(token, 422, exc.errors, now=now)
     with session_scope(write=True) as session:
@@ -156,25 +135,12 @@ def store(
     request: AgencyRequest, read: object, *, session: Session, now: dt.datetime
 ) -> Submission:
     """The read workbook recorded as the request's next revision and acknowledged."""
-    settings = get_settings()
-    if is_evaluation(request):
-        submission = import_evaluation_form(
-            read,
-            request,
-            session=session,
-            channel=Channel.UPLOAD,
-            submitted_by=f"{request.agency.email} (upload)",
-            submitted_at=now,
-        )
-        acknowledge_evaluation(submission, session=session, settings=settings, now=now)
-    else:
-        submission = import_form(
-            read,
-            session=session,
-            channel=Channel.UPLOAD,
-            expected_request=request,
-            submitted_by=f"{request.agency.email} (upload)",
-            submitted_at=now,
-        )
-        acknowledge(submission, session=session, settings=settings, now=now)
-    return submission
+    return kind_of(request.cycle).form.store_workbook(
+        read,
+        request,
+        session=session,
+        settings=get_settings(),
+        channel=Channel.UPLOAD,
+        submitted_by=f"{request.agency.email} (upload)",
+        now=now,
+    )

@@ -3,7 +3,8 @@ review (sơ kết) and the 2030 final review (tổng kết).
 
 Every kind runs the same flows (open, remind, consolidate, submit to the ministry, with the
 same approval); :data:`CYCLE_KINDS` holds, per kind, the few things that differ: how the
-agencies are asked (the yearly form or the evaluation form, each with its Excel workbook),
+agencies are asked and how their answers are read and accepted (the yearly form or the
+evaluation form, each with its Excel workbook: :mod:`reporting.report_forms`),
 what a consolidation stores (the yearly consolidation or the review's evaluation), the report's
 content and charts, its Vietnamese name. The emails of a review have their own templates
 (``evaluation_*``, chosen by :func:`reporting.messages.template_for`); every kind's deadline
@@ -29,6 +30,7 @@ from reporting.consolidation import consolidate, provincial_values
 from reporting.evaluation import evaluate
 from reporting.evaluation_requests import queue_evaluation_requests
 from reporting.report_files import ReportFiles, chart_images, render_files
+from reporting.report_forms import EVALUATION_FORM, YEARLY_FORM, ReportForm
 from reporting.requests import RequestRow, queue_requests
 
 QueueRequests = Callable[..., list[RequestRow]]  # (cycle, *, session, settings, now, progress)
@@ -66,6 +68,7 @@ class KindOfCycle:
     consolidated: Callable[..., dict]  # (cycle, *, session, as_of) -> the revision's data
     draw_charts: DrawCharts
     report_content: ReportContent
+    form: ReportForm  # what agencies report on, and how their answers come in
 
     def report_name(self, year: int) -> str:
         """'báo cáo năm 2026', 'báo cáo sơ kết năm 2025', 'báo cáo tổng kết năm 2030'."""
@@ -83,6 +86,7 @@ CYCLE_KINDS: dict[CycleKind, KindOfCycle] = {
         yearly_data,
         report_files.draw_charts,
         report_files.report_content,
+        YEARLY_FORM,
     ),
     **{
         kind: KindOfCycle(
@@ -93,6 +97,7 @@ CYCLE_KINDS: dict[CycleKind, KindOfCycle] = {
             review_data,
             review_files.draw_charts,
             review_files.report_content,
+            EVALUATION_FORM,
         )
         for kind, name in REVIEW_TEXT.items()
     },

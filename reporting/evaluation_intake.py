@@ -20,7 +20,6 @@ from config.settings import Settings
 from models.orm import (
     Channel,
     Cycle,
-    CycleKind,
     EvaluationNarrative,
     EvaluationValue,
     Request,
@@ -60,10 +59,6 @@ class EvaluationInput(BaseModel):
     shortfall_causes: str = Field(default="", description="Shortfalls and their causes.")
     lessons: str = Field(default="", description="Lessons learned.")
     proposals: str = Field(default="", description="Proposals and recommendations.")
-
-
-def is_evaluation(request: Request) -> bool:
-    return request.cycle.kind != CycleKind.ANNUAL
 
 
 def evaluation_years(cycle: Cycle) -> list[int]:

@@ -30,13 +30,13 @@ from models.extensions import (
     record_extension_request,
 )
 from models.orm import (
-    CycleKind,
     CycleStatus,
     DeadlineExtension,
     ExtensionStatus,
     MessageKind,
     Request,
 )
+from reporting.cycle_kinds import kind_of
 from reporting.messages import queue_for_agency
 
 MAX_REASON = 1000  # characters of the reason (and of a coordinator's note)
@@ -81,7 +81,7 @@ def latest_allowed(request: Request) -> dt.date:
 def why_closed(request: Request) -> str | None:
     """Why the form takes no request from this agency now, in Vietnamese; None when it does."""
     cycle = request.cycle
-    if cycle.kind != CycleKind.ANNUAL or cycle.programme.extension_max_days <= 0:
+    if not kind_of(cycle).form.offers_extensions or cycle.programme.extension_max_days <= 0:
         return "Kỳ báo cáo này không nhận đề nghị gia hạn."
     if cycle.status != CycleStatus.OPEN:
         return "Kỳ báo cáo đã khóa, không nhận đề nghị gia hạn."

@@ -32,7 +32,7 @@ from models.orm import (
     OutgoingMessage,
     Request,
 )
-from reporting.evaluation_intake import is_evaluation
+from reporting.cycle_kinds import kind_of
 from reporting.excel_reader import ExcelFormError, find_request, import_form
 from reporting.intake import acknowledge
 from reporting.messages import (
@@ -124,7 +124,7 @@ def handle(
             UNSIGNED.format(sender=mail.sender, agency=request.agency.name),
             ADVICE_SENDER,
         )
-    elif is_evaluation(request):
+    elif not kind_of(request.cycle).form.takes_email_replies:
         outcome.reason, context["advice"] = EVALUATION, ADVICE_LINK
     else:
         mismatch = not registered(mail.sender, request)

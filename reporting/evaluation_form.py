@@ -1,6 +1,6 @@
 """The evaluation round's web form: values by year since the baseline, tasks, the narrative.
 
-Same conventions as :mod:`portal.form_fields`: inputs named ``value__<code>__<year>``,
+Same conventions as :mod:`reporting.form_fields`: inputs named ``value__<code>__<year>``,
 ``note__<code>``, ``<part>__<group>`` and the narrative fields by name; intake errors are
 matched back to those inputs so each is shown next to its field.
 """
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from documents.indicators import target_text, value_text
 from documents.labels import NARRATIVE_LABELS, TASK_STATUS_TEXT
 from models.orm import EvaluationNarrative, EvaluationValue, Request, Submission, TaskStatus
-from portal.form_fields import KIND_HINT, RULE_TEXT, TEXT_FIELDS, nfc
+from reporting.form_fields import KIND_HINT, RULE_TEXT, TEXT_FIELDS, nfc
 from reporting.evaluation_intake import NARRATIVE_FIELDS, EvaluationInput, evaluation_years
 from reporting.evaluation_requests import known_series
 from reporting.intake import FieldError, TaskReportInput
