@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -128,6 +129,12 @@ def sqlite_template(tmp_path_factory) -> Path:
     return path
 
 
+def _connections_to(connection, database: str) -> int:
+    return connection.execute(
+        text("SELECT count(*) FROM pg_stat_activity WHERE datname = :name"), {"name": database}
+    ).scalar_one()
+
+
 @pytest.fixture(scope="session")
 def postgres_template(postgres_server) -> str:
     """The PostgreSQL database every `db` test is created from (CREATE DATABASE ... TEMPLATE):
@@ -141,10 +148,13 @@ def postgres_template(postgres_server) -> str:
         connection.execute(
             text(f'ALTER DATABASE "{TEMPLATE_DATABASE}" IS_TEMPLATE true ALLOW_CONNECTIONS false')
         )
-        left = connection.execute(
-            text("SELECT count(*) FROM pg_stat_activity WHERE datname = :name"),
-            {"name": TEMPLATE_DATABASE},
-        ).scalar_one()
+        # A closed connection's server process exits a moment after the client has gone (seconds
+        # on a loaded machine, with two xdist workers and more): wait for it, a leak stays.
+        deadline = time.monotonic() + 30
+        left = _connections_to(connection, TEMPLATE_DATABASE)
+        while left and time.monotonic() < deadline:
+            time.sleep(0.1)
+            left = _connections_to(connection, TEMPLATE_DATABASE)
     admin.dispose()
     assert left == 0, f"{left} connection(s) to the template database remain"
     return TEMPLATE_DATABASE
