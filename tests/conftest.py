@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,14 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("R42_MAIL__ALLOWED_DOMAINS", ".example")
 # A PostgreSQL database is "outside the demo": the placeholder link secret would be refused.
 os.environ.setdefault("R42_WEB_FORM__LINK_SECRET", "test-only-link-secret-0123456789abcdefghijklmnopq")
+# `make test` runs the suite on pytest-xdist workers (gw0, gw1, ...), each a process with its
+# own session fixtures (PostgreSQL cluster, templates, Prefect harness, tmp_path). A flow run
+# outside the harness uses Prefect's home (its SQLite database): one each, set before Prefect
+# is imported.
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+if XDIST_WORKER:
+    _prefect_home = Path(os.environ.get("PREFECT_HOME", "~/.prefect")).expanduser()
+    os.environ["PREFECT_HOME"] = str(_prefect_home / f"xdist-{XDIST_WORKER}")
 
 from config.registry_files import load_programme  # noqa: E402
 from config.settings import get_settings  # noqa: E402
@@ -38,12 +47,38 @@ LONG_RUNNING_MODULES = {
 LONG_TIMEOUT = 900
 
 
+# The slowest modules, longest first (seconds on one process, `--durations=0`): run first, the
+# two longest on different workers, so that the xdist workers share the many short modules left
+# at the end and finish together. The other modules follow in their usual order.
+SLOWEST_FIRST = (
+    "test_production",  # ~350 s: a whole production layout, Prefect's 90 s crash detection
+    "test_production_layout",  # ~320 s: up/down/up of the layout through its command line
+    "test_suspension",  # ~200 s
+    "test_flows",
+    "test_programmes",
+    "test_replies",
+    "test_demo",
+    "test_signing",
+    "test_serve_shutdown",
+    "test_evaluation_round",
+    "test_evaluation_demo",
+    "test_extension_flow",
+    "test_browser",
+)
+
+
+def _module_name(item: pytest.Item) -> str:
+    return item.module.__name__.rsplit(".", 1)[-1] if item.module else ""
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        module = item.module.__name__.rsplit(".", 1)[-1] if item.module else ""
+        module = _module_name(item)
         harness = "prefect_harness" in getattr(item, "fixturenames", ())
         if (module in LONG_RUNNING_MODULES or harness) and not item.get_closest_marker("timeout"):
             item.add_marker(pytest.mark.timeout(LONG_TIMEOUT))
+    rank = {module: index for index, module in enumerate(SLOWEST_FIRST)}
+    items.sort(key=lambda item: rank.get(_module_name(item), len(rank)))  # stable
 
 
 @pytest.fixture(scope="session")
@@ -94,6 +129,12 @@ def sqlite_template(tmp_path_factory) -> Path:
     return path
 
 
+def _connections_to(connection, database: str) -> int:
+    return connection.execute(
+        text("SELECT count(*) FROM pg_stat_activity WHERE datname = :name"), {"name": database}
+    ).scalar_one()
+
+
 @pytest.fixture(scope="session")
 def postgres_template(postgres_server) -> str:
     """The PostgreSQL database every `db` test is created from (CREATE DATABASE ... TEMPLATE):
@@ -107,10 +148,13 @@ def postgres_template(postgres_server) -> str:
         connection.execute(
             text(f'ALTER DATABASE "{TEMPLATE_DATABASE}" IS_TEMPLATE true ALLOW_CONNECTIONS false')
         )
-        left = connection.execute(
-            text("SELECT count(*) FROM pg_stat_activity WHERE datname = :name"),
-            {"name": TEMPLATE_DATABASE},
-        ).scalar_one()
+        # A closed connection's server process exits a moment after the client has gone (seconds
+        # on a loaded machine, with two xdist workers and more): wait for it, a leak stays.
+        deadline = time.monotonic() + 30
+        left = _connections_to(connection, TEMPLATE_DATABASE)
+        while left and time.monotonic() < deadline:
+            time.sleep(0.1)
+            left = _connections_to(connection, TEMPLATE_DATABASE)
     admin.dispose()
     assert left == 0, f"{left} connection(s) to the template database remain"
     return TEMPLATE_DATABASE

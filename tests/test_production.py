@@ -51,6 +51,10 @@ from tests.servers import SmtpServer, free_port
 PROGRAMME = "vinh-long-r42"
 ICT = dt.timezone(dt.timedelta(hours=7))
 pytestmark = pytest.mark.postgres
+# Seconds the SMTP server takes per message in the tests that stop a run mid-sending: with 8
+# connections, 23 requests take about 6 s, time enough to be stopped on a loaded machine (at
+# 0.4 s a run under load finished before the SIGTERM reached it).
+SLOW_RELAY = 2.0
 
 
 def at(day: str, hour: int) -> str:
@@ -431,7 +435,7 @@ def test_a_run_whose_worker_is_killed_is_crashed_rescheduled_once_and_finishes(s
     marks the run Crashed, the other one schedules it again, a worker finishes it, the
     supervisor has started the killed worker again, and no agency gets its request twice."""
     layout, smtp = stack
-    smtp.handler.data_delay = 0.4  # a slow relay: the run is caught while sending
+    smtp.handler.data_delay = SLOW_RELAY  # the run is caught while sending
     since = len(smtp.received)
     try:
         flow_run = run_deployment(
@@ -450,7 +454,8 @@ def test_a_run_whose_worker_is_killed_is_crashed_rescheduled_once_and_finishes(s
         for pid in killed:  # the worker and the flow run it started: nothing can report
             os.kill(pid, signal.SIGKILL)
         smtp.handler.data_delay = 0
-        done = wait_for_state(flow_run.id, lambda s: s.is_final(), 420)
+        # Crashed is final until the automation schedules the run again: wait past it.
+        done = wait_for_state(flow_run.id, lambda s: s.is_final() and not s.is_crashed(), 420)
     finally:
         smtp.handler.data_delay = 0
     assert done.state.is_completed(), done.state
@@ -469,7 +474,7 @@ def test_stopping_the_workers_ends_their_runs_clearly_and_up_finishes_them(stack
     """What prod-down does to a worker (SIGTERM, a grace period) mid-run: the run ends Crashed
     at once with the reason, is scheduled again, and runs when the workers are back."""
     layout, smtp = stack
-    smtp.handler.data_delay = 0.4
+    smtp.handler.data_delay = SLOW_RELAY
     since = len(smtp.received)
     try:
         flow_run = run_deployment(
@@ -506,7 +511,7 @@ def test_cancelling_a_run_whose_worker_is_gone_ends_cancelled(stack, app_db):
     """Cancel in the UI needs a worker to stop the run; with its worker killed the run would
     stay Cancelling: the automation ends it Cancelled a minute later (not rescheduled)."""
     layout, smtp = stack
-    smtp.handler.data_delay = 0.4
+    smtp.handler.data_delay = SLOW_RELAY
     since = len(smtp.received)
     try:
         flow_run = run_deployment(
