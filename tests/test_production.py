@@ -33,7 +33,9 @@ from prefect.client.schemas.filters import (
 )
 from prefect.client.schemas.objects import StateType
 from prefect.deployments import run_deployment
+from prefect.events.worker import EventsWorker
 from prefect.flow_runs import resume_flow_run
+from prefect.logging.handlers import APILogWorker
 from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL, temporary_settings
 from prefect.states import Cancelling
 from sqlalchemy import create_engine, select, text
@@ -41,8 +43,8 @@ from sqlalchemy import create_engine, select, text
 from config.mail_settings import MailSettings
 from documents.vietnamese import format_number
 from models.cycles import cycle_requests, get_cycle
-from models.observations import observations_for
 from models.database import session_scope
+from models.observations import observations_for
 from models.orm import OutgoingMessage, Submission
 from ops.processes import descendants
 from ops.production import BIN, Layout, down, run, stop_workers, up
@@ -94,11 +96,24 @@ def stack():
             login = layout.env()["PREFECT_API_AUTH_STRING"]  # the server refuses calls without
             api = {PREFECT_API_URL: layout.api_url, PREFECT_API_AUTH_STRING: login}
             with temporary_settings(api):
-                assert scheduled_runs() == []
-                yield layout, smtp
+                try:
+                    assert scheduled_runs() == []
+                    yield layout, smtp
+                finally:
+                    flush_prefect_services()
         finally:
             down(layout)
             shutil.rmtree(state, ignore_errors=True)
+
+
+def flush_prefect_services() -> None:
+    """Send this process's queued events and logs to the set-up's server while it is up, and
+    stop the services that send them. Prefect keeps one events service per client type, not per
+    API address: left running, it would send every later test's events (on this pytest worker)
+    to this server once it is down, each failing after a timeout, and the session's Prefect
+    harness would then wait minutes for them at its end."""
+    EventsWorker.drain_all(timeout=30)
+    APILogWorker.drain_all(timeout=30)
 
 
 def scheduled_runs() -> list:
