@@ -15,22 +15,10 @@ from sqlalchemy.orm import Session
 from documents.indicators import target_text, value_text
 from documents.labels import NARRATIVE_LABELS, TASK_STATUS_TEXT
 from models.orm import EvaluationNarrative, EvaluationValue, Request, Submission, TaskStatus
-from reporting.form_fields import KIND_HINT, RULE_TEXT, TEXT_FIELDS, nfc
 from reporting.evaluation_intake import NARRATIVE_FIELDS, EvaluationInput, evaluation_years
 from reporting.evaluation_requests import known_series
-from reporting.intake import FieldError, TaskReportInput
-
-
-def input_name(field: str) -> str:
-    """'values.x.2024' -> 'value__x__2024'; 'tasks.g.status' -> 'status__g'; others unchanged."""
-    parts = field.split(".")
-    if parts[0] == "values" and len(parts) == 3:
-        return f"value__{parts[1]}__{parts[2]}"
-    if parts[0] == "values":
-        return f"value__{parts[1]}"
-    if parts[0] == "tasks" and len(parts) == 3:
-        return f"{parts[2]}__{parts[1]}"
-    return field
+from reporting.form_fields import KIND_HINT, RULE_TEXT, TEXT_FIELDS, nfc
+from reporting.intake import TaskReportInput
 
 
 def read_fields(form: dict[str, Any], request: Request) -> dict[str, str]:
@@ -101,10 +89,6 @@ def prefilled(request: Request, *, session: Session) -> dict[str, str]:
         for i in request.agency.indicators
         if (seen := values.get(i.code))
     }
-
-
-def errors_by_input(errors: list[FieldError]) -> dict[str, str]:
-    return {input_name(e.field): e.message for e in errors}
 
 
 def page_rows(request: Request) -> dict[str, object]:

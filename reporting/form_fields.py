@@ -30,10 +30,12 @@ MAX_TEXT = 20_000
 
 
 def input_name(field: str) -> str:
-    """'values.x' -> 'value__x'; 'tasks.g.status' -> 'status__g'; others unchanged."""
+    """The form input an intake error's field names, on the yearly and the evaluation form:
+    'values.x' -> 'value__x'; 'values.x.2024' -> 'value__x__2024'; 'notes.x' -> 'note__x';
+    'tasks.g.status' -> 'status__g'; others unchanged."""
     parts = field.split(".")
     if parts[0] == "values":
-        return f"value__{parts[1]}"
+        return "__".join(["value", *parts[1:]])
     if parts[0] == "notes":
         return f"note__{parts[1]}"
     if parts[0] == "tasks" and len(parts) == 3:
