@@ -12,12 +12,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from documents.indicators import target_text, value_text
+from documents.indicators import value_text
 from documents.labels import NARRATIVE_LABELS, TASK_STATUS_TEXT
 from models.orm import EvaluationNarrative, EvaluationValue, Request, Submission, TaskStatus
 from reporting.evaluation_intake import NARRATIVE_FIELDS, EvaluationInput, evaluation_years
 from reporting.evaluation_requests import known_series
-from reporting.form_fields import KIND_HINT, RULE_TEXT, TEXT_FIELDS, nfc
+from reporting.form_fields import TEXT_FIELDS, indicator_row, nfc
 from reporting.intake import TaskReportInput
 
 
@@ -93,19 +93,7 @@ def prefilled(request: Request, *, session: Session) -> dict[str, str]:
 
 def page_rows(request: Request) -> dict[str, object]:
     """Indicators, years, task groups and narrative fields as the page shows them."""
-    indicators = [
-        {
-            "code": i.code,
-            "number": i.number,
-            "name": i.name,
-            "unit": i.unit,
-            "kind": i.kind,
-            "target": target_text(i),
-            "rule": RULE_TEXT[i.rule],
-            "hint": KIND_HINT.get(i.kind, ""),
-        }
-        for i in request.agency.indicators
-    ]
+    indicators = [indicator_row(i) for i in request.agency.indicators]
     groups = [
         {"code": g.code, "number": g.number, "name": g.name} for g in request.agency.task_groups
     ]

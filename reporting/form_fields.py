@@ -9,7 +9,7 @@ from documents.indicators import target_text, value_text
 from documents.labels import TASK_STATUS_TEXT
 from documents.vietnamese import format_number
 from models.observations import Observed
-from models.orm import Request, Submission, TaskStatus
+from models.orm import Indicator, Request, Submission, TaskStatus
 from reporting.intake import FieldError, SubmissionInput, TaskReportInput
 
 RULE_TEXT = {
@@ -105,23 +105,28 @@ def errors_by_input(errors: list[FieldError]) -> dict[str, str]:
     return {input_name(e.field): e.message for e in errors}
 
 
+def indicator_row(i: Indicator) -> dict[str, object]:
+    """An indicator as both forms show it: its name, unit, target, rule and input hint."""
+    return {
+        "code": i.code,
+        "number": i.number,
+        "name": i.name,
+        "unit": i.unit,
+        "kind": i.kind,
+        "target": target_text(i),
+        "rule": RULE_TEXT[i.rule],
+        "hint": KIND_HINT.get(i.kind, ""),
+    }
+
+
 def page_rows(request: Request, previous: dict[str, Observed]) -> dict[str, list[dict]]:
     """Indicators and task groups as the form shows them."""
     indicators = []
     for i in request.agency.indicators:
         last = previous.get(i.code)
         indicators.append(
-            {
-                "code": i.code,
-                "number": i.number,
-                "name": i.name,
-                "unit": i.unit,
-                "kind": i.kind,
-                "target": target_text(i),
-                "rule": RULE_TEXT[i.rule],
-                "hint": KIND_HINT.get(i.kind, ""),
-                "last": value_text(i, last.value, last.achieved) if last else "Chưa có",
-            }
+            indicator_row(i)
+            | {"last": value_text(i, last.value, last.achieved) if last else "Chưa có"}
         )
     groups = [
         {"code": g.code, "number": g.number, "name": g.name} for g in request.agency.task_groups
