@@ -97,6 +97,7 @@ def test_until_locked_links_work_until_the_cycle_is_locked_then_show_the_locked_
     locked = web.get(path_of(second))
     assert locked.status_code == 200
     assert "Kỳ báo cáo năm 2026 đã khóa; biểu mẫu chỉ để xem." in locked.text
+    assert "Đề nghị gia hạn" in page.text and "Đề nghị gia hạn" not in locked.text  # no empty box
     posted = web.post(path_of(second), data={"csrf_token": csrf, "action": "submit"})
     assert posted.status_code == 409
     assert "Kỳ báo cáo đã khóa, không nhận thêm báo cáo." in posted.text
