@@ -23,6 +23,7 @@ from models.cycles import get_cycle, local_today
 from models.database import check_schema, session_scope
 from models.orm import CycleKind, OutgoingMessage
 from models.registry_store import get_programme
+from reporting.cycle_kinds import CYCLE_KINDS
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,12 @@ class CycleRef:
     year: int
     deadline: dt.date
     kind: str = CycleKind.ANNUAL
+
+
+def report_name(cycle: CycleRef) -> str:
+    """What the coordinator calls the cycle in the UI: 'báo cáo năm 2026', 'báo cáo sơ kết
+    năm 2025'."""
+    return CYCLE_KINDS[CycleKind(cycle.kind)].report_name(cycle.year)
 
 
 def cycle_ref(programme: str, year: int, kind: str = CycleKind.ANNUAL) -> CycleRef:
@@ -115,7 +122,7 @@ def deliver_messages(cycle: CycleRef, now: dt.datetime) -> dict[str, int]:
     progress = StageProgress(
         artifact_key("delivery-progress", cycle),
         "Gửi thư",
-        f"Sending {total} messages of cycle {cycle.year}",
+        f"Gửi {total} thư, {report_name(cycle)}",
     )
     with ThreadPoolExecutor(1) as pool:  # delivery runs its own event loop; we watch the outbox
         sending = pool.submit(deliver_configured, cycle.id, now=now)

@@ -20,7 +20,7 @@ from flows.artifact_tables import (
     flagged_table,
     indicators_table,
 )
-from flows.common import CycleRef, artifact_key, cycle_ref, run_scope
+from flows.common import CycleRef, artifact_key, cycle_ref, report_name, run_scope
 from flows.parameters import KIND, Kind
 from models.cycles import get_cycle
 from models.database import session_scope
@@ -72,12 +72,11 @@ def build_draft(cycle: CycleRef, now: dt.datetime) -> dict:
 
 def publish_agencies(cycle: CycleRef, agencies: list[AgencyRow], data: dict) -> None:
     """Who reported and when, as a table artifact (every kind of cycle)."""
-    what = "" if cycle.kind == CycleKind.ANNUAL else f" ({cycle.kind} review)"
     create_table_artifact(
         key=artifact_key("agencies", cycle),
         table=agencies_table(agencies),
-        description=f"Reports received for {cycle.year}{what}: {data['on_time']} on time, "
-        f"{data['late']} late, {data['missing']} missing of {data['requested']}",
+        description=f"{report_name(cycle).capitalize()}: {data['on_time']} đúng hạn, "
+        f"{data['late']} trễ hạn, {data['missing']} chưa gửi / {data['requested']} cơ quan",
     )
 
 
@@ -88,24 +87,24 @@ def publish_yearly_tables(cycle: CycleRef, data: dict) -> None:
     create_table_artifact(
         key=artifact_key("indicators", cycle),
         table=indicators_table(stored.indicators),
-        description=f"Provincial values {year} against the {data['target_year']} targets",
+        description=f"Số liệu toàn tỉnh năm {year} so với mục tiêu đến năm {data['target_year']}",
     )
     flagged = stored.flagged  # a revision stored before flags has none
     create_table_artifact(
         key=artifact_key("flagged-values", cycle),
         table=flagged_table(flagged),
-        description=f"{len(flagged)} value(s) {year} flagged as implausible: check before approving"
+        description=f"{len(flagged)} số liệu năm {year} bất thường: kiểm tra trước khi phê duyệt"
         if flagged
-        else f"No value {year} flagged as implausible",
+        else f"Không có số liệu năm {year} bất thường",
     )
     extensions = stored.extensions  # a revision stored before extensions has none
     create_table_artifact(
         key=artifact_key("extensions", cycle),
         table=extensions_table(extensions),
-        description=f"{len(extensions)} agency(ies) granted more time for {year} (on time = "
-        "by their own date)"
+        description=f"{len(extensions)} cơ quan được gia hạn năm {year} (đúng hạn: gửi đến hết "
+        "ngày được gia hạn)"
         if extensions
-        else f"No agency granted more time for {year}",
+        else f"Không có cơ quan được gia hạn năm {year}",
     )
 
 
@@ -116,7 +115,7 @@ def publish_review_tables(cycle: CycleRef, data: dict) -> None:
     create_table_artifact(
         key=artifact_key("indicators", cycle),
         table=evaluated_table(evaluation.indicators),
-        description=f"Progress of the targets, {cycle.kind} review {cycle.year}",
+        description=f"Tiến độ các chỉ tiêu, {report_name(cycle)}",
     )
 
 
@@ -139,7 +138,7 @@ def consolidate_flow(
     create_markdown_artifact(
         key=artifact_key("draft-report", cycle),
         markdown=draft["markdown"],
-        description=f"Draft report {cycle.year} ({cycle.kind}), revision {draft['revision']}",
+        description=f"Dự thảo {report_name(cycle)}, lần {draft['revision']}",
     )
     get_run_logger().info(
         "Report revision %d (%s): %s",

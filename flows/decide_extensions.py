@@ -204,7 +204,8 @@ def decide_extensions_flow(year: int = YEAR, programme: str | None = PROGRAMME) 
     create_table_artifact(
         key=artifact_key("extension-decisions", cycle),
         table=outcomes,
-        description=f"Decisions on requests for more time {year}, by {decisions.decided_by}",
+        description=f"Quyết định về đề nghị gia hạn năm {year}, người quyết định: "
+        f"{decisions.decided_by}",
     )
     deliver_messages(cycle, scope.now)
     granted = sum(o["Kết quả"].startswith("Gia hạn") for o in outcomes)
@@ -214,7 +215,7 @@ def decide_extensions_flow(year: int = YEAR, programme: str | None = PROGRAMME) 
         key=artifact_key("extension-decision", cycle),
         markdown=f"### Đề nghị gia hạn năm {year}\n\n{granted} đồng ý, {refused} không chấp "
         f"thuận; người quyết định: {markdown_text(decisions.decided_by, one_line=True)}",
-        description=name,
+        description=f"{granted} đồng ý, {refused} không chấp thuận",
     )
     logger.info("Decisions from %s: %s", decisions.decided_by, name)
     return Completed(name=name, data={"granted": granted, "refused": refused, "rows": outcomes})

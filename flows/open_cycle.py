@@ -15,6 +15,7 @@ from flows.common import (
     artifact_key,
     cycle_ref,
     deliver_messages,
+    report_name,
     run_scope,
 )
 from flows.parameters import KIND, Kind
@@ -56,7 +57,7 @@ def queue_request_emails(cycle: CycleRef, now: dt.datetime) -> list[dict]:
     progress = StageProgress(
         artifact_key("requests", cycle),
         "Chuẩn bị thư đề nghị",
-        f"Requests of cycle {cycle.year} being prepared",
+        f"Chuẩn bị thư đề nghị, {report_name(cycle)}",
     )
     with session_scope() as session:
         row = get_cycle(cycle.programme, cycle.year, session=session, kind=cycle.kind)
@@ -87,7 +88,7 @@ def open_cycle_flow(
     create_table_artifact(
         key=artifact_key("requests-table", cycle),
         table=requests_table(rows),
-        description=f"Agencies asked ({kind}) for {year} (deadline {cycle.deadline:%d/%m/%Y})",
+        description=f"Cơ quan được đề nghị, {report_name(cycle)} (hạn {cycle.deadline:%d/%m/%Y})",
     )
     counts = deliver_messages(cycle, now)
     queued = sum(row["queued"] for row in rows)

@@ -13,6 +13,7 @@ from flows.common import (
     artifact_key,
     cycle_ref,
     deliver_messages,
+    report_name,
     run_scope,
 )
 from flows.parameters import KIND, Kind
@@ -55,16 +56,19 @@ def send_reminders_flow(
         logger.info("No reminder is due on %s (deadline %s)", day, cycle.deadline)
         return run
     rung = f"D{run['rung']:+d}"
-    table = (
-        [{"agency": a, "outcome": f"reminded ({run['own_dates'].get(a, rung)})"}
-         for a in run["queued"]]
-        + [{"agency": a, "outcome": "already reported"} for a in run["submitted"]]
-        + [{"agency": a, "outcome": "already reminded"} for a in run["already_reminded"]]
+    outcomes = (
+        [(a, f"Đã nhắc ({run['own_dates'].get(a, rung)})") for a in run["queued"]]
+        + [(a, "Đã báo cáo") for a in run["submitted"]]
+        + [(a, "Đã nhắc ở bậc này") for a in run["already_reminded"]]
     )
     create_table_artifact(
         key=artifact_key("reminders", cycle),
-        table=table,
-        description=f"Reminder rung D{run['rung']:+d} on {day:%d/%m/%Y}",
+        table=[
+            {"Cơ quan": run["names"][a], "Kết quả": outcome, "Mã cơ quan": a}
+            for a, outcome in outcomes
+        ],
+        description=f"Nhắc báo cáo bậc {rung}, ngày {day:%d/%m/%Y}: {len(run['queued'])} cơ quan "
+        f"được nhắc, {len(run['submitted'])} đã báo cáo, {report_name(cycle)}",
     )
     deliver_messages(cycle, now)
     logger.info(

@@ -160,7 +160,7 @@ def submit_report_flow(
     create_markdown_artifact(
         key=artifact_key("final-report", cycle),
         markdown=final["markdown"],
-        description=f"Report {final['number']} as sent to the ministry",
+        description=f"Báo cáo số {final['number']} đã gửi Bộ",
     )
     logger.info("Report %s written to %s", final["number"], ", ".join(final["files"].values()))
     (logger.info if final["pdf"]["signed"] else logger.warning)("PDF %s", final["pdf"]["status"])

@@ -25,6 +25,7 @@ class ReminderRun:
     submitted: list[str] = field(default_factory=list)
     already_reminded: list[str] = field(default_factory=list)
     own_dates: dict[str, str] = field(default_factory=dict)  # agency -> rung of its own date
+    names: dict[str, str] = field(default_factory=dict)  # agency code -> its name
 
 
 def queue_reminders(
@@ -44,6 +45,7 @@ def queue_reminders(
         highest[key] = max(rung, highest.get(key, rung))
     for request in cycle_requests(cycle, session=session):
         code = request.agency.code
+        run.names[code] = request.agency.name
         if current_submission(request) is not None:
             run.submitted.append(code)
             continue
@@ -76,7 +78,7 @@ def queue_reminders(
         )
         run.queued.append(code)
         if request.extended_until is not None:
-            run.own_dates[code] = f"D{rung:+d} of {last_day:%d/%m/%Y}"
+            run.own_dates[code] = f"D{rung:+d} theo hạn gia hạn {last_day:%d/%m/%Y}"
     return run
 
 

@@ -197,11 +197,11 @@ def test_reminders_follow_the_agency_own_date(portal):  # noqa: F811
     assert run.rung == -1 and other in run.queued
     assert extended not in run.queued and run.own_dates == {}
     run = remind(dt.date(2026, 12, 5))  # cycle D+1 (late!), own D-6 -> its D-7 rung
-    assert other in run.queued and run.own_dates[extended] == "D-7 of 11/12/2026"
+    assert other in run.queued and run.own_dates[extended] == "D-7 theo hạn gia hạn 11/12/2026"
     run = remind(dt.date(2026, 12, 6))
     assert extended in run.already_reminded  # the same rung of its own date never twice
     run = remind(dt.date(2026, 12, 12))  # own D+1: late against its own date, head copied
-    assert run.own_dates[extended] == "D+1 of 11/12/2026"
+    assert run.own_dates[extended] == "D+1 theo hạn gia hạn 11/12/2026"
     mine = [
         m for m in outbox("reminder")
         if "Kính gửi: Sở Xây dựng" in m.get_body(("plain",)).get_content()
