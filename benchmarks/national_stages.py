@@ -121,5 +121,5 @@ def consolidate_only(code: str, now: dt.datetime) -> str:
         end = time.perf_counter()
     return (
         f"consolidate {middle - start:.2f} s, render {end - middle:.2f} s, "
-        f"report {len(text) / 1e6:.1f} MB Markdown"
+        f"report {len(text) / 1e6:.1f} MB Markdown, {len(html) / 1e6:.1f} MB HTML"
     )
