@@ -28,12 +28,11 @@ def evaluation_method(evaluation: Evaluation) -> list[str]:
     first = (
         f"Tại kỳ tổng kết, mỗi chỉ tiêu được so sánh trực tiếp số liệu năm {e.year} với mục "
         f"tiêu đến năm {e.target_year} theo đúng quy tắc của chỉ tiêu: đạt hoặc chưa đạt. "
-        "Phương pháp đo tiến độ của Open SDG (dùng ở kỳ sơ kết, tính như mã nguồn sdg-build đã "
-        "công bố) được tóm tắt dưới đây để đối chiếu."
+        "Phương pháp đo tiến độ của Open SDG (dùng ở kỳ sơ kết) được tóm tắt dưới đây để đối "
+        "chiếu."
         if e.is_final
         else "Tiến độ mỗi chỉ tiêu được đánh giá theo phương pháp đo tiến độ của Open SDG "
-        "(Cơ quan Thống kê Canada, dựa trên phương pháp của Eurostat), tính như mã nguồn "
-        "sdg-build đã công bố."
+        "(Cơ quan Thống kê Canada, dựa trên phương pháp của Eurostat), tóm tắt dưới đây."
     )
     return [first, *method_paragraphs(e.baseline_year, e.target_year)]
 

@@ -91,6 +91,7 @@ def test_every_review_prints_the_method(kind):
                  "năm gốc 2024", "sdg-build", "làm tròn xuống", "chưa giao chỉ tiêu"):  # fmt: skip
         assert part in text, part
     assert ("Tại kỳ tổng kết" in text) is (kind == "final")
+    assert text.count("mã nguồn sdg-build") == 1  # said once, not again in the first sentence
 
 
 def test_statuses_as_the_published_method_gives_them():
