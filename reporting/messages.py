@@ -14,8 +14,8 @@ from config.settings import Settings
 from documents.templating import render_email
 from documents.vietnamese import WEEKDAYS
 from mail.compose import Attachment, ComposedEmail, Recipient, compose
-from mail.queue import enqueue
-from models.orm import Agency, Cycle, CycleKind, MessageKind, OutgoingMessage, Request
+from mail.queue import QueuedMessage, enqueue
+from models.orm import Agency, Cycle, CycleKind, MessageKind, Request
 from reporting.links import request_link
 
 
@@ -162,7 +162,7 @@ def queue_for_agency(
     attachments: list[Attachment] | None = None,
     answering: Answering | None = None,
     recipient_key: str | None = None,
-) -> OutgoingMessage | None:
+) -> QueuedMessage | None:
     """Compose the agency's email from the template named after ``kind`` and queue it once,
     under (kind, ``recipient_key`` (default: the agency's code), ``rung``)."""
     check_address(answering.address if answering else request.agency.email)
