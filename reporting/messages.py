@@ -15,7 +15,7 @@ from documents.templating import render_email
 from documents.vietnamese import WEEKDAYS
 from mail.compose import Attachment, ComposedEmail, Recipient, compose
 from mail.queue import QueuedMessage, enqueue
-from models.orm import Agency, Cycle, CycleKind, MessageKind, Request
+from models.orm import Agency, Cycle, CycleKind, MessageKind, RegistryVersion, Request
 from reporting.links import request_link
 
 
@@ -39,17 +39,47 @@ def standing_agency(cycle: Cycle) -> Agency:
     return object_session(version).scalars(query).one()
 
 
-_STANDING_NAMES: dict[tuple[int, str], str] = {}  # (registry version, its content hash) -> name
+@dataclass(frozen=True)
+class RegistryFacts:
+    """What the emails and pages of a cycle take from its registry version: its standing
+    agency's name and a few fields of its document (the whole registry, parsed from JSON on
+    every load)."""
+
+    standing_agency: str
+    ministry: str
+    province: str
+    subject_tag: str | None
+    sender: dict[str, str]  # the programme's own From: (sender_name, sender_address), if any
 
 
-def standing_agency_name(cycle: Cycle) -> str:
-    """The standing agency's name, kept per registry version and content (a version edited in
-    place gets a new hash): every email and page names it, the query is made once."""
-    version = cycle.registry_version
-    key = (version.id, version.content_hash)
-    if key not in _STANDING_NAMES:
-        _STANDING_NAMES[key] = standing_agency(cycle).name
-    return _STANDING_NAMES[key]
+_FACTS: dict[tuple[int, str], RegistryFacts] = {}  # (registry version, content hash) -> facts
+
+
+def registry_facts(cycle: Cycle) -> RegistryFacts:
+    """The cycle's registry facts, kept per registry version and content (a version edited in
+    place gets a new hash): a portal request reads the version's hash, not its document."""
+    if "registry_version" in inspect(cycle).unloaded:
+        content_hash = object_session(cycle).scalar(
+            select(RegistryVersion.content_hash).where(
+                RegistryVersion.id == cycle.registry_version_id
+            )
+        )
+        key = (cycle.registry_version_id, content_hash)
+    else:
+        key = (cycle.registry_version.id, cycle.registry_version.content_hash)
+    facts = _FACTS.get(key)
+    if facts is None:
+        version = cycle.registry_version
+        document = version.document
+        facts = RegistryFacts(
+            standing_agency=standing_agency(cycle).name,
+            ministry=document["ministry"]["name"],
+            province=document["province"],
+            subject_tag=document.get("subject_tag"),
+            sender={k: document[k] for k in ("sender_name", "sender_address") if document.get(k)},
+        )
+        _FACTS[(version.id, version.content_hash)] = facts
+    return facts
 
 
 def link_for(request: Request, settings: Settings) -> tuple[str, dt.date | None]:
@@ -67,7 +97,7 @@ def link_for(request: Request, settings: Settings) -> tuple[str, dt.date | None]
 
 
 def common_context(cycle: Cycle, settings: Settings) -> dict[str, object]:
-    programme = cycle.programme
+    programme, facts = cycle.programme, registry_facts(cycle)
     return {
         "year": cycle.year,
         "deadline": cycle.deadline,
@@ -78,11 +108,11 @@ def common_context(cycle: Cycle, settings: Settings) -> dict[str, object]:
         "target_year": programme.target_year,
         "cycle_kind": cycle.kind,
         "baseline_year": programme.baseline_year,
-        "standing_agency": standing_agency_name(cycle),
-        "ministry": cycle.registry_version.document["ministry"]["name"],
-        "province": cycle.registry_version.document["province"],
-        "sender_name": programme_mail(cycle, settings).sender_name,
-        "subject_tag": cycle.registry_version.document.get("subject_tag"),
+        "standing_agency": facts.standing_agency,
+        "ministry": facts.ministry,
+        "province": facts.province,
+        "sender_name": facts.sender.get("sender_name", settings.mail.sender_name),
+        "subject_tag": facts.subject_tag,
         # R42_INBOX__HOST set: the emails invite a reply with the filled form
         "reply_by_email": settings.inbox.enabled,
     }
@@ -90,8 +120,7 @@ def common_context(cycle: Cycle, settings: Settings) -> dict[str, object]:
 
 def programme_mail(cycle: Cycle, settings: Settings) -> MailSettings:
     """The mail settings with the From: of the cycle's programme, where its registry names one."""
-    document = cycle.registry_version.document
-    own = {key: document[key] for key in ("sender_name", "sender_address") if document.get(key)}
+    own = registry_facts(cycle).sender
     return settings.mail.model_copy(update=own) if own else settings.mail
 
 
