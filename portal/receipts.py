@@ -22,10 +22,12 @@ from concurrent.futures import Future
 
 from fastapi import APIRouter, BackgroundTasks, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from config.settings import get_settings
 from mail.delivery import deliver_configured
+from models.orm import Submission
 from portal.access import open_request
 from portal.dependencies import LINK_PREFIX, Now, ReadSession
 from portal.pages import page
@@ -49,8 +51,12 @@ def receipt(
     """The receipt of one revision (404 for a revision the request does not have)."""
     settings = get_settings()
     request = open_request(token, session=session, settings=settings.web_form, now=now)
-    match = [s for s in request.submissions if s.revision == revision]
-    if not match:
+    submission = session.scalar(  # that revision only, not every revision of the request
+        select(Submission).where(
+            Submission.request_id == request.id, Submission.revision == revision
+        )
+    )
+    if submission is None:
         raise StarletteHTTPException(404)
     return page(
         kind_of(request.cycle).form.receipt_template,
@@ -58,7 +64,7 @@ def receipt(
         agency_name=request.agency.name,
         token=token,
         unchanged=unchanged,
-        **receipt_context(match[0]),
+        **receipt_context(submission),
     )
 
 
