@@ -3,6 +3,7 @@ import, the summary shown at the terminal before it is kept."""
 
 from __future__ import annotations
 
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -21,6 +22,23 @@ CHANNEL_TEXT = {
     Channel.DEMO: "mô phỏng",
     Channel.EMAIL: "thư trả lời kèm tệp Excel",
 }
+
+
+class ReceiptValue(NamedTuple):
+    """One value as a receipt lists it (attributes: the templates read them without the
+    exception Jinja's ``v.name`` raises and catches on a dict)."""
+
+    number: int
+    name: str
+    value: str  # as it reads: '99,5%', '1.250 căn', 'Có'
+
+
+class ReceiptTask(NamedTuple):
+    """One task group's reported status, as a receipt lists it."""
+
+    number: int
+    name: str
+    status: str
 
 
 def receipt_context(submission: Submission) -> dict[str, object]:
@@ -59,13 +77,9 @@ def receipt_context(submission: Submission) -> dict[str, object]:
         "channel": CHANNEL_TEXT[Channel(submission.channel)],
         # value_text reads the indicator's kind and unit: the row has both
         "values": [
-            {"number": v.number, "name": v.name, "value": value_text(v, v.value, v.achieved)}
-            for v in values
+            ReceiptValue(v.number, v.name, value_text(v, v.value, v.achieved)) for v in values
         ],
-        "tasks": [
-            {"number": t.number, "name": t.name, "status": TASK_STATUS_TEXT[t.status]}
-            for t in tasks
-        ],
+        "tasks": [ReceiptTask(t.number, t.name, TASK_STATUS_TEXT[t.status]) for t in tasks],
         "flags": flag_rows((v, v.value, v.flags, v.flags_confirmed) for v in values),
     }
 
