@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import inspect, select
+from sqlalchemy import bindparam, inspect, select
 from sqlalchemy.orm import Session, object_session
 
 from config.mail_settings import MailSettings
@@ -53,17 +53,17 @@ class RegistryFacts:
 
 
 _FACTS: dict[tuple[int, str], RegistryFacts] = {}  # (registry version, content hash) -> facts
+_VERSION_HASH = select(RegistryVersion.content_hash).where(
+    RegistryVersion.id == bindparam("version")
+)
 
 
 def registry_facts(cycle: Cycle) -> RegistryFacts:
     """The cycle's registry facts, kept per registry version and content (a version edited in
     place gets a new hash): a portal request reads the version's hash, not its document."""
     if "registry_version" in inspect(cycle).unloaded:
-        content_hash = object_session(cycle).scalar(
-            select(RegistryVersion.content_hash).where(
-                RegistryVersion.id == cycle.registry_version_id
-            )
-        )
+        session = object_session(cycle)
+        content_hash = session.scalar(_VERSION_HASH, {"version": cycle.registry_version_id})
         key = (cycle.registry_version_id, content_hash)
     else:
         key = (cycle.registry_version.id, cycle.registry_version.content_hash)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import object_session
 
 from documents.indicators import value_text
@@ -41,6 +41,28 @@ class ReceiptTask(NamedTuple):
     status: str
 
 
+# Built once: each receipt (its email, then its page) runs them with the revision's id.
+_RECEIPT_VALUES = (
+    select(
+        Indicator.number,
+        Indicator.name,
+        Indicator.kind,
+        Indicator.unit,
+        IndicatorValue.value,
+        IndicatorValue.achieved,
+        IndicatorValue.flags,
+        IndicatorValue.flags_confirmed,
+    )
+    .join(Indicator, Indicator.id == IndicatorValue.indicator_id)
+    .where(IndicatorValue.submission_id == bindparam("submission"))
+)
+_RECEIPT_TASKS = (
+    select(TaskGroup.number, TaskGroup.name, TaskReport.status)
+    .join(TaskGroup, TaskGroup.id == TaskReport.task_group_id)
+    .where(TaskReport.submission_id == bindparam("submission"))
+)
+
+
 def receipt_context(submission: Submission) -> dict[str, object]:
     """What the receipt page and the receipt email show: the revision's values (with their
     flags) and task reports, each read as rows with its indicator's or task group's number and
@@ -48,25 +70,8 @@ def receipt_context(submission: Submission) -> dict[str, object]:
     request = submission.request
     cycle, session = request.cycle, object_session(submission)
     local = submission.submitted_at.astimezone(ZoneInfo(cycle.programme.timezone))
-    values = session.execute(
-        select(
-            Indicator.number,
-            Indicator.name,
-            Indicator.kind,
-            Indicator.unit,
-            IndicatorValue.value,
-            IndicatorValue.achieved,
-            IndicatorValue.flags,
-            IndicatorValue.flags_confirmed,
-        )
-        .join(Indicator, Indicator.id == IndicatorValue.indicator_id)
-        .where(IndicatorValue.submission_id == submission.id)
-    ).all()
-    tasks = session.execute(
-        select(TaskGroup.number, TaskGroup.name, TaskReport.status)
-        .join(TaskGroup, TaskGroup.id == TaskReport.task_group_id)
-        .where(TaskReport.submission_id == submission.id)
-    ).all()
+    values = session.execute(_RECEIPT_VALUES, {"submission": submission.id}).all()
+    tasks = session.execute(_RECEIPT_TASKS, {"submission": submission.id}).all()
     values.sort(key=lambda v: v.number)
     tasks.sort(key=lambda t: t.number)
     return {

@@ -40,8 +40,9 @@ def test_the_facts_are_the_documents_and_follow_an_edit_in_place(db):
     index, version = next(
         (i, v) for i, v in enumerate(registry.versions) if v.effective_from == in_force
     )
+    renamed = {"name": f"{standing.name} (mới)"}
     agencies = [
-        a.model_copy(update={"name": a.name + " (mới)"}) if a.code == version.standing_agency else a
+        a.model_copy(update=renamed) if a.code == version.standing_agency else a
         for a in version.agencies
     ]
     edited = version.model_copy(
