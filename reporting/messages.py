@@ -62,9 +62,15 @@ def registry_facts(cycle: Cycle) -> RegistryFacts:
     """The cycle's registry facts, kept per registry version and content (a version edited in
     place gets a new hash): a portal request reads the version's hash, not its document."""
     if "registry_version" in inspect(cycle).unloaded:
-        session = object_session(cycle)
-        content_hash = session.scalar(_VERSION_HASH, {"version": cycle.registry_version_id})
-        key = (cycle.registry_version_id, content_hash)
+        session, version_id = object_session(cycle), cycle.registry_version_id
+        # Read once per transaction (an email asks twice: for its words and for its From:).
+        transaction, hashes = session.info.get("registry_version_hashes", (None, {}))
+        if transaction is not session.get_transaction():
+            hashes = {}
+            session.info["registry_version_hashes"] = (session.get_transaction(), hashes)
+        if version_id not in hashes:
+            hashes[version_id] = session.scalar(_VERSION_HASH, {"version": version_id})
+        key = (version_id, hashes[version_id])
     else:
         key = (cycle.registry_version.id, cycle.registry_version.content_hash)
     facts = _FACTS.get(key)
