@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import lru_cache
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import bindparam, inspect, select
@@ -169,8 +170,10 @@ class InvalidAddress(ValueError):
     """An agency's address cannot be used: the message is not queued and this is reported."""
 
 
+@lru_cache(maxsize=8192)  # every email checks its agency's address: once per address
 def check_address(address: str) -> None:
-    """Refuse what a mail server would refuse or aiosmtplib would silently mangle."""
+    """Refuse what a mail server would refuse or aiosmtplib would silently mangle (a refused
+    address raises each time: only those accepted are remembered)."""
     if not address.isascii():
         raise InvalidAddress(f"invalid address {address!r}: not plain ASCII")
     try:
