@@ -22,7 +22,7 @@ from concurrent.futures import Future
 
 from fastapi import APIRouter, BackgroundTasks, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from config.settings import get_settings
@@ -40,6 +40,12 @@ Deliver = Callable[..., object]
 router = APIRouter(prefix=LINK_PREFIX)
 
 
+# The one revision a receipt page shows, not every revision of the request.
+_REVISION = select(Submission).where(
+    Submission.request_id == bindparam("request"), Submission.revision == bindparam("revision")
+)
+
+
 @router.get("/bien-nhan/{revision}", response_class=HTMLResponse)
 def receipt(
     token: str,
@@ -51,10 +57,10 @@ def receipt(
     """The receipt of one revision (404 for a revision the request does not have)."""
     settings = get_settings()
     request = open_request(token, session=session, settings=settings.web_form, now=now)
-    submission = session.scalar(  # that revision only, not every revision of the request
-        select(Submission).where(
-            Submission.request_id == request.id, Submission.revision == revision
-        )
+    submission = (  # a number no revision can have (the column's 32 bits) is none of them
+        session.scalar(_REVISION, {"request": request.id, "revision": revision})
+        if 0 < revision < 2**31
+        else None
     )
     if submission is None:
         raise StarletteHTTPException(404)

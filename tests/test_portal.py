@@ -108,6 +108,8 @@ def test_each_receipt_page_shows_its_own_revision_of_its_own_request(portal):
     assert "29 m² sàn/người" in second.text and "lần gửi thứ 2" in second.text
     other = path_of("so-y-te")  # no revision of its own: another agency's revision 1 is not its
     assert portal.get(f"{other}/bien-nhan/1").status_code == 404
+    for made_up in (0, -1, 10**30):  # no such revision, whatever the database's integers hold
+        assert portal.get(f"{path}/bien-nhan/{made_up}").status_code == 404
 
 
 @pytest.mark.parametrize(
