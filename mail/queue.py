@@ -8,15 +8,24 @@ Sending them, and the bookkeeping of each attempt, is ``mail.delivery``, ``mail.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, insert, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, selectinload
 
 from mail.allowed_domains import check_recipients
 from mail.compose import ComposedEmail
 from mail.wire import check_wire_form
-from models.orm import Agency, Cycle, DeliveryStatus, OutgoingMessage, OutgoingRecipient
+from models.orm import (
+    Agency,
+    Cycle,
+    DeliveryStatus,
+    OutgoingMessage,
+    OutgoingMessageBody,
+    OutgoingRecipient,
+)
 
 
 def find_message(
@@ -32,6 +41,28 @@ def find_message(
     )
 
 
+@dataclass(frozen=True)
+class QueuedMessage:
+    """A message just stored in the outbox: its row and its Message-ID."""
+
+    id: int
+    message_id: str
+
+
+_KEY = ("cycle_id", "kind", "recipient_key", "rung")  # the outbox's unique key
+_MESSAGES, _BODIES, _RECIPIENTS = (
+    OutgoingMessage.__table__,
+    OutgoingMessageBody.__table__,
+    OutgoingRecipient.__table__,
+)
+_INSERT_ONCE = {  # INSERT .. ON CONFLICT (key) DO NOTHING RETURNING id: no row when queued
+    name: dialect_insert(_MESSAGES).on_conflict_do_nothing(index_elements=_KEY).returning(
+        _MESSAGES.c.id
+    )
+    for name, dialect_insert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))
+}
+
+
 def enqueue(
     cycle: Cycle,
     kind: str,
@@ -42,10 +73,13 @@ def enqueue(
     agency: Agency | None = None,
     rung: int = 0,
     now: dt.datetime,
-) -> OutgoingMessage | None:
-    """Queue ``email`` under (cycle, kind, recipient, rung); None if that key is already queued."""
-    if find_message(cycle, kind, recipient_key, rung, session=session) is not None:
-        return None
+) -> QueuedMessage | None:
+    """Queue ``email`` under (cycle, kind, recipient, rung); None if that key is already queued.
+
+    Three Core inserts in the caller's transaction (the message, its bytes, one row per
+    address), no ORM object and no savepoint: the message's insert does nothing when the key
+    is queued, also when another transaction queued it at the same moment (PostgreSQL waits
+    for that one to end; SQLite has one writer at a time)."""
     check_recipients(email.to + email.cc)  # R42_MAIL__ALLOWED_DOMAINS: RecipientNotAllowed
     try:
         # What ``compose`` writes: every attempt then sends the stored bytes as they are,
@@ -53,27 +87,36 @@ def enqueue(
         check_wire_form(email.raw)
     except ValueError as exc:
         raise ValueError(f"message {email.message_id} ({kind} {recipient_key}): {exc}") from None
-    message = OutgoingMessage(
-        cycle=cycle,
-        agency=agency,
-        kind=kind,
-        recipient_key=recipient_key,
-        rung=rung,
-        to_addrs=email.to,
-        cc_addrs=email.cc,
-        subject=email.subject,
-        message_id=email.message_id,
-        raw=email.raw,
-        queued_at=now,
-        # Each address is accepted or refused on its own (one entry per address).
-        recipients=[OutgoingRecipient(address=a) for a in dict.fromkeys(email.to + email.cc)],
-    )
-    try:
-        with session.begin_nested():  # another run may queue the same key at the same moment
-            session.add(message)
-    except IntegrityError:
+    connection = session.connection()
+    key = connection.execute(
+        _INSERT_ONCE[connection.dialect.name],
+        {
+            "cycle_id": cycle.id,
+            "agency_id": agency.id if agency is not None else None,
+            "kind": kind,
+            "recipient_key": recipient_key,
+            "rung": rung,
+            "to_addrs": email.to,
+            "cc_addrs": email.cc,
+            "subject": email.subject,
+            "message_id": email.message_id,
+            "status": DeliveryStatus.PENDING.value,
+            "attempts": 0,
+            "queued_at": now,
+        },
+    ).scalar()
+    if key is None:
         return None
-    return message
+    connection.execute(insert(_BODIES), {"message_id": key, "raw": email.raw})
+    # Each address is accepted or refused on its own (one entry per address).
+    connection.execute(
+        insert(_RECIPIENTS),
+        [
+            {"message_id": key, "address": address, "status": DeliveryStatus.PENDING.value}
+            for address in dict.fromkeys(email.to + email.cc)
+        ],
+    )
+    return QueuedMessage(key, email.message_id)
 
 
 def sent_keys(cycle: Cycle, kind: str, *, session: Session) -> set[tuple[str, int]]:

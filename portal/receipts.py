@@ -22,10 +22,12 @@ from concurrent.futures import Future
 
 from fastapi import APIRouter, BackgroundTasks, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import bindparam, select
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from config.settings import get_settings
 from mail.delivery import deliver_configured
+from models.orm import Submission
 from portal.access import open_request
 from portal.dependencies import LINK_PREFIX, Now, ReadSession
 from portal.pages import page
@@ -36,6 +38,12 @@ from reporting.revision_summary import receipt_context
 logger = logging.getLogger("portal")
 Deliver = Callable[..., object]
 router = APIRouter(prefix=LINK_PREFIX)
+
+
+# The one revision a receipt page shows, not every revision of the request.
+_REVISION = select(Submission).where(
+    Submission.request_id == bindparam("request"), Submission.revision == bindparam("revision")
+)
 
 
 @router.get("/bien-nhan/{revision}", response_class=HTMLResponse)
@@ -49,8 +57,12 @@ def receipt(
     """The receipt of one revision (404 for a revision the request does not have)."""
     settings = get_settings()
     request = open_request(token, session=session, settings=settings.web_form, now=now)
-    match = [s for s in request.submissions if s.revision == revision]
-    if not match:
+    submission = (  # a number no revision can have (the column's 32 bits) is none of them
+        session.scalar(_REVISION, {"request": request.id, "revision": revision})
+        if 0 < revision < 2**31
+        else None
+    )
+    if submission is None:
         raise StarletteHTTPException(404)
     return page(
         kind_of(request.cycle).form.receipt_template,
@@ -58,7 +70,7 @@ def receipt(
         agency_name=request.agency.name,
         token=token,
         unchanged=unchanged,
-        **receipt_context(match[0]),
+        **receipt_context(submission),
     )
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import lru_cache
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import inspect, select
+from sqlalchemy import bindparam, inspect, select
 from sqlalchemy.orm import Session, object_session
 
 from config.mail_settings import MailSettings
@@ -14,8 +15,8 @@ from config.settings import Settings
 from documents.templating import render_email
 from documents.vietnamese import WEEKDAYS
 from mail.compose import Attachment, ComposedEmail, Recipient, compose
-from mail.queue import enqueue
-from models.orm import Agency, Cycle, CycleKind, MessageKind, OutgoingMessage, Request
+from mail.queue import QueuedMessage, enqueue
+from models.orm import Agency, Cycle, CycleKind, MessageKind, RegistryVersion, Request
 from reporting.links import request_link
 
 
@@ -39,17 +40,53 @@ def standing_agency(cycle: Cycle) -> Agency:
     return object_session(version).scalars(query).one()
 
 
-_STANDING_NAMES: dict[tuple[int, str], str] = {}  # (registry version, its content hash) -> name
+@dataclass(frozen=True)
+class RegistryFacts:
+    """What the emails and pages of a cycle take from its registry version: its standing
+    agency's name and a few fields of its document (the whole registry, parsed from JSON on
+    every load)."""
+
+    standing_agency: str
+    ministry: str
+    province: str
+    subject_tag: str | None
+    sender: dict[str, str]  # the programme's own From: (sender_name, sender_address), if any
 
 
-def standing_agency_name(cycle: Cycle) -> str:
-    """The standing agency's name, kept per registry version and content (a version edited in
-    place gets a new hash): every email and page names it, the query is made once."""
-    version = cycle.registry_version
-    key = (version.id, version.content_hash)
-    if key not in _STANDING_NAMES:
-        _STANDING_NAMES[key] = standing_agency(cycle).name
-    return _STANDING_NAMES[key]
+_FACTS: dict[tuple[int, str], RegistryFacts] = {}  # (registry version, content hash) -> facts
+_VERSION_HASH = select(RegistryVersion.content_hash).where(
+    RegistryVersion.id == bindparam("version")
+)
+
+
+def registry_facts(cycle: Cycle) -> RegistryFacts:
+    """The cycle's registry facts, kept per registry version and content (a version edited in
+    place gets a new hash): a portal request reads the version's hash, not its document."""
+    if "registry_version" in inspect(cycle).unloaded:
+        session, version_id = object_session(cycle), cycle.registry_version_id
+        # Read once per transaction (an email asks twice: for its words and for its From:).
+        transaction, hashes = session.info.get("registry_version_hashes", (None, {}))
+        if transaction is not session.get_transaction():
+            hashes = {}
+            session.info["registry_version_hashes"] = (session.get_transaction(), hashes)
+        if version_id not in hashes:
+            hashes[version_id] = session.scalar(_VERSION_HASH, {"version": version_id})
+        key = (version_id, hashes[version_id])
+    else:
+        key = (cycle.registry_version.id, cycle.registry_version.content_hash)
+    facts = _FACTS.get(key)
+    if facts is None:
+        version = cycle.registry_version
+        document = version.document
+        facts = RegistryFacts(
+            standing_agency=standing_agency(cycle).name,
+            ministry=document["ministry"]["name"],
+            province=document["province"],
+            subject_tag=document.get("subject_tag"),
+            sender={k: document[k] for k in ("sender_name", "sender_address") if document.get(k)},
+        )
+        _FACTS[(version.id, version.content_hash)] = facts
+    return facts
 
 
 def link_for(request: Request, settings: Settings) -> tuple[str, dt.date | None]:
@@ -67,7 +104,7 @@ def link_for(request: Request, settings: Settings) -> tuple[str, dt.date | None]
 
 
 def common_context(cycle: Cycle, settings: Settings) -> dict[str, object]:
-    programme = cycle.programme
+    programme, facts = cycle.programme, registry_facts(cycle)
     return {
         "year": cycle.year,
         "deadline": cycle.deadline,
@@ -78,11 +115,11 @@ def common_context(cycle: Cycle, settings: Settings) -> dict[str, object]:
         "target_year": programme.target_year,
         "cycle_kind": cycle.kind,
         "baseline_year": programme.baseline_year,
-        "standing_agency": standing_agency_name(cycle),
-        "ministry": cycle.registry_version.document["ministry"]["name"],
-        "province": cycle.registry_version.document["province"],
-        "sender_name": programme_mail(cycle, settings).sender_name,
-        "subject_tag": cycle.registry_version.document.get("subject_tag"),
+        "standing_agency": facts.standing_agency,
+        "ministry": facts.ministry,
+        "province": facts.province,
+        "sender_name": facts.sender.get("sender_name", settings.mail.sender_name),
+        "subject_tag": facts.subject_tag,
         # R42_INBOX__HOST set: the emails invite a reply with the filled form
         "reply_by_email": settings.inbox.enabled,
     }
@@ -90,8 +127,7 @@ def common_context(cycle: Cycle, settings: Settings) -> dict[str, object]:
 
 def programme_mail(cycle: Cycle, settings: Settings) -> MailSettings:
     """The mail settings with the From: of the cycle's programme, where its registry names one."""
-    document = cycle.registry_version.document
-    own = {key: document[key] for key in ("sender_name", "sender_address") if document.get(key)}
+    own = registry_facts(cycle).sender
     return settings.mail.model_copy(update=own) if own else settings.mail
 
 
@@ -134,8 +170,10 @@ class InvalidAddress(ValueError):
     """An agency's address cannot be used: the message is not queued and this is reported."""
 
 
+@lru_cache(maxsize=8192)  # every email checks its agency's address: once per address
 def check_address(address: str) -> None:
-    """Refuse what a mail server would refuse or aiosmtplib would silently mangle."""
+    """Refuse what a mail server would refuse or aiosmtplib would silently mangle (a refused
+    address raises each time: only those accepted are remembered)."""
     if not address.isascii():
         raise InvalidAddress(f"invalid address {address!r}: not plain ASCII")
     try:
@@ -162,7 +200,7 @@ def queue_for_agency(
     attachments: list[Attachment] | None = None,
     answering: Answering | None = None,
     recipient_key: str | None = None,
-) -> OutgoingMessage | None:
+) -> QueuedMessage | None:
     """Compose the agency's email from the template named after ``kind`` and queue it once,
     under (kind, ``recipient_key`` (default: the agency's code), ``rung``)."""
     check_address(answering.address if answering else request.agency.email)

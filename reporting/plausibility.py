@@ -4,7 +4,7 @@ so the clerk confirms what was read, and the coordinator sees them listed."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
@@ -272,11 +272,20 @@ def stored_flags(submission: Submission) -> list[dict[str, object]]:
             IndicatorValue.flags_confirmed,
         ).where(IndicatorValue.submission_id == submission.id)
     )
-    found = [
+    return flag_rows(
         (indicators.get(key) or session.get_one(Indicator, key), value, flags, confirmed)
         for key, value, flags, confirmed in rows
         if flags and value is not None
-    ]
+    )
+
+
+StoredFlags = tuple[Any, Decimal | None, list[dict[str, Any]] | None, bool | None]
+
+
+def flag_rows(values: Iterable[StoredFlags]) -> list[dict[str, object]]:
+    """The flagged ones of (indicator, value, flags, confirmed), in indicator order, as the
+    receipt lists them (the indicator: anything with its ``number`` and ``name``)."""
+    found = [row for row in values if row[2] and row[1] is not None]
     return [
         {
             "number": indicator.number,

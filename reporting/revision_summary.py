@@ -3,16 +3,17 @@ import, the summary shown at the terminal before it is kept."""
 
 from __future__ import annotations
 
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import object_session
 
 from documents.indicators import value_text
 from documents.labels import TASK_STATUS_TEXT
 from documents.vietnamese import format_date
-from models.orm import Channel, Indicator, Submission, TaskGroup
-from models.revisions import stored_tasks, stored_values
-from reporting.plausibility import stored_flags
+from models.orm import Channel, Indicator, IndicatorValue, Submission, TaskGroup, TaskReport
+from reporting.plausibility import flag_rows, stored_flags
 
 CHANNEL_TEXT = {
     Channel.WEB_FORM: "biểu mẫu trực tuyến",
@@ -23,37 +24,68 @@ CHANNEL_TEXT = {
 }
 
 
+class ReceiptValue(NamedTuple):
+    """One value as a receipt lists it (attributes: the templates read them without the
+    exception Jinja's ``v.name`` raises and catches on a dict)."""
+
+    number: int
+    name: str
+    value: str  # as it reads: '99,5%', '1.250 căn', 'Có'
+
+
+class ReceiptTask(NamedTuple):
+    """One task group's reported status, as a receipt lists it."""
+
+    number: int
+    name: str
+    status: str
+
+
+# Built once: each receipt (its email, then its page) runs them with the revision's id.
+_RECEIPT_VALUES = (
+    select(
+        Indicator.number,
+        Indicator.name,
+        Indicator.kind,
+        Indicator.unit,
+        IndicatorValue.value,
+        IndicatorValue.achieved,
+        IndicatorValue.flags,
+        IndicatorValue.flags_confirmed,
+    )
+    .join(Indicator, Indicator.id == IndicatorValue.indicator_id)
+    .where(IndicatorValue.submission_id == bindparam("submission"))
+)
+_RECEIPT_TASKS = (
+    select(TaskGroup.number, TaskGroup.name, TaskReport.status)
+    .join(TaskGroup, TaskGroup.id == TaskReport.task_group_id)
+    .where(TaskReport.submission_id == bindparam("submission"))
+)
+
+
 def receipt_context(submission: Submission) -> dict[str, object]:
-    """What the receipt page and the receipt email show (the revision's values read as rows,
-    their indicators and task groups from the agency's, already loaded)."""
+    """What the receipt page and the receipt email show: the revision's values (with their
+    flags) and task reports, each read as rows with its indicator's or task group's number and
+    name, two queries and no ORM object."""
     request = submission.request
     cycle, session = request.cycle, object_session(submission)
     local = submission.submitted_at.astimezone(ZoneInfo(cycle.programme.timezone))
-    indicators = {i.id: i for i in request.agency.indicators}
-    groups = {g.id: g for g in request.agency.task_groups}
-    values = [
-        (indicators.get(key) or session.get_one(Indicator, key), value, achieved)
-        for key, (value, achieved, _) in stored_values(submission, session=session).items()
-    ]
-    tasks = [
-        (groups.get(key) or session.get_one(TaskGroup, key), status)
-        for key, (status, *_) in stored_tasks(submission, session=session).items()
-    ]
+    values = session.execute(_RECEIPT_VALUES, {"submission": submission.id}).all()
+    tasks = session.execute(_RECEIPT_TASKS, {"submission": submission.id}).all()
+    values.sort(key=lambda v: v.number)
+    tasks.sort(key=lambda t: t.number)
     return {
         "revision": submission.revision,
         "submitted_on": format_date(local.date()),
         "submitted_time": local.strftime("%H:%M"),
         "late": submission.is_late,
         "channel": CHANNEL_TEXT[Channel(submission.channel)],
+        # value_text reads the indicator's kind and unit: the row has both
         "values": [
-            {"number": i.number, "name": i.name, "value": value_text(i, value, achieved)}
-            for i, value, achieved in sorted(values, key=lambda v: v[0].number)
+            ReceiptValue(v.number, v.name, value_text(v, v.value, v.achieved)) for v in values
         ],
-        "tasks": [
-            {"number": g.number, "name": g.name, "status": TASK_STATUS_TEXT[status]}
-            for g, status in sorted(tasks, key=lambda t: t[0].number)
-        ],
-        "flags": stored_flags(submission),
+        "tasks": [ReceiptTask(t.number, t.name, TASK_STATUS_TEXT[t.status]) for t in tasks],
+        "flags": flag_rows((v, v.value, v.flags, v.flags_confirmed) for v in values),
     }
 
 

@@ -99,6 +99,19 @@ def test_a_valid_submission_is_stored_acknowledged_and_receipted(portal):
     assert submissions() == 2 and len(outbox("receipt")) == 2
 
 
+def test_each_receipt_page_shows_its_own_revision_of_its_own_request(portal):
+    path = path_of()
+    portal.post(path, data=valid_form(csrf(portal, path)))
+    portal.post(path, data=valid_form(csrf(portal, path), value__floor_area="29"))
+    first, second = portal.get(f"{path}/bien-nhan/1"), portal.get(f"{path}/bien-nhan/2")
+    assert "28,4 m² sàn/người" in first.text and "29 m² sàn/người" not in first.text
+    assert "29 m² sàn/người" in second.text and "lần gửi thứ 2" in second.text
+    other = path_of("so-y-te")  # no revision of its own: another agency's revision 1 is not its
+    assert portal.get(f"{other}/bien-nhan/1").status_code == 404
+    for made_up in (0, -1, 10**30):  # no such revision, whatever the database's integers hold
+        assert portal.get(f"{path}/bien-nhan/{made_up}").status_code == 404
+
+
 @pytest.mark.parametrize(
     "field, value, message",
     [
