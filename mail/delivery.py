@@ -14,7 +14,14 @@ from config.mail_settings import MailSettings
 from config.settings import get_settings
 from mail.configured import transport_from_settings
 from mail.deliveries import expire_stale_claims, settle_own_claims
-from mail.outbox import Sending, claim_due, next_retry, note_waiting, sending_for
+from mail.outbox import (
+    Sending,
+    claim_due,
+    envelopes_for,
+    next_retry,
+    note_waiting,
+    sending_for,
+)
 from mail.outcomes import record_results
 from mail.transport import (
     DeliveryResult,
@@ -171,9 +178,10 @@ def _record_and_claim(
     token: str,
     now: dt.datetime,
 ) -> list[Envelope]:
-    """One transaction: store ``outcomes``, then claim the next batch (unless ``sending`` is
-    None)."""
-    with session_scope() as session:
+    """One write transaction: store ``outcomes``, then claim the next batch (unless
+    ``sending`` is None); the claimed messages' bytes are read after its commit, so that
+    SQLite's one writer turn is held briefly (the run's data-sent marks wait for it)."""
+    with session_scope(write=True) as session:
         if outcomes:
             record_results(
                 outcomes,
@@ -185,9 +193,13 @@ def _record_and_claim(
             )
         if sending is None:
             return []
-        return claim_due(
+        claimed = claim_due(
             sending, session=session, limit=settings.claim_batch, token=token, clock=wall_clock()
         )
+    if not claimed:
+        return []
+    with session_scope() as session:
+        return envelopes_for(sending, claimed, session=session)
 
 
 def _settle_own(token: str) -> None:

@@ -54,6 +54,12 @@ def get_engine(url: str | None = None) -> Engine:
 _SQLITE_WRITERS: dict[str, threading.RLock] = {}  # database URL -> this process's writer turn
 
 
+def sqlite_writer_turn(engine: Engine) -> threading.RLock:
+    """This process's turn to write the SQLite database of ``engine`` (see
+    :func:`session_scope`): held by a writer to the end of its transaction."""
+    return _SQLITE_WRITERS.setdefault(str(engine.url), threading.RLock())
+
+
 @contextmanager
 def session_scope(url: str | None = None, *, write: bool = False) -> Iterator[Session]:
     """One transaction: commits on success, rolls back on any error. ``write``: the
@@ -66,7 +72,7 @@ def session_scope(url: str | None = None, *, write: bool = False) -> Iterator[Se
     engine = get_engine(url)
     turn = nullcontext()
     if write and engine.dialect.name == "sqlite":
-        turn = _SQLITE_WRITERS.setdefault(str(engine.url), threading.RLock())
+        turn = sqlite_writer_turn(engine)
     factory = sessionmaker(engine, expire_on_commit=False)
     with turn, factory() as session, session.begin():
         if write:

@@ -52,3 +52,44 @@ def test_an_acceptance_skips_a_row_the_run_is_recording_instead_of_waiting(queue
     assert rows[first].accepted_at is None and rows[first].last_reply == "recording"
     assert rows[second].accepted_at is not None and rows[second].last_reply == "250 queued"
     assert rows[second].data_sent_at is not None
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_on_sqlite_a_mark_waits_for_another_writer_without_stopping_the_event_loop(queued):  # noqa: F811
+    """SQLite marks are written in the event loop: while another writer holds the database,
+    the loop goes on (other connections keep sending) and the mark is written once it is
+    free, never before; the data that waits for it never leaves unmarked."""
+    cycle_id, _ = queued
+    with session_scope() as session:
+        key = session.scalar(
+            select(OutgoingMessage.id).where(OutgoingMessage.cycle_id == cycle_id).limit(1)
+        )
+        session.execute(update(OutgoingMessage).values(status=DeliveryStatus.SENDING))
+    url = get_settings().database.url
+    other = get_engine(url).connect()  # another process's post, say
+    other.exec_driver_sql("BEGIN IMMEDIATE")
+
+    def marked() -> bool:
+        with session_scope() as session:
+            return session.get(OutgoingMessage, key).data_sent_at is not None
+
+    async def mark() -> tuple[int, bool, bool]:
+        marks = DataSentMarks(url)
+        ticks = 0
+        waiting = asyncio.ensure_future(marks.request(key).wait())
+        for _ in range(20):  # 0.2 s with the database held: the loop keeps running
+            await asyncio.sleep(0.01)
+            ticks += 1
+        held = waiting.done()
+        written_while_held = await asyncio.to_thread(marked)
+        other.rollback()
+        await asyncio.wait_for(waiting, 5)
+        await asyncio.wait_for(marks.aclose(), 5)
+        return ticks, held, written_while_held
+
+    try:
+        ticks, held, written_while_held = asyncio.run(mark())
+    finally:
+        other.close()
+    assert ticks == 20 and not held and not written_while_held
+    assert marked()
