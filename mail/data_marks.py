@@ -37,7 +37,7 @@ from sqlalchemy.engine import make_url
 
 from mail.outbox import MARK_ACCEPTED, MARK_ACCEPTED_UNLOCKED, MARK_DATA_SENT
 from mail.plain_writes import executemany_plain
-from models.database import make_engine, sqlite_writer_turn
+from models.database import WriterTurn, make_engine, sqlite_writer_turn
 
 Waiting = list[tuple[int, asyncio.Future[None]]]
 Accepted = list[dict[str, int | str]]  # key, reply
@@ -150,12 +150,13 @@ def _is_busy(exc: BaseException) -> bool:
 
 
 class _InLoopWriter:
-    """SQLite: one write per event-loop iteration in which marks were asked for, in the loop.
-    It takes the process's writer turn without waiting (the run's own session may be
-    recording, and SQLite's busy handler would sleep in the loop); held elsewhere, or the
-    database held by another process, the write waits ``RETRY_SECONDS`` and tries again."""
+    """SQLite: the marks asked for are written in the loop when a connection needs one. The
+    process's writer turn is taken without waiting (the run's own session may be recording,
+    and SQLite's busy handler would sleep in the loop), as the next writer
+    (``WriterTurn.take_next``): held, or the database held by another process, the write
+    waits ``RETRY_SECONDS`` and tries again, and the run's bookkeeping waits for it."""
 
-    def __init__(self, write: Callable[[list[int], Accepted], None], turn: threading.RLock):
+    def __init__(self, write: Callable[[list[int], Accepted], None], turn: WriterTurn):
         self._write, self._turn = write, turn
         self._waiting: Waiting = []
         self._accepted: Accepted = []
@@ -188,7 +189,7 @@ class _InLoopWriter:
             return
         waiting, accepted = self._waiting, self._accepted
         error: Exception | None = None
-        if not self._turn.acquire(blocking=False):
+        if not self._turn.take_next():
             error = _Busy()
         else:
             try:
@@ -196,7 +197,7 @@ class _InLoopWriter:
             except Exception as exc:  # the database is gone: no data may leave unmarked
                 error = exc
             finally:
-                self._turn.release()
+                self._turn.give_back()
         if isinstance(error, _Busy):
             now = time.monotonic()
             self._busy_since = self._busy_since or now
@@ -297,14 +298,13 @@ def _marks_engine(url: str) -> Engine:
     """An engine whose commits survive this process being killed, without waiting for the
     disk: a mark guards against a crash of the sending process, not of the machine (which
     would lose the claim with it). PostgreSQL: ``synchronous_commit`` off on this
-    connection; SQLite: ``synchronous=NORMAL`` (WAL: no flush per commit), and no busy wait
+    connection; SQLite: ``durable=False`` (``models.database.make_engine``), and no busy wait
     (the writer tries again instead of sleeping in the event loop)."""
-    engine = make_engine(url, pool_size=1)
+    engine = make_engine(url, pool_size=1, durable=False)
     if engine.dialect.name == "sqlite":
 
         @event.listens_for(engine, "connect")
-        def _no_flush_per_commit(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
-            dbapi_connection.execute("PRAGMA synchronous=NORMAL")
+        def _no_busy_wait(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
             dbapi_connection.execute("PRAGMA busy_timeout=0")
 
     return engine
