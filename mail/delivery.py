@@ -23,7 +23,7 @@ from mail.outbox import (
     note_waiting,
     sending_for,
 )
-from mail.outcomes import record_results
+from mail.outcomes import record_results, to_record
 from mail.transport import (
     DeliveryResult,
     Envelope,
@@ -62,7 +62,7 @@ class DeliveryRun:
 def deliver_configured(cycle_id: int, *, now: dt.datetime) -> DeliveryRun:
     """Send the cycle's due messages with the transport and database the settings name."""
     settings = get_settings()
-    transport = transport_from_settings(settings.mail, database_url=settings.database.url)
+    transport = transport_from_settings(settings.mail, database_url=settings.database.url, now=now)
     return deliver_pending(cycle_id, transport=transport, settings=settings.mail, now=now)
 
 
@@ -186,10 +186,14 @@ def _record_and_claim(
     token: str,
     now: dt.datetime,
 ) -> list[Envelope]:
-    """Store ``outcomes``, then claim the next batch (unless ``sending`` is None), then read
-    the claimed messages' bytes. The writes go in transactions of ``WRITE_CHUNK`` messages,
-    not flushed to the disk (``durable=False``, as the run's marks), so that SQLite's one
-    writer turn is never held long: the run's data-sent marks are written in between."""
+    """Store ``outcomes`` (those the run's marks did not settle already), then claim the next
+    batch (unless ``sending`` is None), then read the claimed messages' bytes. The writes go
+    in transactions of ``WRITE_CHUNK`` messages, not flushed to the disk (``durable=False``,
+    as the run's marks), so that SQLite's one writer turn is never held long: the run's
+    data-sent marks are written in between."""
+    if outcomes:
+        with session_scope(durable=False) as session:  # a read: no writer turn
+            outcomes = to_record(outcomes, session=session)
     for start in range(0, len(outcomes), WRITE_CHUNK):
         with session_scope(write=True, durable=False) as session:
             record_results(

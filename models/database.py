@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from functools import lru_cache
 from pathlib import Path
@@ -81,6 +81,7 @@ class WriterTurn:
         self._lock = threading.RLock()
         self._next = threading.Condition()
         self._asked_at: float | None = None  # when a writer asked to go next
+        self._when_free: Callable[[], None] | None = None  # how to tell it
         self._owner: int | None = None
         self._depth = 0
 
@@ -96,18 +97,25 @@ class WriterTurn:
         if not self._depth:
             self._owner = None
         self._lock.release()
+        if not self._depth:
+            with self._next:
+                when_free, self._when_free = self._when_free, None
+            if when_free is not None:
+                when_free()
 
     def _nobody_next(self) -> bool:
         return self._asked_at is None or time.monotonic() - self._asked_at > self.NEXT_SECONDS
 
-    def take_next(self) -> bool:
-        """The turn, if it is free (then :meth:`give_back` it); else False, and the writers
-        that come after wait until this one has had it."""
+    def take_next(self, when_free: Callable[[], None] | None = None) -> bool:
+        """The turn, if it is free (then :meth:`give_back` it); else False, the writers that
+        come after wait until this one has had it, and ``when_free`` is called (from the
+        thread that ends its transaction) as soon as the turn is free."""
         if self._lock.acquire(blocking=False):
             return True
         with self._next:
             if self._asked_at is None:
                 self._asked_at = time.monotonic()
+            self._when_free = when_free
         return False
 
     def give_back(self) -> None:
