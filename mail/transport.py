@@ -245,8 +245,9 @@ class SmtpTransport:
         return result
 
     async def aclose(self) -> None:
-        """Say goodbye on every connection kept between batches."""
-        while self._idle:
-            await self._idle.pop().quit()
+        """Say goodbye on every connection kept between batches, all at once (one round
+        trip, not one per connection)."""
+        idle, self._idle = self._idle, []
+        await asyncio.gather(*(session.quit() for session in idle))
         if self.before_data is not None:
             await self.before_data.aclose()
