@@ -14,8 +14,16 @@ from config.mail_settings import MailSettings
 from config.settings import get_settings
 from mail.configured import transport_from_settings
 from mail.deliveries import expire_stale_claims, settle_own_claims
-from mail.outbox import Sending, claim_due, next_retry, note_waiting, sending_for
-from mail.outcomes import record_results
+from mail.outbox import (
+    Claimed,
+    Sending,
+    claim_due,
+    envelopes_for,
+    next_retry,
+    note_waiting,
+    sending_for,
+)
+from mail.outcomes import record_results, to_record
 from mail.transport import (
     DeliveryResult,
     Envelope,
@@ -54,7 +62,7 @@ class DeliveryRun:
 def deliver_configured(cycle_id: int, *, now: dt.datetime) -> DeliveryRun:
     """Send the cycle's due messages with the transport and database the settings name."""
     settings = get_settings()
-    transport = transport_from_settings(settings.mail, database_url=settings.database.url)
+    transport = transport_from_settings(settings.mail, database_url=settings.database.url, now=now)
     return deliver_pending(cycle_id, transport=transport, settings=settings.mail, now=now)
 
 
@@ -151,17 +159,24 @@ async def _deliver_pending(
             if outcomes:
                 await asyncio.to_thread(step, outcomes, False)
         finally:
-            # Stopped early (cancelled, an error): what this run still holds is settled now,
-            # not after the lease; nothing is left over when the run ends normally.
-            await asyncio.to_thread(_settle_own, token)
-            run.results = list(last.values())
-            await transport.aclose()
+            try:
+                await transport.aclose()  # its last acceptances written first
+            finally:
+                # Stopped early (cancelled, an error): what this run still holds is settled
+                # now, not after the lease; nothing is left over when the run ends normally.
+                await asyncio.to_thread(_settle_own, token)
+                run.results = list(last.values())
 
 
 def _prepare(cycle_id: int, settings: MailSettings, older_than: dt.datetime) -> tuple[int, Sending]:
     with session_scope() as session:
         unknown = expire_stale_claims(cycle_id, session=session, older_than=older_than)
         return unknown, sending_for(cycle_id, settings.sender_address, session=session)
+
+
+# Messages a bookkeeping transaction writes at most: SQLite's one writer turn is held about
+# 10 us a message, and the run's data-sent marks wait for it (``mail.data_marks``).
+WRITE_CHUNK = 128
 
 
 def _record_and_claim(
@@ -171,23 +186,38 @@ def _record_and_claim(
     token: str,
     now: dt.datetime,
 ) -> list[Envelope]:
-    """One transaction: store ``outcomes``, then claim the next batch (unless ``sending`` is
-    None)."""
-    with session_scope() as session:
-        if outcomes:
+    """Store ``outcomes`` (those the run's marks did not settle already), then claim the next
+    batch (unless ``sending`` is None), then read the claimed messages' bytes. The writes go
+    in transactions of ``WRITE_CHUNK`` messages, not flushed to the disk (``durable=False``,
+    as the run's marks), so that SQLite's one writer turn is never held long: the run's
+    data-sent marks are written in between."""
+    if outcomes:
+        with session_scope(durable=False) as session:  # a read: no writer turn
+            outcomes = to_record(outcomes, session=session)
+    for start in range(0, len(outcomes), WRITE_CHUNK):
+        with session_scope(write=True, durable=False) as session:
             record_results(
-                outcomes,
+                outcomes[start : start + WRITE_CHUNK],
                 session=session,
                 max_attempts=settings.max_attempts,
                 now=now,
                 clock=wall_clock(),
                 retry_base_seconds=settings.retry_base_seconds,
             )
-        if sending is None:
-            return []
-        return claim_due(
-            sending, session=session, limit=settings.claim_batch, token=token, clock=wall_clock()
-        )
+    if sending is None:
+        return []
+    claimed: list[Claimed] = []
+    while len(claimed) < settings.claim_batch:
+        limit = min(WRITE_CHUNK, settings.claim_batch - len(claimed))
+        with session_scope(write=True, durable=False) as session:
+            part = claim_due(sending, session=session, limit=limit, token=token, clock=wall_clock())
+        claimed += part
+        if len(part) < limit:
+            break
+    if not claimed:
+        return []
+    with session_scope(durable=False) as session:
+        return envelopes_for(sending, claimed, session=session)
 
 
 def _settle_own(token: str) -> None:

@@ -56,12 +56,14 @@ def _name(prefix: str, kind: str, recipient_key: str, rung: int) -> str:
 
 def claim_due(
     sending: Sending, *, session: Session, limit: int, token: str, clock: dt.datetime
-) -> list[Envelope]:
-    """Mark up to ``limit`` due messages as being sent by this run, and return them, each
-    addressed to its recipients still pending.
+) -> list[Claimed]:
+    """Mark up to ``limit`` due messages as being sent by this run, and return them (their
+    envelopes: :func:`envelopes_for`).
 
     One UPDATE claims the rows, so two runs never claim the same message: PostgreSQL skips rows
-    another run has locked, SQLite serialises writers.
+    another run has locked, SQLite serialises writers. Nothing else is in it, so that the
+    caller can commit at once and hold SQLite's one writer turn briefly (the run's data-sent
+    marks wait for it, ``mail.data_marks``): the messages' bytes are read after the commit.
     """
     due = (
         select(OutgoingMessage.id)
@@ -77,7 +79,7 @@ def claim_due(
     if session.get_bind().dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
     connection = session.connection()  # Core statements: no ORM machinery per batch
-    claimed = connection.execute(
+    rows = connection.execute(
         update(OutgoingMessage)
         .where(OutgoingMessage.id.in_(due.scalar_subquery()))
         .values(
@@ -94,21 +96,39 @@ def claim_due(
             OutgoingMessage.recipient_key,
             OutgoingMessage.rung,
         )
-    ).all()
+    )
+    return sorted((Claimed(*row) for row in rows), key=lambda claimed: claimed.key)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A message this run claimed."""
+
+    key: int
+    message_id: str
+    kind: str
+    recipient_key: str
+    rung: int
+
+
+def envelopes_for(sending: Sending, claimed: list[Claimed], *, session: Session) -> list[Envelope]:
+    """The claimed messages' envelopes, each addressed to its recipients still pending, with
+    its stored bytes."""
     if not claimed:
         return []
-    keys = [row.id for row in claimed]
+    keys = [c.key for c in claimed]
+    connection = session.connection()
     bodies = connection.execute(
         select(OutgoingMessageBody.message_id, OutgoingMessageBody.raw).where(
             OutgoingMessageBody.message_id.in_(keys)
         )
     )
     raw = {key: body for key, body in bodies}
-    waiting: dict[int, list[str]] = {row.id: [] for row in claimed}
+    waiting: dict[int, list[str]] = {key: [] for key in keys}
     earlier: set[int] = set()
     recipients = connection.execute(
         select(OutgoingRecipient.message_id, OutgoingRecipient.address, OutgoingRecipient.status)
-        .where(OutgoingRecipient.message_id.in_(waiting))
+        .where(OutgoingRecipient.message_id.in_(keys))
         .order_by(OutgoingRecipient.id)
     )
     for message_id, address, status in recipients:
@@ -118,16 +138,16 @@ def claim_due(
             earlier.add(message_id)
     return [
         Envelope(
-            message_id=row.message_id,
-            name=_name(sending.prefix, row.kind, row.recipient_key, row.rung),
+            message_id=c.message_id,
+            name=_name(sending.prefix, c.kind, c.recipient_key, c.rung),
             sender=sending.sender,
-            recipients=waiting[row.id],
-            raw=raw[row.id],
-            key=row.id,
-            retry=row.id in earlier,
+            recipients=waiting[c.key],
+            raw=raw[c.key],
+            key=c.key,
+            retry=c.key in earlier,
             wire_form=True,  # ``mail.queue.enqueue`` stores nothing else
         )
-        for row in sorted(claimed, key=lambda row: row.id)
+        for c in claimed
     ]
 
 

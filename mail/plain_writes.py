@@ -66,7 +66,9 @@ def _plan(statement: Update, dialect: Dialect) -> _Plan:
     for name, bind in compiled.binds.items():
         if not (name in (names or ()) or f"%({name})s" in sql):
             continue
-        convert = bind.type.bind_processor(dialect)
+        # The dialect's own type: on SQLite a time becomes its text here, once, not per row
+        # by the driver's default adapter (deprecated since Python 3.12).
+        convert = bind.type.dialect_impl(dialect).bind_processor(dialect)
         if bind.required:  # bindparam("name") without a value: given at each call
             if convert is not None:
                 converters[name] = convert

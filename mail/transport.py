@@ -64,7 +64,7 @@ class BeforeData(Protocol):
 
     def request(self, key: int) -> Mark: ...
 
-    def accepted(self, key: int, reply: str) -> None: ...
+    def accepted(self, key: int, reply: str, *, settles: bool) -> None: ...
 
     async def aclose(self) -> None: ...
 
@@ -240,12 +240,14 @@ class SmtpTransport:
         result = result_of(envelope, outcome)
         if self.before_data is not None and result.status == DeliveryStatus.SENT:
             if not result.refused:
-                self.before_data.accepted(envelope.key, result.reply)
+                settles = not envelope.retry  # no recipient settled by an earlier attempt
+                self.before_data.accepted(envelope.key, result.reply, settles=settles)
         return result
 
     async def aclose(self) -> None:
-        """Say goodbye on every connection kept between batches."""
-        while self._idle:
-            await self._idle.pop().quit()
+        """Say goodbye on every connection kept between batches, all at once (one round
+        trip, not one per connection)."""
+        idle, self._idle = self._idle, []
+        await asyncio.gather(*(session.quit() for session in idle))
         if self.before_data is not None:
             await self.before_data.aclose()

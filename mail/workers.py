@@ -11,6 +11,7 @@ are listed unknown, as when the delivery run itself dies.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import multiprocessing
 import multiprocessing.util
 import os
@@ -26,7 +27,9 @@ _loop: asyncio.AbstractEventLoop | None = None
 _transport: SmtpTransport | None = None
 
 
-def _start(settings: MailSettings, owner: int, database_url: str | None) -> None:
+def _start(
+    settings: MailSettings, owner: int, database_url: str | None, now: dt.datetime | None
+) -> None:
     """In a worker: one event loop and one transport for the life of the process; it marks
     each message in the outbox itself before the message's data leaves."""
     global _loop, _transport
@@ -37,10 +40,10 @@ def _start(settings: MailSettings, owner: int, database_url: str | None) -> None
     except ImportError:  # pragma: no cover - uvloop is a dependency on Linux and macOS
         _loop = asyncio.new_event_loop()
     marks = None
-    if database_url is not None:
+    if database_url is not None and now is not None:
         from mail.data_marks import DataSentMarks
 
-        marks = DataSentMarks(database_url)
+        marks = DataSentMarks(database_url, sent_at=now)
     _transport = SmtpTransport(settings, before_data=marks)
     multiprocessing.util.Finalize(None, _stop, exitpriority=10)  # QUIT when the pool shuts down
     threading.Thread(target=_watch, args=(owner,), daemon=True).start()
@@ -85,9 +88,16 @@ def _context() -> multiprocessing.context.BaseContext:
 class MultiProcessSmtpTransport:
     """``SmtpTransport`` in ``settings.smtp_processes`` worker processes (started on first use)."""
 
-    def __init__(self, settings: MailSettings, *, database_url: str | None = None):
+    def __init__(
+        self,
+        settings: MailSettings,
+        *,
+        database_url: str | None = None,
+        now: dt.datetime | None = None,
+    ):
         self.settings = settings
         self.database_url = database_url
+        self.now = now
         self.refusal: str | None = None
         self._pool: ProcessPoolExecutor | None = None
 
@@ -99,7 +109,7 @@ class MultiProcessSmtpTransport:
                 self.settings.smtp_processes,
                 mp_context=_context(),
                 initializer=_start,
-                initargs=(self.settings, os.getpid(), self.database_url),
+                initargs=(self.settings, os.getpid(), self.database_url, self.now),
             )
         count = min(self.settings.smtp_processes, len(envelopes))
         loop = asyncio.get_running_loop()

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from functools import lru_cache
 from pathlib import Path
@@ -22,10 +23,18 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 SQLITE_MMAP_BYTES = 1 << 30
 
 
-def make_engine(url: str, *, echo: bool = False, pool_size: int = 5) -> Engine:
+def make_engine(
+    url: str, *, echo: bool = False, pool_size: int = 5, durable: bool = True
+) -> Engine:
     """An engine for ``url``; SQLite gets foreign keys, WAL, a busy timeout and reads through
     a memory map (a delivery run reads each ~60 KB message body at every attempt: about 10 us
-    less a message than a read call per page)."""
+    less a message than a read call per page).
+
+    ``durable=False`` (SQLite): a commit is not flushed to the disk (``synchronous=NORMAL``
+    in WAL mode): it survives the process being killed, not the machine losing power. For
+    bookkeeping a machine crash would lose anyway (a delivery run's claims, marks and
+    outcomes), where the flush, about 1-10 ms a commit here, would hold SQLite's one writer
+    turn for that long."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -38,35 +47,111 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 5) -> Engine:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
+            if not durable:
+                cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
         return engine
     return create_engine(url, echo=echo, pool_size=pool_size, pool_pre_ping=True)
 
 
-@lru_cache(maxsize=4)
-def get_engine(url: str | None = None) -> Engine:
-    """The process-wide engine for ``url`` (default: the configured database)."""
+@lru_cache(maxsize=8)
+def get_engine(url: str | None = None, *, durable: bool = True) -> Engine:
+    """The process-wide engine for ``url`` (default: the configured database); ``durable``:
+    see :func:`make_engine`."""
     settings = get_settings().database
-    return make_engine(url or settings.url, echo=settings.echo, pool_size=settings.pool_size)
+    return make_engine(
+        url or settings.url, echo=settings.echo, pool_size=settings.pool_size, durable=durable
+    )
 
 
-_SQLITE_WRITERS: dict[str, threading.RLock] = {}  # database URL -> this process's writer turn
+class WriterTurn:
+    """This process's turn to write one SQLite database, held by a writer to the end of its
+    transaction (:func:`session_scope`): a waiting writer is woken as soon as the previous one
+    ends, instead of polling in SQLite's busy handler.
+
+    A writer that must not wait behind a queue of others (a delivery run's data-sent marks,
+    written in its event loop, which never blocks: ``mail.data_marks``) asks with
+    :meth:`take_next`: if the turn is held, the writers that come after wait (up to
+    ``NEXT_SECONDS``) until it has taken it and given it back (:meth:`give_back`)."""
+
+    NEXT_SECONDS = 1.0
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._next = threading.Condition()
+        self._asked_at: float | None = None  # when a writer asked to go next
+        self._when_free: Callable[[], None] | None = None  # how to tell it
+        self._owner: int | None = None
+        self._depth = 0
+
+    def __enter__(self) -> None:
+        if self._owner != threading.get_ident():  # a nested transaction of the owner: no wait
+            with self._next:
+                self._next.wait_for(self._nobody_next, timeout=self.NEXT_SECONDS)
+        self._lock.acquire()
+        self._owner, self._depth = threading.get_ident(), self._depth + 1
+
+    def __exit__(self, *exc: object) -> None:
+        self._depth -= 1
+        if not self._depth:
+            self._owner = None
+        self._lock.release()
+        if not self._depth:
+            with self._next:
+                when_free, self._when_free = self._when_free, None
+            if when_free is not None:
+                when_free()
+
+    def _nobody_next(self) -> bool:
+        return self._asked_at is None or time.monotonic() - self._asked_at > self.NEXT_SECONDS
+
+    def take_next(self, when_free: Callable[[], None] | None = None) -> bool:
+        """The turn, if it is free (then :meth:`give_back` it); else False, the writers that
+        come after wait until this one has had it, and ``when_free`` is called (from the
+        thread that ends its transaction) as soon as the turn is free."""
+        if self._lock.acquire(blocking=False):
+            return True
+        with self._next:
+            if self._asked_at is None:
+                self._asked_at = time.monotonic()
+            self._when_free = when_free
+        return False
+
+    def give_back(self) -> None:
+        self._lock.release()
+        with self._next:
+            self._asked_at = None
+            self._next.notify_all()
+
+
+_SQLITE_WRITERS: dict[str, WriterTurn] = {}  # database URL -> this process's writer turn
+
+
+def sqlite_writer_turn(engine: Engine) -> WriterTurn:
+    """This process's turn to write the SQLite database of ``engine``."""
+    return _SQLITE_WRITERS.setdefault(str(engine.url), WriterTurn())
 
 
 @contextmanager
-def session_scope(url: str | None = None, *, write: bool = False) -> Iterator[Session]:
+def session_scope(
+    url: str | None = None, *, write: bool = False, durable: bool = True
+) -> Iterator[Session]:
     """One transaction: commits on success, rolls back on any error. ``write``: the
     transaction will write, so it takes the database for writing first (:func:`begin_write`).
+    ``durable=False``: the commit survives this process being killed, not a power loss
+    (:func:`make_engine`).
 
     On SQLite the writers of one process (the portal's threads) also take turns on a lock of
     their own, held to the end of the transaction: a waiting writer is woken as soon as the
     previous one ends, instead of polling in SQLite's busy handler (sleeps of up to 100 ms, in
     no order), which made the slowest posts of a burst wait seconds."""
-    engine = get_engine(url)
+    engine = get_engine(url)  # the cache entry its other callers dispose of
+    if not durable and engine.dialect.name == "sqlite":  # the same on PostgreSQL
+        engine = get_engine(url, durable=False)
     turn = nullcontext()
     if write and engine.dialect.name == "sqlite":
-        turn = _SQLITE_WRITERS.setdefault(str(engine.url), threading.RLock())
+        turn = sqlite_writer_turn(engine)
     factory = sessionmaker(engine, expire_on_commit=False)
     with turn, factory() as session, session.begin():
         if write:

@@ -62,7 +62,9 @@ def test_two_reminder_runs_at_once_queue_and_send_each_reminder_once(db, smtp, s
         settings = get_settings()
         return deliver_pending(
             cycle_id,
-            transport=transport_from_settings(settings.mail, database_url=settings.database.url),
+            transport=transport_from_settings(
+                settings.mail, database_url=settings.database.url, now=at(DAY, 8)
+            ),
             settings=settings.mail,
             now=at(DAY, 8),
         )

@@ -317,7 +317,9 @@ def test_a_run_stopped_by_an_error_settles_its_claims_at_once(queued, configure)
     with SmtpServer() as server:
         use_smtp(configure, server.port, claim_batch=5)
         settings = get_settings()
-        transport = transport_from_settings(settings.mail, database_url=settings.database.url)
+        transport = transport_from_settings(
+            settings.mail, database_url=settings.database.url, now=NOW
+        )
         deliver = transport.deliver
         calls = []
 
