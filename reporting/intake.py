@@ -31,6 +31,7 @@ from models.orm import (
     TaskReport,
     TaskStatus,
 )
+from models.registry_rows import reported_rows
 from models.revisions import stored_tasks, stored_values
 from models.submissions import lock_request
 from reporting.messages import Answering, queue_for_agency
@@ -79,8 +80,8 @@ class IntakeError(ValueError):
 def validate(request: Request, data: SubmissionInput) -> list[FieldError]:
     """Every problem with ``data`` for this request's agency, in form order."""
     errors: list[FieldError] = []
-    agency = request.agency
-    expected = {i.code: i for i in agency.indicators}
+    reported = reported_rows(request, session=object_session(request))
+    expected = reported.by_code
     for code in sorted(data.values.keys() - expected.keys()):
         errors.append(
             FieldError(f"values.{code}", "Chỉ tiêu này không thuộc phần báo cáo của đơn vị.")
@@ -90,13 +91,13 @@ def validate(request: Request, data: SubmissionInput) -> list[FieldError]:
             check_value(indicator, data.values.get(code))
         except ValueError as exc:
             errors.append(FieldError(f"values.{code}", str(exc)))
-    groups = {g.code for g in agency.task_groups}
+    groups = {g.code for g in reported.task_groups}
     for code in sorted(data.tasks.keys() - groups):
         errors.append(
             FieldError(f"tasks.{code}", "Nhóm nhiệm vụ này không thuộc phần báo cáo của đơn vị.")
         )
     statuses = {s.value for s in TaskStatus}
-    for group in agency.task_groups:
+    for group in reported.task_groups:
         task = data.tasks.get(group.code)
         if task is None or task.status not in statuses:
             errors.append(FieldError(f"tasks.{group.code}.status", "Chọn tình trạng thực hiện."))
@@ -198,8 +199,9 @@ def new_revision(
     session.add(submission)
     session.flush()  # its id: its rows go in one executemany each, not one ORM object per row
     flags = flags_of() if flags_of is not None else {}
+    reported = reported_rows(request, session=session)
     rows = []
-    for indicator in request.agency.indicators:
+    for indicator in reported.indicators:
         value, achieved = check_value(indicator, values[indicator.code])
         note = notes.get(indicator.code, "").strip()
         rows.append(
@@ -209,7 +211,7 @@ def new_revision(
     reports = [
         dict(task_group_id=group.id, status=tasks[group.code].status)
         | {f: getattr(tasks[group.code], f).strip() for f in TASK_TEXTS}
-        for group in request.agency.task_groups
+        for group in reported.task_groups
     ]
     for table, items in ((IndicatorValue.__table__, rows), (TaskReport.__table__, reports)):
         if items:  # Core: one executemany (the ORM's bulk insert splits rows by their NULLs)
@@ -222,8 +224,9 @@ def new_revision(
 def same_content(latest: Submission, data: SubmissionInput, request: Request) -> bool:
     """Whether ``data`` says exactly what ``latest`` stored (values as parsed, texts trimmed)."""
     session = object_session(latest)
+    reported = reported_rows(request, session=session)
     stored = stored_values(latest, session=session)
-    for indicator in request.agency.indicators:
+    for indicator in reported.indicators:
         try:
             parsed = check_value(indicator, data.values.get(indicator.code))
         except ValueError:
@@ -232,14 +235,14 @@ def same_content(latest: Submission, data: SubmissionInput, request: Request) ->
         if stored.pop(indicator.id, None) != (*parsed, note):
             return False
     tasks = stored_tasks(latest, session=session)
-    for group in request.agency.task_groups:
+    for group in reported.task_groups:
         task = data.tasks.get(group.code)
         if task is None or tasks.pop(group.id, None) != (
             task.status,
             *(getattr(task, f).strip() for f in TASK_TEXTS),
         ):
             return False
-    extra = set(data.values) - {i.code for i in request.agency.indicators}
+    extra = data.values.keys() - reported.by_code.keys()
     return not stored and not tasks and not extra and (
         latest.adjustment_proposals == data.adjustment_proposals.strip()
     )

@@ -8,12 +8,13 @@ from typing import Any
 
 from documents.vietnamese import parse_number
 from models.orm import Indicator
+from models.registry_rows import IndicatorRow
 
 YES = {"có", "co", "yes", "true", "1", "đạt", "dat", "x"}
 NO = {"không", "khong", "no", "false", "0", "chưa đạt", "chua dat"}
 
 
-def check_value(indicator: Indicator, raw: Any) -> tuple[Decimal | None, bool | None]:
+def check_value(indicator: Indicator | IndicatorRow, raw: Any) -> tuple[Decimal | None, bool | None]:
     """Parse one value by the indicator's kind; raise ValueError with a Vietnamese message."""
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         raise ValueError("Chưa nhập số liệu.")
