@@ -30,10 +30,11 @@ from models.orm import (
     SubmissionStatus,
     TaskReport,
     TaskStatus,
+    utcnow,
 )
 from models.registry_rows import reported_rows
 from models.revisions import stored_tasks, stored_values
-from models.submissions import lock_request
+from models.submissions import insert_revision, lock_request
 from reporting.messages import Answering, queue_for_agency
 from reporting.plausibility import stored_flag_columns
 from reporting.revision_summary import receipt_context
@@ -145,7 +146,6 @@ def record_submission(
     )
     if not submission.unchanged:
         record_audit(submission, session=session)
-        session.flush()
     return submission
 
 
@@ -187,17 +187,19 @@ def new_revision(
     errors = errors_of()
     if errors:
         raise IntakeError(errors)
-    submission = Submission(
-        request=request,
+    submission = insert_revision(  # its rows go in one executemany each, not an object a row
+        request,
+        session=session,
         revision=(latest.revision if latest else 0) + 1,
         submitted_at=submitted_at,
+        received_at=utcnow(),
         channel=channel.value,
         submitted_by=submitted_by,
         is_late=is_late(request.cycle, submitted_at, due_date(request)),
+        status=SubmissionStatus.RECEIVED.value,
+        status_reason=None,
         adjustment_proposals=adjustment_proposals.strip(),
     )
-    session.add(submission)
-    session.flush()  # its id: its rows go in one executemany each, not one ORM object per row
     flags = flags_of() if flags_of is not None else {}
     reported = reported_rows(request, session=session)
     rows = []
@@ -216,7 +218,6 @@ def new_revision(
     for table, items in ((IndicatorValue.__table__, rows), (TaskReport.__table__, reports)):
         if items:  # Core: one executemany (the ORM's bulk insert splits rows by their NULLs)
             session.execute(insert(table), [{"submission_id": submission.id} | r for r in items])
-    session.expire(submission, ["values", "task_reports"])  # read back when first used
     submission.unchanged = False
     return submission
 
@@ -249,10 +250,11 @@ def same_content(latest: Submission, data: SubmissionInput, request: Request) ->
 
 
 def record_audit(submission: Submission, *, session: Session, **detail: object) -> None:
-    """The audit trail's line for a stored revision (``detail`` adds to what it says)."""
+    """The audit trail's line for a stored revision (``detail`` adds to what it says), in one
+    INSERT."""
     request = submission.request
-    session.add(
-        AuditEvent(
+    session.execute(
+        insert(AuditEvent.__table__).values(
             actor=submission.submitted_by,
             action="submission.recorded",
             cycle_id=request.cycle_id,
