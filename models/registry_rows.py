@@ -58,7 +58,7 @@ class ReportedRows:
 
     indicators: tuple[IndicatorRow, ...]
     task_groups: tuple[TaskGroupRow, ...]
-    sole: frozenset[int]  # ids of the indicators no other agency of the version reports
+    sole: frozenset[int]  # its indicators no other agency of the version reports (by id)
     year_on_year_factor: Decimal  # the programme's (``reporting.plausibility``)
     by_code: dict[str, IndicatorRow] = field(init=False, repr=False, compare=False)
 
@@ -77,14 +77,17 @@ def reported_rows(request: Request, *, session: Session) -> ReportedRows:
     from memory."""
     cycle = request.cycle
     version, programme = cycle.registry_version, cycle.programme
-    content = (session.get_bind().url, version.id, version.content_hash, programme.content_hash)
+    database = session.get_bind().engine.url
+    content = (database, version.id, version.content_hash, programme.content_hash)
     key = (*content, request.agency_id)
     rows = _kept.get(key)
     if rows is None:
+        indicators = _indicators(request.agency_id, session=session)
+        sole = _sole_indicators(content, session=session)
         rows = ReportedRows(
-            _indicators(request.agency_id, session=session),
+            indicators,
             _task_groups(request.agency_id, session=session),
-            _sole_indicators(content, session=session),
+            frozenset(i.id for i in indicators if i.id in sole),
             programme.year_on_year_factor,
         )
         with _lock:
