@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from models.orm import Agency, Indicator, Request, TaskGroup
 from models.orm.programme import agency_indicator, agency_task_group
 
+Row = TypeVar("Row", "IndicatorRow", "TaskGroupRow")
 MAX_KEPT = 20_000  # agencies kept per process (a national registry has 4,500 a version)
 
 
@@ -82,11 +83,11 @@ def reported_rows(request: Request, *, session: Session) -> ReportedRows:
     key = (*content, request.agency_id)
     rows = _kept.get(key)
     if rows is None:
-        indicators = _indicators(request.agency_id, session=session)
+        indicators = _reported(IndicatorRow, request.agency_id, session=session)
         sole = _sole_indicators(content, session=session)
         rows = ReportedRows(
             indicators,
-            _task_groups(request.agency_id, session=session),
+            _reported(TaskGroupRow, request.agency_id, session=session),
             frozenset(i.id for i in indicators if i.id in sole),
             programme.year_on_year_factor,
         )
@@ -97,26 +98,19 @@ def reported_rows(request: Request, *, session: Session) -> ReportedRows:
     return rows
 
 
-def _indicators(agency_id: int, *, session: Session) -> tuple[IndicatorRow, ...]:
-    columns = [Indicator.__table__.c[name] for name in IndicatorRow.__slots__]
+def _reported(row: type[Row], agency_id: int, *, session: Session) -> tuple[Row, ...]:
+    """The agency's indicators or task groups (``row``), in form order."""
+    table, link = {
+        IndicatorRow: (Indicator.__table__, agency_indicator.c.indicator_id),
+        TaskGroupRow: (TaskGroup.__table__, agency_task_group.c.task_group_id),
+    }[row]
     query = (
-        select(*columns)
-        .join(agency_indicator, agency_indicator.c.indicator_id == Indicator.id)
-        .where(agency_indicator.c.agency_id == agency_id)
-        .order_by(Indicator.number)
+        select(*(table.c[name] for name in row.__slots__))
+        .join(link.table, link == table.c.id)
+        .where(link.table.c.agency_id == agency_id)
+        .order_by(table.c.number)
     )
-    return tuple(IndicatorRow(*row) for row in session.execute(query))
-
-
-def _task_groups(agency_id: int, *, session: Session) -> tuple[TaskGroupRow, ...]:
-    columns = [TaskGroup.__table__.c[name] for name in TaskGroupRow.__slots__]
-    query = (
-        select(*columns)
-        .join(agency_task_group, agency_task_group.c.task_group_id == TaskGroup.id)
-        .where(agency_task_group.c.agency_id == agency_id)
-        .order_by(TaskGroup.number)
-    )
-    return tuple(TaskGroupRow(*row) for row in session.execute(query))
+    return tuple(row(*values) for values in session.execute(query))
 
 
 def _sole_indicators(content: tuple[Any, ...], *, session: Session) -> frozenset[int]:
