@@ -6,12 +6,23 @@ What a submission must say and how a new revision is recorded is the intake's
 
 from __future__ import annotations
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from models.cycles import current_submission
 from models.orm import Cycle, IndicatorValue, Request, Submission
+
+
+LATEST = (  # the cycle's status and the request's latest revision (None before the first)
+    select(Cycle.status, Submission)
+    .select_from(Request)
+    .join(Cycle, Cycle.id == Request.cycle_id)
+    .outerjoin(Submission, Submission.request_id == Request.id)
+    .where(Request.id == bindparam("request_id"))
+    .order_by(Submission.revision.desc())
+    .limit(1)
+)
 
 
 def lock_request(request: Request, *, session: Session) -> Submission | None:
@@ -36,16 +47,7 @@ def lock_request(request: Request, *, session: Session) -> Submission | None:
             .execution_options(synchronize_session=False)
         )
     session.expire(request, ["submissions"])
-    latest = (
-        select(Cycle.status, Submission)
-        .select_from(Request)
-        .join(Cycle, Cycle.id == Request.cycle_id)
-        .outerjoin(Submission, Submission.request_id == Request.id)
-        .where(Request.id == request.id)
-        .order_by(Submission.revision.desc())
-        .limit(1)
-    )
-    status, submission = session.execute(latest).one()
+    status, submission = session.execute(LATEST, {"request_id": request.id}).one()
     set_committed_value(request.cycle, "status", status)  # locked meanwhile: seen now
     return submission
 
@@ -54,7 +56,7 @@ def insert_revision(request: Request, *, session: Session, **columns: object) ->
     """Store a new revision of ``request`` (every column of ``submission`` but its id given)
     in one INSERT, and return it as the session's own object without reading it back: a
     flush of one ORM object cost a post about as much as its 41 value and task rows."""
-    result = session.execute(insert(Submission.__table__).values(request_id=request.id, **columns))
+    result = session.execute(insert(Submission.__table__), {"request_id": request.id, **columns})
     submission = Submission(id=result.inserted_primary_key[0], request_id=request.id, **columns)
     make_transient_to_detached(submission)  # as if loaded: its values are read when first used
     session.add(submission)

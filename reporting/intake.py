@@ -254,18 +254,19 @@ def record_audit(submission: Submission, *, session: Session, **detail: object) 
     INSERT."""
     request = submission.request
     session.execute(
-        insert(AuditEvent.__table__).values(
-            actor=submission.submitted_by,
-            action="submission.recorded",
-            cycle_id=request.cycle_id,
-            detail={
+        insert(AuditEvent.__table__),
+        {
+            "actor": submission.submitted_by,
+            "action": "submission.recorded",
+            "cycle_id": request.cycle_id,
+            "detail": {
                 "agency": request.agency.code,
                 "revision": submission.revision,
                 "channel": submission.channel,
                 "late": submission.is_late,
                 **detail,
             },
-        )
+        },
     )
 
 

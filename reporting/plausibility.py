@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, object_session
 
 from documents.indicators import value_text
@@ -143,23 +143,29 @@ def per_transaction(session: Session, name: str) -> dict[Any, Any]:
     return kept[1]
 
 
+EARLIER_VALUES = (  # an agency's values of earlier years, latest first (built once)
+    select(Indicator.code, IndicatorValue.value, Cycle.year)
+    .join(IndicatorValue.indicator)
+    .join(IndicatorValue.submission)
+    .join(Submission.request)
+    .join(Request.cycle)
+    .join(Request.agency)
+    .where(
+        Cycle.programme_id == bindparam("programme_id"),
+        Cycle.year < bindparam("year"),
+        Agency.code == bindparam("agency"),
+        Submission.status != SubmissionStatus.RETURNED,
+        IndicatorValue.value.is_not(None),
+    )
+    .order_by(Cycle.year.desc(), Submission.revision.desc())
+)
+
+
 def _last_values(request: Request, *, session: Session) -> dict[str, Last]:
     cycle, agency = request.cycle, request.agency
     rows = session.execute(
-        select(Indicator.code, IndicatorValue.value, Cycle.year)
-        .join(IndicatorValue.indicator)
-        .join(IndicatorValue.submission)
-        .join(Submission.request)
-        .join(Request.cycle)
-        .join(Request.agency)
-        .where(
-            Cycle.programme_id == cycle.programme_id,
-            Cycle.year < cycle.year,
-            Agency.code == agency.code,
-            Submission.status != SubmissionStatus.RETURNED,
-            IndicatorValue.value.is_not(None),
-        )
-        .order_by(Cycle.year.desc(), Submission.revision.desc())
+        EARLIER_VALUES,
+        {"programme_id": cycle.programme_id, "year": cycle.year, "agency": agency.code},
     )
     found: dict[str, Last] = {}
     for code, value, year in rows:
