@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from models.orm import Request, SubmissionDraft
@@ -32,6 +32,9 @@ def save_draft(
     session.flush()
 
 
+DISCARD = delete(SubmissionDraft).where(SubmissionDraft.request_id == bindparam("request_id"))
+
+
 def discard_draft(request: Request, *, session: Session) -> None:
     """Delete the request's draft, if any (one statement: every stored revision calls this)."""
-    session.execute(delete(SubmissionDraft).where(SubmissionDraft.request_id == request.id))
+    session.execute(DISCARD, {"request_id": request.id})

@@ -6,21 +6,36 @@ What a submission must say and how a new revision is recorded is the intake's
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from models.cycles import current_submission
-from models.orm import IndicatorValue, Request, Submission
+from models.orm import Cycle, IndicatorValue, Request, Submission
+
+
+LATEST = (  # the cycle's status and the request's latest revision (None before the first)
+    select(Cycle.status, Submission)
+    .select_from(Request)
+    .join(Cycle, Cycle.id == Request.cycle_id)
+    .outerjoin(Submission, Submission.request_id == Request.id)
+    .where(Request.id == bindparam("request_id"))
+    .order_by(Submission.revision.desc())
+    .limit(1)
+)
 
 
 def lock_request(request: Request, *, session: Session) -> Submission | None:
     """Hold the request until the transaction ends, then re-read what others committed;
     returns its latest revision (one row: not every revision, so a post costs the same at the
-    hundredth revision as at the first).
+    hundredth revision as at the first), the cycle's current status read with it.
 
     PostgreSQL: the request row is locked FOR UPDATE. SQLite has no row locks: a no-op UPDATE
     takes the database write lock, and does so as the first statement of the transaction, since
     a SQLite transaction that has read cannot wait for the lock (it fails "database is locked").
+    The latest revision is read by a statement of its own after the lock: on PostgreSQL a
+    statement sees what was committed when it started, so one that waited for the lock would
+    miss the revision committed by the transaction it waited for.
     """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(select(Request.id).where(Request.id == request.id).with_for_update())
@@ -32,14 +47,20 @@ def lock_request(request: Request, *, session: Session) -> Submission | None:
             .execution_options(synchronize_session=False)
         )
     session.expire(request, ["submissions"])
-    session.refresh(request.cycle, ["status"])
-    latest = (
-        select(Submission)
-        .where(Submission.request_id == request.id)
-        .order_by(Submission.revision.desc())
-        .limit(1)
-    )
-    return session.scalars(latest).first()
+    status, submission = session.execute(LATEST, {"request_id": request.id}).one()
+    set_committed_value(request.cycle, "status", status)  # locked meanwhile: seen now
+    return submission
+
+
+def insert_revision(request: Request, *, session: Session, **columns: object) -> Submission:
+    """Store a new revision of ``request`` (every column of ``submission`` but its id given)
+    in one INSERT, and return it as the session's own object without reading it back: a
+    flush of one ORM object cost a post about as much as its 41 value and task rows."""
+    result = session.execute(insert(Submission.__table__), {"request_id": request.id, **columns})
+    submission = Submission(id=result.inserted_primary_key[0], request_id=request.id, **columns)
+    make_transient_to_detached(submission)  # as if loaded: its values are read when first used
+    session.add(submission)
+    return submission
 
 
 def current_values(requests: list[Request]) -> dict[str, IndicatorValue]:

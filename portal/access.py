@@ -49,8 +49,9 @@ REVOKED = (
 )
 
 
-ONE_QUERY = (  # what every page and post reads, in the request's own query instead of three more
+ONE_QUERY = (  # what every page and post reads, in the request's own query instead of four more
     joinedload(Request.cycle).joinedload(Cycle.programme),
+    joinedload(Request.cycle).joinedload(Cycle.registry_version),  # its rows' content hash
     joinedload(Request.agency),
 )
 

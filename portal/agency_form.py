@@ -16,7 +16,7 @@ from models.orm import Channel, CycleStatus
 from portal.access import open_request
 from portal.confirmation import held_for_confirmation
 from portal.dependencies import LINK_PREFIX, Now, ReadSession
-from portal.guard import check_link
+from portal.guard import check_link, recently_checked
 from portal.limits import read_form
 from portal.pages import EXPIRED_SESSION, LOCKED_NOTICE, csrf_ok, current_fields, form_page
 from portal.receipts import to_receipt
@@ -49,7 +49,8 @@ def show_form(
 async def post_form(token: str, http: Request, background: BackgroundTasks, now: Now) -> Response:
     """Save a draft, or submit: validated in full, stored as a new revision, acknowledged.
     The link is checked, then at most ``max_form_bytes`` read, before anything is parsed."""
-    await run_in_threadpool(lambda: check_link(token, now=now))
+    if not recently_checked(token):  # an agency posting again: no thread, no query
+        await run_in_threadpool(lambda: check_link(token, now=now))
     form = await read_form(
         http, max_bytes=get_settings().web_form.max_form_bytes, max_fields=MAX_FORM_FIELDS
     )
@@ -93,8 +94,7 @@ def _handle_post(
         ) if report_form.confirms_plausibility else None
         if held is not None:  # a value that looks wrong: shown as read, for the clerk to confirm
             return held
-        try:
-            nested = session.begin_nested()
+        try:  # IntakeError comes before anything is written (reporting.intake): no savepoint
             submission = report_form.accept_fields(
                 request,
                 fields,
@@ -105,7 +105,6 @@ def _handle_post(
                 now=now,
             )
         except IntakeError as exc:
-            nested.rollback()
             return marked(report_form.errors_by_input(exc.errors), "gửi")
         revision, cycle_id = submission.revision, request.cycle_id
         unchanged = getattr(submission, "unchanged", False)

@@ -88,14 +88,19 @@ def check_link(token: str, *, now: dt.datetime) -> None:
     A link found open is not looked up again for CHECKED_FOR seconds (an agency posting again
     and again): this check only spares reading the body of a dead link, and every post opens
     its link again in its own transaction (``open_request``) before anything is stored."""
-    seen = _checked.get(token)
-    if seen is not None and time.monotonic() - seen < CHECKED_FOR:
+    if recently_checked(token):
         return
     with session_scope() as session:
         open_request(token, session=session, settings=get_settings().web_form, now=now)
     if len(_checked) > 10_000:  # a bounded memory, whatever the number of links posting
         _checked.clear()
     _checked[token] = time.monotonic()
+
+
+def recently_checked(token: str) -> bool:
+    """Whether the link was found open less than CHECKED_FOR seconds ago (no thread needed)."""
+    seen = _checked.get(token)
+    return seen is not None and time.monotonic() - seen < CHECKED_FOR
 
 
 

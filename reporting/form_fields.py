@@ -8,8 +8,11 @@ from typing import Any
 from documents.indicators import target_text, value_text
 from documents.labels import TASK_STATUS_TEXT
 from documents.vietnamese import format_number
+from sqlalchemy.orm import object_session
+
 from models.observations import Observed
 from models.orm import Indicator, Request, Submission, TaskStatus
+from models.registry_rows import IndicatorRow, ReportedRows, reported_rows
 from reporting.intake import FieldError, SubmissionInput, TaskReportInput
 
 RULE_TEXT = {
@@ -45,12 +48,17 @@ def input_name(field: str) -> str:
 
 def read_fields(form: dict[str, Any], request: Request) -> dict[str, str]:
     """The form's own fields for this request, as typed (unknown fields are ignored)."""
+    reported = _reported(request)
     names = ["adjustment_proposals"]
-    for indicator in request.agency.indicators:
+    for indicator in reported.indicators:
         names += [f"value__{indicator.code}", f"note__{indicator.code}"]
-    for group in request.agency.task_groups:
+    for group in reported.task_groups:
         names += [f"status__{group.code}"] + [f"{f}__{group.code}" for f in TEXT_FIELDS]
     return {name: nfc(form.get(name, "")) for name in names}
+
+
+def _reported(request: Request) -> ReportedRows:
+    return reported_rows(request, session=object_session(request))
 
 
 def nfc(value: object) -> str:
@@ -70,15 +78,16 @@ def too_long(fields: dict[str, str]) -> dict[str, str]:
 
 def to_submission(fields: dict[str, str], request: Request) -> SubmissionInput:
     """What the intake service validates, built from the form's fields."""
+    reported = _reported(request)
     return SubmissionInput(
-        values={i.code: fields.get(f"value__{i.code}", "") for i in request.agency.indicators},
-        notes={i.code: fields.get(f"note__{i.code}", "") for i in request.agency.indicators},
+        values={i.code: fields.get(f"value__{i.code}", "") for i in reported.indicators},
+        notes={i.code: fields.get(f"note__{i.code}", "") for i in reported.indicators},
         tasks={
             g.code: TaskReportInput(
                 status=fields.get(f"status__{g.code}", ""),
                 **{f: fields.get(f"{f}__{g.code}", "") for f in TEXT_FIELDS},
             )
-            for g in request.agency.task_groups
+            for g in reported.task_groups
         },
         adjustment_proposals=fields.get("adjustment_proposals", ""),
     )
@@ -105,7 +114,7 @@ def errors_by_input(errors: list[FieldError]) -> dict[str, str]:
     return {input_name(e.field): e.message for e in errors}
 
 
-def indicator_row(i: Indicator) -> dict[str, object]:
+def indicator_row(i: Indicator | IndicatorRow) -> dict[str, object]:
     """An indicator as both forms show it: its name, unit, target, rule and input hint."""
     return {
         "code": i.code,
@@ -121,15 +130,16 @@ def indicator_row(i: Indicator) -> dict[str, object]:
 
 def page_rows(request: Request, previous: dict[str, Observed]) -> dict[str, list[dict]]:
     """Indicators and task groups as the form shows them."""
+    reported = _reported(request)
     indicators = []
-    for i in request.agency.indicators:
+    for i in reported.indicators:
         last = previous.get(i.code)
         indicators.append(
             indicator_row(i)
             | {"last": value_text(i, last.value, last.achieved) if last else "Chưa có"}
         )
     groups = [
-        {"code": g.code, "number": g.number, "name": g.name} for g in request.agency.task_groups
+        {"code": g.code, "number": g.number, "name": g.name} for g in reported.task_groups
     ]
     statuses = [{"code": s.value, "label": TASK_STATUS_TEXT[s]} for s in TaskStatus]
     return {"indicators": indicators, "groups": groups, "statuses": statuses}

@@ -30,9 +30,11 @@ from models.orm import (
     SubmissionStatus,
     TaskReport,
     TaskStatus,
+    utcnow,
 )
+from models.registry_rows import reported_rows
 from models.revisions import stored_tasks, stored_values
-from models.submissions import lock_request
+from models.submissions import insert_revision, lock_request
 from reporting.messages import Answering, queue_for_agency
 from reporting.plausibility import stored_flag_columns
 from reporting.revision_summary import receipt_context
@@ -79,8 +81,8 @@ class IntakeError(ValueError):
 def validate(request: Request, data: SubmissionInput) -> list[FieldError]:
     """Every problem with ``data`` for this request's agency, in form order."""
     errors: list[FieldError] = []
-    agency = request.agency
-    expected = {i.code: i for i in agency.indicators}
+    reported = reported_rows(request, session=object_session(request))
+    expected = reported.by_code
     for code in sorted(data.values.keys() - expected.keys()):
         errors.append(
             FieldError(f"values.{code}", "Chỉ tiêu này không thuộc phần báo cáo của đơn vị.")
@@ -90,13 +92,13 @@ def validate(request: Request, data: SubmissionInput) -> list[FieldError]:
             check_value(indicator, data.values.get(code))
         except ValueError as exc:
             errors.append(FieldError(f"values.{code}", str(exc)))
-    groups = {g.code for g in agency.task_groups}
+    groups = {g.code for g in reported.task_groups}
     for code in sorted(data.tasks.keys() - groups):
         errors.append(
             FieldError(f"tasks.{code}", "Nhóm nhiệm vụ này không thuộc phần báo cáo của đơn vị.")
         )
     statuses = {s.value for s in TaskStatus}
-    for group in agency.task_groups:
+    for group in reported.task_groups:
         task = data.tasks.get(group.code)
         if task is None or task.status not in statuses:
             errors.append(FieldError(f"tasks.{group.code}.status", "Chọn tình trạng thực hiện."))
@@ -144,7 +146,6 @@ def record_submission(
     )
     if not submission.unchanged:
         record_audit(submission, session=session)
-        session.flush()
     return submission
 
 
@@ -186,20 +187,23 @@ def new_revision(
     errors = errors_of()
     if errors:
         raise IntakeError(errors)
-    submission = Submission(
-        request=request,
+    submission = insert_revision(  # its rows go in one executemany each, not an object a row
+        request,
+        session=session,
         revision=(latest.revision if latest else 0) + 1,
         submitted_at=submitted_at,
+        received_at=utcnow(),
         channel=channel.value,
         submitted_by=submitted_by,
         is_late=is_late(request.cycle, submitted_at, due_date(request)),
+        status=SubmissionStatus.RECEIVED.value,
+        status_reason=None,
         adjustment_proposals=adjustment_proposals.strip(),
     )
-    session.add(submission)
-    session.flush()  # its id: its rows go in one executemany each, not one ORM object per row
     flags = flags_of() if flags_of is not None else {}
+    reported = reported_rows(request, session=session)
     rows = []
-    for indicator in request.agency.indicators:
+    for indicator in reported.indicators:
         value, achieved = check_value(indicator, values[indicator.code])
         note = notes.get(indicator.code, "").strip()
         rows.append(
@@ -209,12 +213,11 @@ def new_revision(
     reports = [
         dict(task_group_id=group.id, status=tasks[group.code].status)
         | {f: getattr(tasks[group.code], f).strip() for f in TASK_TEXTS}
-        for group in request.agency.task_groups
+        for group in reported.task_groups
     ]
     for table, items in ((IndicatorValue.__table__, rows), (TaskReport.__table__, reports)):
         if items:  # Core: one executemany (the ORM's bulk insert splits rows by their NULLs)
             session.execute(insert(table), [{"submission_id": submission.id} | r for r in items])
-    session.expire(submission, ["values", "task_reports"])  # read back when first used
     submission.unchanged = False
     return submission
 
@@ -222,8 +225,9 @@ def new_revision(
 def same_content(latest: Submission, data: SubmissionInput, request: Request) -> bool:
     """Whether ``data`` says exactly what ``latest`` stored (values as parsed, texts trimmed)."""
     session = object_session(latest)
+    reported = reported_rows(request, session=session)
     stored = stored_values(latest, session=session)
-    for indicator in request.agency.indicators:
+    for indicator in reported.indicators:
         try:
             parsed = check_value(indicator, data.values.get(indicator.code))
         except ValueError:
@@ -232,35 +236,37 @@ def same_content(latest: Submission, data: SubmissionInput, request: Request) ->
         if stored.pop(indicator.id, None) != (*parsed, note):
             return False
     tasks = stored_tasks(latest, session=session)
-    for group in request.agency.task_groups:
+    for group in reported.task_groups:
         task = data.tasks.get(group.code)
         if task is None or tasks.pop(group.id, None) != (
             task.status,
             *(getattr(task, f).strip() for f in TASK_TEXTS),
         ):
             return False
-    extra = set(data.values) - {i.code for i in request.agency.indicators}
+    extra = data.values.keys() - reported.by_code.keys()
     return not stored and not tasks and not extra and (
         latest.adjustment_proposals == data.adjustment_proposals.strip()
     )
 
 
 def record_audit(submission: Submission, *, session: Session, **detail: object) -> None:
-    """The audit trail's line for a stored revision (``detail`` adds to what it says)."""
+    """The audit trail's line for a stored revision (``detail`` adds to what it says), in one
+    INSERT."""
     request = submission.request
-    session.add(
-        AuditEvent(
-            actor=submission.submitted_by,
-            action="submission.recorded",
-            cycle_id=request.cycle_id,
-            detail={
+    session.execute(
+        insert(AuditEvent.__table__),
+        {
+            "actor": submission.submitted_by,
+            "action": "submission.recorded",
+            "cycle_id": request.cycle_id,
+            "detail": {
                 "agency": request.agency.code,
                 "revision": submission.revision,
                 "channel": submission.channel,
                 "late": submission.is_late,
                 **detail,
             },
-        )
+        },
     )
 
 

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, object_session
 
 from documents.indicators import value_text
@@ -25,7 +25,7 @@ from models.orm import (
     Submission,
     SubmissionStatus,
 )
-from models.orm.programme import agency_indicator
+from models.registry_rows import IndicatorRow, reported_rows
 from reporting.values import check_value as parse_value
 
 
@@ -107,14 +107,15 @@ def confirmation_text(typed: str, value: Decimal) -> str:
     return f"{typed.strip()} = {number_words(value)}"
 
 
-def rules_of(indicator: Indicator) -> Plausibility:
-    """What a value of the stored ``indicator`` is checked against."""
+def rules_of(indicator: IndicatorRow, year_on_year_factor: Decimal) -> Plausibility:
+    """What a value of the stored ``indicator`` is checked against (``year_on_year_factor``:
+    its programme's)."""
     bounds = indicator.plausible_min, indicator.plausible_max
     return Plausibility(
         indicator.unit,
         indicator.kind,
         None if None in bounds else bounds,  # type: ignore[arg-type]
-        indicator.programme.year_on_year_factor,
+        year_on_year_factor,
     )
 
 
@@ -142,39 +143,40 @@ def per_transaction(session: Session, name: str) -> dict[Any, Any]:
     return kept[1]
 
 
+EARLIER_VALUES = (  # an agency's values of earlier years, latest first (built once)
+    select(Indicator.code, IndicatorValue.value, Cycle.year)
+    .join(IndicatorValue.indicator)
+    .join(IndicatorValue.submission)
+    .join(Submission.request)
+    .join(Request.cycle)
+    .join(Request.agency)
+    .where(
+        Cycle.programme_id == bindparam("programme_id"),
+        Cycle.year < bindparam("year"),
+        Agency.code == bindparam("agency"),
+        Submission.status != SubmissionStatus.RETURNED,
+        IndicatorValue.value.is_not(None),
+    )
+    .order_by(Cycle.year.desc(), Submission.revision.desc())
+)
+
+
 def _last_values(request: Request, *, session: Session) -> dict[str, Last]:
     cycle, agency = request.cycle, request.agency
     rows = session.execute(
-        select(Indicator.code, IndicatorValue.value, Cycle.year)
-        .join(IndicatorValue.indicator)
-        .join(IndicatorValue.submission)
-        .join(Submission.request)
-        .join(Request.cycle)
-        .join(Request.agency)
-        .where(
-            Cycle.programme_id == cycle.programme_id,
-            Cycle.year < cycle.year,
-            Agency.code == agency.code,
-            Submission.status != SubmissionStatus.RETURNED,
-            IndicatorValue.value.is_not(None),
-        )
-        .order_by(Cycle.year.desc(), Submission.revision.desc())
+        EARLIER_VALUES,
+        {"programme_id": cycle.programme_id, "year": cycle.year, "agency": agency.code},
     )
     found: dict[str, Last] = {}
     for code, value, year in rows:
         found.setdefault(code, Last(value, year))
-    reporters = dict(
-        session.execute(
-            select(agency_indicator.c.indicator_id, func.count())
-            .join(Agency, Agency.id == agency_indicator.c.agency_id)
-            .where(Agency.registry_version_id == cycle.registry_version_id)
-            .group_by(agency_indicator.c.indicator_id)
-        ).all()
-    )
+    reported = reported_rows(request, session=session)
+    if not any(i.id in reported.sole and i.code not in found for i in reported.indicators):
+        return found  # no province value could stand in: not read
     province = observations_for(cycle.programme, cycle.year - 1, session=session)
-    for indicator in agency.indicators:
+    for indicator in reported.indicators:
         seen = province.get(indicator.code)
-        sole = reporters.get(indicator.id) == 1
+        sole = indicator.id in reported.sole
         if indicator.code not in found and sole and seen and seen.value is not None:
             found[indicator.code] = Last(seen.value, cycle.year - 1)
     return found
@@ -212,14 +214,15 @@ def _flags_for(
     request: Request, values: Mapping[str, Any], *, session: Session
 ) -> list[FlaggedValue]:
     last = last_values(request, session=session)
+    reported = reported_rows(request, session=session)
     flagged = []
-    for indicator in request.agency.indicators:
+    for indicator in reported.indicators:
         typed = values.get(indicator.code)
         try:
             value, _ = parse_value(indicator, typed)
         except ValueError:
             continue
-        rules = rules_of(indicator)
+        rules = rules_of(indicator, reported.year_on_year_factor)
         flags = [] if value is None else check_value(value, last.get(indicator.code), rules)
         if flags:
             text = typed if isinstance(typed, str) else format_number(value)
@@ -254,16 +257,17 @@ def stored_flag_columns(
             "flags": [asdict(flag) for flag in flagged.get(i.code, [])],
             "flags_confirmed": confirmed if i.code in flagged else None,
         }
-        for i in request.agency.indicators
+        for i in reported_rows(request, session=session).indicators
     }
 
 
 def stored_flags(submission: Submission) -> list[dict[str, object]]:
     """The flagged values of a stored revision, for its receipt: number, name, how the value
     reads, why it was flagged, and whether the clerk confirmed it (read as rows, the indicators
-    from the agency's, already loaded)."""
+    from the agency's rows, ``models.registry_rows``)."""
     session = object_session(submission)
-    indicators = {i.id: i for i in submission.request.agency.indicators}
+    reported = reported_rows(submission.request, session=session)
+    indicators: dict[int, IndicatorRow | Indicator] = {i.id: i for i in reported.indicators}
     rows = session.execute(
         select(
             IndicatorValue.indicator_id,
