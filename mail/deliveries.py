@@ -30,11 +30,15 @@ def expire_stale_claims(cycle_id: int, *, session: Session, older_than: dt.datet
     )
 
 
-def settle_own_claims(token: str, *, session: Session) -> int:
-    """What a delivery run that stops early (cancelled, an error) still holds, settled at
-    once rather than after the lease. Returns how many became unknown."""
+def settle_own_claims(cycle_id: int, token: str, *, session: Session) -> int:
+    """What a delivery run of the cycle that stops early (cancelled, an error) still holds,
+    settled at once rather than after the lease. Returns how many became unknown. (The
+    cycle's claims are found through ``ix_outgoing_message_due``; the token has no index.)"""
     return _settle_dead_claims(
-        session, OutgoingMessage.claim_token == token, OutgoingMessage.status == S.SENDING
+        session,
+        OutgoingMessage.cycle_id == cycle_id,
+        OutgoingMessage.status == S.SENDING,
+        OutgoingMessage.claim_token == token,
     )
 
 

@@ -164,7 +164,7 @@ async def _deliver_pending(
             finally:
                 # Stopped early (cancelled, an error): what this run still holds is settled
                 # now, not after the lease; nothing is left over when the run ends normally.
-                await asyncio.to_thread(_settle_own, token)
+                await asyncio.to_thread(_settle_own, cycle_id, token)
                 run.results = list(last.values())
 
 
@@ -220,9 +220,9 @@ def _record_and_claim(
         return envelopes_for(sending, claimed, session=session)
 
 
-def _settle_own(token: str) -> None:
+def _settle_own(cycle_id: int, token: str) -> None:
     with session_scope() as session:
-        settle_own_claims(token, session=session)
+        settle_own_claims(cycle_id, token, session=session)
 
 
 def _note_waiting(cycle_id: int, reason: str) -> None:

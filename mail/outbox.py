@@ -60,10 +60,14 @@ def claim_due(
     """Mark up to ``limit`` due messages as being sent by this run, and return them (their
     envelopes: :func:`envelopes_for`).
 
-    One UPDATE claims the rows, so two runs never claim the same message: PostgreSQL skips rows
-    another run has locked, SQLite serialises writers. Nothing else is in it, so that the
-    caller can commit at once and hold SQLite's one writer turn briefly (the run's data-sent
-    marks wait for it, ``mail.data_marks``): the messages' bytes are read after the commit.
+    One statement claims the rows, so two runs never claim the same message: PostgreSQL skips
+    rows another run has locked, SQLite serialises writers. The due rows are read in queue
+    order straight from ``ix_outgoing_message_due`` (nothing sorted) and taken once, as a
+    common table expression: on PostgreSQL ``id IN (subquery)`` was a hash join over a scan
+    of the whole outbox, every year's messages, at every claim. Nothing else is in the
+    transaction, so that the caller can commit at once and hold SQLite's one writer turn
+    briefly (the run's data-sent marks wait for it, ``mail.data_marks``): the messages' bytes
+    are read after the commit.
     """
     due = (
         select(OutgoingMessage.id)
@@ -78,10 +82,11 @@ def claim_due(
     )
     if session.get_bind().dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
+    claiming = due.cte("due")
     connection = session.connection()  # Core statements: no ORM machinery per batch
     rows = connection.execute(
         update(OutgoingMessage)
-        .where(OutgoingMessage.id.in_(due.scalar_subquery()))
+        .where(OutgoingMessage.id == claiming.c.id)
         .values(
             status=S.SENDING,
             claim_token=token,

@@ -48,8 +48,10 @@ class OutgoingMessage(Base):
     __tablename__ = "outgoing_message"
     __table_args__ = (
         UniqueConstraint("cycle_id", "kind", "recipient_key", "rung"),
-        # What a delivery run looks for: due messages of a cycle, found without reading rows.
-        Index("ix_outgoing_message_due", "cycle_id", "status", "next_attempt_at"),
+        # What a delivery run claims: a cycle's due messages in queue order (``ORDER BY id
+        # LIMIT n``), the first n entries read, none sorted; the due test is in the index too.
+        # Also the run's own claims at its end (``mail.deliveries.settle_own_claims``).
+        Index("ix_outgoing_message_due", "cycle_id", "status", "id", "next_attempt_at"),
     )
 
     cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id", ondelete="CASCADE"))
@@ -69,7 +71,8 @@ class OutgoingMessage(Base):
     queued_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[dt.datetime | None]
     # Delivery bookkeeping, on the wall clock: who claimed it, when, and when to try again.
-    claim_token: Mapped[str | None] = mapped_column(String(36), index=True)
+    # Not indexed: each claim and outcome would write the index (found through the cycle).
+    claim_token: Mapped[str | None] = mapped_column(String(36))
     claimed_at: Mapped[dt.datetime | None]
     next_attempt_at: Mapped[dt.datetime | None]
     # Set (and committed) before the data of the current attempt may leave: after a crash,
