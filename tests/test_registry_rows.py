@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from config.registry_files import load_programme
 from models.cycles import ensure_requests, open_cycle
@@ -84,3 +84,25 @@ def test_a_registry_edited_in_place_is_read_again(db, tmp_path):
     assert [g.code for g in after.task_groups] == [g.code for g in before.task_groups[:-1]]
     assert after.indicators[0].name == renamed
     assert after.indicators[1:] == before.indicators[1:]
+
+
+def test_rows_and_facts_are_kept_in_one_store_under_one_key(db):
+    """One key whatever the cycle has loaded (the portal joins its version; an email's cycle
+    may not), one store for the intake's rows and the emails' facts."""
+    from models import registry_cache
+    from models.registry_cache import registry_content, registry_facts
+
+    open_2026()
+    with session_scope() as session:
+        request = request_of(session, "so-y-te")
+        loaded = registry_content(request.cycle, session=session)
+        rows, facts = reported_rows(request, session=session), registry_facts(request.cycle)
+    with session_scope() as session:
+        cycle = session.scalar(select(Cycle).where(Cycle.year == 2026))  # version not loaded
+        assert "registry_version" in inspect(cycle).unloaded
+        assert registry_content(cycle, session=session) == loaded
+        assert "registry_version" in inspect(cycle).unloaded  # the key read no document
+        assert registry_facts(cycle) is facts
+    kept = registry_cache._kept
+    assert kept[(loaded, ("reported", request.agency_id))] is rows
+    assert kept[(loaded, "facts")] is facts
