@@ -117,12 +117,11 @@ def start(url: str, port: int, workers: int, folder: Path) -> subprocess.Popen:
         [sys.executable, "-m", "cli.main", "portal"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(folder / "portal.log", "wb"),
     )  # fmt: skip
-    for _ in range(600):
-        try:
+    for _ in range(1200):  # every worker serving: the first alone would get every connection
+        if (folder / "portal.log").read_text().count("Application startup complete") == workers:
             if httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200:
                 return process
-        except httpx.TransportError:
-            time.sleep(0.1)
+        time.sleep(0.1)
     raise RuntimeError((folder / "portal.log").read_text())
 
 

@@ -20,21 +20,8 @@ def _request(session, args: argparse.Namespace) -> Request:  # type: ignore[no-u
     return get_request(programme_of(args), args.year, args.agency, session=session, kind=args.kind)
 
 
-# An idle connection is kept this long: longer than a reverse proxy keeps its idle connections
-# to the portal (nginx and most load balancers: 60 s), so that the proxy, like a browser, never
-# sends a post on a connection the portal is closing at that moment (uvicorn's default of 5 s
-# equals httpx's and many clients' own: a post racing the close is reset, the agency gets an
-# error and, behind nginx, a 502, since nginx does not retry a POST).
-KEEP_ALIVE_SECONDS = 75
-# How long uvicorn's supervisor waits for a worker to answer its health check before killing
-# it (default 5 s): a worker busy on a loaded machine, or still importing the app at start,
-# was killed, and every post it was handling with it.
-WORKER_HEALTHCHECK_SECONDS = 60
-
-
 def cmd_portal(args: argparse.Namespace) -> int:
-    import uvicorn
-
+    from cli.portal_server import serve
     from models.database import check_schema
 
     check_schema()
@@ -43,16 +30,7 @@ def cmd_portal(args: argparse.Namespace) -> int:
         f"Web form on http://{web.host}:{web.port}, {web.workers} process(es) "
         f"(links in emails: {web.public_base_url})"
     )
-    uvicorn.run(  # an import string: uvicorn starts each worker process from it
-        "portal.app:create_app",
-        factory=True,
-        host=web.host,
-        port=web.port,
-        proxy_headers=True,
-        workers=web.workers,
-        timeout_keep_alive=KEEP_ALIVE_SECONDS,
-        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
-    )
+    serve(web)
     return 0
 
 
