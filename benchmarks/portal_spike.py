@@ -21,7 +21,7 @@ CPU per submission (its processes, the posts only), and the check that every ack
 was stored once and has one receipt.
 
 The client keeps idle connections 5 s (httpx's default), as browsers and proxies keep theirs:
-the portal keeps them longer (``cli.coordinator.KEEP_ALIVE_SECONDS``). When both said 5 s, a
+the portal keeps them longer (``cli.portal_server.KEEP_ALIVE_SECONDS``). When both said 5 s, a
 post sent on a connection just as the busy portal closed it was reset (``ReadError``, paced at
 100/s: 2-21 a run; nothing stored, nothing in the portal's log): an agency behind a proxy would
 have met it too, so the portal changed, not this client.

@@ -41,9 +41,9 @@ def registry_content(cycle: Cycle, *, session: Session) -> RegistryContent:
     already loaded with the cycle (the portal reads them with the request), else read once per
     transaction (an email asks twice: for its words and for its From:), not their documents."""
     database = session.get_bind().engine.url
-    unloaded = inspect(cycle).unloaded
-    if "registry_version" not in unloaded and "programme" not in unloaded:
-        version, programme = cycle.registry_version, cycle.programme
+    loaded = cycle.__dict__  # what the ORM loaded (``inspect().unloaded`` lists every column)
+    if "registry_version" in loaded and "programme" in loaded:
+        version, programme = loaded["registry_version"], loaded["programme"]
         return database, version.id, version.content_hash, programme.content_hash
     transaction, hashes = session.info.get("registry_content", (None, {}))
     if transaction is not session.get_transaction():
