@@ -21,8 +21,7 @@ def _request(session, args: argparse.Namespace) -> Request:  # type: ignore[no-u
 
 
 def cmd_portal(args: argparse.Namespace) -> int:
-    import uvicorn
-
+    from cli.portal_server import serve
     from models.database import check_schema
 
     check_schema()
@@ -31,14 +30,7 @@ def cmd_portal(args: argparse.Namespace) -> int:
         f"Web form on http://{web.host}:{web.port}, {web.workers} process(es) "
         f"(links in emails: {web.public_base_url})"
     )
-    uvicorn.run(  # an import string: uvicorn starts each worker process from it
-        "portal.app:create_app",
-        factory=True,
-        host=web.host,
-        port=web.port,
-        proxy_headers=True,
-        workers=web.workers,
-    )
+    serve(web)
     return 0
 
 

@@ -2,27 +2,24 @@
 for each registry version's content: every web form post reads them, and an agency's 34
 indicators and 7 task groups loaded as ORM objects were a seventh of a post's CPU.
 
-A registry version and its programme are edited only by ``load_registry``, which gives each a
-new ``content_hash`` when it changes them: the rows are kept under the database, the version,
-both hashes and the agency, so an edited registry (in this process or another) is read afresh
-by the first transaction that sees its new hash. The rows are frozen: nothing writes to them.
+They are kept in the registry's store (``models.registry_cache``): read afresh once the
+registry is edited in place. The rows are frozen: nothing writes to them.
 """
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models.orm import Agency, Indicator, Request, TaskGroup
 from models.orm.programme import agency_indicator, agency_task_group
+from models.registry_cache import kept, registry_content
 
 Row = TypeVar("Row", "IndicatorRow", "TaskGroupRow")
-MAX_KEPT = 20_000  # agencies kept per process (a national registry has 4,500 a version)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,35 +64,24 @@ class ReportedRows:
         object.__setattr__(self, "by_code", {i.code: i for i in self.indicators})
 
 
-_kept: dict[tuple[Any, ...], ReportedRows] = {}
-_sole: dict[tuple[Any, ...], frozenset[int]] = {}
-_lock = threading.Lock()
-
-
 def reported_rows(request: Request, *, session: Session) -> ReportedRows:
     """The indicators and task groups ``request``'s agency reports, read from the database the
     first time this process meets its registry version's content (two or three queries), then
-    from memory."""
+    from memory (``models.registry_cache``)."""
     cycle = request.cycle
-    version, programme = cycle.registry_version, cycle.programme
-    database = session.get_bind().engine.url
-    content = (database, version.id, version.content_hash, programme.content_hash)
-    key = (*content, request.agency_id)
-    rows = _kept.get(key)
-    if rows is None:
+    content = registry_content(cycle, session=session)
+
+    def build() -> ReportedRows:
         indicators = _reported(IndicatorRow, request.agency_id, session=session)
-        sole = _sole_indicators(content, session=session)
-        rows = ReportedRows(
+        sole = kept(content, "sole", lambda: _sole_indicators(content[1], session=session))
+        return ReportedRows(
             indicators,
             _reported(TaskGroupRow, request.agency_id, session=session),
             frozenset(i.id for i in indicators if i.id in sole),
-            programme.year_on_year_factor,
+            cycle.programme.year_on_year_factor,
         )
-        with _lock:
-            if len(_kept) >= MAX_KEPT:
-                _kept.clear()
-            _kept[key] = rows
-    return rows
+
+    return kept(content, ("reported", request.agency_id), build)
 
 
 def _reported(row: type[Row], agency_id: int, *, session: Session) -> tuple[Row, ...]:
@@ -113,20 +99,13 @@ def _reported(row: type[Row], agency_id: int, *, session: Session) -> tuple[Row,
     return tuple(row(*values) for values in session.execute(query))
 
 
-def _sole_indicators(content: tuple[Any, ...], *, session: Session) -> frozenset[int]:
-    """The indicators one agency alone reports in the registry version (once per version)."""
-    sole = _sole.get(content)
-    if sole is None:
-        query = (
-            select(agency_indicator.c.indicator_id)
-            .join(Agency, Agency.id == agency_indicator.c.agency_id)
-            .where(Agency.registry_version_id == content[1])
-            .group_by(agency_indicator.c.indicator_id)
-            .having(func.count() == 1)
-        )
-        sole = frozenset(session.scalars(query))
-        with _lock:
-            if len(_sole) >= 100:
-                _sole.clear()
-            _sole[content] = sole
-    return sole
+def _sole_indicators(version_id: int, *, session: Session) -> frozenset[int]:
+    """The indicators one agency alone reports in the registry version."""
+    query = (
+        select(agency_indicator.c.indicator_id)
+        .join(Agency, Agency.id == agency_indicator.c.agency_id)
+        .where(Agency.registry_version_id == version_id)
+        .group_by(agency_indicator.c.indicator_id)
+        .having(func.count() == 1)
+    )
+    return frozenset(session.scalars(query))

@@ -15,8 +15,8 @@ from config.settings import WebFormSettings
 from models.cycles import local_today
 from models.database import session_scope
 from models.orm import AuditEvent, Cycle, Programme, Request
+from models.registry_cache import standing_agency
 from reporting.links import LinkError, link_secrets, read_token
-from reporting.messages import standing_agency
 
 logger = logging.getLogger("portal.access")
 

@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import bindparam, inspect, select
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session
 
 from config.mail_settings import MailSettings
 from config.settings import Settings
@@ -16,7 +15,8 @@ from documents.templating import render_email
 from documents.vietnamese import WEEKDAYS
 from mail.compose import Attachment, ComposedEmail, Recipient, compose
 from mail.queue import QueuedMessage, enqueue
-from models.orm import Agency, Cycle, CycleKind, MessageKind, RegistryVersion, Request
+from models.orm import Cycle, CycleKind, MessageKind, Request
+from models.registry_cache import registry_facts
 from reporting.links import request_link
 
 
@@ -26,67 +26,6 @@ class Answering:
 
     address: str  # the sender of the agency's email (checked before queueing)
     thread: list[str]  # its Message-ID, then the ones it answered (In-Reply-To, References)
-
-
-def standing_agency(cycle: Cycle) -> Agency:
-    """The registry version's standing agency: one row, not every agency of the version (a
-    portal request would otherwise load 4,500 agencies at national scale for one name)."""
-    version = cycle.registry_version
-    if "agencies" not in inspect(version).unloaded:  # already loaded (opening a cycle)
-        return next(a for a in version.agencies if a.is_standing_agency)
-    query = select(Agency).where(
-        Agency.registry_version_id == version.id, Agency.is_standing_agency.is_(True)
-    )
-    return object_session(version).scalars(query).one()
-
-
-@dataclass(frozen=True)
-class RegistryFacts:
-    """What the emails and pages of a cycle take from its registry version: its standing
-    agency's name and a few fields of its document (the whole registry, parsed from JSON on
-    every load)."""
-
-    standing_agency: str
-    ministry: str
-    province: str
-    subject_tag: str | None
-    sender: dict[str, str]  # the programme's own From: (sender_name, sender_address), if any
-
-
-_FACTS: dict[tuple[int, str], RegistryFacts] = {}  # (registry version, content hash) -> facts
-_VERSION_HASH = select(RegistryVersion.content_hash).where(
-    RegistryVersion.id == bindparam("version")
-)
-
-
-def registry_facts(cycle: Cycle) -> RegistryFacts:
-    """The cycle's registry facts, kept per registry version and content (a version edited in
-    place gets a new hash): a portal request reads the version's hash, not its document."""
-    if "registry_version" in inspect(cycle).unloaded:
-        session, version_id = object_session(cycle), cycle.registry_version_id
-        # Read once per transaction (an email asks twice: for its words and for its From:).
-        transaction, hashes = session.info.get("registry_version_hashes", (None, {}))
-        if transaction is not session.get_transaction():
-            hashes = {}
-            session.info["registry_version_hashes"] = (session.get_transaction(), hashes)
-        if version_id not in hashes:
-            hashes[version_id] = session.scalar(_VERSION_HASH, {"version": version_id})
-        key = (version_id, hashes[version_id])
-    else:
-        key = (cycle.registry_version.id, cycle.registry_version.content_hash)
-    facts = _FACTS.get(key)
-    if facts is None:
-        version = cycle.registry_version
-        document = version.document
-        facts = RegistryFacts(
-            standing_agency=standing_agency(cycle).name,
-            ministry=document["ministry"]["name"],
-            province=document["province"],
-            subject_tag=document.get("subject_tag"),
-            sender={k: document[k] for k in ("sender_name", "sender_address") if document.get(k)},
-        )
-        _FACTS[(version.id, version.content_hash)] = facts
-    return facts
 
 
 def link_for(request: Request, settings: Settings) -> tuple[str, dt.date | None]:

@@ -3,16 +3,17 @@ import, the summary shown at the terminal before it is kept."""
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import object_session
+from sqlalchemy import Select, bindparam, select
+from sqlalchemy.orm import Session, object_session
 
 from documents.indicators import value_text
 from documents.labels import TASK_STATUS_TEXT
 from documents.vietnamese import format_date
 from models.orm import Channel, Indicator, IndicatorValue, Submission, TaskGroup, TaskReport
+from models.registry_rows import reported_rows
 from reporting.plausibility import flag_rows, stored_flags
 
 CHANNEL_TEXT = {
@@ -41,39 +42,40 @@ class ReceiptTask(NamedTuple):
     status: str
 
 
-# Built once: each receipt (its email, then its page) runs them with the revision's id.
-_RECEIPT_VALUES = (
-    select(
-        Indicator.number,
-        Indicator.name,
-        Indicator.kind,
-        Indicator.unit,
-        IndicatorValue.value,
-        IndicatorValue.achieved,
-        IndicatorValue.flags,
-        IndicatorValue.flags_confirmed,
-    )
-    .join(Indicator, Indicator.id == IndicatorValue.indicator_id)
-    .where(IndicatorValue.submission_id == bindparam("submission"))
+# Built once: each receipt (its email, then its page) runs them with the revision's id. The
+# indicators' and task groups' numbers and names come from the agency's registry rows.
+_RECEIPT_VALUES = select(
+    IndicatorValue.indicator_id,
+    IndicatorValue.value,
+    IndicatorValue.achieved,
+    IndicatorValue.flags,
+    IndicatorValue.flags_confirmed,
+).where(IndicatorValue.submission_id == bindparam("submission"))
+_RECEIPT_TASKS = select(TaskReport.task_group_id, TaskReport.status).where(
+    TaskReport.submission_id == bindparam("submission")
 )
-_RECEIPT_TASKS = (
-    select(TaskGroup.number, TaskGroup.name, TaskReport.status)
-    .join(TaskGroup, TaskGroup.id == TaskReport.task_group_id)
-    .where(TaskReport.submission_id == bindparam("submission"))
-)
+# A revision stored before its agency's part of the registry was edited in place may name an
+# indicator or task group the agency no longer reports: read from their own tables then.
+_INDICATORS = select(Indicator.id, Indicator.number, Indicator.name, Indicator.kind, Indicator.unit)
+_TASK_GROUPS = select(TaskGroup.id, TaskGroup.number, TaskGroup.name)
 
 
 def receipt_context(submission: Submission) -> dict[str, object]:
     """What the receipt page and the receipt email show: the revision's values (with their
-    flags) and task reports, each read as rows with its indicator's or task group's number and
-    name, two queries and no ORM object."""
+    flags) and task reports, two queries of the revision's own rows, numbered and named from
+    the agency's registry rows (``models.registry_rows``), no ORM object."""
     request = submission.request
     cycle, session = request.cycle, object_session(submission)
     local = submission.submitted_at.astimezone(ZoneInfo(cycle.programme.timezone))
     values = session.execute(_RECEIPT_VALUES, {"submission": submission.id}).all()
     tasks = session.execute(_RECEIPT_TASKS, {"submission": submission.id}).all()
-    values.sort(key=lambda v: v.number)
-    tasks.sort(key=lambda t: t.number)
+    reported = reported_rows(request, session=session)
+    indicators = _named(reported.indicators, {v.indicator_id for v in values}, _INDICATORS, session)
+    groups = _named(reported.task_groups, {t.task_group_id for t in tasks}, _TASK_GROUPS, session)
+    read = sorted(((indicators[v.indicator_id], v) for v in values), key=lambda r: r[0].number)
+    reports = sorted(
+        ((groups[t.task_group_id], t.status) for t in tasks), key=lambda r: r[0].number
+    )
     return {
         "revision": submission.revision,
         "submitted_on": format_date(local.date()),
@@ -82,11 +84,22 @@ def receipt_context(submission: Submission) -> dict[str, object]:
         "channel": CHANNEL_TEXT[Channel(submission.channel)],
         # value_text reads the indicator's kind and unit: the row has both
         "values": [
-            ReceiptValue(v.number, v.name, value_text(v, v.value, v.achieved)) for v in values
+            ReceiptValue(i.number, i.name, value_text(i, v.value, v.achieved)) for i, v in read
         ],
-        "tasks": [ReceiptTask(t.number, t.name, TASK_STATUS_TEXT[t.status]) for t in tasks],
-        "flags": flag_rows((v, v.value, v.flags, v.flags_confirmed) for v in values),
+        "tasks": [ReceiptTask(g.number, g.name, TASK_STATUS_TEXT[status]) for g, status in reports],
+        "flags": flag_rows((i, v.value, v.flags, v.flags_confirmed) for i, v in read),
     }
+
+
+def _named(rows: tuple[Any, ...], ids: set[int], query: Select, session: Session) -> dict[int, Any]:
+    """Id -> the registry row (number, name...) of each of ``ids``: the agency's rows, and
+    those it no longer reports read by ``query``."""
+    named = {row.id: row for row in rows}
+    missing = ids - named.keys()
+    if missing:
+        found = session.execute(query.where(query.selected_columns[0].in_(missing)))
+        named |= {row.id: row for row in found}
+    return named
 
 
 def import_summary(submission: Submission) -> list[str]:

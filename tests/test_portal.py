@@ -403,7 +403,7 @@ def test_ops_import_a_form_from_the_command_line(portal, tmp_path, capsys):
 
 def test_refusal_pages_name_the_standing_agency_with_its_email(portal):
     from models.cycles import get_cycle
-    from reporting.messages import standing_agency
+    from models.registry_cache import standing_agency
 
     with session_scope() as session:
         standing = standing_agency(get_cycle(PROGRAMME, 2026, session=session))

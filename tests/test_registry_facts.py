@@ -10,8 +10,9 @@ from config.registry_files import load_programme
 from config.settings import get_settings
 from models.cycles import open_cycle
 from models.database import session_scope
+from models.registry_cache import registry_facts
 from models.registry_store import load_registry
-from reporting.messages import common_context, programme_mail, registry_facts
+from reporting.messages import common_context, programme_mail
 from tests.factories import PROGRAMME
 
 
