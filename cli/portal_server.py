@@ -17,6 +17,8 @@ import multiprocessing
 import signal
 import socket
 import threading
+import time
+from collections.abc import Callable
 from multiprocessing.process import BaseProcess
 
 import uvicorn
@@ -32,6 +34,11 @@ logger = logging.getLogger("uvicorn.error")
 # error and, behind nginx, a 502, since nginx does not retry a POST).
 KEEP_ALIVE_SECONDS = 75
 STOP_SECONDS = 30  # a worker's graceful shutdown (the last receipts sent) before it is killed
+# A worker that dies this soon after its start, this many times in a row, will not start at all
+# (a setting, the database, the code): the portal stops with an error instead of restarting
+# it twice a second for ever.
+EARLY_DEATH_SECONDS = 10.0
+EARLY_DEATHS = 3
 
 
 def config(web: WebFormSettings) -> uvicorn.Config:
@@ -45,28 +52,50 @@ def config(web: WebFormSettings) -> uvicorn.Config:
     )
 
 
-def serve(web: WebFormSettings) -> None:
-    """Serve the web form until SIGINT or SIGTERM; with several workers, restart one that dies."""
+def serve(web: WebFormSettings, *, target: Callable[[WebFormSettings], None] | None = None) -> None:
+    """Serve the web form until SIGINT or SIGTERM; with several workers, restart one that dies
+    (``target``: what a worker process runs, :func:`_worker`)."""
     if web.workers == 1:
         uvicorn.Server(config(web)).run()
         return
     _check_port_free(web)
-    spawn = multiprocessing.get_context("spawn")  # no thread or connection of this process copied
     stopping = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stopping.set())
+    handlers = {
+        sig: signal.signal(sig, lambda *_: stopping.set()) for sig in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        _supervise(web, target or _worker, stopping)
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+
+
+def _supervise(
+    web: WebFormSettings, target: Callable[[WebFormSettings], None], stopping: threading.Event
+) -> None:
+    spawn = multiprocessing.get_context("spawn")  # no thread or connection of this process copied
     workers: list[BaseProcess] = [
-        spawn.Process(target=_worker, args=(web,)) for _ in range(web.workers)
+        spawn.Process(target=target, args=(web,)) for _ in range(web.workers)
     ]
+    started = [time.monotonic()] * len(workers)
+    early = 0  # workers in a row that died soon after their start
     for worker in workers:
         worker.start()
     while not stopping.wait(0.5):
         for index, worker in enumerate(workers):
-            if not worker.is_alive():
-                logger.warning("Worker process [%s] died (exit code %s): restarted", worker.pid,
-                               worker.exitcode)  # fmt: skip
-                workers[index] = spawn.Process(target=_worker, args=(web,))
-                workers[index].start()
+            if worker.is_alive():
+                continue
+            early = early + 1 if time.monotonic() - started[index] < EARLY_DEATH_SECONDS else 0
+            if early >= EARLY_DEATHS:
+                logger.error("Worker processes die as they start (exit code %s): stopping",
+                             worker.exitcode)  # fmt: skip
+                stopping.set()
+                break
+            logger.warning("Worker process [%s] died (exit code %s): restarted", worker.pid,
+                           worker.exitcode)  # fmt: skip
+            workers[index] = spawn.Process(target=target, args=(web,))
+            workers[index].start()
+            started[index] = time.monotonic()
     for worker in workers:
         if worker.is_alive():
             worker.terminate()  # SIGTERM: uvicorn's graceful shutdown
@@ -75,6 +104,8 @@ def serve(web: WebFormSettings) -> None:
         if worker.is_alive():
             worker.kill()
             worker.join()
+    if early >= EARLY_DEATHS:
+        raise SystemExit("the web form's worker processes could not start: see the log above")
 
 
 def _check_port_free(web: WebFormSettings) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -106,3 +107,22 @@ def connections_held(port: int, pids: list[int]) -> dict[int, int]:
         if count:
             held[pid] = count
     return held
+
+
+def dies_at_start(web) -> None:  # type: ignore[no-untyped-def]
+    """A worker that cannot start (a spawned process imports it from this module)."""
+    raise SystemExit(3)
+
+
+def test_workers_that_die_as_they_start_stop_the_portal_with_an_error():
+    """Not restarted twice a second for ever: three early deaths in a row end the portal."""
+    from cli.portal_server import serve
+    from config.settings import WebFormSettings
+
+    web = WebFormSettings(host="127.0.0.1", port=free_port(), workers=2)
+    before = signal.getsignal(signal.SIGTERM)
+    started = time.monotonic()
+    with pytest.raises(SystemExit, match="could not start"):
+        serve(web, target=dies_at_start)
+    assert time.monotonic() - started < 15
+    assert signal.getsignal(signal.SIGTERM) is before  # the caller's handlers are back
