@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from mail.transport import Envelope
 from models.orm.base import UTCDateTime
+from models.registry_cache import registry_facts
 from models.orm import (
     Cycle,
     DeliveryStatus,
@@ -45,7 +46,7 @@ def sending_for(cycle_id: int, default_sender: str, *, session: Session) -> Send
         # The programme first: two programmes may share an agency code (outbox file names).
         f"{cycle.programme.code}-{cycle.year}-{cycle.kind}-",
         # Bounces go to the programme's own address where its registry names one.
-        cycle.registry_version.document.get("sender_address") or default_sender,
+        registry_facts(cycle).sender.get("sender_address") or default_sender,
     )
 
 
