@@ -87,12 +87,37 @@ def run_loop(coroutine: Coroutine[Any, Any, T]) -> T:
     return uvloop.run(coroutine)
 
 
+# The first claim of a run: small, so that sending starts at once (one message for each of up
+# to 32 connections); each next claim doubles, up to ``claim_batch``.
+FIRST_CLAIM = 32
+
+
+@dataclass
+class InFlight:
+    """A claimed batch handed to the transport, and its results when they are in."""
+
+    envelopes: list[Envelope]
+    sending: asyncio.Future[list[DeliveryResult]]
+
+    @staticmethod
+    def start(transport: Transport, envelopes: list[Envelope]) -> InFlight | None:
+        if not envelopes:
+            return None
+        return InFlight(envelopes, asyncio.ensure_future(transport.deliver(envelopes)))
+
+    async def outcomes(self) -> Outcomes:
+        return list(zip(self.envelopes, await self.sending))
+
+
 async def _deliver_pending(
     cycle_id: int, transport: Transport, settings: MailSettings, now: dt.datetime
 ) -> DeliveryRun:
-    """Claim, send, record, batch after batch. While a batch goes out, the previous batch's
-    outcomes are recorded and the next batch is claimed, in one transaction: the relay never
-    waits for the database."""
+    """Claim, send, record, batch after batch. One batch is claimed ahead: it is handed to the
+    transport as soon as it is claimed and queues behind the batch being sent, on the same
+    connections; while it goes out, the batch before it is recorded and the next one claimed
+    (in the bookkeeping thread): neither the relay nor the connections wait for the database.
+    Claimed but never started, the batch ahead goes back to pending by itself if the run
+    dies (it has no data-sent marks)."""
     token = str(uuid.uuid4())
     deadline = time.monotonic() + settings.retry_wait_seconds
     lease = dt.timedelta(seconds=settings.claim_lease_seconds)
@@ -100,18 +125,28 @@ async def _deliver_pending(
     run.unknown_after_crash, sending = await asyncio.to_thread(
         _prepare, cycle_id, settings, wall_clock() - lease
     )
+    size = min(FIRST_CLAIM, settings.claim_batch)
 
-    def step(outcomes: Outcomes, claim: bool = True) -> list[Envelope]:
-        return _record_and_claim(outcomes, sending if claim else None, settings, token, now)
+    async def step(outcomes: Outcomes, claim: bool = True) -> list[Envelope]:
+        """Record ``outcomes``, then claim the next batch (unless ``claim`` is False)."""
+        nonlocal size
+        limit = size if claim else 0
+        if claim:
+            size = min(size * 2, settings.claim_batch)
+        return await asyncio.to_thread(
+            _record_and_claim, outcomes, sending, limit, settings, token, now
+        )
 
     last: dict[str, DeliveryResult] = {}
     outcomes: Outcomes = []  # sent, not yet recorded
+    current: InFlight | None = None
+    following: InFlight | None = None
     backoff = settings.retry_base_seconds
     try:
-        envelopes = await asyncio.to_thread(step, [])
+        current = InFlight.start(transport, await step([]))
         while True:
-            if not envelopes:
-                await asyncio.to_thread(step, outcomes, False)
+            if current is None:
+                await step(outcomes, False)
                 outcomes = []
                 due = await asyncio.to_thread(_next_retry, cycle_id)
                 if due is None:
@@ -120,29 +155,24 @@ async def _deliver_pending(
                 if time.monotonic() + wait > deadline:
                     return run  # the next run tries again
                 await asyncio.sleep(wait)
-                envelopes = await asyncio.to_thread(step, [])
+                current = InFlight.start(transport, await step([]))
                 continue
-            delivering = asyncio.ensure_future(transport.deliver(envelopes))
-            try:
-                following = await asyncio.to_thread(step, outcomes)
-            except BaseException:
-                delivering.cancel()
-                raise
-            batch = await delivering
-            outcomes = list(zip(envelopes, batch))
-            last.update((r.message_id, r) for r in batch)
-            untried = [r.reply for r in batch if not r.attempted]
-            stop = transport.refusal or untried
-            if stop:  # the batch claimed meanwhile was not tried either
-                reason = transport.refusal or untried[0]
-                outcomes += [(e, deferred(e, reason)) for e in following]
-                following = []
+            claimed = await step(outcomes)
+            outcomes = []
+            following = InFlight.start(transport, claimed)
+            outcomes = await current.outcomes()
+            stop = transport.refusal or any(not r.attempted for _, r in outcomes)
+            if stop and following is not None:  # what it tried stands; the rest was not tried
+                outcomes += await following.outcomes()
+                following = None
+            last.update((r.message_id, r) for _, r in outcomes)
             if transport.refusal is not None:
                 run.refused = transport.refusal
                 return run
+            untried = [r.reply for _, r in outcomes if not r.attempted]
             if untried:
                 # The relay is down or busy: wait before trying it again, not per message.
-                await asyncio.to_thread(step, outcomes, False)
+                await step(outcomes, False)
                 outcomes = []
                 if time.monotonic() + backoff > deadline:
                     run.unavailable = untried[0]
@@ -150,14 +180,19 @@ async def _deliver_pending(
                     return run
                 await asyncio.sleep(backoff)
                 backoff *= 2
-                following = await asyncio.to_thread(step, [])
+                following = InFlight.start(transport, await step([]))
             else:
                 backoff = settings.retry_base_seconds
-            envelopes = following
+            current, following = following, None
     finally:
         try:
+            for left in (current, following):
+                if left is not None and not left.sending.done():
+                    left.sending.cancel()  # an error: stop sending (settled below)
+                elif left is not None and not left.sending.cancelled():
+                    left.sending.exception()  # retrieved (the error is the run's own)
             if outcomes:
-                await asyncio.to_thread(step, outcomes, False)
+                await step(outcomes, False)
         finally:
             try:
                 await transport.aclose()  # its last acceptances written first
@@ -181,13 +216,14 @@ WRITE_CHUNK = 128
 
 def _record_and_claim(
     outcomes: Outcomes,
-    sending: Sending | None,
+    sending: Sending,
+    limit: int,
     settings: MailSettings,
     token: str,
     now: dt.datetime,
 ) -> list[Envelope]:
-    """Store ``outcomes`` (those the run's marks did not settle already), then claim the next
-    batch (unless ``sending`` is None), then read the claimed messages' bytes. The writes go
+    """Store ``outcomes`` (those the run's marks did not settle already), then claim up to
+    ``limit`` due messages, then read the claimed messages' bytes. The writes go
     in transactions of ``WRITE_CHUNK`` messages, not flushed to the disk (``durable=False``,
     as the run's marks), so that SQLite's one writer turn is never held long: the run's
     data-sent marks are written in between."""
@@ -204,15 +240,13 @@ def _record_and_claim(
                 clock=wall_clock(),
                 retry_base_seconds=settings.retry_base_seconds,
             )
-    if sending is None:
-        return []
     claimed: list[Claimed] = []
-    while len(claimed) < settings.claim_batch:
-        limit = min(WRITE_CHUNK, settings.claim_batch - len(claimed))
+    while len(claimed) < limit:
+        chunk = min(WRITE_CHUNK, limit - len(claimed))
         with session_scope(write=True, durable=False) as session:
-            part = claim_due(sending, session=session, limit=limit, token=token, clock=wall_clock())
+            part = claim_due(sending, session=session, limit=chunk, token=token, clock=wall_clock())
         claimed += part
-        if len(part) < limit:
+        if len(part) < chunk:
             break
     if not claimed:
         return []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -145,9 +146,26 @@ def result_of(envelope: Envelope, outcome: TransactionOutcome) -> DeliveryResult
     return DeliveryResult(envelope.message_id, classify(reply.code), str(reply), refused)
 
 
+class _Batch:
+    """One ``deliver`` call: its envelopes and their results as they come in."""
+
+    def __init__(self, envelopes: Sequence[Envelope]):
+        self.envelopes = envelopes
+        self.results: dict[str, DeliveryResult] = {}
+        self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def settle(self, envelope: Envelope, result: DeliveryResult) -> None:
+        self.results[envelope.message_id] = result
+        if len(self.results) == len(self.envelopes) and not self.done.done():
+            self.done.set_result(None)
+
+
 class SmtpTransport:
     """Sends over a bounded set of reused relay connections sharing one TLS context.
 
+    ``deliver`` may be called again before an earlier call has returned: its envelopes queue
+    behind the earlier ones and go out on the same connections, so that a delivery run can
+    hand over its next batch while one is sent and no connection waits between batches.
     ``before_data`` (``mail.data_marks``) is awaited before each message's data leaves, so
     that a run killed while sending leaves "unknown" only the messages whose data may have
     reached the relay. ``refusal`` is set when the relay refused this installation (login,
@@ -162,43 +180,79 @@ class SmtpTransport:
         self._idle: list[SmtpSession] = []  # connections kept between batches of a run
         self._logged_in = False  # a connection of this run got through: the others may open
         self._first = asyncio.Lock()
-        self._down: str | None = None  # the relay could not be reached in this batch
+        self._down: str | None = None  # the relay could not be reached by the running workers
+        self._queue: deque[tuple[Envelope, _Batch]] = deque()  # every call's, in order
+        self._batches: set[_Batch] = set()  # calls not yet returned
+        self._workers: set[asyncio.Task[None]] = set()
 
     async def deliver(self, envelopes: Sequence[Envelope]) -> list[DeliveryResult]:
-        queue: asyncio.Queue[Envelope] = asyncio.Queue()
-        for envelope in envelopes:
-            queue.put_nowait(envelope)
-        results: dict[str, DeliveryResult] = {}
-        self._down = None
-        workers = min(self.settings.smtp_connections, max(1, len(envelopes)))
-        await asyncio.gather(*(self._worker(queue, results) for _ in range(workers)))
+        if not envelopes:
+            return []
+        batch = _Batch(envelopes)
+        if self.refusal is None:
+            if not self._workers:
+                self._down = None
+            self._batches.add(batch)
+            self._queue.extend((envelope, batch) for envelope in envelopes)
+            room = self.settings.smtp_connections - len(self._workers)
+            for _ in range(min(room, len(self._queue))):
+                worker = asyncio.ensure_future(self._worker())
+                self._workers.add(worker)
+            try:
+                await batch.done
+            except asyncio.CancelledError:  # the run stops: so does every connection
+                for worker in list(self._workers):
+                    worker.cancel()
+                raise
+            finally:
+                self._batches.discard(batch)
         return [
-            results.get(e.message_id) or deferred(e, self.refusal or "not tried in this run")
+            batch.results.get(e.message_id) or deferred(e, self.refusal or "not tried in this run")
             for e in envelopes
         ]
 
-    async def _worker(
-        self, queue: asyncio.Queue[Envelope], results: dict[str, DeliveryResult]
-    ) -> None:
+    async def _worker(self) -> None:
+        """One connection: sends what is queued, whichever call it came from, until nothing
+        is left; then waits, open, for the run's next batch (``_idle``)."""
         session = self._idle.pop() if self._idle else None
-        while not queue.empty() and self.refusal is None:
-            envelope = queue.get_nowait()
-            if session is None or session.closed:
-                try:
-                    session = await self._open()
-                except RelayRefused as exc:
-                    self.refusal = str(exc)
-                    return
-                except RelayUnavailable as exc:
-                    # Not the messages' fault: they wait without using an attempt.
-                    results[envelope.message_id] = deferred(envelope, str(exc))
-                    while not queue.empty():
-                        other = queue.get_nowait()
-                        results[other.message_id] = deferred(other, str(exc))
-                    return
-            results[envelope.message_id] = await self._send(session, envelope)
-        if session is not None and not session.closed:
-            self._idle.append(session)  # reused by the next batch of this delivery run
+        try:
+            while self._queue and self.refusal is None:
+                envelope, batch = self._queue.popleft()
+                if session is None or session.closed:
+                    try:
+                        session = await self._open()
+                    except RelayRefused as exc:
+                        self.refusal = str(exc)
+                        batch.settle(envelope, deferred(envelope, self.refusal))
+                        return
+                    except RelayUnavailable as exc:
+                        # Not the messages' fault: they wait without using an attempt.
+                        batch.settle(envelope, deferred(envelope, str(exc)))
+                        self._defer_queued(str(exc))
+                        return
+                batch.settle(envelope, await self._send(session, envelope))
+        except asyncio.CancelledError:
+            if session is not None:
+                session.close()  # perhaps mid-transaction: not reused
+            raise
+        except Exception as exc:  # a bug, the outbox gone: every call not returned fails
+            for batch in self._batches:
+                if not batch.done.done():
+                    batch.done.set_exception(exc)
+            self._queue.clear()
+            for worker in self._workers - {asyncio.current_task()}:
+                worker.cancel()
+        finally:
+            self._workers.discard(asyncio.current_task())  # type: ignore[arg-type]
+            if session is not None and not session.closed:
+                self._idle.append(session)  # reused by the next batch of this delivery run
+            if not self._workers:  # stopped by a refusal: what is queued is not tried
+                self._defer_queued(self.refusal or "not tried in this run")
+
+    def _defer_queued(self, reason: str) -> None:
+        while self._queue:
+            envelope, batch = self._queue.popleft()
+            batch.settle(envelope, deferred(envelope, reason))
 
     async def _open(self) -> SmtpSession:
         """A new connection. Until one has got through, connections open one at a time: a

@@ -49,7 +49,7 @@ def test_a_4xx_is_recorded_while_the_web_form_commits_a_post(queued):  # noqa: F
 
     def record() -> None:
         try:
-            _record_and_claim([(envelope, refused)], None, get_settings().mail, "run", NOW)
+            _record_and_claim([(envelope, refused)], None, 0, get_settings().mail, "run", NOW)
         except Exception as exc:  # what stopped the run
             errors.append(exc)
 
