@@ -11,9 +11,11 @@ partial, failed or unknown) only when all its recipients are. Crashed runs and r
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from mail.transport import Envelope
@@ -124,20 +126,10 @@ def envelopes_for(sending: Sending, claimed: list[Claimed], *, session: Session)
         return []
     keys = [c.key for c in claimed]
     connection = session.connection()
-    bodies = connection.execute(
-        select(OutgoingMessageBody.message_id, OutgoingMessageBody.raw).where(
-            OutgoingMessageBody.message_id.in_(keys)
-        )
-    )
-    raw = {key: body for key, body in bodies}
+    raw = dict(_read_by_message(connection, BODIES, keys))
     waiting: dict[int, list[str]] = {key: [] for key in keys}
     earlier: set[int] = set()
-    recipients = connection.execute(
-        select(OutgoingRecipient.message_id, OutgoingRecipient.address, OutgoingRecipient.status)
-        .where(OutgoingRecipient.message_id.in_(keys))
-        .order_by(OutgoingRecipient.id)
-    )
-    for message_id, address, status in recipients:
+    for message_id, address, status in _read_by_message(connection, RECIPIENTS, keys):
         if status == S.PENDING:
             waiting[message_id].append(address)
         else:
@@ -155,6 +147,34 @@ def envelopes_for(sending: Sending, claimed: list[Claimed], *, session: Session)
         )
         for c in claimed
     ]
+
+
+# What ``envelopes_for`` reads of the claimed messages, "{keys}" standing for their ids.
+BODIES = (
+    f"SELECT message_id, raw FROM {OutgoingMessageBody.__tablename__} WHERE message_id {{keys}}"
+)
+RECIPIENTS = (
+    f"SELECT message_id, address, status FROM {OutgoingRecipient.__tablename__} "
+    "WHERE message_id {keys} ORDER BY id"
+)
+
+
+def _read_by_message(connection: Connection, query: str, keys: list[int]) -> list[tuple[Any, ...]]:
+    """``query``'s rows for the messages ``keys``, straight from the database driver: a
+    delivery run reads every claimed message's ~60 KB at each attempt, and SQLAlchemy's
+    statement and row handling made that read 1.4-2x as costly (4,500 messages: 137-227 ms
+    of CPU, 97-106 ms without; benchmarks/README.md). One statement text for any number of
+    keys: a JSON array on SQLite, an array on PostgreSQL."""
+    cursor = connection.connection.cursor()
+    try:
+        if connection.dialect.name == "sqlite":
+            sql = query.format(keys="IN (SELECT value FROM json_each(?))")
+            cursor.execute(sql, (json.dumps(keys),))
+        else:
+            cursor.execute(query.format(keys="= ANY(%s)"), (keys,))
+        return list(cursor)
+    finally:
+        cursor.close()
 
 
 # The data of this claimed message may leave from now on (``mail.data_marks``; one row per
