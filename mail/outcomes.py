@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from sqlalchemy import Connection, Update, bindparam, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from mail.outbox import read_by_message
 from mail.plain_writes import executemany_plain
 from mail.transport import DeliveryResult, Envelope
 from models.orm import DeliveryStatus, OutgoingMessage, OutgoingRecipient
@@ -104,6 +105,13 @@ def _settles_at_once(envelope: Envelope, result: DeliveryResult) -> bool:
     return result.attempted and result.status == S.SENT and not result.refused and first
 
 
+# Which of the messages are no longer being sent (``mail.outbox.read_by_message``).
+SETTLED = (
+    f"SELECT id FROM {OutgoingMessage.__tablename__} "
+    f"WHERE status != '{S.SENDING.value}' AND id {{keys}}"
+)
+
+
 def to_record(
     outcomes: Sequence[tuple[Envelope, DeliveryResult]], *, session: Session
 ) -> list[tuple[Envelope, DeliveryResult]]:
@@ -112,13 +120,8 @@ def to_record(
     keys = [e.key for e, r in outcomes if _settles_at_once(e, r)]
     if not keys:
         return list(outcomes)
-    settled = set(
-        session.connection().scalars(
-            select(OutgoingMessage.id).where(
-                OutgoingMessage.id.in_(keys), OutgoingMessage.status != S.SENDING
-            )
-        )
-    )
+    rows = read_by_message(session.connection(), SETTLED, keys)
+    settled = {key for (key,) in rows}
     return [(e, r) for e, r in outcomes if e.key not in settled]
 
 
