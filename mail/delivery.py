@@ -93,31 +93,45 @@ FIRST_CLAIM = 32
 
 
 @dataclass
-class InFlight:
-    """A claimed batch handed to the transport, and its results when they are in."""
+class Batch:
+    """A claimed batch: its envelopes and, once handed to the transport, their sending."""
 
     envelopes: list[Envelope]
-    sending: asyncio.Future[list[DeliveryResult]]
+    sending: asyncio.Future[list[DeliveryResult]] | None = None
 
     @staticmethod
-    def start(transport: Transport, envelopes: list[Envelope]) -> InFlight | None:
-        if not envelopes:
-            return None
-        return InFlight(envelopes, asyncio.ensure_future(transport.deliver(envelopes)))
+    def of(envelopes: list[Envelope]) -> Batch | None:
+        return Batch(envelopes) if envelopes else None
 
-    async def outcomes(self) -> Outcomes:
-        return list(zip(self.envelopes, await self.sending))
+    def send(self, transport: Transport) -> Batch:
+        if self.sending is None:
+            self.sending = asyncio.ensure_future(transport.deliver(self.envelopes))
+        return self
+
+    async def outcomes(self, transport: Transport) -> Outcomes:
+        sending = self.send(transport).sending
+        assert sending is not None  # set by send
+        return list(zip(self.envelopes, await sending))
+
+    def stop(self) -> None:
+        """The run stops: stop sending (the claims are settled by the run)."""
+        if self.sending is None:
+            return
+        if not self.sending.done():
+            self.sending.cancel()
+        elif not self.sending.cancelled():
+            self.sending.exception()  # retrieved (the error is the run's own)
 
 
 async def _deliver_pending(
     cycle_id: int, transport: Transport, settings: MailSettings, now: dt.datetime
 ) -> DeliveryRun:
-    """Claim, send, record, batch after batch. One batch is claimed ahead: it is handed to the
-    transport as soon as it is claimed and queues behind the batch being sent, on the same
-    connections; while it goes out, the batch before it is recorded and the next one claimed
-    (in the bookkeeping thread): neither the relay nor the connections wait for the database.
-    Claimed but never started, the batch ahead goes back to pending by itself if the run
-    dies (it has no data-sent marks)."""
+    """Claim, send, record, batch after batch. One batch is claimed ahead while one is sent;
+    a transport that takes batches ahead (``SmtpTransport``: they queue behind the batch
+    being sent, on the same connections) gets it as soon as it is claimed, so that no
+    connection waits between batches. While it goes out, the batch before it is recorded and
+    the next one claimed (in the bookkeeping thread). Claimed but never started, the batch
+    ahead goes back to pending by itself if the run dies (it has no data-sent marks)."""
     token = str(uuid.uuid4())
     deadline = time.monotonic() + settings.retry_wait_seconds
     lease = dt.timedelta(seconds=settings.claim_lease_seconds)
@@ -126,6 +140,7 @@ async def _deliver_pending(
         _prepare, cycle_id, settings, wall_clock() - lease
     )
     size = min(FIRST_CLAIM, settings.claim_batch)
+    ahead = getattr(transport, "takes_batches_ahead", False)
 
     async def step(outcomes: Outcomes, claim: bool = True) -> list[Envelope]:
         """Record ``outcomes``, then claim the next batch (unless ``claim`` is False)."""
@@ -139,11 +154,11 @@ async def _deliver_pending(
 
     last: dict[str, DeliveryResult] = {}
     outcomes: Outcomes = []  # sent, not yet recorded
-    current: InFlight | None = None
-    following: InFlight | None = None
+    current: Batch | None = None
+    following: Batch | None = None
     backoff = settings.retry_base_seconds
     try:
-        current = InFlight.start(transport, await step([]))
+        current = Batch.of(await step([]))
         while True:
             if current is None:
                 await step(outcomes, False)
@@ -155,15 +170,22 @@ async def _deliver_pending(
                 if time.monotonic() + wait > deadline:
                     return run  # the next run tries again
                 await asyncio.sleep(wait)
-                current = InFlight.start(transport, await step([]))
+                current = Batch.of(await step([]))
                 continue
+            current.send(transport)
             claimed = await step(outcomes)
             outcomes = []
-            following = InFlight.start(transport, claimed)
-            outcomes = await current.outcomes()
-            stop = transport.refusal or any(not r.attempted for _, r in outcomes)
-            if stop and following is not None:  # what it tried stands; the rest was not tried
-                outcomes += await following.outcomes()
+            following = Batch.of(claimed)
+            if following is not None and ahead:
+                following.send(transport)
+            outcomes = await current.outcomes(transport)
+            untried = [r.reply for _, r in outcomes if not r.attempted]
+            if following is not None and (transport.refusal or untried):
+                if following.sending is not None:  # what it tried stands
+                    outcomes += await following.outcomes(transport)
+                else:  # not tried either
+                    reason = transport.refusal or untried[0]
+                    outcomes += [(e, deferred(e, reason)) for e in following.envelopes]
                 following = None
             last.update((r.message_id, r) for _, r in outcomes)
             if transport.refusal is not None:
@@ -180,17 +202,15 @@ async def _deliver_pending(
                     return run
                 await asyncio.sleep(backoff)
                 backoff *= 2
-                following = InFlight.start(transport, await step([]))
+                following = Batch.of(await step([]))
             else:
                 backoff = settings.retry_base_seconds
             current, following = following, None
     finally:
         try:
             for left in (current, following):
-                if left is not None and not left.sending.done():
-                    left.sending.cancel()  # an error: stop sending (settled below)
-                elif left is not None and not left.sending.cancelled():
-                    left.sending.exception()  # retrieved (the error is the run's own)
+                if left is not None:
+                    left.stop()  # an error: what it holds is settled below
             if outcomes:
                 await step(outcomes, False)
         finally:

@@ -78,7 +78,8 @@ class Mark(Protocol):
 
 class Transport(Protocol):
     """Delivers envelopes and says, for each, what became of it; ``refusal`` says why the
-    transport stopped trying (the relay refused this installation), if it did."""
+    transport stopped trying (the relay refused this installation), if it did. One with
+    ``takes_batches_ahead`` set may be given a batch before the one it sends has returned."""
 
     refusal: str | None
 
@@ -172,6 +173,9 @@ class SmtpTransport:
     certificate): no further message is tried in the run.
     """
 
+    # A delivery run hands over its batch ahead as soon as it is claimed (``mail.delivery``).
+    takes_batches_ahead = True
+
     def __init__(self, settings: MailSettings, before_data: BeforeData | None = None):
         self.settings = settings
         self.before_data = before_data
@@ -231,11 +235,12 @@ class SmtpTransport:
                         self._defer_queued(str(exc))
                         return
                 batch.settle(envelope, await self._send(session, envelope))
-        except asyncio.CancelledError:
+        except BaseException as exc:
             if session is not None:
                 session.close()  # perhaps mid-transaction: not reused
-            raise
-        except Exception as exc:  # a bug, the outbox gone: every call not returned fails
+            if not isinstance(exc, Exception):
+                raise  # cancelled
+            # A bug, the outbox gone: every call not returned fails with it.
             for batch in self._batches:
                 if not batch.done.done():
                     batch.done.set_exception(exc)

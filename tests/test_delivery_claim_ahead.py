@@ -14,6 +14,7 @@ from sqlalchemy import select
 from mail.delivery import deliver_pending
 from models.database import session_scope
 from models.orm import DeliveryStatus, OutgoingMessage
+from mail.transport import SmtpTransport
 from tests.servers import SmtpServer
 from tests.test_delivery_faults import (  # noqa: F401 - the fixture
     KILLABLE,
@@ -38,7 +39,9 @@ def test_kill_9_leaves_only_the_batch_ahead_claimed_and_it_goes_back_to_pending(
     pending again, by itself, and the next run sends it once."""
     cycle_id, emails = queued
     with SmtpServer() as server:
-        use_smtp(configure, server.port, smtp_connections=1, claim_batch=BATCH, claim_lease_seconds=1)
+        use_smtp(
+            configure, server.port, smtp_connections=1, claim_batch=BATCH, claim_lease_seconds=1
+        )
         server.handler.data_delay = 0.2  # slow enough to be killed in the middle
         child = subprocess.Popen([sys.executable, "-c", KILLABLE, str(cycle_id)], env=os.environ)
         while len(server.received) < 6:
@@ -109,3 +112,58 @@ def test_batches_grow_from_a_small_first_claim_and_each_message_goes_once(
     assert [ahead for _, ahead in calls] == [0] + [1] * (len(calls) - 1)
     assert counts(cycle_id) == {"sent": len(emails)}
     assert copies(server) == {e: 1 for e in emails}
+
+
+def test_a_mark_that_cannot_be_written_fails_every_batch_handed_over_and_sends_nothing_unmarked():
+    """Two batches handed to the transport at once; the outbox goes away at the third mark:
+    both calls fail with that error, the third message's data never leaves, and no message
+    queued behind it is tried."""
+    import asyncio
+
+    from tests.test_transport import envelope, smtp_settings
+
+    class Gone(Exception):
+        pass
+
+    class Marks:
+        """Data-sent marks whose database goes away at the third message."""
+
+        def __init__(self):
+            self.asked = 0
+
+        def request(self, key):
+            self.asked += 1
+            failing = self.asked >= 3
+
+            class Mark:
+                async def wait(self):
+                    if failing:
+                        raise Gone("the outbox is gone")
+
+                def cancel(self):
+                    pass
+
+            return Mark()
+
+        def accepted(self, key, reply, *, settles):
+            pass
+
+        async def aclose(self):
+            pass
+
+    with SmtpServer() as server:
+        settings = smtp_settings(server.port, smtp_connections=1)
+        envelopes = [envelope(settings, to=f"vanthu{i}@xa{i}.example", number=i) for i in range(6)]
+        transport = SmtpTransport(settings, before_data=Marks())
+
+        async def run():
+            first = asyncio.ensure_future(transport.deliver(envelopes[:3]))
+            ahead = asyncio.ensure_future(transport.deliver(envelopes[3:]))
+            try:
+                return await asyncio.gather(first, ahead, return_exceptions=True)
+            finally:
+                await transport.aclose()
+
+        outcomes = asyncio.run(run())
+    assert [type(o) for o in outcomes] == [Gone, Gone]
+    assert len(server.received) == 2  # the two marked before the outbox went away
