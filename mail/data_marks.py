@@ -139,13 +139,18 @@ def _marks_engine(url: str) -> Engine:
     """An engine whose commits survive this process being killed, without waiting for the
     disk: a mark guards against a crash of the sending process, not of the machine (which
     would lose the claim with it). PostgreSQL: ``synchronous_commit`` off on this
-    connection; SQLite: ``durable=False`` (``models.database.make_engine``), and no busy wait
-    (the writer tries again instead of sleeping in the event loop)."""
+    connection; SQLite: ``durable=False`` (``models.database.make_engine``), no busy wait
+    (the writer tries again instead of sleeping in the event loop) and no checkpoint: the
+    commit that finds 1,000 pages in the WAL would copy them into the database file and sync
+    it, 5-30 ms during which the event loop stood (7-13 times a 4,500-message run, 25-167 ms
+    in all); the commits of the run's bookkeeping thread checkpoint instead (``mail.delivery``,
+    SQLite's default: at 1,000 pages), as do the application's other writers."""
     engine = make_engine(url, pool_size=1, durable=False)
     if engine.dialect.name == "sqlite":
 
         @event.listens_for(engine, "connect")
-        def _no_busy_wait(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        def _in_the_loop(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
             dbapi_connection.execute("PRAGMA busy_timeout=0")
+            dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
 
     return engine
