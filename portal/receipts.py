@@ -3,9 +3,10 @@ background thread per portal process that sends the receipts submissions have qu
 delivery run every flow uses (``mail.delivery``).
 
 A submission's transaction queues its receipt in the outbox before the response leaves; the
-sender is then told the cycle has mail due. Runs are coalesced: during a burst a run starts at
-most every ``interval`` seconds and sends everything due by then, instead of one run per
-submission. The runs share one event loop, the cycles' sending facts and, over SMTP, the relay
+sender is then told the cycle has mail due. Runs are coalesced: during a burst (the last run
+served more than one post) a run starts at most every ``interval`` (0.5) seconds and sends
+everything due by then, instead of one run per submission (a run's CPU a receipt: ~1.3 ms at 10
+receipts a run, ~0.9 at 25, SQLite); a lone post's receipt goes at once. The runs share one event loop, the cycles' sending facts and, over SMTP, the relay
 connections, closed after a few idle seconds (``mail.runner``): a run with nothing to send costs
 ~2 ms of CPU, not ~6. A receipt never depends on this thread: if the process dies, the receipts
 it had not sent are still pending in the outbox and the ``deliver-outbox`` deployment (or the
@@ -86,7 +87,7 @@ class ReceiptSender:
         self,
         now: Callable[[], dt.datetime],
         *,
-        interval: float = 0.2,
+        interval: float = 0.5,
         deliver: Deliver | None = None,
     ) -> None:
         self._now, self._interval, self._deliver = now, interval, deliver
@@ -133,7 +134,7 @@ class ReceiptSender:
             runner.close()  # its kept relay connections say QUIT
 
     def _send_while_due(self, deliver: Deliver, runner: DeliveryRunner | None) -> None:
-        last = -self._interval
+        last, burst = -self._interval, False
         while True:
             if runner is not None and runner.holds_connections:
                 if not self._wake.wait(runner.idle_seconds):
@@ -145,12 +146,15 @@ class ReceiptSender:
             else:
                 self._wake.wait()
             pause = last + self._interval - time.monotonic()
-            if pause > 0 and not self._stopping:
+            if burst and pause > 0 and not self._stopping:
                 time.sleep(pause)  # a burst: let more receipts join this run
             with self._lock:
                 self._wake.clear()
                 due, self._due = self._due, {}
                 stopping = self._stopping
+            # More than one post waited for this run: posts come faster than runs, and the
+            # next run gathers for ``interval``. A lone post's receipt goes at once.
+            burst = sum(map(len, due.values())) > 1
             for cycle_id, waiting in sorted(due.items()):
                 try:
                     deliver(cycle_id, now=self._now())
