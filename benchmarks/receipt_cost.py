@@ -1,12 +1,13 @@
 """CPU of one web-form submission's receipt, part by part, away from the rest of the post.
 
-    .venv/bin/python -m benchmarks.receipt_cost [--backend postgresql] [--receipts 300]
+    .venv/bin/python -m benchmarks.receipt_cost [--backend postgresql] [--receipts 300] [--smtp]
 
 On a fresh database (``benchmarks.portal_spike.prepare``: 50 generated communes, 34 targets
 and 7 task groups each, one revision stored): the CPU of queueing one receipt as the intake
 does (``receipt_context``, then ``queue_for_agency``: render, compose, enqueue; its own
 transaction each), of a delivery run of the portal's receipt sender (nothing due, then 8
-receipts due: the run's fixed cost and its cost per message; outbox folder transport), and of
+receipts due: the run's fixed cost and its cost per message; outbox folder transport, or with
+``--smtp`` a local SMTP server, ``benchmarks.smtp_sink``'s minimal one), and of
 the receipt page a post redirects to (``r42 portal``'s CPU per GET, one process). CPU is this
 process's (or the portal's) user + system time: steadier than wall time on a shared machine.
 """
@@ -14,6 +15,7 @@ process's (or the portal's) user + system time: steadier than wall time on a sha
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import os
 import statistics
@@ -64,9 +66,16 @@ def measure(url: str, folder: Path, receipts: int) -> list[str]:
             )  # fmt: skip
         return time.process_time() - started  # committed
 
+    try:  # the receipt sender's runs (its loop and cycles' facts kept), where the code has it
+        from mail.runner import DeliveryRunner
+
+        deliver = DeliveryRunner().deliver
+    except ImportError:  # an older revision: a run of its own each time
+        deliver = deliver_configured
+
     def run_cpu() -> float:
         started = time.process_time()
-        deliver_configured(cycle_id, now=NOW)
+        deliver(cycle_id, now=NOW)
         return time.process_time() - started
 
     for number in range(50):  # warm: templates compiled, statements cached
@@ -110,10 +119,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="postgresql")
     parser.add_argument("--receipts", type=int, default=300)
+    parser.add_argument("--smtp", action="store_true", help="the runs send over SMTP")
     args = parser.parse_args(argv)
+    servers = contextlib.ExitStack()
+    if args.smtp:
+        from benchmarks.smtp_sink import SmtpSink
+
+        sink = servers.enter_context(SmtpSink("minimal"))
+        os.environ.update(
+            R42_MAIL__TRANSPORT="smtp", R42_MAIL__SMTP_HOST="127.0.0.1",
+            R42_MAIL__SMTP_PORT=str(sink.port),
+        )  # fmt: skip
     load_before = os.getloadavg()[0]
     cluster = None
-    with tempfile.TemporaryDirectory(prefix="r42-receipt-") as tmp:
+    with servers, tempfile.TemporaryDirectory(prefix="r42-receipt-") as tmp:
         folder = Path(tmp)
         try:
             if args.backend == "sqlite":
@@ -127,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             if cluster is not None:
                 cluster.stop()
-    print(f"{args.backend}, load average (1 min) before {load_before:.1f}, "
+    print(f"{args.backend}{', SMTP' if args.smtp else ''}, load average (1 min) before {load_before:.1f}, "
           f"after {os.getloadavg()[0]:.1f}")
     for line in lines:
         print("  " + line)

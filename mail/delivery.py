@@ -10,6 +10,8 @@ from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from sqlalchemy import bindparam, select
+
 from config.mail_settings import MailSettings
 from config.settings import get_settings
 from mail.configured import transport_from_settings
@@ -31,6 +33,7 @@ from mail.transport import (
     deferred,
 )
 from models.database import session_scope
+from models.orm import DeliveryStatus, OutgoingMessage
 
 T = TypeVar("T")
 Outcomes = list[tuple[Envelope, DeliveryResult]]
@@ -67,24 +70,39 @@ def deliver_configured(cycle_id: int, *, now: dt.datetime) -> DeliveryRun:
 
 
 def deliver_pending(
-    cycle_id: int, *, transport: Transport, settings: MailSettings, now: dt.datetime
+    cycle_id: int,
+    *,
+    transport: Transport,
+    settings: MailSettings,
+    now: dt.datetime,
+    loop: asyncio.AbstractEventLoop | None = None,
+    sendings: dict[int, Sending] | None = None,
 ) -> DeliveryRun:
     """Send every due message of the cycle; retry temporary failures within the run's budget.
 
     ``now`` is the cycle's clock (simulated in the demo) recorded as the sending time; claims
-    and retries run on the wall clock.
+    and retries run on the wall clock. The run has an event loop of its own, or runs in
+    ``loop``, kept by a caller that runs one after another (``mail.runner``), as is
+    ``sendings``: what each cycle's envelopes share, read by an earlier run.
     """
-    return run_loop(_deliver_pending(cycle_id, transport, settings, now))
+    coroutine = _deliver_pending(cycle_id, transport, settings, now, sendings)
+    return run_loop(coroutine) if loop is None else loop.run_until_complete(coroutine)
 
 
 def run_loop(coroutine: Coroutine[Any, Any, T]) -> T:
-    """Run a delivery in its own event loop: uvloop's where installed (its per-message overhead
-    is about a third lower than asyncio's: benchmarks/README.md), else asyncio's."""
+    """Run a delivery in its own event loop (``new_event_loop``)."""
+    with asyncio.Runner(loop_factory=new_event_loop) as runner:
+        return runner.run(coroutine)
+
+
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """uvloop's where installed (its per-message overhead is about a third lower than
+    asyncio's: benchmarks/README.md), else asyncio's."""
     try:
         import uvloop
     except ImportError:  # pragma: no cover - uvloop is a dependency on Linux and macOS
-        return asyncio.run(coroutine)
-    return uvloop.run(coroutine)
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
 
 
 # The first claim of a run: small, so that sending starts at once (one message for each of up
@@ -124,7 +142,11 @@ class Batch:
 
 
 async def _deliver_pending(
-    cycle_id: int, transport: Transport, settings: MailSettings, now: dt.datetime
+    cycle_id: int,
+    transport: Transport,
+    settings: MailSettings,
+    now: dt.datetime,
+    sendings: dict[int, Sending] | None = None,
 ) -> DeliveryRun:
     """Claim, send, record, batch after batch. One batch is claimed ahead while one is sent;
     a transport that takes batches ahead (``SmtpTransport``: they queue behind the batch
@@ -137,7 +159,7 @@ async def _deliver_pending(
     lease = dt.timedelta(seconds=settings.claim_lease_seconds)
     run = DeliveryRun()
     run.unknown_after_crash, sending = await asyncio.to_thread(
-        _prepare, cycle_id, settings, wall_clock() - lease
+        _prepare, cycle_id, settings, wall_clock() - lease, sendings
     )
     size = min(FIRST_CLAIM, settings.claim_batch)
     ahead = getattr(transport, "takes_batches_ahead", False)
@@ -223,10 +245,48 @@ async def _deliver_pending(
                 run.results = list(last.values())
 
 
-def _prepare(cycle_id: int, settings: MailSettings, older_than: dt.datetime) -> tuple[int, Sending]:
+# A claim of the cycle, past its lease or of one run: rare, so a run first looks for one with
+# one read of ``ix_outgoing_message_due`` before it settles any (a write: SQLite's one writer).
+_STALE_CLAIM = (
+    select(OutgoingMessage.id)
+    .where(
+        OutgoingMessage.cycle_id == bindparam("cycle"),
+        OutgoingMessage.status == DeliveryStatus.SENDING,
+        OutgoingMessage.claimed_at < bindparam("older_than"),
+    )
+    .limit(1)
+)
+_OWN_CLAIM = (
+    select(OutgoingMessage.id)
+    .where(
+        OutgoingMessage.cycle_id == bindparam("cycle"),
+        OutgoingMessage.status == DeliveryStatus.SENDING,
+        OutgoingMessage.claim_token == bindparam("token"),
+    )
+    .limit(1)
+)
+
+
+def _prepare(
+    cycle_id: int,
+    settings: MailSettings,
+    older_than: dt.datetime,
+    sendings: dict[int, Sending] | None = None,
+) -> tuple[int, Sending]:
+    """Settle the cycle's claims whose run died (how many became unknown), and what the
+    cycle's envelopes share (from ``sendings`` when a runner read it already)."""
+    unknown = 0
     with session_scope() as session:
-        unknown = expire_stale_claims(cycle_id, session=session, older_than=older_than)
-        return unknown, sending_for(cycle_id, settings.sender_address, session=session)
+        stale = session.scalar(_STALE_CLAIM, {"cycle": cycle_id, "older_than": older_than})
+        sending = sendings.get(cycle_id) if sendings is not None else None
+        if sending is None:
+            sending = sending_for(cycle_id, settings.sender_address, session=session)
+    if stale is not None:
+        with session_scope(write=True) as session:
+            unknown = expire_stale_claims(cycle_id, session=session, older_than=older_than)
+    if sendings is not None:
+        sendings[cycle_id] = sending
+    return unknown, sending
 
 
 # Messages a bookkeeping transaction writes at most: SQLite's one writer turn is held about
@@ -275,7 +335,11 @@ def _record_and_claim(
 
 
 def _settle_own(cycle_id: int, token: str) -> None:
+    """What the run still holds (only when it stopped early): one read when it holds nothing."""
     with session_scope() as session:
+        if session.scalar(_OWN_CLAIM, {"cycle": cycle_id, "token": token}) is None:
+            return
+    with session_scope(write=True) as session:
         settle_own_claims(cycle_id, token, session=session)
 
 

@@ -13,7 +13,7 @@ from typing import Protocol
 
 from config.mail_settings import MailSettings
 from mail.relay import RelayRefused, RelayUnavailable, open_session, tls_context
-from mail.smtp_session import SmtpSession, TransactionOutcome
+from mail.smtp_session import ConnectionLost, SmtpSession, TransactionOutcome
 from models.orm import DeliveryStatus
 
 
@@ -306,7 +306,31 @@ class SmtpTransport:
     async def aclose(self) -> None:
         """Say goodbye on every connection kept between batches, all at once (one round
         trip, not one per connection)."""
-        idle, self._idle = self._idle, []
-        await asyncio.gather(*(session.quit() for session in idle))
+        await self.quit_connections()
         if self.before_data is not None:
             await self.before_data.aclose()
+
+    async def quit_connections(self) -> None:
+        idle, self._idle = self._idle, []
+        await asyncio.gather(*(session.quit() for session in idle))
+
+    async def reuse(self, before_data: BeforeData | None) -> None:
+        """Before a further delivery run on the connections kept since the last one
+        (``mail.runner``): the run's marks, and each kept connection answers a NOOP or is
+        closed, so that a connection the relay dropped meanwhile is opened again before any
+        data, not found dead in a message's transaction. The run starts as a new one would:
+        no refusal yet, and a first new connection alone until one gets through."""
+        self.before_data, self.refusal, self._logged_in, self._down = before_data, None, False, None
+        idle, self._idle = self._idle, []
+        alive = await asyncio.gather(*(_answers(session) for session in idle))
+        self._idle = [session for session, ok in zip(idle, alive, strict=True) if ok]
+
+
+async def _answers(session: SmtpSession) -> bool:
+    try:
+        if not session.closed and (await session.command(b"NOOP")).code == 250:
+            return True
+    except (ConnectionLost, OSError):
+        pass
+    session.close()
+    return False

@@ -5,6 +5,8 @@ on go in the next; stopping sends what is still due."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 
 from sqlalchemy import select
 
@@ -74,3 +76,33 @@ def queue_more(cycle_id: int) -> int:
                 now=at(DAY, 12),
             )
     return 3
+
+
+def test_a_lone_receipt_goes_at_once_and_a_burst_gathers_for_the_interval():
+    """No database: the runs are counted. A run that served one post is followed at once by
+    the next; one that served several (posts come faster than runs) is followed after
+    ``interval``, so that the receipts of a burst share runs."""
+    started: list[float] = []
+    released = threading.Event()
+    released.set()
+
+    def deliver(cycle_id: int, *, now: dt.datetime) -> None:
+        started.append(time.monotonic())
+        released.wait(10)
+
+    sender = ReceiptSender(lambda: at(DAY, 11), interval=1.0, deliver=deliver)
+    sender.notify(1).result(10)  # nothing held: goes at once
+    sender.notify(1).result(10)  # a lone post again, right after a run: at once too
+    assert started[1] - started[0] < 0.5
+    released.clear()
+    held = sender.notify(1)  # this run waits until released...
+    time.sleep(0.1)
+    burst = [sender.notify(1) for _ in range(3)]  # ...while three more posts wait for the next
+    released.set()
+    held.result(10)
+    for done in burst:
+        done.result(10)
+    sender.notify(1).result(10)  # after a run that served three: gathered for the interval
+    sender.stop()
+    assert len(started) == 5 and started[3] - started[2] < 0.5  # the three went at once
+    assert started[4] - started[3] >= 0.9
