@@ -19,7 +19,8 @@ from benchmarks.national_cycle import NOW
 from config.mail_settings import MailSettings
 from config.settings import get_settings
 from mail.configured import transport_from_settings
-from mail.delivery import deliver_configured, run_loop
+from mail.delivery import deliver_configured
+from mail.event_loop import run_loop
 from mail.transport import Envelope
 from models.database import get_engine, session_scope
 from models.orm import DeliveryStatus, OutgoingMessage, OutgoingRecipient

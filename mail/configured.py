@@ -6,7 +6,8 @@ import datetime as dt
 
 from config.mail_settings import MailSettings
 from mail.data_marks import DataSentMarks
-from mail.transport import OutboxFolderTransport, SmtpTransport, Transport
+from mail.outbox_folder import OutboxFolderTransport
+from mail.transport import SmtpTransport, Transport
 from mail.workers import MultiProcessSmtpTransport
 
 

@@ -6,41 +6,23 @@ import asyncio
 import datetime as dt
 import time
 import uuid
-from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
-
-from sqlalchemy import bindparam, select
 
 from config.mail_settings import MailSettings
 from config.settings import get_settings
 from mail.configured import transport_from_settings
-from mail.deliveries import expire_stale_claims, settle_own_claims
-from mail.outbox import (
-    Claimed,
-    Sending,
-    claim_due,
-    envelopes_for,
-    next_retry,
-    note_waiting,
-    sending_for,
+from mail.event_loop import run_loop
+from mail.outbox import Sending
+from mail.run_bookkeeping import (
+    Outcomes,
+    next_retry_at,
+    note_run_waiting,
+    prepare_run,
+    record_and_claim,
+    settle_run,
+    wall_clock,
 )
-from mail.outcomes import record_results, to_record
-from mail.transport import (
-    DeliveryResult,
-    Envelope,
-    Transport,
-    deferred,
-)
-from models.database import session_scope
-from models.orm import DeliveryStatus, OutgoingMessage
-
-T = TypeVar("T")
-Outcomes = list[tuple[Envelope, DeliveryResult]]
-
-
-def wall_clock() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+from mail.transport import DeliveryResult, Envelope, Transport, deferred
 
 
 @dataclass
@@ -87,22 +69,6 @@ def deliver_pending(
     """
     coroutine = _deliver_pending(cycle_id, transport, settings, now, sendings)
     return run_loop(coroutine) if loop is None else loop.run_until_complete(coroutine)
-
-
-def run_loop(coroutine: Coroutine[Any, Any, T]) -> T:
-    """Run a delivery in its own event loop (``new_event_loop``)."""
-    with asyncio.Runner(loop_factory=new_event_loop) as runner:
-        return runner.run(coroutine)
-
-
-def new_event_loop() -> asyncio.AbstractEventLoop:
-    """uvloop's where installed (its per-message overhead is about a third lower than
-    asyncio's: benchmarks/README.md), else asyncio's."""
-    try:
-        import uvloop
-    except ImportError:  # pragma: no cover - uvloop is a dependency on Linux and macOS
-        return asyncio.new_event_loop()
-    return uvloop.new_event_loop()
 
 
 # The first claim of a run: small, so that sending starts at once (one message for each of up
@@ -159,7 +125,7 @@ async def _deliver_pending(
     lease = dt.timedelta(seconds=settings.claim_lease_seconds)
     run = DeliveryRun()
     run.unknown_after_crash, sending = await asyncio.to_thread(
-        _prepare, cycle_id, settings, wall_clock() - lease, sendings
+        prepare_run, cycle_id, settings, wall_clock() - lease, sendings
     )
     size = min(FIRST_CLAIM, settings.claim_batch)
     ahead = getattr(transport, "takes_batches_ahead", False)
@@ -171,7 +137,7 @@ async def _deliver_pending(
         if claim:
             size = min(size * 2, settings.claim_batch)
         return await asyncio.to_thread(
-            _record_and_claim, outcomes, sending, limit, settings, token, now
+            record_and_claim, outcomes, sending, limit, settings, token, now
         )
 
     last: dict[str, DeliveryResult] = {}
@@ -185,7 +151,7 @@ async def _deliver_pending(
             if current is None:
                 await step(outcomes, False)
                 outcomes = []
-                due = await asyncio.to_thread(_next_retry, cycle_id)
+                due = await asyncio.to_thread(next_retry_at, cycle_id)
                 if due is None:
                     return run
                 wait = max((due - wall_clock()).total_seconds(), 0)
@@ -220,7 +186,7 @@ async def _deliver_pending(
                 outcomes = []
                 if time.monotonic() + backoff > deadline:
                     run.unavailable = untried[0]
-                    await asyncio.to_thread(_note_waiting, cycle_id, untried[0])
+                    await asyncio.to_thread(note_run_waiting, cycle_id, untried[0])
                     return run
                 await asyncio.sleep(backoff)
                 backoff *= 2
@@ -241,113 +207,5 @@ async def _deliver_pending(
             finally:
                 # Stopped early (cancelled, an error): what this run still holds is settled
                 # now, not after the lease; nothing is left over when the run ends normally.
-                await asyncio.to_thread(_settle_own, cycle_id, token)
+                await asyncio.to_thread(settle_run, cycle_id, token)
                 run.results = list(last.values())
-
-
-# A claim of the cycle, past its lease or of one run: rare, so a run first looks for one with
-# one read of ``ix_outgoing_message_due`` before it settles any (a write: SQLite's one writer).
-_STALE_CLAIM = (
-    select(OutgoingMessage.id)
-    .where(
-        OutgoingMessage.cycle_id == bindparam("cycle"),
-        OutgoingMessage.status == DeliveryStatus.SENDING,
-        OutgoingMessage.claimed_at < bindparam("older_than"),
-    )
-    .limit(1)
-)
-_OWN_CLAIM = (
-    select(OutgoingMessage.id)
-    .where(
-        OutgoingMessage.cycle_id == bindparam("cycle"),
-        OutgoingMessage.status == DeliveryStatus.SENDING,
-        OutgoingMessage.claim_token == bindparam("token"),
-    )
-    .limit(1)
-)
-
-
-def _prepare(
-    cycle_id: int,
-    settings: MailSettings,
-    older_than: dt.datetime,
-    sendings: dict[int, Sending] | None = None,
-) -> tuple[int, Sending]:
-    """Settle the cycle's claims whose run died (how many became unknown), and what the
-    cycle's envelopes share (from ``sendings`` when a runner read it already)."""
-    unknown = 0
-    with session_scope() as session:
-        stale = session.scalar(_STALE_CLAIM, {"cycle": cycle_id, "older_than": older_than})
-        sending = sendings.get(cycle_id) if sendings is not None else None
-        if sending is None:
-            sending = sending_for(cycle_id, settings.sender_address, session=session)
-    if stale is not None:
-        with session_scope(write=True) as session:
-            unknown = expire_stale_claims(cycle_id, session=session, older_than=older_than)
-    if sendings is not None:
-        sendings[cycle_id] = sending
-    return unknown, sending
-
-
-# Messages a bookkeeping transaction writes at most: SQLite's one writer turn is held about
-# 10 us a message, and the run's data-sent marks wait for it (``mail.data_marks``).
-WRITE_CHUNK = 128
-
-
-def _record_and_claim(
-    outcomes: Outcomes,
-    sending: Sending,
-    limit: int,
-    settings: MailSettings,
-    token: str,
-    now: dt.datetime,
-) -> list[Envelope]:
-    """Store ``outcomes`` (those the run's marks did not settle already), then claim up to
-    ``limit`` due messages, then read the claimed messages' bytes. The writes go
-    in transactions of ``WRITE_CHUNK`` messages, not flushed to the disk (``durable=False``,
-    as the run's marks), so that SQLite's one writer turn is never held long: the run's
-    data-sent marks are written in between."""
-    if outcomes:
-        with session_scope(durable=False) as session:  # a read: no writer turn
-            outcomes = to_record(outcomes, session=session)
-    for start in range(0, len(outcomes), WRITE_CHUNK):
-        with session_scope(write=True, durable=False) as session:
-            record_results(
-                outcomes[start : start + WRITE_CHUNK],
-                session=session,
-                max_attempts=settings.max_attempts,
-                now=now,
-                clock=wall_clock(),
-                retry_base_seconds=settings.retry_base_seconds,
-            )
-    claimed: list[Claimed] = []
-    while len(claimed) < limit:
-        chunk = min(WRITE_CHUNK, limit - len(claimed))
-        with session_scope(write=True, durable=False) as session:
-            part = claim_due(sending, session=session, limit=chunk, token=token, clock=wall_clock())
-        claimed += part
-        if len(part) < chunk:
-            break
-    if not claimed:
-        return []
-    with session_scope(durable=False) as session:
-        return envelopes_for(sending, claimed, session=session)
-
-
-def _settle_own(cycle_id: int, token: str) -> None:
-    """What the run still holds (only when it stopped early): one read when it holds nothing."""
-    with session_scope() as session:
-        if session.scalar(_OWN_CLAIM, {"cycle": cycle_id, "token": token}) is None:
-            return
-    with session_scope(write=True) as session:
-        settle_own_claims(cycle_id, token, session=session)
-
-
-def _note_waiting(cycle_id: int, reason: str) -> None:
-    with session_scope() as session:
-        note_waiting(cycle_id, reason, session=session)
-
-
-def _next_retry(cycle_id: int) -> dt.datetime | None:
-    with session_scope() as session:
-        return next_retry(cycle_id, session=session)

@@ -26,7 +26,8 @@ from config.mail_settings import MailSettings
 from config.settings import get_settings
 from mail.configured import transport_from_settings
 from mail.data_marks import DataSentMarks
-from mail.delivery import DeliveryRun, deliver_pending, new_event_loop
+from mail.delivery import DeliveryRun, deliver_pending
+from mail.event_loop import new_event_loop
 from mail.outbox import Sending
 from mail.transport import DeliveryResult, Envelope, SmtpTransport, Transport
 

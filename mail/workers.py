@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 
 from config.mail_settings import MailSettings
+from mail.event_loop import new_event_loop
 from mail.transport import DeliveryResult, Envelope, SmtpTransport
 
 _loop: asyncio.AbstractEventLoop | None = None
@@ -33,12 +34,7 @@ def _start(
     """In a worker: one event loop and one transport for the life of the process; it marks
     each message in the outbox itself before the message's data leaves."""
     global _loop, _transport
-    try:
-        import uvloop
-
-        _loop = uvloop.new_event_loop()  # as mail.delivery.run_loop
-    except ImportError:  # pragma: no cover - uvloop is a dependency on Linux and macOS
-        _loop = asyncio.new_event_loop()
+    _loop = new_event_loop()
     marks = None
     if database_url is not None and now is not None:
         from mail.data_marks import DataSentMarks

@@ -17,7 +17,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from config.settings import get_settings
-from mail.delivery import _record_and_claim
+from mail.run_bookkeeping import record_and_claim
 from mail.transport import DeliveryResult, Envelope
 from models.database import begin_write, get_engine, session_scope
 from models.orm import DeliveryStatus, OutgoingMessage
@@ -49,7 +49,7 @@ def test_a_4xx_is_recorded_while_the_web_form_commits_a_post(queued):  # noqa: F
 
     def record() -> None:
         try:
-            _record_and_claim([(envelope, refused)], None, 0, get_settings().mail, "run", NOW)
+            record_and_claim([(envelope, refused)], None, 0, get_settings().mail, "run", NOW)
         except Exception as exc:  # what stopped the run
             errors.append(exc)
 

@@ -10,7 +10,8 @@ from config.mail_settings import MailSettings
 from documents.templating import render_email
 from mail.compose import Recipient, compose
 from mail.configured import transport_from_settings
-from mail.transport import Envelope, OutboxFolderTransport, SmtpTransport
+from mail.outbox_folder import OutboxFolderTransport
+from mail.transport import Envelope, SmtpTransport
 from mail.wire import check_wire_form, ready_for_data
 from mail.workers import MultiProcessSmtpTransport
 from models.orm import DeliveryStatus
