@@ -33,7 +33,7 @@ from models.orm import (
     utcnow,
 )
 from models.registry_rows import reported_rows
-from models.revisions import stored_tasks, stored_values
+from models.stored_content import latest_tasks, latest_values, remember
 from models.submissions import insert_revision, lock_request
 from reporting.messages import Answering, queue_for_agency
 from reporting.plausibility import stored_flag_columns
@@ -218,15 +218,23 @@ def new_revision(
     for table, items in ((IndicatorValue.__table__, rows), (TaskReport.__table__, reports)):
         if items:  # Core: one executemany (the ORM's bulk insert splits rows by their NULLs)
             session.execute(insert(table), [{"submission_id": submission.id} | r for r in items])
+    remember(  # the next post of this request is compared with it without reading it back
+        submission,
+        {r["indicator_id"]: (r["value"], r["achieved"], r["note"]) for r in rows},
+        {r["task_group_id"]: (r["status"], *(r[f] for f in TASK_TEXTS)) for r in reports},
+        session=session,
+    )
     submission.unchanged = False
     return submission
 
 
 def same_content(latest: Submission, data: SubmissionInput, request: Request) -> bool:
     """Whether ``data`` says exactly what ``latest`` stored (values as parsed, texts trimmed)."""
+    if latest.adjustment_proposals != data.adjustment_proposals.strip():
+        return False
     session = object_session(latest)
     reported = reported_rows(request, session=session)
-    stored = stored_values(latest, session=session)
+    stored = latest_values(latest, session=session)
     for indicator in reported.indicators:
         try:
             parsed = check_value(indicator, data.values.get(indicator.code))
@@ -235,7 +243,7 @@ def same_content(latest: Submission, data: SubmissionInput, request: Request) ->
         note = data.notes.get(indicator.code, "").strip()
         if stored.pop(indicator.id, None) != (*parsed, note):
             return False
-    tasks = stored_tasks(latest, session=session)
+    tasks = latest_tasks(latest, session=session)
     for group in reported.task_groups:
         task = data.tasks.get(group.code)
         if task is None or tasks.pop(group.id, None) != (
@@ -243,10 +251,7 @@ def same_content(latest: Submission, data: SubmissionInput, request: Request) ->
             *(getattr(task, f).strip() for f in TASK_TEXTS),
         ):
             return False
-    extra = data.values.keys() - reported.by_code.keys()
-    return not stored and not tasks and not extra and (
-        latest.adjustment_proposals == data.adjustment_proposals.strip()
-    )
+    return not stored and not tasks and not data.values.keys() - reported.by_code.keys()
 
 
 def record_audit(submission: Submission, *, session: Session, **detail: object) -> None:
