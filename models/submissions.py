@@ -25,6 +25,16 @@ LATEST = (  # the cycle's status and the request's latest revision (None before 
 )
 
 
+# Built once: a statement costs more to build than to run from SQLAlchemy's cache.
+LOCK_ROW = select(Request.id).where(Request.id == bindparam("request_id")).with_for_update()
+TAKE_WRITE_LOCK = (  # SQLite: a no-op UPDATE
+    update(Request)
+    .where(Request.id == bindparam("request_id"))
+    .values(id=Request.id)
+    .execution_options(synchronize_session=False)
+)
+
+
 def lock_request(request: Request, *, session: Session) -> Submission | None:
     """Hold the request until the transaction ends, then re-read what others committed;
     returns its latest revision (one row: not every revision, so a post costs the same at the
@@ -38,14 +48,9 @@ def lock_request(request: Request, *, session: Session) -> Submission | None:
     miss the revision committed by the transaction it waited for.
     """
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(Request.id).where(Request.id == request.id).with_for_update())
+        session.execute(LOCK_ROW, {"request_id": request.id})
     else:
-        session.execute(
-            update(Request)
-            .where(Request.id == request.id)
-            .values(id=Request.id)
-            .execution_options(synchronize_session=False)
-        )
+        session.execute(TAKE_WRITE_LOCK, {"request_id": request.id})
     session.expire(request, ["submissions"])
     status, submission = session.execute(LATEST, {"request_id": request.id}).one()
     set_committed_value(request.cycle, "status", status)  # locked meanwhile: seen now
