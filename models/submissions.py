@@ -7,15 +7,17 @@ What a submission must say and how a new revision is recorded is the intake's
 from __future__ import annotations
 
 from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from models.cycles import current_submission
 from models.orm import Cycle, IndicatorValue, Request, Submission
+from models.request_graph import as_loaded, columns_of
 
 
-LATEST = (  # the cycle's status and the request's latest revision (None before the first)
-    select(Cycle.status, Submission)
+SUBMISSION = columns_of(Submission)
+LATEST = (  # the cycle's status and the request's latest revision's columns (None: no revision)
+    select(Cycle.status, *(getattr(Submission, key) for key in SUBMISSION))
     .select_from(Request)
     .join(Cycle, Cycle.id == Request.cycle_id)
     .outerjoin(Submission, Submission.request_id == Request.id)
@@ -52,9 +54,12 @@ def lock_request(request: Request, *, session: Session) -> Submission | None:
     else:
         session.execute(TAKE_WRITE_LOCK, {"request_id": request.id})
     session.expire(request, ["submissions"])
-    status, submission = session.execute(LATEST, {"request_id": request.id}).one()
+    # Core on the session's connection (the statement above flushed): the ORM's loading of one
+    # Submission cost twice this row and the object built from it
+    status, *values = session.connection().execute(LATEST, {"request_id": request.id}).one()
     set_committed_value(request.cycle, "status", status)  # locked meanwhile: seen now
-    return submission
+    latest = dict(zip(SUBMISSION, values, strict=True))
+    return None if latest["id"] is None else as_loaded(session, Submission, latest)
 
 
 def insert_revision(request: Request, *, session: Session, **columns: object) -> Submission:
@@ -62,9 +67,9 @@ def insert_revision(request: Request, *, session: Session, **columns: object) ->
     in one INSERT, and return it as the session's own object without reading it back: a
     flush of one ORM object cost a post about as much as its 41 value and task rows."""
     result = session.execute(insert(Submission.__table__), {"request_id": request.id, **columns})
-    submission = Submission(id=result.inserted_primary_key[0], request_id=request.id, **columns)
-    make_transient_to_detached(submission)  # as if loaded: its values are read when first used
-    session.add(submission)
+    key = result.inserted_primary_key[0]  # as if loaded: its values and task reports read on use
+    submission = as_loaded(session, Submission, {"id": key, "request_id": request.id, **columns})
+    set_committed_value(submission, "request", request)  # its audit line and receipt read it
     return submission
 
 
