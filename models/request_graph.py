@@ -35,7 +35,9 @@ def columns_of(model: type[Any]) -> tuple[str, ...]:
     )
 
 
-COLUMNS = {model: columns_of(model) for model in (Request, Cycle, Agency, Programme, RegistryVersion)}
+COLUMNS = {
+    model: columns_of(model) for model in (Request, Cycle, Agency, Programme, RegistryVersion)
+}
 REQUEST_ROW = (  # built once: a statement costs more to build than to run from the cache
     select(
         *(getattr(model, key) for model in (Request, Cycle, Agency) for key in COLUMNS[model]),

@@ -21,7 +21,9 @@ def revisions(session) -> list[tuple[int, int]]:
     return [tuple(row) for row in session.execute(select(Submission.id, Submission.revision))]
 
 
-def test_the_same_post_again_is_unchanged_from_memory_or_from_the_database(cycle_2026):  # noqa: F811
+def test_the_same_post_again_is_unchanged_from_memory_or_from_the_database(
+    cycle_2026,  # noqa: F811
+):
     with session_scope() as session:
         request = request_of(session, "so-y-te")
         record(session, request, valid_input(request.agency))
@@ -38,7 +40,9 @@ def test_the_same_post_again_is_unchanged_from_memory_or_from_the_database(cycle
         assert [revision for _, revision in revisions(session)] == [1, 2]
 
 
-def test_a_rolled_back_revision_is_not_taken_for_the_one_stored_with_its_id(cycle_2026):  # noqa: F811
+def test_a_rolled_back_revision_is_not_taken_for_the_one_stored_with_its_id(
+    cycle_2026,  # noqa: F811
+):
     """A revision whose transaction rolled back leaves its content in memory; SQLite gives the
     next revision its id. A post of the rolled-back content is a new revision, not unchanged."""
     stored_content._kept.clear()
