@@ -68,15 +68,15 @@ def plain_fields(body: bytes, max_fields: int, max_part_size: int) -> FormData |
     one without "=", a ";"), which Starlette's parser reads."""
     if b";" in body:
         return None
-    items = []
-    for count, part in enumerate(body.split(b"&"), start=1):
+    items: list[tuple[str, str]] = []
+    for part in body.split(b"&"):
         name, equals, value = part.partition(b"=")
         if not name or not equals:
             return None
-        if len(name) + len(value) > max_part_size:
+        if len(part) > max_part_size + 1:  # the name's and the value's bytes, as Starlette's
             kilobytes = int(max_part_size / 1024)
             raise MultiPartException(f"Field exceeded maximum size of {kilobytes}KB.")
-        if count > max_fields:
+        if len(items) == max_fields:
             raise MultiPartException(f"Too many fields. Maximum number of fields is {max_fields}.")
         items.append((unquote_plus(name.decode("latin-1")), unquote_plus(value.decode("latin-1"))))
     return FormData(items)
