@@ -29,6 +29,7 @@ LATEST = (  # the cycle's status and the request's latest revision's columns (No
 
 # Built once: a statement costs more to build than to run from SQLAlchemy's cache.
 LOCK_ROW = select(Request.id).where(Request.id == bindparam("request_id")).with_for_update()
+INSERT_SUBMISSION = insert(Submission.__table__)
 TAKE_WRITE_LOCK = (  # SQLite: a no-op UPDATE
     update(Request)
     .where(Request.id == bindparam("request_id"))
@@ -66,7 +67,7 @@ def insert_revision(request: Request, *, session: Session, **columns: object) ->
     """Store a new revision of ``request`` (every column of ``submission`` but its id given)
     in one INSERT, and return it as the session's own object without reading it back: a
     flush of one ORM object cost a post about as much as its 41 value and task rows."""
-    result = session.execute(insert(Submission.__table__), {"request_id": request.id, **columns})
+    result = session.execute(INSERT_SUBMISSION, {"request_id": request.id, **columns})
     key = result.inserted_primary_key[0]  # as if loaded: its values and task reports read on use
     submission = as_loaded(session, Submission, {"id": key, "request_id": request.id, **columns})
     set_committed_value(submission, "request", request)  # its audit line and receipt read it
