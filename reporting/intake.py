@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import insert
+from sqlalchemy import insert, literal_column, null
 from sqlalchemy.orm import Session, object_session
 
 from config.settings import Settings
@@ -43,6 +43,9 @@ from reporting.values import check_value
 TASK_TEXTS = ("results", "difficulties", "proposals")
 # Built once: a new statement's cache key cost half of running the 34-row executemany
 INSERT_VALUES = insert(IndicatorValue.__table__)
+INSERT_UNFLAGGED_VALUES = INSERT_VALUES.values(  # no flags (most posts): no JSON to encode a row
+    flags=literal_column("'[]'"), flags_confirmed=null()
+)
 INSERT_TASKS = insert(TaskReport.__table__)
 INSERT_AUDIT = insert(AuditEvent.__table__)
 NO_FLAGS: Mapping[str, object] = {"flags": [], "flags_confirmed": None}
@@ -205,21 +208,21 @@ def new_revision(
         adjustment_proposals=adjustment_proposals.strip(),
     )
     flags = flags_of() if flags_of is not None else {}
+    flagged = any(columns["flags"] for columns in flags.values())
     reported = reported_rows(request, session=session)
     rows = []
     for indicator in reported.indicators:
         value, achieved = check_value(indicator, values[indicator.code])
         note = notes.get(indicator.code, "").strip()
-        rows.append(
-            dict(indicator_id=indicator.id, value=value, achieved=achieved, note=note)
-            | (flags.get(indicator.code) or NO_FLAGS)
-        )
+        row = dict(indicator_id=indicator.id, value=value, achieved=achieved, note=note)
+        rows.append(row | (flags.get(indicator.code) or NO_FLAGS) if flagged else row)
     reports = [
         dict(task_group_id=group.id, status=tasks[group.code].status)
         | {f: getattr(tasks[group.code], f).strip() for f in TASK_TEXTS}
         for group in reported.task_groups
     ]
-    for statement, items in ((INSERT_VALUES, rows), (INSERT_TASKS, reports)):
+    values_statement = INSERT_VALUES if flagged else INSERT_UNFLAGGED_VALUES
+    for statement, items in ((values_statement, rows), (INSERT_TASKS, reports)):
         if items:  # Core: one executemany (the ORM's bulk insert splits rows by their NULLs)
             session.execute(statement, [{"submission_id": submission.id} | r for r in items])
     remember(  # the next post of this request is compared with it without reading it back
