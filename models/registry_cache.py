@@ -40,18 +40,24 @@ def registry_content(cycle: Cycle, *, session: Session) -> RegistryContent:
     """The key of what ``cycle``'s registry version says: from the version and programme
     already loaded with the cycle (the portal reads them with the request), else read once per
     transaction (an email asks twice: for its words and for its From:), not their documents."""
-    database = session.get_bind().engine.url
     loaded = cycle.__dict__  # what the ORM loaded (``inspect().unloaded`` lists every column)
     if "registry_version" in loaded and "programme" in loaded:
         version, programme = loaded["registry_version"], loaded["programme"]
-        return database, version.id, version.content_hash, programme.content_hash
+        return content_key(session, version.id, version.content_hash, programme.content_hash)
     transaction, hashes = session.info.get("registry_content", (None, {}))
     if transaction is not session.get_transaction():
         hashes = {}
         session.info["registry_content"] = (session.get_transaction(), hashes)
     if cycle.id not in hashes:
         hashes[cycle.id] = tuple(session.execute(_HASHES, {"cycle": cycle.id}).one())
-    return database, cycle.registry_version_id, *hashes[cycle.id]
+    return content_key(session, cycle.registry_version_id, *hashes[cycle.id])
+
+
+def content_key(
+    session: Session, version_id: int, version_hash: str, programme_hash: str
+) -> RegistryContent:
+    """The key of a registry version's content in ``session``'s database."""
+    return session.get_bind().engine.url, version_id, version_hash, programme_hash
 
 
 def kept(content: RegistryContent, part: Hashable, build: Callable[[], T]) -> T:

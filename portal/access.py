@@ -9,13 +9,14 @@ import time
 from dataclasses import dataclass, field
 
 from sqlalchemy import Row, bindparam, select, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from config.settings import WebFormSettings
 from models.cycles import local_today
 from models.database import session_scope
 from models.orm import AuditEvent, Cycle, Programme, Request
 from models.registry_cache import standing_agency
+from models.request_graph import load_request
 from reporting.links import LinkClaims, LinkError, link_secrets, read_token
 
 logger = logging.getLogger("portal.access")
@@ -49,13 +50,6 @@ REVOKED = (
 )
 
 
-ONE_QUERY = (  # what every page and post reads, in the request's own query instead of four more
-    joinedload(Request.cycle).joinedload(Cycle.programme),
-    joinedload(Request.cycle).joinedload(Cycle.registry_version),  # its rows' content hash
-    joinedload(Request.agency),
-)
-
-
 def open_request(
     token: str, *, session: Session, settings: WebFormSettings, now: dt.datetime
 ) -> Request:
@@ -64,7 +58,7 @@ def open_request(
     until the cycle is locked (``link_validity: until_locked``); a locked cycle's form opens
     read-only and refuses posts, whichever the programme sets."""
     claims = claims_of(token, settings)
-    request = session.get(Request, claims.request_id, options=ONE_QUERY)
+    request = load_request(claims.request_id, session=session)  # with what every page reads
     if request is None:
         raise LinkRefused(404, *INVALID, f"no request {claims.request_id}")
     if expired(claims, request.cycle.programme, now):

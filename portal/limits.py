@@ -3,6 +3,8 @@ fields by count and size, before anything parses it (the link is checked before 
 
 from __future__ import annotations
 
+from urllib.parse import unquote_plus
+
 from starlette.datastructures import FormData
 from starlette.formparsers import MultiPartException
 from starlette.requests import Request
@@ -44,6 +46,42 @@ def check_declared_length(http: Request, limit: int) -> None:
         raise BodyTooLarge(limit)
 
 
+URLENCODED = "application/x-www-form-urlencoded"
+SMALL_BODY = 64 * 1024  # bytes read whole before parsing (a yearly form posts ~3-10 kB)
+
+
+def small_urlencoded(http: Request) -> bool:
+    """A urlencoded post that declares a body of at most SMALL_BODY bytes (a larger one is
+    parsed as it streams in, so that a field over its limit stops the read)."""
+    length = http.headers.get("content-length", "")
+    return (
+        http.headers.get("content-type") == URLENCODED
+        and length.isdigit()
+        and int(length) <= SMALL_BODY
+    )
+
+
+def plain_fields(body: bytes, max_fields: int, max_part_size: int) -> FormData | None:
+    """A urlencoded body of ``name=value`` fields joined by "&", parsed as Starlette's parser
+    does (each part decoded as Latin-1, then unquoted), with its errors, at half its CPU (its
+    byte-by-byte state machine was ~3 % of a post's); None for anything else (an empty field,
+    one without "=", a ";"), which Starlette's parser reads."""
+    if b";" in body:
+        return None
+    items: list[tuple[str, str]] = []
+    for part in body.split(b"&"):
+        name, equals, value = part.partition(b"=")
+        if not name or not equals:
+            return None
+        if len(part) > max_part_size + 1:  # the name's and the value's bytes, as Starlette's
+            kilobytes = int(max_part_size / 1024)
+            raise MultiPartException(f"Field exceeded maximum size of {kilobytes}KB.")
+        if len(items) == max_fields:
+            raise MultiPartException(f"Too many fields. Maximum number of fields is {max_fields}.")
+        items.append((unquote_plus(name.decode("latin-1")), unquote_plus(value.decode("latin-1"))))
+    return FormData(items)
+
+
 async def read_form(
     http: Request,
     *,
@@ -69,7 +107,11 @@ async def read_form(
     # without "app" in its scope, Starlette raises the parser's own errors instead of a bare 400
     bounded = Request({k: v for k, v in http.scope.items() if k != "app"}, capped)
     try:
-        return await bounded.form(
+        if small_urlencoded(http):  # what the web form posts
+            fields = plain_fields(await bounded.body(), max_fields, max_part_size)
+            if fields is not None:
+                return fields
+        return await bounded.form(  # reads the body kept by bounded.body(), if read
             max_files=max_files, max_fields=max_fields, max_part_size=max_part_size
         )
     except MultiPartException as exc:

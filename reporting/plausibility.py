@@ -163,7 +163,8 @@ EARLIER_VALUES = (  # an agency's values of earlier years, latest first (built o
 
 def _last_values(request: Request, *, session: Session) -> dict[str, Last]:
     cycle, agency = request.cycle, request.agency
-    rows = session.execute(
+    session.flush()  # as the ORM's execution would; Core on its connection costs a third less
+    rows = session.connection().execute(
         EARLIER_VALUES,
         {"programme_id": cycle.programme_id, "year": cycle.year, "agency": agency.code},
     )

@@ -3,17 +3,22 @@ outsiders too; refused links are counted per client and minute and rate-limited.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
+from starlette.datastructures import FormData, Headers
+from starlette.formparsers import FormParser, MultiPartException
 
 from config.settings import get_settings
 from models.database import session_scope
 from models.orm import AuditEvent, Submission
+from portal.limits import plain_fields
 from tests.test_intake_load import agencies, portal  # noqa: F401
 from tests.test_portal import AGENCY, path_of, valid_form
 from tests.test_portal import portal as test_client  # noqa: F401
@@ -126,3 +131,52 @@ def test_a_valid_post_within_the_limits_still_goes_through(test_client):  # noqa
         path, data=valid_form(csrf_of_client(test_client, path)), follow_redirects=False
     )
     assert response.status_code == 303
+
+
+
+FORM = (  # as a browser sends the web form: "1.250,5", an empty note, "Đã thực hiện"
+    b"csrf_token=abc&value__x=1.250%2C5&note__x=&results__g=%C4%90%C3%A3+th%E1%BB%B1c+hi%E1%BB%87n"
+)
+LONG = b"f=" + b"x" * 2048  # a field over the limit of 2 kB
+MANY = b"&".join(b"f%d=1" for n in range(12))  # over the limit of 10 fields
+
+
+@pytest.mark.parametrize(
+    ("body", "read_here"),
+    [
+        (FORM, True),
+        (b"a=1&a=2&b=%2B+%26%3D", True),  # repeated names, an escaped "+", "&" and "="
+        (b"t\xc3\xaan=\xc4\x90\xc3\xa3", True),  # raw UTF-8 (no browser sends it): read as Latin-1
+        (LONG, True),
+        (MANY, True),
+        (LONG + b"&" + MANY, True),  # both: the first error met
+        (b"a=1&&b=2", False),  # an empty field, one without "=", a ";", an empty body
+        (b"a&b=2", False),
+        (b"a=1;b=2", False),
+        (b"=1", False),
+        (b"", False),
+    ],
+)
+def test_a_form_body_reads_as_starlettes_parser_reads_it(body, read_here):
+    """The web form's urlencoded body is parsed without Starlette's parser where it can be:
+    the same fields, or the same error; anything else is left to Starlette's parser."""
+
+    async def starlette() -> FormData | str:
+        async def stream() -> AsyncIterator[bytes]:
+            yield body
+
+        try:
+            return await FormParser(Headers(), stream(), max_fields=10, max_part_size=2048).parse()
+        except MultiPartException as exc:
+            return exc.message
+
+    try:
+        ours: FormData | str | None = plain_fields(body, 10, 2048)
+    except MultiPartException as exc:
+        ours = exc.message
+    expected = asyncio.run(starlette())
+    assert (ours is not None) == read_here
+    if isinstance(ours, FormData):
+        assert isinstance(expected, FormData) and ours.multi_items() == expected.multi_items()
+    elif ours is not None:
+        assert ours == expected
