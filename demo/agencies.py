@@ -9,7 +9,7 @@ from decimal import Decimal
 from documents.vietnamese import format_number
 from models.observations import Observed
 from models.orm import Agency, Cycle
-from reporting.intake import SubmissionInput, TaskReportInput
+from reporting.submission_input import SubmissionInput, TaskReportInput
 
 # Behaviour by position in the registry, repeating: most report early, some near the deadline,
 # some late, some never.

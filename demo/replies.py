@@ -26,7 +26,7 @@ from documents.form_cells import (
 )
 from mail.inbox import Fetched
 from models.orm import Agency, Cycle
-from reporting.intake import SubmissionInput
+from reporting.submission_input import SubmissionInput
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

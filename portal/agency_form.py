@@ -22,7 +22,7 @@ from portal.pages import EXPIRED_SESSION, LOCKED_NOTICE, csrf_ok, current_fields
 from portal.receipts import to_receipt
 from reporting.cycle_kinds import kind_of
 from reporting.form_fields import too_long
-from reporting.intake import IntakeError
+from reporting.submission_input import IntakeError
 
 EXTENSION_SENT = (
     "Đã gửi đề nghị gia hạn. Cơ quan thường trực sẽ xem xét và trả lời Quý cơ quan qua thư điện tử."

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 from models.orm import Request
 from portal.pages import form_page
 from reporting import form_fields
-from reporting.intake import validate
 from reporting.plausibility import confirmation_key, flags_for
+from reporting.submission_input import validate
 
 CONFIRM_FIELD = "xac_nhan"  # the ticked box: the key of the values confirmed
 ASKED_FIELD = "xac_nhan_hoi"  # the key the page asked about (the clerk has seen the question)

@@ -53,7 +53,7 @@ from reporting.evaluation_intake import (
     record_evaluation,
 )
 from reporting.form_binding import check_binding, form_token
-from reporting.intake import IntakeError, TaskReportInput
+from reporting.submission_input import IntakeError, TaskReportInput
 
 FORM_VERSION = "evaluation-1"
 INDICATORS, NARRATIVE = "Chỉ tiêu theo năm", "Đánh giá chung"  # TASKS, META: the yearly form's

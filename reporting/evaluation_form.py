@@ -18,7 +18,7 @@ from models.orm import EvaluationNarrative, EvaluationValue, Request, Submission
 from reporting.evaluation_intake import NARRATIVE_FIELDS, EvaluationInput, evaluation_years
 from reporting.evaluation_requests import known_series
 from reporting.form_fields import TEXT_FIELDS, indicator_row, nfc
-from reporting.intake import TaskReportInput
+from reporting.submission_input import TaskReportInput
 
 
 def read_fields(form: dict[str, Any], request: Request) -> dict[str, str]:

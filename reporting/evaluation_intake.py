@@ -26,16 +26,9 @@ from models.orm import (
     Submission,
     TaskStatus,
 )
-from reporting.intake import (
-    FieldError,
-    SubmissionInput,
-    TaskReportInput,
-    acknowledge,
-    new_revision,
-    record_audit,
-    same_content,
-)
+from reporting.intake import acknowledge, new_revision, record_audit, same_content
 from reporting.revision_summary import receipt_context
+from reporting.submission_input import FieldError, SubmissionInput, TaskReportInput
 from reporting.values import check_value
 
 NARRATIVE_FIELDS = ("results", "shortfall_causes", "lessons", "proposals")

@@ -27,13 +27,8 @@ from documents.xlsx_safety import (
 from models.cycles import find_cycle
 from models.orm import Agency, Channel, Request, Submission
 from reporting.form_binding import check_binding
-from reporting.intake import (
-    FieldError,
-    IntakeError,
-    SubmissionInput,
-    TaskReportInput,
-    record_submission,
-)
+from reporting.intake import record_submission
+from reporting.submission_input import FieldError, IntakeError, SubmissionInput, TaskReportInput
 
 RELOAD = "Vui lòng dùng biểu mẫu gốc tải từ đường dẫn trong thư."
 UNKNOWN_ROW = "Dòng {n} không thuộc biểu mẫu gốc (mã ẩn «{code}» không hợp lệ). " + RELOAD

@@ -13,7 +13,7 @@ from sqlalchemy.orm import object_session
 from models.observations import Observed
 from models.orm import Indicator, Request, Submission, TaskStatus
 from models.registry_rows import IndicatorRow, ReportedRows, reported_rows
-from reporting.intake import FieldError, SubmissionInput, TaskReportInput
+from reporting.submission_input import FieldError, SubmissionInput, TaskReportInput
 
 RULE_TEXT = {
     "at_least": "không thấp hơn mục tiêu",

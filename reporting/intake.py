@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
 
-from pydantic import BaseModel, Field
 from sqlalchemy import insert, literal_column, null
 from sqlalchemy.orm import Session, object_session
 
@@ -29,7 +26,6 @@ from models.orm import (
     Submission,
     SubmissionStatus,
     TaskReport,
-    TaskStatus,
     utcnow,
 )
 from models.registry_rows import reported_rows
@@ -38,6 +34,13 @@ from models.submissions import insert_revision, lock_request
 from reporting.messages import Answering, queue_for_agency
 from reporting.plausibility import stored_flag_columns
 from reporting.revision_summary import receipt_context
+from reporting.submission_input import (
+    FieldError,
+    IntakeError,
+    SubmissionInput,
+    TaskReportInput,
+    validate,
+)
 from reporting.values import check_value
 
 TASK_TEXTS = ("results", "difficulties", "proposals")
@@ -49,69 +52,6 @@ INSERT_UNFLAGGED_VALUES = INSERT_VALUES.values(  # no flags (most posts): no JSO
 INSERT_TASKS = insert(TaskReport.__table__)
 INSERT_AUDIT = insert(AuditEvent.__table__)
 NO_FLAGS: Mapping[str, object] = {"flags": [], "flags_confirmed": None}
-
-
-class TaskReportInput(BaseModel):
-    """An agency's account of one task group, as received."""
-
-    status: str = Field(description="not_started, in_progress, done or ongoing.")
-    results: str = Field(default="", description="What was done.")
-    difficulties: str = Field(default="", description="Difficulties met.")
-    proposals: str = Field(default="", description="Proposals.")
-
-
-class SubmissionInput(BaseModel):
-    """A submission as received from any channel, before validation."""
-
-    values: dict[str, Any] = Field(default_factory=dict, description="Indicator code -> value.")
-    notes: dict[str, str] = Field(default_factory=dict, description="Indicator code -> note.")
-    tasks: dict[str, TaskReportInput] = Field(
-        default_factory=dict, description="Task group code -> report."
-    )
-    adjustment_proposals: str = Field(default="", description="Proposed programme adjustments.")
-
-
-@dataclass(frozen=True)
-class FieldError:
-    field: str  # e.g. "values.unemployment" or "tasks.labour_market.status"
-    message: str  # Vietnamese, shown to the agency
-
-
-class IntakeError(ValueError):
-    """The submission was refused; ``errors`` names every wrong field. Nothing was stored."""
-
-    def __init__(self, errors: list[FieldError]):
-        self.errors = errors
-        super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
-
-
-def validate(request: Request, data: SubmissionInput) -> list[FieldError]:
-    """Every problem with ``data`` for this request's agency, in form order."""
-    errors: list[FieldError] = []
-    reported = reported_rows(request, session=object_session(request))
-    expected = reported.by_code
-    for code in sorted(data.values.keys() - expected.keys()):
-        errors.append(
-            FieldError(f"values.{code}", "Chỉ tiêu này không thuộc phần báo cáo của đơn vị.")
-        )
-    for code, indicator in expected.items():
-        try:
-            check_value(indicator, data.values.get(code))
-        except ValueError as exc:
-            errors.append(FieldError(f"values.{code}", str(exc)))
-    groups = {g.code for g in reported.task_groups}
-    for code in sorted(data.tasks.keys() - groups):
-        errors.append(
-            FieldError(f"tasks.{code}", "Nhóm nhiệm vụ này không thuộc phần báo cáo của đơn vị.")
-        )
-    statuses = {s.value for s in TaskStatus}
-    for group in reported.task_groups:
-        task = data.tasks.get(group.code)
-        if task is None or task.status not in statuses:
-            errors.append(FieldError(f"tasks.{group.code}.status", "Chọn tình trạng thực hiện."))
-        elif task.status != TaskStatus.NOT_STARTED and not task.results.strip():
-            errors.append(FieldError(f"tasks.{group.code}.results", "Nêu kết quả đã thực hiện."))
-    return errors
 
 
 def record_submission(

@@ -30,7 +30,8 @@ from reporting.evaluation_intake import accept_evaluation, acknowledge_evaluatio
 from reporting.evaluation_requests import known_series
 from reporting.excel_reader import import_form, read_form
 from reporting.form_binding import signed_form
-from reporting.intake import FieldError, accept_submission, acknowledge
+from reporting.intake import accept_submission, acknowledge
+from reporting.submission_input import FieldError
 
 # (request, fields, *, session, settings, channel, submitted_by, now) -> the stored revision
 AcceptFields = Callable[..., Submission]

@@ -10,7 +10,8 @@ from config.settings import get_settings
 from models.cycles import cycle_requests, get_cycle
 from models.database import session_scope
 from models.orm import Agency, Channel
-from reporting.intake import SubmissionInput, TaskReportInput, record_submission
+from reporting.intake import record_submission
+from reporting.submission_input import SubmissionInput, TaskReportInput
 
 ICT = dt.timezone(dt.timedelta(hours=7))
 PROGRAMME = "vinh-long-r42"

@@ -24,10 +24,11 @@ from models.registry_store import load_registry
 from models.reports import record_decision, save_draft
 from reporting.consolidation import consolidate
 from reporting.cycle_kinds import build_report_files
-from reporting.intake import SubmissionInput, TaskReportInput, record_submission
+from reporting.intake import record_submission
 from reporting.observation_import import import_observations
 from reporting.report_files import ReportFiles
 from reporting.submission import finalise_and_queue
+from reporting.submission_input import SubmissionInput, TaskReportInput
 from tests.factories import PROGRAMME, at
 
 HISTORY = Path(__file__).resolve().parents[1] / "demo" / "history.yaml"

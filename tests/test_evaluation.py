@@ -15,7 +15,7 @@ from models.orm import Agency, Channel, CycleKind, EvaluationValue, Submission
 from models.registry_store import get_programme
 from reporting.evaluation import evaluate
 from reporting.evaluation_intake import EvaluationInput, record_evaluation
-from reporting.intake import IntakeError, TaskReportInput
+from reporting.submission_input import IntakeError, TaskReportInput
 from tests.factories import PROGRAMME, at
 
 # The vectors: baseline 2020, latest 2025, target year 2030.

@@ -4,7 +4,7 @@
 import pytest
 
 from reporting.form_fields import errors_by_input, input_name
-from reporting.intake import FieldError
+from reporting.submission_input import FieldError
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,8 @@ from models.orm import (
     Submission,
     TaskReport,
 )
-from reporting.intake import IntakeError, TaskReportInput, record_submission
+from reporting.intake import record_submission
+from reporting.submission_input import IntakeError, TaskReportInput
 from tests.factories import PROGRAMME, at, valid_input
 
 OPENED = dt.date(2026, 11, 2)
