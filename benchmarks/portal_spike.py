@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import os
 import re
@@ -39,12 +40,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import httpx
 from sqlalchemy import create_engine, text
 
+from benchmarks.smtp_sink import PostfixSink, SmtpSink, postfix_available, process_cpu_seconds
 from config.registry_files import load_programme
 from documents.vietnamese import format_number
 
@@ -103,8 +106,11 @@ def prepare(url: str, count: int, base: str, prior: int = 0) -> list[dict]:
     return agencies
 
 
-def start(url: str, port: int, workers: int, folder: Path) -> subprocess.Popen:
-    """`r42 portal` as ops start it, with ``workers`` processes."""
+def start(
+    url: str, port: int, workers: int, folder: Path, relay_port: int | None = None
+) -> subprocess.Popen:
+    """`r42 portal` as ops start it, with ``workers`` processes; its receipts go to the local
+    outbox folder, or over SMTP to the relay on ``relay_port`` (127.0.0.1)."""
     env = {
         **os.environ,
         "R42_DATABASE__URL": url,
@@ -113,6 +119,12 @@ def start(url: str, port: int, workers: int, folder: Path) -> subprocess.Popen:
         "R42_WEB_FORM__PORT": str(port),
         "R42_WEB_FORM__WORKERS": str(workers),
     }
+    if relay_port is not None:
+        env |= {
+            "R42_MAIL__TRANSPORT": "smtp",
+            "R42_MAIL__SMTP_HOST": "127.0.0.1",
+            "R42_MAIL__SMTP_PORT": str(relay_port),
+        }
     process = subprocess.Popen(
         [sys.executable, "-m", "cli.main", "portal"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(folder / "portal.log", "wb"),
@@ -194,7 +206,6 @@ async def agency_posts(
 
 def server_cpu(pid: int) -> float:
     """CPU seconds of the server process and its children (uvicorn's workers)."""
-    from benchmarks.smtp_sink import process_cpu_seconds
 
     total = 0.0
     for one in [pid] + [int(p) for p in os.listdir("/proc") if p.isdigit()]:
@@ -211,10 +222,37 @@ def run(backend: str, url: str, args: argparse.Namespace, folder: Path, rate: fl
     from tests.servers import free_port
 
     port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    agencies = prepare(url, args.agencies, base, args.prior_revisions)
+    agencies = prepare(url, args.agencies, f"http://127.0.0.1:{port}", args.prior_revisions)
     workers = args.pg_workers if backend == "postgresql" else 1
-    process = start(url, port, workers, folder)
+    with relay_for(args.receipts) as relay:
+        return _posting(backend, url, args, folder, rate, agencies, port, workers, relay)
+
+
+@contextlib.contextmanager
+def relay_for(receipts: str) -> Iterator[PostfixSink | SmtpSink | None]:
+    """Where the portal's receipts go: the outbox folder (``make demo``'s transport, a file
+    each), or a discarding SMTP server in its own process (production's transport): Postfix's
+    ``smtp-sink`` where installed, else the minimal asyncio sink."""
+    if receipts == "outbox":
+        yield None
+        return
+    with PostfixSink() if postfix_available() else SmtpSink("minimal") as sink:
+        yield sink
+
+
+def _posting(
+    backend: str,
+    url: str,
+    args: argparse.Namespace,
+    folder: Path,
+    rate: float | None,
+    agencies: list[dict],
+    port: int,
+    workers: int,
+    relay: PostfixSink | SmtpSink | None,
+) -> dict:
+    base = f"http://127.0.0.1:{port}"
+    process = start(url, port, workers, folder, relay.port if relay is not None else None)
     try:
         samples: list = []
         errors: list = []
@@ -260,16 +298,23 @@ def run(backend: str, url: str, args: argparse.Namespace, folder: Path, rate: fl
         top = connection.execute(
             text("select coalesce(sum(m), 0) from (select max(revision) m from submission group by request_id) t")
         ).scalar_one()
+        sent = dict(connection.execute(text(
+            "select kind = 'receipt', count(*) from outgoing_message where status = 'sent' group by 1"
+        )).all())  # fmt: skip
     engine.dispose()
     latencies = sorted(s[1] for s in samples)
     ordered = [s[1] for s in sorted(samples)]
     tenth = max(len(ordered) // 10, 1)
-    receipts = len(list((folder / "outbox").glob("*-receipt-*.eml")))
+    if relay is None:  # one file a receipt
+        receipts = len(list((folder / "outbox").glob("*-receipt-*.eml")))
+    else:  # each sent once, the request emails queued at the opening too: counted at the relay
+        receipts = sent.get(True, 0) if relay.messages == sum(sent.values()) else -1
     prior = args.prior_revisions * len(agencies)
     total = sum(done)
     return {
         "backend": f"{backend} ({workers} process{'es' if workers > 1 else ''})",
-        "load": "flat out" if rate is None else f"paced {rate:g}/s",
+        "load": ("flat out" if rate is None else f"paced {rate:g}/s")
+        + ("" if relay is None else ", receipts over SMTP"),
         "rate": total / elapsed,
         "p50": latencies[len(latencies) // 2] * 1000,
         "p99": latencies[int(len(latencies) * 0.99) - 1] * 1000,
@@ -306,6 +351,13 @@ def main(argv: list[str] | None = None) -> int:
         "--rate",
         default="sqlite=50,postgresql=100",
         help="backend=posts/s for a second, paced run per backend (empty: flat out only)",
+    )
+    parser.add_argument(
+        "--receipts",
+        choices=("outbox", "smtp"),
+        default="outbox",
+        help="where the portal sends receipts: the local outbox folder (a file each, as `make "
+        "demo`), or over SMTP to a discarding relay in its own process (as in production)",
     )
     args = parser.parse_args(argv)
     backends = args.backends.split(",")

@@ -105,8 +105,6 @@ def recently_checked(token: str) -> bool:
     return seen is not None and time.monotonic() - seen < CHECKED_FOR
 
 
-
-
 SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
