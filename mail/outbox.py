@@ -11,13 +11,12 @@ partial, failed or unknown) only when all its recipients are. Crashed runs and r
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import Connection, Update, bindparam, func, select, update
+from sqlalchemy import Update, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
+from mail.plain_writes import read_by_message
 from mail.transport import Envelope
 from models.orm.base import UTCDateTime
 from models.registry_cache import registry_facts
@@ -162,7 +161,7 @@ def envelopes_for(sending: Sending, claimed: list[Claimed], *, session: Session)
     ]
 
 
-# What ``envelopes_for`` reads of the claimed messages (``read_by_message``).
+# What ``envelopes_for`` reads of the claimed messages (``mail.plain_writes.read_by_message``).
 BODIES = (
     f"SELECT message_id, raw FROM {OutgoingMessageBody.__tablename__} WHERE message_id {{keys}}"
 )
@@ -170,25 +169,6 @@ RECIPIENTS = (
     f"SELECT message_id, address, status FROM {OutgoingRecipient.__tablename__} "
     "WHERE message_id {keys} ORDER BY id"
 )
-
-
-def read_by_message(connection: Connection, query: str, keys: list[int]) -> list[tuple[Any, ...]]:
-    """``query``'s rows for the messages ``keys`` ("{keys}" in ``query`` stands for "is one
-    of them"), straight from the database driver: a
-    delivery run reads every claimed message's ~60 KB at each attempt, and SQLAlchemy's
-    statement and row handling made that read 1.4-2x as costly (4,500 messages: 137-227 ms
-    of CPU, 97-106 ms without; benchmarks/README.md). One statement text for any number of
-    keys: a JSON array on SQLite, an array on PostgreSQL."""
-    cursor = connection.connection.cursor()
-    try:
-        if connection.dialect.name == "sqlite":
-            sql = query.format(keys="IN (SELECT value FROM json_each(?))")
-            cursor.execute(sql, (json.dumps(keys),))
-        else:
-            cursor.execute(query.format(keys="= ANY(%s)"), (keys,))
-        return list(cursor)
-    finally:
-        cursor.close()
 
 
 # The data of this claimed message may leave from now on (``mail.data_marks``; one row per

@@ -14,8 +14,7 @@ from collections.abc import Mapping, Sequence
 from sqlalchemy import Connection, Update, bindparam, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from mail.outbox import read_by_message
-from mail.plain_writes import executemany_plain
+from mail.plain_writes import executemany_plain, read_by_message
 from mail.transport import DeliveryResult, Envelope
 from models.orm import DeliveryStatus, OutgoingMessage, OutgoingRecipient
 from models.orm.base import UTCDateTime
@@ -105,7 +104,7 @@ def _settles_at_once(envelope: Envelope, result: DeliveryResult) -> bool:
     return result.attempted and result.status == S.SENT and not result.refused and first
 
 
-# Which of the messages are no longer being sent (``mail.outbox.read_by_message``).
+# Which of the messages are no longer being sent (``mail.plain_writes.read_by_message``).
 SETTLED = (
     f"SELECT id FROM {OutgoingMessage.__tablename__} "
     f"WHERE status != '{S.SENDING.value}' AND id {{keys}}"

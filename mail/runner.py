@@ -59,7 +59,7 @@ class DeliveryRunner:
         )  # fmt: skip
 
     def _smtp(self, settings: MailSettings, url: str, now: dt.datetime) -> KeptSmtpTransport:
-        if self._kept is not None and self._kept.settings != settings:
+        if self._kept is not None and self._kept.smtp.settings != settings:
             self.close_idle(0)
         if self._kept is None:
             self._kept = KeptSmtpTransport(SmtpTransport(settings))
@@ -94,7 +94,6 @@ class KeptSmtpTransport:
 
     def __init__(self, smtp: SmtpTransport):
         self.smtp = smtp
-        self.settings = smtp.settings
         self.last_used = time.monotonic()
         self._marks: DataSentMarks | None = None
         self._checked = False

@@ -6,9 +6,9 @@ A submission's transaction queues its receipt in the outbox before the response 
 sender is then told the cycle has mail due. Runs are coalesced: during a burst (the last run
 served more than one post) a run starts at most every ``interval`` (0.5) seconds and sends
 everything due by then, instead of one run per submission (a run's CPU a receipt: ~1.3 ms at 10
-receipts a run, ~0.9 at 25, SQLite); a lone post's receipt goes at once. The runs share one event loop, the cycles' sending facts and, over SMTP, the relay
-connections, closed after a few idle seconds (``mail.runner``): a run with nothing to send costs
-~2 ms of CPU, not ~6. A receipt never depends on this thread: if the process dies, the receipts
+receipts a run, ~0.9 at 25, SQLite); a lone post's receipt goes at once. The runs share one
+event loop, the cycles' sending facts and, over SMTP, the relay connections, closed after a few
+idle seconds (``mail.runner``): a run with nothing to send costs ~2 ms of CPU, not ~6. A receipt never depends on this thread: if the process dies, the receipts
 it had not sent are still pending in the outbox and the ``deliver-outbox`` deployment (or the
 next run) sends them; runs claim messages, so processes never send one twice.
 """
