@@ -18,15 +18,12 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import gc
 import os
 import resource
 import sys
 import tempfile
 import time
-import tracemalloc
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 from benchmarks.compose_compare import (
     compose_all,
@@ -36,102 +33,43 @@ from benchmarks.compose_compare import (
     synthetic_agencies,
 )
 from benchmarks.delivery_methods import (
+    MEMORY_SAMPLE,
     FullPath,
     Method,
+    Row,
+    deliver_with_each,
     smtp_transport,
     smtplib_new_connection,
     smtplib_one_connection,
+    traced_peak_mb,
 )
 from benchmarks.national_cycle import open_national_cycle
-from benchmarks.smtp_sink import PostfixSink, SmtpSink, postfix_available
+from benchmarks.smtp_sink import postfix_available
 from config.mail_settings import MailSettings
 from config.settings import Settings
 from mail.transport import Envelope
 
 # The full path (claim, send, record) against (a) and against (b), on smtp-sink.
 TARGETS = {"delivery_vs_a": 4.0, "full_path_vs_b": 1.5, "render_enqueue_seconds": 30.0}
-MEMORY_SAMPLE = 200
 
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-def cpu_seconds() -> float:
-    """CPU of this process and of its children already waited for (the sending workers)."""
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
-
-
-@dataclass
-class Row:
-    label: str
-    seconds: float
-    count: int
-    client_us: float  # CPU per message: this process and its sending workers
-    sink_us: float | None  # CPU per message of the server process
-    peak_traced_mb: float | None = None
-    note: str = ""
-
-    @property
-    def rate(self) -> float:
-        return self.count / self.seconds if self.seconds else float("inf")
-
-
-def traced_peak_mb(action: Callable[[], object]) -> float:
-    """Peak Python memory allocated while ``action`` runs (tracemalloc; a separate, small run)."""
-    gc.collect()
-    tracemalloc.start()
-    try:
-        action()
-        return tracemalloc.get_traced_memory()[1] / 2**20
-    finally:
-        tracemalloc.stop()
-
-
-def deliver_with_each(
-    kind: str,
-    envelopes: Sequence[Envelope],
-    methods: Sequence[tuple[str, Method]],
-    measure_memory: bool,
-    rtt_ms: float = 0,
-) -> list[Row]:
-    """Run every method against a fresh sink of ``kind``; check what arrived."""
-    expected_octets = sum(len(e.raw) for e in envelopes)
-    rows = []
-    n = len(envelopes)
-    with PostfixSink() if kind == "postfix" else SmtpSink(kind, rtt_ms) as sink:
-        smtplib_one_connection(sink.port, envelopes[:20])  # warm the server up
-        for _, method in methods:  # and each client (the first one also starts the fork server)
-            getattr(method, "prepare", lambda _: None)(envelopes[:4])
-            method(sink.port, envelopes[:4])
-        time.sleep(0.2)
-        for label, method in methods:
-            getattr(method, "prepare", lambda _: None)(envelopes)  # untimed: the outbox reset
-            messages, octets = sink.messages, sink.octets
-            gc.collect()
-            cpu, sink_cpu, start = cpu_seconds(), sink.cpu_seconds(), time.perf_counter()
-            accepted = method(sink.port, envelopes)
-            seconds = time.perf_counter() - start
-            cpu = cpu_seconds() - cpu
-            time.sleep(0.2)  # let the sink count the last one
-            sink_cpu = sink.cpu_seconds() - sink_cpu
-            arrived = sink.messages - messages
-            note = ""
-            if not arrived == accepted == n:
-                note = f"{accepted} accepted, {arrived} arrived of {n}"
-            elif sink.octets is not None and sink.octets - octets != expected_octets:
-                note = f"{sink.octets - octets} octets arrived, {expected_octets} sent"
-            peak = None
-            if measure_memory:
-                sample = envelopes[:MEMORY_SAMPLE]
-                getattr(method, "prepare", lambda _: None)(sample)
-                peak = traced_peak_mb(lambda m=method, s=sample: m(sink.port, s))
-            rows.append(
-                Row(label, seconds, accepted, cpu / n * 1e6, sink_cpu / n * 1e6, peak, note)
-            )
-    return rows
+def ceiling(rows: Sequence[Row], best: Row, goal: float) -> str:
+    """What the server can take at all: one process, so one core at its CPU per message; no
+    client can send faster. The goal, the fastest method and the full path as shares of it."""
+    server_us = [r.sink_us for r in rows if r.sink_us]
+    if not server_us:
+        return "   (the server's CPU was not measured)"
+    cap = 1e6 / min(server_us)
+    fastest = max(rows, key=lambda r: r.rate)
+    return (
+        f"   the server's ceiling: one core at {min(server_us):.0f} us a message = {cap:,.0f} "
+        f"msg/s; {goal:g}x (a) = {goal * rows[0].rate:,.0f} msg/s is {goal * rows[0].rate / cap:.0%} "
+        f"of it; {fastest.label}: {fastest.rate / cap:.0%}, {best.label}: {best.rate / cap:.0%}"
+    )
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -273,6 +211,7 @@ def step_deliver(
             ):
                 verdict = "met" if ratio >= goal else "NOT met"
                 print(f"   {best.label}: {ratio:.2f}x {what} (target >= {goal:g}x: {verdict})")
+            print(ceiling(rows, best, TARGETS["delivery_vs_a"]))
         if number == 0:
             print(
                 "   client/server us: CPU microseconds per message; peak MB: tracemalloc peak "
