@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import os
 import random
-import shutil
 import threading
 from collections import Counter
 from pathlib import Path
@@ -36,28 +34,6 @@ CAUSES = [
     "Nguồn lực đầu tư còn hạn chế; việc sắp xếp bộ máy năm 2025 làm chậm một số nhiệm vụ.",
     "Số liệu một số chỉ tiêu chưa được thống kê đầy đủ theo năm, nhất là ở cấp xã.",
 ]
-
-
-def configure() -> None:
-    """Point the settings at a fresh folder of its own (the yearly demo's is left alone)."""
-    shutil.rmtree(DEMO_DIR, ignore_errors=True)
-    DEMO_DIR.mkdir(parents=True)
-    os.environ["R42_DATABASE__URL"] = f"sqlite:///{DEMO_DIR / 'r42.sqlite3'}"
-    os.environ["R42_MAIL__TRANSPORT"] = "outbox"
-    os.environ["R42_MAIL__ALLOWED_DOMAINS"] = ".example"  # never a real mailbox
-    os.environ["R42_MAIL__OUTBOX_DIR"] = str(DEMO_DIR / "outbox")
-    os.environ["R42_CYCLE__REPORTS_DIR"] = str(DEMO_DIR / "reports")
-    # Signed as the yearly demo's report is, with a demo certificate made here.
-    from documents.certificates import demo_signing_files
-
-    p12, _ = demo_signing_files(DEMO_DIR / "signing", password="demo")
-    os.environ["R42_SIGNING__PKCS12_FILE"] = str(p12)
-    os.environ["R42_SIGNING__PKCS12_PASSWORD"] = "demo"
-    from config.settings import get_settings
-    from models.database import get_engine
-
-    get_settings.cache_clear()
-    get_engine.cache_clear()
 
 
 def at(day: dt.date, hour: int) -> dt.datetime:
@@ -178,7 +154,9 @@ def answer_day(day: dt.date, plan: dict[str, dt.date], by_excel: str) -> list[st
 
 
 def main() -> int:
-    configure()
+    from demo.run import configure
+
+    configure(DEMO_DIR, replies_by_email=False)
     from config.registry_files import load_programme
     from config.settings import get_settings
     from demo.agencies import submission_day

@@ -17,22 +17,25 @@ YEAR = 2026
 HISTORY = Path(__file__).parent / "history.yaml"
 
 
-def configure() -> None:
-    """Point the settings at a fresh demo folder (never at the configured database)."""
-    shutil.rmtree(DEMO_DIR, ignore_errors=True)
-    DEMO_DIR.mkdir(parents=True)
-    os.environ["R42_DATABASE__URL"] = f"sqlite:///{DEMO_DIR / 'r42.sqlite3'}"
+def configure(folder: Path = DEMO_DIR, *, replies_by_email: bool = True) -> None:
+    """Point the settings at a fresh demo folder (never at the configured database); the
+    mid-term review's demo has a folder of its own and no mailbox."""
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    os.environ["R42_DATABASE__URL"] = f"sqlite:///{folder / 'r42.sqlite3'}"
     os.environ["R42_MAIL__TRANSPORT"] = "outbox"
     os.environ["R42_MAIL__ALLOWED_DOMAINS"] = ".example"  # never a real mailbox
-    os.environ["R42_MAIL__OUTBOX_DIR"] = str(DEMO_DIR / "outbox")
-    os.environ["R42_CYCLE__REPORTS_DIR"] = str(DEMO_DIR / "reports")
-    # Replies by email are read (the emails invite them); the mailbox is a folder, demo/replies.py
-    os.environ["R42_INBOX__HOST"] = "mailbox.demo.example"
+    os.environ["R42_MAIL__OUTBOX_DIR"] = str(folder / "outbox")
+    os.environ["R42_CYCLE__REPORTS_DIR"] = str(folder / "reports")
+    if replies_by_email:
+        # Replies by email are read (the emails invite them); the mailbox is a folder,
+        # demo/replies.py
+        os.environ["R42_INBOX__HOST"] = "mailbox.demo.example"
     # The approved report is signed with a certificate made here, whose subject says it is a
     # demo (documents/certificates.py); its CA is kept beside it for `r42 verify-report --trust`.
     from documents.certificates import demo_signing_files
 
-    p12, _ = demo_signing_files(DEMO_DIR / "signing", password="demo")
+    p12, _ = demo_signing_files(folder / "signing", password="demo")
     os.environ["R42_SIGNING__PKCS12_FILE"] = str(p12)
     os.environ["R42_SIGNING__PKCS12_PASSWORD"] = "demo"
     from config.settings import get_settings
