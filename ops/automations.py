@@ -30,6 +30,21 @@ FINISH_CANCEL = "r42: finish a cancel nobody acknowledges"
 CANCEL_WAIT_SECONDS = 60
 
 
+def _nothing_after(event: str, seconds: int, pool: dict[str, str]) -> EventTrigger:
+    """Fires for a flow run of ``pool`` that emitted ``event`` and then nothing for
+    ``seconds``."""
+    return EventTrigger(
+        match={"prefect.resource.id": "prefect.flow-run.*"},
+        match_related=pool,
+        after={event},
+        expect={"prefect.flow-run.*"},
+        for_each={"prefect.resource.id"},
+        posture=Posture.Proactive,
+        threshold=1,
+        within=timedelta(seconds=seconds),
+    )
+
+
 def automations(heartbeat_seconds: int, pool: str) -> list[AutomationCore]:
     silent = 3 * heartbeat_seconds
     our_pool = {"prefect.resource.role": "work-pool", "prefect.resource.name": pool}
@@ -38,16 +53,7 @@ def automations(heartbeat_seconds: int, pool: str) -> list[AutomationCore]:
             name=CRASH_SILENT,
             description=f"A flow run of {pool} silent for {silent} s (three missed "
             "heartbeats) is set to Crashed: the process running it has died.",
-            trigger=EventTrigger(
-                match={"prefect.resource.id": "prefect.flow-run.*"},
-                match_related=our_pool,
-                after={"prefect.flow-run.heartbeat"},
-                expect={"prefect.flow-run.*"},
-                for_each={"prefect.resource.id"},
-                posture=Posture.Proactive,
-                threshold=1,
-                within=timedelta(seconds=silent),
-            ),
+            trigger=_nothing_after("prefect.flow-run.heartbeat", silent, our_pool),
             actions=[
                 ChangeFlowRunState(
                     state=StateType.CRASHED,
@@ -60,16 +66,7 @@ def automations(heartbeat_seconds: int, pool: str) -> list[AutomationCore]:
             name=FINISH_CANCEL,
             description=f"A flow run of {pool} still Cancelling {CANCEL_WAIT_SECONDS} s "
             "after a person cancelled it (its worker is gone, nobody ends it) is Cancelled.",
-            trigger=EventTrigger(
-                match={"prefect.resource.id": "prefect.flow-run.*"},
-                match_related=our_pool,
-                after={"prefect.flow-run.Cancelling"},
-                expect={"prefect.flow-run.*"},
-                for_each={"prefect.resource.id"},
-                posture=Posture.Proactive,
-                threshold=1,
-                within=timedelta(seconds=CANCEL_WAIT_SECONDS),
-            ),
+            trigger=_nothing_after("prefect.flow-run.Cancelling", CANCEL_WAIT_SECONDS, our_pool),
             actions=[
                 ChangeFlowRunState(
                     state=StateType.CANCELLED,
