@@ -1,19 +1,18 @@
 """Values that cannot be right: outside their target's plausible range, or a jump from the
 agency's last value. They are never refused (a real value may be surprising); they are flagged
-so the clerk confirms what was read, and the coordinator sees them listed."""
+so the clerk confirms what was read, and the coordinator sees them listed
+(``reporting.stored_flags``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session
 
-from documents.indicators import value_text
-from documents.report_data import FlaggedRow
 from documents.vietnamese import format_number, number_words
 from models.observations import observations_for
 from models.orm import (
@@ -260,68 +259,3 @@ def stored_flag_columns(
         }
         for i in reported_rows(request, session=session).indicators
     }
-
-
-def stored_flags(submission: Submission) -> list[dict[str, object]]:
-    """The flagged values of a stored revision, for its receipt: number, name, how the value
-    reads, why it was flagged, and whether the clerk confirmed it (read as rows, the indicators
-    from the agency's rows, ``models.registry_rows``)."""
-    session = object_session(submission)
-    reported = reported_rows(submission.request, session=session)
-    indicators: dict[int, IndicatorRow | Indicator] = {i.id: i for i in reported.indicators}
-    rows = session.execute(
-        select(
-            IndicatorValue.indicator_id,
-            IndicatorValue.value,
-            IndicatorValue.flags,
-            IndicatorValue.flags_confirmed,
-        ).where(IndicatorValue.submission_id == submission.id)
-    )
-    return flag_rows(
-        (indicators.get(key) or session.get_one(Indicator, key), value, flags, confirmed)
-        for key, value, flags, confirmed in rows
-        if flags and value is not None
-    )
-
-
-StoredFlags = tuple[Any, Decimal | None, list[dict[str, Any]] | None, bool | None]
-
-
-def flag_rows(values: Iterable[StoredFlags]) -> list[dict[str, object]]:
-    """The flagged ones of (indicator, value, flags, confirmed), in indicator order, as the
-    receipt lists them (the indicator: anything with its ``number`` and ``name``)."""
-    found = [row for row in values if row[2] and row[1] is not None]
-    return [
-        {
-            "number": indicator.number,
-            "name": indicator.name,
-            "reading": confirmation_text(format_number(value), value),
-            "reasons": [flag["message"] for flag in flags],
-            "confirmed": bool(confirmed),
-        }
-        for indicator, value, flags, confirmed in sorted(found, key=lambda f: f[0].number)
-    ]
-
-
-HANDLING_TEXT = {
-    True: "Đơn vị đã xác nhận trên biểu mẫu trực tuyến",
-    False: "Nhận kèm cảnh báo (nhập từ tệp Excel)",
-}
-
-
-def flagged_rows(counted: list[tuple[str, Submission]]) -> list[FlaggedRow]:
-    """The flagged values of the counted revisions ((agency name, revision), in report order),
-    for the consolidation artifact and the report's annex."""
-    return [
-        FlaggedRow(
-            agency,
-            f"{item.indicator.number}. {item.indicator.name}",
-            value_text(item.indicator, item.value, item.achieved),
-            " ".join(flag["message"] for flag in item.flags),
-            bool(item.flags_confirmed),
-            HANDLING_TEXT[bool(item.flags_confirmed)],
-        )
-        for agency, submission in counted
-        for item in sorted(submission.values, key=lambda v: v.indicator.number)
-        if item.flags
-    ]
