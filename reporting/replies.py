@@ -33,7 +33,8 @@ from models.orm import (
     Request,
 )
 from reporting.cycle_kinds import kind_of
-from reporting.excel_reader import ExcelFormError, find_request, import_form
+from reporting.excel_import import find_request, import_form
+from reporting.excel_reader import ExcelFormError
 from reporting.intake import acknowledge
 from reporting.messages import (
     Answering,
