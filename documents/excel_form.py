@@ -2,7 +2,8 @@
 
 Written with ``documents.xlsx_writer`` (SpreadsheetML strings in a zip, about a millisecond a form)
 rather than openpyxl's object model (17-25 ms): the request emails of a national cycle attach
-4,500 of them. ``reporting.excel_reader`` reads them back with openpyxl.
+4,500 of them. ``reporting.excel_reader`` reads them back with openpyxl. The hidden sheets a
+reader checks a returned file against are ``documents.form_identity``.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from documents.form_cells import (
     LABEL_COL,
     LINK,
     META,
-    META_ROWS,
     NOTE_COL,
     NUMBER,
     NUMBER_HINT,
@@ -48,17 +48,15 @@ from documents.form_cells import (
     put,
     table_sheet,
 )
+from documents.form_identity import meta_sheet, signature_sheet
 from documents.indicators import target_text, value_text
 from documents.vietnamese import format_date
-from documents.xlsx_parts import Style
 from documents.xlsx_writer import Sheet, Validation, render, workbook_bytes
 from models.cycles import due_date
 from models.observations import Observed
 from models.orm import Indicator, Request
 
-FORM_VERSION = "1"
-SIGNATURE = "_ky"  # the very hidden sheet holding the form's token in A1 (reporting.form_binding)
-META_KEYS = ("programme", "year", "kind", "agency", "version")  # the hidden _meta sheet's keys
+
 def guide_sheet(request: Request, link: str) -> Sheet:
     """The instructions: who reports, for which cycle, by when, and how to fill the form."""
     cycle, agency = request.cycle, request.agency
@@ -194,31 +192,6 @@ def proposal_sheet(name: str) -> Sheet:
     return ws
 
 
-def meta_keys(request: Request, code: str, version: str) -> Sheet:
-    """The hidden ``_meta`` sheet with what a reader checks a file against first: programme,
-    year, kind of cycle, agency ``code`` and form ``version``."""
-    cycle = request.cycle
-    ws = Sheet(META, {"A": 12, "B": 30, "C": 60}, state="veryHidden")
-    values = [cycle.programme.code, cycle.year, cycle.kind, code, version]
-    for row, (key, value) in enumerate(zip(META_KEYS, values, strict=True), start=1):
-        put(ws, f"A{row}", key)
-        put(ws, f"B{row}", value)
-    return ws
-
-
-def meta_sheet(request: Request, code: str) -> Sheet:
-    """What the reader checks the file against: the cycle, the agency and every row's label."""
-    agency = request.agency
-    ws = meta_keys(request, code, FORM_VERSION)
-    row = META_ROWS
-    items = [("indicator", i) for i in agency.indicators]
-    for kind, item in items + [("task_group", g) for g in agency.task_groups]:
-        for column, value in zip("ABC", (kind, item.code, item.name), strict=True):
-            put(ws, f"{column}{row}", value)
-        row += 1
-    return ws
-
-
 def filled_sheets(
     request: Request, previous: dict[str, Observed], fields: dict[str, str]
 ) -> list[Sheet]:
@@ -243,13 +216,6 @@ def filled_sheets(
     proposals = proposal_sheet(agency.name)
     proposals.set(PROPOSALS_CELL, fields.get("adjustment_proposals") or None, INPUT)
     return [render(sheet, FORM_STYLES) for sheet in (indicators, tasks, proposals)]
-
-
-def signature_sheet(token: str, style: Style) -> Sheet:
-    """The very hidden sheet with the form's signed token (``reporting.form_binding``)."""
-    ws = Sheet(SIGNATURE, {"A": 80}, state="veryHidden")
-    ws.set("A1", token, style)
-    return ws
 
 
 def build_form(

@@ -16,6 +16,7 @@ from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 from documents import excel_form as form
+from documents.form_identity import FORM_VERSION, META_KEYS, SIGNATURE
 from documents.vietnamese import format_date, format_number
 from documents.xlsx_safety import (
     CORRUPT,
@@ -100,13 +101,13 @@ def read_meta(ws: ReadOnlyWorksheet) -> tuple[dict[str, str], dict[str, dict[str
     rows: dict[str, dict[str, str]] = {"indicator": {}, "task_group": {}}
     for _, cells in rows_of(ws, 1, 3):
         key, code, label = (text_of(c.value) for c in cells)
-        if key in form.META_KEYS:
+        if key in META_KEYS:
             head[key] = code
         elif key in rows and code:
             rows[key][code] = label
-    if not all(head.get(key) for key in form.META_KEYS) or not head["year"].isdigit():
+    if not all(head.get(key) for key in META_KEYS) or not head["year"].isdigit():
         refuse(f"Phần thông tin ẩn của biểu mẫu bị thiếu hoặc đã bị sửa. {RELOAD}")
-    if head["version"] != form.FORM_VERSION:
+    if head["version"] != FORM_VERSION:
         refuse(f"Biểu mẫu này là phiên bản khác, không còn dùng được. {RELOAD}")
     return head, rows
 
@@ -184,8 +185,8 @@ def parse_workbook(workbook: Workbook) -> ParsedForm:
         head["programme"], int(head["year"]), head["kind"], head["agency"], SubmissionInput()
     )
     parsed.head = head
-    if form.SIGNATURE in workbook.sheetnames:
-        first = next(rows_of(sheet(workbook, form.SIGNATURE), 1, 1), None)
+    if SIGNATURE in workbook.sheetnames:
+        first = next(rows_of(sheet(workbook, SIGNATURE), 1, 1), None)
         parsed.token = text_of(first[1][0].value) if first else None
     for name in (form.INDICATORS, form.TASKS):
         shown = next(rows_of(sheet(workbook, name), 2, 2), None)
