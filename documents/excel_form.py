@@ -3,7 +3,8 @@
 Written with ``documents.xlsx_writer`` (SpreadsheetML strings in a zip, about a millisecond a form)
 rather than openpyxl's object model (17-25 ms): the request emails of a national cycle attach
 4,500 of them. ``reporting.excel_reader`` reads them back with openpyxl. The hidden sheets a
-reader checks a returned file against are ``documents.form_identity``.
+reader checks a returned file against are ``documents.form_identity``; its first sheet, the
+instructions, ``documents.form_guide``.
 """
 
 from __future__ import annotations
@@ -16,14 +17,11 @@ from documents.form_cells import (
     FONT,
     FOOTER,
     FORM_STYLES,
-    GUIDE,
     INDICATOR_HEADERS,
     INDICATORS,
     INPUT,
     KIND_SLUG,
-    KIND_TEXT,
     LABEL_COL,
-    LINK,
     META,
     NOTE_COL,
     NUMBER,
@@ -48,67 +46,12 @@ from documents.form_cells import (
     put,
     table_sheet,
 )
+from documents.form_guide import guide_sheet
 from documents.form_identity import meta_sheet, signature_sheet
 from documents.indicators import target_text, value_text
-from documents.vietnamese import format_date
 from documents.xlsx_writer import Sheet, Validation, render, workbook_bytes
-from models.cycles import due_date
 from models.observations import Observed
 from models.orm import Indicator, Request
-
-
-def guide_sheet(request: Request, link: str) -> Sheet:
-    """The instructions: who reports, for which cycle, by when, and how to fill the form."""
-    cycle, agency = request.cycle, request.agency
-    ws = Sheet(GUIDE, {"A": 24, "B": 100}, landscape=False, footer=FOOTER)
-    put(ws, "A1", f"BIỂU MẪU BÁO CÁO KẾT QUẢ THỰC HIỆN NĂM {cycle.year}", TITLE)
-    put(ws, "A2", cycle.programme.name, BOLD)
-    ws.merged += ["A1:B1", "A2:B2"]
-    fit_row(ws, 2, {"B": cycle.programme.name}, 2)
-    year, last = cycle.year, cycle.year - 1
-    facts = [
-        ("Đơn vị báo cáo", agency.name),
-        ("Kỳ báo cáo", f"Năm {year} ({KIND_TEXT.get(cycle.kind, cycle.kind)})"),
-        ("Hạn gửi báo cáo", f"Chậm nhất ngày {format_date(due_date(request))}"  # its own
-         + (" (đã gia hạn)" if request.extended_until else "")),
-        ("Đường dẫn riêng", link),
-    ]
-    steps = [
-        f"Trang «{INDICATORS}»: nhập số liệu năm {year} của đơn vị vào các ô nền vàng của cột "
-        f"«Số liệu năm {year}»; ghi chú (nếu có) ở cột «Ghi chú». Cột «Năm {last}» là kết quả "
-        "toàn tỉnh năm trước, để tham khảo.",
-        "Cách ghi số: dấu phẩy ngăn cách phần thập phân, ví dụ 99,5; dấu chấm ngăn cách hàng "
-        "nghìn, ví dụ 4.257.581 (cũng nhận 99.5). Tỷ lệ phần trăm ghi số từ 0 đến 100, không "
-        "cần dấu %.",
-        "Chỉ tiêu dạng đạt/không đạt: chọn «Có» hoặc «Không» trong danh sách của ô.",
-        f"Trang «{TASKS}»: chọn tình trạng thực hiện trong danh sách ("
-        + ", ".join(STATUS_LABELS.values())
-        + "); nêu kết quả đã thực hiện (bắt buộc, trừ khi chưa triển khai), khó khăn, vướng "
-        "mắc và kiến nghị, đề xuất.",
-        f"Trang «{PROPOSALS}»: đề xuất điều chỉnh, bổ sung Chương trình trong quá trình thực hiện "
-        "(nếu có), theo điểm d khoản 3 mục III của Chương trình.",
-        "Chỉ nhập vào các ô nền vàng. Không đổi tên trang, không thêm, xoá hoặc di chuyển dòng: "
-        "hệ thống đọc tệp theo đúng cấu trúc này.",
-        "Gửi báo cáo: tải tệp đã điền lên trang báo cáo của đơn vị theo đường dẫn riêng ở trên. "
-        "Thay cho tệp này, đơn vị cũng có thể điền trực tiếp biểu mẫu trực tuyến tại cùng đường "
-        "dẫn. Mỗi lần gửi lại được lưu thành một lần báo cáo mới, thay thế lần trước.",
-        "Nếu tệp có lỗi, hệ thống báo rõ ô cần sửa (ví dụ «Chỉ tiêu!G7») và chưa lưu báo cáo.",
-    ]
-    row = 4
-    for label, text in facts:
-        put(ws, f"A{row}", label, BOLD)
-        put(ws, f"B{row}", text, BOLD if label == "Đơn vị báo cáo" else FONT)
-        fit_row(ws, row, {"B": text})
-        row += 1
-    if link:
-        put(ws, f"B{row - 1}", link, LINK)
-        ws.link = (f"B{row - 1}", link)
-    put(ws, f"A{row + 1}", "CÁCH ĐIỀN BIỂU MẪU", BOLD)
-    for number, text in enumerate(steps, start=1):
-        put(ws, f"A{row + 1 + number}", f"{number}.")
-        put(ws, f"B{row + 1 + number}", text)
-        fit_row(ws, row + 1 + number, {"B": text})
-    return ws
 
 
 def indicator_sheet(request: Request, previous: dict[str, Observed], name: str) -> Sheet:

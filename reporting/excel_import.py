@@ -10,7 +10,7 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from documents import excel_form as form
+from documents.form_cells import KIND_TEXT
 from documents.xlsx_safety import refuse
 from models.cycles import find_cycle
 from models.orm import Agency, Channel, Request, Submission
@@ -24,7 +24,7 @@ def find_request(programme: str, year: int, kind: str, agency: str, *, session: 
     """The request of ``agency`` in the cycle named, or ExcelFormError."""
     cycle = find_cycle(programme, year, session=session, kind=kind)
     if cycle is None:
-        kind_text = form.KIND_TEXT.get(kind, kind)
+        kind_text = KIND_TEXT.get(kind, kind)
         refuse(f"Không có kỳ báo cáo năm {year} ({kind_text}) của chương trình «{programme}».")
     request = session.scalar(
         select(Request).join(Agency).where(Request.cycle_id == cycle.id, Agency.code == agency)
