@@ -1,7 +1,9 @@
 """Values that cannot be right: outside their target's plausible range, or a jump from the
 agency's last value. They are never refused (a real value may be surprising); they are flagged
 so the clerk confirms what was read, and the coordinator sees them listed
-(``reporting.stored_flags``)."""
+(``reporting.stored_flags``). Here: the flags of a request's posted values, against the agency's
+last values, and the columns they are stored in; the rules for one value are
+``reporting.plausibility_rules``."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from documents.vietnamese import format_number, number_words
+from documents.vietnamese import format_number
 from models.observations import observations_for
 from models.orm import (
     Agency,
@@ -24,98 +26,9 @@ from models.orm import (
     Submission,
     SubmissionStatus,
 )
-from models.registry_rows import IndicatorRow, reported_rows
+from models.registry_rows import reported_rows
+from reporting.plausibility_rules import Flag, Last, check_value, confirmation_text, rules_of
 from reporting.values import check_value as parse_value
-
-
-@dataclass(frozen=True)
-class Plausibility:
-    """What a value of one indicator is checked against (from ``programme.yaml``)."""
-
-    unit: str
-    kind: str  # percent, count, rate, yes_no
-    plausible: tuple[Decimal, Decimal] | None
-    year_on_year_factor: Decimal
-
-
-@dataclass(frozen=True)
-class Flag:
-    """One reason a value looks wrong, in Vietnamese for the clerk and the coordinator."""
-
-    reason: str  # "range" or "jump"
-    message: str
-
-
-@dataclass(frozen=True)
-class Last:
-    """The agency's last value of an indicator, and the year it was for."""
-
-    value: Decimal
-    year: int
-
-
-def _range(rules: Plausibility) -> tuple[Decimal, Decimal] | None:
-    if rules.plausible is not None:
-        return rules.plausible
-    return (Decimal(0), Decimal(100)) if rules.kind == "percent" else None
-
-
-def check_value(value: Decimal, last: Last | None, rules: Plausibility) -> list[Flag]:
-    """The flags of ``value`` (empty: plausible); ``last`` is the agency's last value, if any."""
-    if rules.kind == "yes_no":
-        return []
-    flags = []
-    bounds = _range(rules)
-    unit = f" {rules.unit}" if rules.unit != "%" else "%"
-    if bounds is not None and not bounds[0] <= value <= bounds[1]:
-        low, high = (format_number(b) for b in bounds)
-        flags.append(
-            Flag(
-                "range",
-                f"{format_number(value)}{unit} nằm ngoài khoảng hợp lý {low} - {high}{unit}.",
-            )
-        )
-    factor = rules.year_on_year_factor
-    if last is not None and last.value > 0 and value >= 0:
-        ratio = value / last.value
-        if ratio > factor or ratio < 1 / factor:
-            tenth = Decimal("0.1")
-            times, bound = (
-                (
-                    f"gấp {format_number(ratio.quantize(tenth))} lần",
-                    f"quá {format_number(factor)} lần",
-                )
-                if ratio > 1
-                else (
-                    f"chỉ bằng {format_number((ratio * 100).quantize(tenth))}%",
-                    f"dưới 1/{format_number(factor)}",
-                )
-            )
-            flags.append(
-                Flag(
-                    "jump",
-                    f"{format_number(value)}{unit} {times} giá trị năm {last.year} của đơn vị "
-                    f"({format_number(last.value)}{unit}), {bound}.",
-                )
-            )
-    return flags
-
-
-def confirmation_text(typed: str, value: Decimal) -> str:
-    """How the form read what was typed: '1.250,5 = một nghìn hai trăm năm mươi phẩy năm'."""
-    return f"{typed.strip()} = {number_words(value)}"
-
-
-def rules_of(indicator: IndicatorRow, year_on_year_factor: Decimal) -> Plausibility:
-    """What a value of the stored ``indicator`` is checked against (``year_on_year_factor``:
-    its programme's)."""
-    bounds = indicator.plausible_min, indicator.plausible_max
-    return Plausibility(
-        indicator.unit,
-        indicator.kind,
-        None if None in bounds else bounds,  # type: ignore[arg-type]
-        year_on_year_factor,
-    )
 
 
 def last_values(request: Request, *, session: Session) -> dict[str, Last]:

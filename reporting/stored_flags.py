@@ -16,7 +16,7 @@ from documents.report_data import FlaggedRow
 from documents.vietnamese import format_number
 from models.orm import Indicator, IndicatorValue, Submission
 from models.registry_rows import IndicatorRow, reported_rows
-from reporting.plausibility import confirmation_text
+from reporting.plausibility_rules import confirmation_text
 
 
 def stored_flags(submission: Submission) -> list[dict[str, object]]:
