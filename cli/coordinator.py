@@ -35,7 +35,8 @@ def cmd_portal(args: argparse.Namespace) -> int:
 
 
 def cmd_import_form(args: argparse.Namespace) -> int:
-    from reporting.excel_reader import ExcelFormError, import_form
+    from reporting.excel_import import import_form
+    from reporting.excel_reader import ExcelFormError
     from reporting.revision_summary import confirm_import, import_summary
 
     data = Path(args.file).read_bytes()

@@ -2,7 +2,9 @@
 
 Written with ``documents.xlsx_writer`` (SpreadsheetML strings in a zip, about a millisecond a form)
 rather than openpyxl's object model (17-25 ms): the request emails of a national cycle attach
-4,500 of them. ``reporting.excel_reader`` reads them back with openpyxl.
+4,500 of them. ``reporting.excel_reader`` reads them back with openpyxl. The hidden sheets a
+reader checks a returned file against are ``documents.form_identity``; its first sheet, the
+instructions, ``documents.form_guide``.
 """
 
 from __future__ import annotations
@@ -15,16 +17,12 @@ from documents.form_cells import (
     FONT,
     FOOTER,
     FORM_STYLES,
-    GUIDE,
     INDICATOR_HEADERS,
     INDICATORS,
     INPUT,
     KIND_SLUG,
-    KIND_TEXT,
     LABEL_COL,
-    LINK,
     META,
-    META_ROWS,
     NOTE_COL,
     NUMBER,
     NUMBER_HINT,
@@ -48,69 +46,12 @@ from documents.form_cells import (
     put,
     table_sheet,
 )
+from documents.form_guide import guide_sheet
+from documents.form_identity import meta_sheet, signature_sheet
 from documents.indicators import target_text, value_text
-from documents.vietnamese import format_date
-from documents.xlsx_parts import Style
 from documents.xlsx_writer import Sheet, Validation, render, workbook_bytes
-from models.cycles import due_date
 from models.observations import Observed
 from models.orm import Indicator, Request
-
-FORM_VERSION = "1"
-SIGNATURE = "_ky"  # the very hidden sheet holding the form's token in A1 (reporting.form_binding)
-META_KEYS = ("programme", "year", "kind", "agency", "version")  # the hidden _meta sheet's keys
-def guide_sheet(request: Request, link: str) -> Sheet:
-    """The instructions: who reports, for which cycle, by when, and how to fill the form."""
-    cycle, agency = request.cycle, request.agency
-    ws = Sheet(GUIDE, {"A": 24, "B": 100}, landscape=False, footer=FOOTER)
-    put(ws, "A1", f"BIỂU MẪU BÁO CÁO KẾT QUẢ THỰC HIỆN NĂM {cycle.year}", TITLE)
-    put(ws, "A2", cycle.programme.name, BOLD)
-    ws.merged += ["A1:B1", "A2:B2"]
-    fit_row(ws, 2, {"B": cycle.programme.name}, 2)
-    year, last = cycle.year, cycle.year - 1
-    facts = [
-        ("Đơn vị báo cáo", agency.name),
-        ("Kỳ báo cáo", f"Năm {year} ({KIND_TEXT.get(cycle.kind, cycle.kind)})"),
-        ("Hạn gửi báo cáo", f"Chậm nhất ngày {format_date(due_date(request))}"  # its own
-         + (" (đã gia hạn)" if request.extended_until else "")),
-        ("Đường dẫn riêng", link),
-    ]
-    steps = [
-        f"Trang «{INDICATORS}»: nhập số liệu năm {year} của đơn vị vào các ô nền vàng của cột "
-        f"«Số liệu năm {year}»; ghi chú (nếu có) ở cột «Ghi chú». Cột «Năm {last}» là kết quả "
-        "toàn tỉnh năm trước, để tham khảo.",
-        "Cách ghi số: dấu phẩy ngăn cách phần thập phân, ví dụ 99,5; dấu chấm ngăn cách hàng "
-        "nghìn, ví dụ 4.257.581 (cũng nhận 99.5). Tỷ lệ phần trăm ghi số từ 0 đến 100, không "
-        "cần dấu %.",
-        "Chỉ tiêu dạng đạt/không đạt: chọn «Có» hoặc «Không» trong danh sách của ô.",
-        f"Trang «{TASKS}»: chọn tình trạng thực hiện trong danh sách ("
-        + ", ".join(STATUS_LABELS.values())
-        + "); nêu kết quả đã thực hiện (bắt buộc, trừ khi chưa triển khai), khó khăn, vướng "
-        "mắc và kiến nghị, đề xuất.",
-        f"Trang «{PROPOSALS}»: đề xuất điều chỉnh, bổ sung Chương trình trong quá trình thực hiện "
-        "(nếu có), theo điểm d khoản 3 mục III của Chương trình.",
-        "Chỉ nhập vào các ô nền vàng. Không đổi tên trang, không thêm, xoá hoặc di chuyển dòng: "
-        "hệ thống đọc tệp theo đúng cấu trúc này.",
-        "Gửi báo cáo: tải tệp đã điền lên trang báo cáo của đơn vị theo đường dẫn riêng ở trên. "
-        "Thay cho tệp này, đơn vị cũng có thể điền trực tiếp biểu mẫu trực tuyến tại cùng đường "
-        "dẫn. Mỗi lần gửi lại được lưu thành một lần báo cáo mới, thay thế lần trước.",
-        "Nếu tệp có lỗi, hệ thống báo rõ ô cần sửa (ví dụ «Chỉ tiêu!G7») và chưa lưu báo cáo.",
-    ]
-    row = 4
-    for label, text in facts:
-        put(ws, f"A{row}", label, BOLD)
-        put(ws, f"B{row}", text, BOLD if label == "Đơn vị báo cáo" else FONT)
-        fit_row(ws, row, {"B": text})
-        row += 1
-    if link:
-        put(ws, f"B{row - 1}", link, LINK)
-        ws.link = (f"B{row - 1}", link)
-    put(ws, f"A{row + 1}", "CÁCH ĐIỀN BIỂU MẪU", BOLD)
-    for number, text in enumerate(steps, start=1):
-        put(ws, f"A{row + 1 + number}", f"{number}.")
-        put(ws, f"B{row + 1 + number}", text)
-        fit_row(ws, row + 1 + number, {"B": text})
-    return ws
 
 
 def indicator_sheet(request: Request, previous: dict[str, Observed], name: str) -> Sheet:
@@ -194,31 +135,6 @@ def proposal_sheet(name: str) -> Sheet:
     return ws
 
 
-def meta_keys(request: Request, code: str, version: str) -> Sheet:
-    """The hidden ``_meta`` sheet with what a reader checks a file against first: programme,
-    year, kind of cycle, agency ``code`` and form ``version``."""
-    cycle = request.cycle
-    ws = Sheet(META, {"A": 12, "B": 30, "C": 60}, state="veryHidden")
-    values = [cycle.programme.code, cycle.year, cycle.kind, code, version]
-    for row, (key, value) in enumerate(zip(META_KEYS, values, strict=True), start=1):
-        put(ws, f"A{row}", key)
-        put(ws, f"B{row}", value)
-    return ws
-
-
-def meta_sheet(request: Request, code: str) -> Sheet:
-    """What the reader checks the file against: the cycle, the agency and every row's label."""
-    agency = request.agency
-    ws = meta_keys(request, code, FORM_VERSION)
-    row = META_ROWS
-    items = [("indicator", i) for i in agency.indicators]
-    for kind, item in items + [("task_group", g) for g in agency.task_groups]:
-        for column, value in zip("ABC", (kind, item.code, item.name), strict=True):
-            put(ws, f"{column}{row}", value)
-        row += 1
-    return ws
-
-
 def filled_sheets(
     request: Request, previous: dict[str, Observed], fields: dict[str, str]
 ) -> list[Sheet]:
@@ -243,13 +159,6 @@ def filled_sheets(
     proposals = proposal_sheet(agency.name)
     proposals.set(PROPOSALS_CELL, fields.get("adjustment_proposals") or None, INPUT)
     return [render(sheet, FORM_STYLES) for sheet in (indicators, tasks, proposals)]
-
-
-def signature_sheet(token: str, style: Style) -> Sheet:
-    """The very hidden sheet with the form's signed token (``reporting.form_binding``)."""
-    ws = Sheet(SIGNATURE, {"A": 80}, state="veryHidden")
-    ws.set("A1", token, style)
-    return ws
 
 
 def build_form(

@@ -9,7 +9,7 @@ from email.utils import format_datetime
 from typing import Protocol
 
 from config.mail_settings import MailSettings
-from mail import mime
+from mail import mime, mime_parts
 
 
 class EmailContent(Protocol):
@@ -61,8 +61,9 @@ def compose(
     """``content`` as one MIME message from the programme's sender to ``to`` and ``cc``.
 
     The message is ``multipart/alternative`` (text, then HTML), inside ``multipart/mixed`` when
-    there are attachments; see ``mail.mime`` for how each part is encoded. ValueError for CR/LF in
-    a name or an address, or an address that is not a plain ASCII ``local@domain``.
+    there are attachments; see ``mail.mime`` (headers) and ``mail.mime_parts`` (parts) for how
+    each is encoded. ValueError for CR/LF in a name or an address, or an address that is not a
+    plain ASCII ``local@domain``.
     ``in_reply_to``: the Message-IDs of the thread answered, the one answered first (RFC 5322
     In-Reply-To and References), so the answer sits under the agency's own message.
     """
@@ -88,18 +89,18 @@ def compose(
         mime.simple_header("MIME-Version", "1.0"),
         mime.simple_header("Auto-Submitted", "auto-generated"),  # RFC 3834: no auto-replies
     ]
-    body = mime.multipart(
+    body = mime_parts.multipart(
         "alternative",
         [
-            mime.text_part("plain", content.text),
-            mime.text_part("html", content.html),
+            mime_parts.text_part("plain", content.text),
+            mime_parts.text_part("html", content.html),
         ],
     )
     if attachments:
-        body = mime.multipart(
+        body = mime_parts.multipart(
             "mixed",
             [body]
-            + [mime.attachment_part(a.filename, a.content, a.mime_type) for a in attachments],
+            + [mime_parts.attachment_part(a.filename, a.content, a.mime_type) for a in attachments],
         )
     return ComposedEmail(
         subject=subject,

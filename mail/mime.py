@@ -1,4 +1,4 @@
-"""Write MIME messages straight to bytes: the few shapes ``compose`` needs, encoded once.
+"""Write MIME messages straight to bytes: the header fields ``compose`` needs, encoded once.
 
 ``email.message.EmailMessage`` spends 8-25 ms per Vietnamese message refolding its headers
 (RFC 2047 and RFC 2231 through the generic header parser); writing the structure directly costs
@@ -15,11 +15,7 @@ about half a millisecond (benchmarks/README.md). What is written, and why:
   whitespace between adjacent encoded-words). Python 3.11's own address parser does not drop it
   (CPython gh-128110) and shows a doubled space there; keeping runs apart with plain ASCII words
   makes that rare (a run must exceed ~45 bytes of UTF-8).
-- Bodies are base64 (76-character lines): text parts in canonical CRLF form, so no line is ever
-  too long and nothing in a body ("From ", a lone ".") can be altered in transit.
-- Attachments name their file per RFC 2231 (``filename*``, continued over several lines when
-  long, each piece whole characters) followed by a plain-ASCII ``filename`` for old readers.
-- Multipart boundaries start with ``=_``, which base64 text can never contain.
+- The parts below the headers (text, attachments, multipart) are ``mail.mime_parts``.
 - The whole message is in SMTP's wire form (CRLF line ends, no line opening with "."), checked
   by the tests (``mail.wire``), so the transport sends it after DATA as it is.
 """
@@ -29,11 +25,9 @@ from __future__ import annotations
 import base64
 import re
 import string
-import unicodedata
 import uuid
 from collections.abc import Iterable, Sequence
 from itertools import groupby
-from urllib.parse import quote
 
 CRLF = b"\r\n"
 MAX_LINE = 78  # RFC 5322 2.1.1: SHOULD; 998 is the MUST
@@ -43,8 +37,6 @@ _ATEXT = frozenset(string.ascii_letters + string.digits + "!#$%&'*+-/=?^_`{|}~")
 _DOT_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _DOMAIN = re.compile(rf"{_LABEL}(?:\.{_LABEL})*|\[[!-Z^-~]+\]")  # host name or address literal
-_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 2045 token
-_ATTRIBUTE_SAFE = "!#$&+^`{|}"  # RFC 2231 attribute-char beyond quote()'s own unreserved set
 _LONGEST_PLAIN_WORD = 60
 
 
@@ -161,14 +153,15 @@ def _plain_word(word: str) -> bool:
     )
 
 
-def _normalised(text: str) -> str:
+def normalised(text: str) -> str:
+    """``text`` with its whitespace collapsed to single spaces, trimmed."""
     return " ".join(text.split())
 
 
 def unstructured_header(name: str, text: str) -> bytes:
     """``Name: text`` for free text such as Subject; whitespace is collapsed to single spaces."""
     header = _Header(name)
-    words = _normalised(refuse_line_breaks(text, name)).split(" ")
+    words = normalised(refuse_line_breaks(text, name)).split(" ")
     for plain, run in groupby(words, key=_plain_word):
         if plain:
             for word in run:
@@ -201,7 +194,7 @@ def address_header(name: str, mailboxes: Sequence[tuple[str, str]]) -> bytes:
     header = _Header(name)
     for number, (display, address) in enumerate(mailboxes, start=1):
         check_address(address)
-        display = _normalised(refuse_line_breaks(display, "a display name"))
+        display = normalised(refuse_line_breaks(display, "a display name"))
         separator = "," if number < len(mailboxes) else ""
         if display:
             _add_phrase(header, display)
@@ -217,90 +210,11 @@ def simple_header(name: str, value: str) -> bytes:
     return f"{name}: {value}".encode("ascii") + CRLF
 
 
-def _parameter_header(name: str, value: str, parameters: Iterable[str]) -> bytes:
+def parameter_header(name: str, value: str, parameters: Iterable[str]) -> bytes:
+    """``Name: value; parameter; ...`` (Content-Type, Content-Disposition), folded between
+    parameters."""
     header = _Header(name)
     tokens = [value, *parameters]
     for number, token in enumerate(tokens, start=1):
         header.add(token + (";" if number < len(tokens) else ""))
     return header.encode()
-
-
-def _base64_lines(data: bytes) -> bytes:
-    """Base64 in lines of 76 characters, each ending in CRLF; an empty body gives one CRLF."""
-    if not data:
-        return CRLF
-    return base64.encodebytes(data).replace(b"\n", CRLF)
-
-
-def text_part(subtype: str, text: str) -> bytes:
-    """A UTF-8 text part: line breaks made CRLF (MIME's canonical form), then base64."""
-    body = text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\r\n")
-    return (
-        f'Content-Type: text/{subtype}; charset="utf-8"\r\n'
-        "Content-Transfer-Encoding: base64\r\n\r\n".encode("ascii")
-        + _base64_lines(body.encode("utf-8"))
-    )
-
-
-def ascii_filename(filename: str) -> str:
-    """A readable plain-ASCII stand-in for ``filename`` ("Biểu mẫu.xlsx" -> "Bieu mau.xlsx")."""
-    text = unicodedata.normalize("NFKD", filename.replace("đ", "d").replace("Đ", "D"))
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    text = "".join(c if " " <= c <= "~" and c not in '"\\/' else "_" for c in text)
-    text = _normalised(text)
-    limit = MAX_LINE - len(' filename="";')
-    if len(text) > limit:
-        stem, dot, extension = text.rpartition(".")
-        if dot and 0 < len(extension) < 10:
-            text = stem[: limit - len(extension) - 1].rstrip() + "." + extension
-        else:
-            text = text[:limit]
-    return text or "attachment"
-
-
-def _filename_parameters(filename: str) -> list[str]:
-    """RFC 2231 ``filename*`` (continued when long, whole characters per piece), ASCII fallback."""
-    pieces = [quote(c, safe=_ATTRIBUTE_SAFE) for c in filename]
-    value = "utf-8''" + "".join(pieces)
-    if len(f" filename*={value};") <= MAX_LINE:
-        extended = [f"filename*={value}"]
-    else:
-        extended, current = [], "utf-8''"
-        for piece in pieces:
-            prefix = f" filename*{len(extended)}*="
-            if current and len(prefix) + len(current) + len(piece) + 1 > MAX_LINE:
-                extended.append(f"filename*{len(extended)}*={current}")
-                current = ""
-            current += piece
-        extended.append(f"filename*{len(extended)}*={current}")
-    # The extended form first: Python's parser keeps the first of two same-named parameters.
-    return [*extended, f'filename="{ascii_filename(filename)}"']
-
-
-def attachment_part(filename: str, content: bytes, mime_type: str) -> bytes:
-    """A base64 attachment part with ``Content-Disposition: attachment`` and its file name."""
-    maintype, slash, subtype = mime_type.partition("/")
-    if not (slash and _TOKEN.fullmatch(maintype) and _TOKEN.fullmatch(subtype)):
-        raise ValueError(f"invalid MIME type {mime_type!r}")
-    parameters = _filename_parameters(filename) if filename else []
-    return (
-        _parameter_header("Content-Type", mime_type.lower(), [])
-        + b"Content-Transfer-Encoding: base64\r\n"
-        + _parameter_header("Content-Disposition", "attachment", parameters)
-        + CRLF
-        + _base64_lines(content)
-    )
-
-
-def multipart(subtype: str, parts: Sequence[bytes]) -> bytes:
-    """A ``multipart/<subtype>`` entity (its Content-Type header, a blank line, the parts)."""
-    boundary = "=_" + uuid.uuid4().hex
-    delimiter = f"--{boundary}\r\n".encode("ascii")
-    return b"".join(
-        [
-            _parameter_header("Content-Type", f"multipart/{subtype}", [f'boundary="{boundary}"']),
-            CRLF,
-            *(delimiter + part for part in parts),  # each part ends in CRLF, the delimiter's own
-            f"--{boundary}--\r\n".encode("ascii"),
-        ]
-    )

@@ -27,7 +27,7 @@ from models.indicators import meets_target
 from models.observations import Observed, observations_for
 from models.orm import Cycle, ExtensionStatus, Request, Submission
 from models.submissions import current_values
-from reporting.plausibility import flagged_rows
+from reporting.stored_flags import flagged_rows
 from reporting.progress import Assessment, assess
 
 

@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 from openpyxl.utils import get_column_letter
 from sqlalchemy.orm import Session
 
-from documents.excel_form import SIGNATURE, meta_keys, signature_sheet, task_sheet
+from documents.excel_form import task_sheet
 from documents.form_cells import (
     BOLD,
     FONT,
@@ -33,6 +33,7 @@ from documents.form_cells import (
     put,
     table_sheet,
 )
+from documents.form_identity import SIGNATURE, meta_keys, signature_sheet
 from documents.indicators import target_text
 from documents.labels import NARRATIVE_LABELS, TASK_STATUS_TEXT
 from documents.vietnamese import format_date, format_number

@@ -1,4 +1,6 @@
-"""A filled Excel form read back safely (size, zip bomb, XML bomb checks first), then imported."""
+"""A filled Excel form read back safely (size, zip bomb, XML bomb checks first): the submission
+its cells hold, with the cell of every field and the identity it was built with. Recording it
+for its request is ``reporting.excel_import``."""
 
 from __future__ import annotations
 
@@ -12,10 +14,9 @@ from typing import Any
 
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from documents import excel_form as form
+from documents.form_identity import FORM_VERSION, META_KEYS, SIGNATURE
 from documents.vietnamese import format_date, format_number
 from documents.xlsx_safety import (
     CORRUPT,
@@ -24,11 +25,7 @@ from documents.xlsx_safety import (
     open_workbook,
     refuse,
 )
-from models.cycles import find_cycle
-from models.orm import Agency, Channel, Request, Submission
-from reporting.form_binding import check_binding
-from reporting.intake import record_submission
-from reporting.submission_input import FieldError, IntakeError, SubmissionInput, TaskReportInput
+from reporting.submission_input import SubmissionInput, TaskReportInput
 
 RELOAD = "Vui lòng dùng biểu mẫu gốc tải từ đường dẫn trong thư."
 UNKNOWN_ROW = "Dòng {n} không thuộc biểu mẫu gốc (mã ẩn «{code}» không hợp lệ). " + RELOAD
@@ -104,13 +101,13 @@ def read_meta(ws: ReadOnlyWorksheet) -> tuple[dict[str, str], dict[str, dict[str
     rows: dict[str, dict[str, str]] = {"indicator": {}, "task_group": {}}
     for _, cells in rows_of(ws, 1, 3):
         key, code, label = (text_of(c.value) for c in cells)
-        if key in form.META_KEYS:
+        if key in META_KEYS:
             head[key] = code
         elif key in rows and code:
             rows[key][code] = label
-    if not all(head.get(key) for key in form.META_KEYS) or not head["year"].isdigit():
+    if not all(head.get(key) for key in META_KEYS) or not head["year"].isdigit():
         refuse(f"Phần thông tin ẩn của biểu mẫu bị thiếu hoặc đã bị sửa. {RELOAD}")
-    if head["version"] != form.FORM_VERSION:
+    if head["version"] != FORM_VERSION:
         refuse(f"Biểu mẫu này là phiên bản khác, không còn dùng được. {RELOAD}")
     return head, rows
 
@@ -188,8 +185,8 @@ def parse_workbook(workbook: Workbook) -> ParsedForm:
         head["programme"], int(head["year"]), head["kind"], head["agency"], SubmissionInput()
     )
     parsed.head = head
-    if form.SIGNATURE in workbook.sheetnames:
-        first = next(rows_of(sheet(workbook, form.SIGNATURE), 1, 1), None)
+    if SIGNATURE in workbook.sheetnames:
+        first = next(rows_of(sheet(workbook, SIGNATURE), 1, 1), None)
         parsed.token = text_of(first[1][0].value) if first else None
     for name in (form.INDICATORS, form.TASKS):
         shown = next(rows_of(sheet(workbook, name), 2, 2), None)
@@ -219,101 +216,3 @@ def read_form(
         refuse(CORRUPT)
     finally:
         workbook.close()
-
-
-def find_request(programme: str, year: int, kind: str, agency: str, *, session: Session) -> Request:
-    """The request of ``agency`` in the cycle named, or ExcelFormError."""
-    cycle = find_cycle(programme, year, session=session, kind=kind)
-    if cycle is None:
-        kind_text = form.KIND_TEXT.get(kind, kind)
-        refuse(f"Không có kỳ báo cáo năm {year} ({kind_text}) của chương trình «{programme}».")
-    request = session.scalar(
-        select(Request).join(Agency).where(Request.cycle_id == cycle.id, Agency.code == agency)
-    )
-    if request is None:
-        refuse(f"Đơn vị «{agency}» không có trong danh sách báo cáo năm {year}.")
-    return request
-
-
-def check_belongs(parsed: ParsedForm, request: Request) -> None:
-    """The file must be the form of this agency, for this cycle."""
-    cycle = request.cycle
-    if parsed.agency != request.agency.code:
-        refuse(
-            f"Tệp này là biểu mẫu của đơn vị khác (mã «{parsed.agency}»), không "
-            f"phải của {request.agency.name}. Vui lòng tải biểu mẫu của đơn vị "
-            "mình từ đường dẫn trong thư rồi điền lại."
-        )
-    if (parsed.programme, parsed.year, parsed.kind) != (
-        cycle.programme.code,
-        cycle.year,
-        cycle.kind,
-    ):
-        refuse(
-            f"Tệp này là biểu mẫu của kỳ báo cáo khác (năm {parsed.year}), "
-            f"không dùng cho kỳ báo cáo năm {cycle.year}. {RELOAD}"
-        )
-
-
-def locate(error: FieldError, cells: dict[str, str]) -> str:
-    """'Chỉ tiêu!G7: Phải là một số, ví dụ 99,5.' (the field name when no cell holds it)."""
-    if error.field == "cycle":
-        return error.message
-    return f"{cells.get(error.field, error.field)}: {error.message}"
-
-
-def import_form(
-    data: bytes | ParsedForm,
-    *,
-    session: Session,
-    channel: Channel,
-    submitted_by: str,
-    submitted_at: dt.datetime,
-    expected_request: Request | None = None,
-    programme: str | None = None,
-    year: int | None = None,
-    agency: str | None = None,
-    max_bytes: int = 5_000_000,
-) -> Submission:
-    """Read the file (or take it already read, so that the slow part is done before the
-    caller's write transaction) and record it as the request's next revision; nothing stored
-    on error."""
-    parsed = data if isinstance(data, ParsedForm) else read_form(data, max_bytes=max_bytes)
-    named = agency is not None  # ops said whose file it is: the file's own word is not needed
-    if expected_request is not None:
-        check_belongs(parsed, expected_request)
-        request = expected_request
-    else:  # ops: the file says which cycle and agency, unless told otherwise
-        programme, year = programme or parsed.programme, year or parsed.year
-        agency = agency or parsed.agency
-        request = find_request(programme, year, parsed.kind, agency, session=session)
-    check_binding(
-        parsed.head,
-        parsed.token,
-        parsed.names,
-        request,
-        require_token=expected_request is None and not named,
-    )
-    rows = [(f"values.{i.code}", i.name) for i in request.agency.indicators]
-    rows += [(f"tasks.{g.code}", g.name) for g in request.agency.task_groups]
-    missing = [name for key, name in rows if key not in parsed.cells]
-    if missing:
-        refuse(
-            *(
-                f"Biểu mẫu thiếu dòng «{n[:60]}» so với danh mục của đơn vị. {RELOAD}"
-                for n in missing
-            )
-        )
-    try:
-        submission = record_submission(
-            request,
-            parsed.submission,
-            session=session,
-            channel=channel,
-            submitted_by=submitted_by,
-            submitted_at=submitted_at,
-            flags_confirmed=False,  # a value that looks wrong is stored with a warning
-        )
-    except IntakeError as exc:
-        refuse(*(locate(e, parsed.cells) for e in exc.errors))
-    return submission

@@ -8,7 +8,8 @@ import datetime as dt
 import unicodedata
 
 from config.settings import get_settings
-from documents.excel_form import FORM_VERSION, META_KEYS, build_form
+from documents.excel_form import build_form
+from documents.form_identity import FORM_VERSION, META_KEYS
 from documents.xlsx_safety import refuse
 from models.observations import Observed
 from models.orm import Request

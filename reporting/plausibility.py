@@ -1,20 +1,21 @@
 """Values that cannot be right: outside their target's plausible range, or a jump from the
 agency's last value. They are never refused (a real value may be surprising); they are flagged
-so the clerk confirms what was read, and the coordinator sees them listed."""
+so the clerk confirms what was read, and the coordinator sees them listed
+(``reporting.stored_flags``). Here: the flags of a request's posted values, against the agency's
+last values, and the columns they are stored in; the rules for one value are
+``reporting.plausibility_rules``."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session
 
-from documents.indicators import value_text
-from documents.report_data import FlaggedRow
-from documents.vietnamese import format_number, number_words
+from documents.vietnamese import format_number
 from models.observations import observations_for
 from models.orm import (
     Agency,
@@ -25,98 +26,9 @@ from models.orm import (
     Submission,
     SubmissionStatus,
 )
-from models.registry_rows import IndicatorRow, reported_rows
+from models.registry_rows import reported_rows
+from reporting.plausibility_rules import Flag, Last, check_value, confirmation_text, rules_of
 from reporting.values import check_value as parse_value
-
-
-@dataclass(frozen=True)
-class Plausibility:
-    """What a value of one indicator is checked against (from ``programme.yaml``)."""
-
-    unit: str
-    kind: str  # percent, count, rate, yes_no
-    plausible: tuple[Decimal, Decimal] | None
-    year_on_year_factor: Decimal
-
-
-@dataclass(frozen=True)
-class Flag:
-    """One reason a value looks wrong, in Vietnamese for the clerk and the coordinator."""
-
-    reason: str  # "range" or "jump"
-    message: str
-
-
-@dataclass(frozen=True)
-class Last:
-    """The agency's last value of an indicator, and the year it was for."""
-
-    value: Decimal
-    year: int
-
-
-def _range(rules: Plausibility) -> tuple[Decimal, Decimal] | None:
-    if rules.plausible is not None:
-        return rules.plausible
-    return (Decimal(0), Decimal(100)) if rules.kind == "percent" else None
-
-
-def check_value(value: Decimal, last: Last | None, rules: Plausibility) -> list[Flag]:
-    """The flags of ``value`` (empty: plausible); ``last`` is the agency's last value, if any."""
-    if rules.kind == "yes_no":
-        return []
-    flags = []
-    bounds = _range(rules)
-    unit = f" {rules.unit}" if rules.unit != "%" else "%"
-    if bounds is not None and not bounds[0] <= value <= bounds[1]:
-        low, high = (format_number(b) for b in bounds)
-        flags.append(
-            Flag(
-                "range",
-                f"{format_number(value)}{unit} nằm ngoài khoảng hợp lý {low} - {high}{unit}.",
-            )
-        )
-    factor = rules.year_on_year_factor
-    if last is not None and last.value > 0 and value >= 0:
-        ratio = value / last.value
-        if ratio > factor or ratio < 1 / factor:
-            tenth = Decimal("0.1")
-            times, bound = (
-                (
-                    f"gấp {format_number(ratio.quantize(tenth))} lần",
-                    f"quá {format_number(factor)} lần",
-                )
-                if ratio > 1
-                else (
-                    f"chỉ bằng {format_number((ratio * 100).quantize(tenth))}%",
-                    f"dưới 1/{format_number(factor)}",
-                )
-            )
-            flags.append(
-                Flag(
-                    "jump",
-                    f"{format_number(value)}{unit} {times} giá trị năm {last.year} của đơn vị "
-                    f"({format_number(last.value)}{unit}), {bound}.",
-                )
-            )
-    return flags
-
-
-def confirmation_text(typed: str, value: Decimal) -> str:
-    """How the form read what was typed: '1.250,5 = một nghìn hai trăm năm mươi phẩy năm'."""
-    return f"{typed.strip()} = {number_words(value)}"
-
-
-def rules_of(indicator: IndicatorRow, year_on_year_factor: Decimal) -> Plausibility:
-    """What a value of the stored ``indicator`` is checked against (``year_on_year_factor``:
-    its programme's)."""
-    bounds = indicator.plausible_min, indicator.plausible_max
-    return Plausibility(
-        indicator.unit,
-        indicator.kind,
-        None if None in bounds else bounds,  # type: ignore[arg-type]
-        year_on_year_factor,
-    )
 
 
 def last_values(request: Request, *, session: Session) -> dict[str, Last]:
@@ -260,68 +172,3 @@ def stored_flag_columns(
         }
         for i in reported_rows(request, session=session).indicators
     }
-
-
-def stored_flags(submission: Submission) -> list[dict[str, object]]:
-    """The flagged values of a stored revision, for its receipt: number, name, how the value
-    reads, why it was flagged, and whether the clerk confirmed it (read as rows, the indicators
-    from the agency's rows, ``models.registry_rows``)."""
-    session = object_session(submission)
-    reported = reported_rows(submission.request, session=session)
-    indicators: dict[int, IndicatorRow | Indicator] = {i.id: i for i in reported.indicators}
-    rows = session.execute(
-        select(
-            IndicatorValue.indicator_id,
-            IndicatorValue.value,
-            IndicatorValue.flags,
-            IndicatorValue.flags_confirmed,
-        ).where(IndicatorValue.submission_id == submission.id)
-    )
-    return flag_rows(
-        (indicators.get(key) or session.get_one(Indicator, key), value, flags, confirmed)
-        for key, value, flags, confirmed in rows
-        if flags and value is not None
-    )
-
-
-StoredFlags = tuple[Any, Decimal | None, list[dict[str, Any]] | None, bool | None]
-
-
-def flag_rows(values: Iterable[StoredFlags]) -> list[dict[str, object]]:
-    """The flagged ones of (indicator, value, flags, confirmed), in indicator order, as the
-    receipt lists them (the indicator: anything with its ``number`` and ``name``)."""
-    found = [row for row in values if row[2] and row[1] is not None]
-    return [
-        {
-            "number": indicator.number,
-            "name": indicator.name,
-            "reading": confirmation_text(format_number(value), value),
-            "reasons": [flag["message"] for flag in flags],
-            "confirmed": bool(confirmed),
-        }
-        for indicator, value, flags, confirmed in sorted(found, key=lambda f: f[0].number)
-    ]
-
-
-HANDLING_TEXT = {
-    True: "Đơn vị đã xác nhận trên biểu mẫu trực tuyến",
-    False: "Nhận kèm cảnh báo (nhập từ tệp Excel)",
-}
-
-
-def flagged_rows(counted: list[tuple[str, Submission]]) -> list[FlaggedRow]:
-    """The flagged values of the counted revisions ((agency name, revision), in report order),
-    for the consolidation artifact and the report's annex."""
-    return [
-        FlaggedRow(
-            agency,
-            f"{item.indicator.number}. {item.indicator.name}",
-            value_text(item.indicator, item.value, item.achieved),
-            " ".join(flag["message"] for flag in item.flags),
-            bool(item.flags_confirmed),
-            HANDLING_TEXT[bool(item.flags_confirmed)],
-        )
-        for agency, submission in counted
-        for item in sorted(submission.values, key=lambda v: v.indicator.number)
-        if item.flags
-    ]

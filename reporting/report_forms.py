@@ -28,7 +28,8 @@ from reporting.evaluation_excel import (
 )
 from reporting.evaluation_intake import accept_evaluation, acknowledge_evaluation, evaluation_years
 from reporting.evaluation_requests import known_series
-from reporting.excel_reader import import_form, read_form
+from reporting.excel_import import import_form
+from reporting.excel_reader import read_form
 from reporting.form_binding import signed_form
 from reporting.intake import accept_submission, acknowledge
 from reporting.submission_input import FieldError

@@ -14,7 +14,7 @@ from documents.labels import TASK_STATUS_TEXT
 from documents.vietnamese import format_date
 from models.orm import Channel, Indicator, IndicatorValue, Submission, TaskGroup, TaskReport
 from models.registry_rows import reported_rows
-from reporting.plausibility import flag_rows, stored_flags
+from reporting.stored_flags import flag_rows, stored_flags
 
 CHANNEL_TEXT = {
     Channel.WEB_FORM: "biểu mẫu trực tuyến",

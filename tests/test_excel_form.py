@@ -17,7 +17,8 @@ from models.cycles import ensure_requests, open_cycle
 from models.database import session_scope
 from models.observations import Observed
 from models.orm import Agency, Channel, Cycle, Request, Submission
-from reporting.excel_reader import RELOAD, ExcelFormError, import_form, read_form
+from reporting.excel_import import import_form
+from reporting.excel_reader import RELOAD, ExcelFormError, read_form
 from reporting.form_binding import signed_form
 from tests.factories import PROGRAMME, at
 

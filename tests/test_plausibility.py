@@ -9,7 +9,7 @@ import pytest
 from config.registry import RegistryError
 from config.registry_files import load_programme
 from documents.vietnamese import parse_number
-from reporting.plausibility import Last, Plausibility, check_value, confirmation_text
+from reporting.plausibility_rules import Last, Plausibility, check_value, confirmation_text
 from tests.factories import PROGRAMME
 from tests.test_registry import P, copy_programme
 
