@@ -13,9 +13,9 @@ from documents.form_identity import FORM_VERSION, META_KEYS
 from documents.xlsx_safety import refuse
 from models.observations import Observed
 from models.orm import Request
+from reporting.excel_reader import RELOAD
 from reporting.links import LinkClaims, LinkError, link_secrets, make_token, read_token
 
-RELOAD = "Vui lòng dùng biểu mẫu gốc tải từ đường dẫn trong thư."
 
 
 def signing_key(
