@@ -17,7 +17,6 @@ from reporting.excel_reader import RELOAD
 from reporting.links import LinkClaims, LinkError, link_secrets, make_token, read_token
 
 
-
 def signing_key(
     programme: str, year: int | str, kind: str, agency: str, version: str, secret: str
 ) -> str:
