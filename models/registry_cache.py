@@ -20,7 +20,6 @@ from sqlalchemy import bindparam, inspect, select
 from sqlalchemy.orm import Session
 
 from models.orm import Agency, Cycle, Programme, RegistryVersion
-from models.transaction_memo import per_transaction
 
 T = TypeVar("T")
 # The database URL, the registry version id, the version's and its programme's content hashes.
@@ -45,7 +44,10 @@ def registry_content(cycle: Cycle, *, session: Session) -> RegistryContent:
     if "registry_version" in loaded and "programme" in loaded:
         version, programme = loaded["registry_version"], loaded["programme"]
         return content_key(session, version.id, version.content_hash, programme.content_hash)
-    hashes = per_transaction(session, "registry_content")
+    transaction, hashes = session.info.get("registry_content", (None, {}))
+    if transaction is not session.get_transaction():
+        hashes = {}
+        session.info["registry_content"] = (session.get_transaction(), hashes)
     if cycle.id not in hashes:
         hashes[cycle.id] = tuple(session.execute(_HASHES, {"cycle": cycle.id}).one())
     return content_key(session, cycle.registry_version_id, *hashes[cycle.id])

@@ -27,7 +27,6 @@ from models.orm import (
     SubmissionStatus,
 )
 from models.registry_rows import reported_rows
-from models.transaction_memo import per_transaction
 from reporting.plausibility_rules import Flag, Last, check_value, confirmation_text, rules_of
 from reporting.values import check_value as parse_value
 
@@ -45,6 +44,15 @@ def last_values(request: Request, *, session: Session) -> dict[str, Last]:
     if request.id not in known:
         known[request.id] = _last_values(request, session=session)
     return known[request.id]
+
+
+def per_transaction(session: Session, name: str) -> dict[Any, Any]:
+    """A memo of ``name`` that lives as long as the session's current transaction."""
+    transaction = session.get_transaction()
+    kept = session.info.get(name)
+    if kept is None or kept[0] is not transaction:
+        kept = session.info[name] = (transaction, {})
+    return kept[1]
 
 
 EARLIER_VALUES = (  # an agency's values of earlier years, latest first (built once)
