@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, object_session
 from documents.indicators import value_text
 from documents.report_data import FlaggedRow
 from documents.vietnamese import format_number, number_words
+from models.database import per_transaction
 from models.observations import observations_for
 from models.orm import (
     Agency,
@@ -132,15 +133,6 @@ def last_values(request: Request, *, session: Session) -> dict[str, Last]:
     if request.id not in known:
         known[request.id] = _last_values(request, session=session)
     return known[request.id]
-
-
-def per_transaction(session: Session, name: str) -> dict[Any, Any]:
-    """A memo of ``name`` that lives as long as the session's current transaction."""
-    transaction = session.get_transaction()
-    kept = session.info.get(name)
-    if kept is None or kept[0] is not transaction:
-        kept = session.info[name] = (transaction, {})
-    return kept[1]
 
 
 EARLIER_VALUES = (  # an agency's values of earlier years, latest first (built once)
