@@ -8,7 +8,6 @@ request for more time (``portal.extension_form``) and the health check and scrip
 
 from __future__ import annotations
 
-import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -30,17 +29,9 @@ def create_app() -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # What the process holds once started (its modules, the app, the programme: ~210,000
-        # objects) is kept out of the cyclic collector's full collections, which otherwise walk
-        # all of it: 160-230 ms each, one every ~2 s flat out on SQLite; the collector's time
-        # went 0.73 -> 0.32 ms a post (benchmarks/README.md, "Eighth round"). Full collections
-        # still run, at the default thresholds, over what was allocated since.
-        gc.collect()
-        gc.freeze()
         yield
         await run_in_threadpool(app.state.refusals.flush_all)  # the last counts of refusals
         await run_in_threadpool(app.state.receipts.stop)  # what is due goes now, or stays pending
-        gc.unfreeze()  # an app stopped in a process that goes on (the tests) frees what it can
 
     app = FastAPI(
         title="Báo cáo Nghị quyết 42",
