@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from sqlalchemy import bindparam, inspect, select
 from sqlalchemy.orm import Session
 
+from models.database import per_transaction
 from models.orm import Agency, Cycle, Programme, RegistryVersion
 
 T = TypeVar("T")
@@ -44,10 +45,7 @@ def registry_content(cycle: Cycle, *, session: Session) -> RegistryContent:
     if "registry_version" in loaded and "programme" in loaded:
         version, programme = loaded["registry_version"], loaded["programme"]
         return content_key(session, version.id, version.content_hash, programme.content_hash)
-    transaction, hashes = session.info.get("registry_content", (None, {}))
-    if transaction is not session.get_transaction():
-        hashes = {}
-        session.info["registry_content"] = (session.get_transaction(), hashes)
+    hashes = per_transaction(session, "registry_content")
     if cycle.id not in hashes:
         hashes[cycle.id] = tuple(session.execute(_HASHES, {"cycle": cycle.id}).one())
     return content_key(session, cycle.registry_version_id, *hashes[cycle.id])

@@ -16,6 +16,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from documents.vietnamese import format_number
+from models.database import per_transaction
 from models.observations import observations_for
 from models.orm import (
     Agency,
@@ -44,15 +45,6 @@ def last_values(request: Request, *, session: Session) -> dict[str, Last]:
     if request.id not in known:
         known[request.id] = _last_values(request, session=session)
     return known[request.id]
-
-
-def per_transaction(session: Session, name: str) -> dict[Any, Any]:
-    """A memo of ``name`` that lives as long as the session's current transaction."""
-    transaction = session.get_transaction()
-    kept = session.info.get(name)
-    if kept is None or kept[0] is not transaction:
-        kept = session.info[name] = (transaction, {})
-    return kept[1]
 
 
 EARLIER_VALUES = (  # an agency's values of earlier years, latest first (built once)
