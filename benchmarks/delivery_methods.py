@@ -30,7 +30,7 @@ from mail.configured import transport_from_settings
 from mail.delivery import deliver_configured
 from mail.event_loop import run_loop
 from mail.transport import Envelope
-from models.database import get_engine, session_scope
+from models.database import reset_engines, session_scope
 from models.orm import DeliveryStatus, OutgoingMessage, OutgoingRecipient
 
 Method = Callable[[int, Sequence[Envelope]], int]
@@ -122,7 +122,7 @@ class FullPath:
         )
         os.environ.setdefault("R42_WEB_FORM__LINK_SECRET", secrets.token_urlsafe(48))
         if os.environ.get("R42_DATABASE__URL") != self.database_url:
-            get_engine.cache_clear()
+            reset_engines()
         # The engine of the warm-up stays, with its compiled statements, as in a worker
         # process that runs one delivery after another: the warm-up is excluded for every
         # method alike.

@@ -71,7 +71,7 @@ def prepare(url: str, count: int, base: str, prior: int = 0) -> list[dict]:
     from benchmarks.national_cycle import OPENED, PROGRAMME, generated_registry
     from config.settings import get_settings
     from models.cycles import ensure_requests, open_cycle
-    from models.database import get_engine, session_scope, upgrade_database
+    from models.database import get_engine, reset_engines, session_scope, upgrade_database
     from models.orm import Channel
     from models.registry_store import load_registry
     from reporting.form_fields import to_submission
@@ -79,7 +79,7 @@ def prepare(url: str, count: int, base: str, prior: int = 0) -> list[dict]:
     from reporting.messages import link_for
 
     get_settings.cache_clear()
-    get_engine.cache_clear()
+    reset_engines()
     upgrade_database(url)
     with session_scope(url) as session:
         load_registry(generated_registry(count), session=session)

@@ -40,13 +40,13 @@ def measure(url: str, folder: Path, receipts: int) -> list[str]:
     agencies = prepare(url, 50, f"http://127.0.0.1:{port}", prior=1)
     from config.settings import get_settings
     from mail.delivery import deliver_configured
-    from models.database import get_engine, session_scope
+    from models.database import get_engine, reset_engines, session_scope
     from models.orm import MessageKind, Request
     from reporting.messages import queue_for_agency
     from reporting.revision_summary import receipt_context
 
     get_settings.cache_clear()
-    get_engine.cache_clear()
+    reset_engines()
     settings = get_settings()
     with session_scope() as session:
         ids = list(session.scalars(select(Request.id).order_by(Request.id)))

@@ -39,10 +39,10 @@ def configure(folder: Path = DEMO_DIR, *, replies_by_email: bool = True) -> None
     os.environ["R42_SIGNING__PKCS12_FILE"] = str(p12)
     os.environ["R42_SIGNING__PKCS12_PASSWORD"] = "demo"
     from config.settings import get_settings
-    from models.database import get_engine
+    from models.database import reset_engines
 
     get_settings.cache_clear()
-    get_engine.cache_clear()
+    reset_engines()
 
 
 def at(day: dt.date, hour: int) -> dt.datetime:

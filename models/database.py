@@ -57,14 +57,32 @@ def make_engine(
     return create_engine(url, echo=echo, pool_size=pool_size, pool_pre_ping=True)
 
 
+_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()  # every engine get_engine has made
+
+
 @lru_cache(maxsize=8)
 def get_engine(url: str | None = None, *, durable: bool = True) -> Engine:
     """The process-wide engine for ``url`` (default: the configured database); ``durable``:
     see :func:`make_engine`."""
     settings = get_settings().database
-    return make_engine(
+    engine = make_engine(
         url or settings.url, echo=settings.echo, pool_size=settings.pool_size, durable=durable
     )
+    _ENGINES.add(engine)
+    return engine
+
+
+def reset_engines() -> None:
+    """Forget the process's engines (its settings changed: a test, the demo, a benchmark) and
+    close their pooled connections now. Forgotten, an engine's connections stay open until the
+    garbage collector frees it (engines are reference cycles), which may be long after: a test
+    process that reconfigured its database a few hundred times ran PostgreSQL out of
+    connections ("too many clients") once its posts stopped making cyclic garbage, so that
+    full collections became rare. A connection in use stays usable; it is closed when given
+    back."""
+    for engine in list(_ENGINES):
+        engine.dispose()
+    get_engine.cache_clear()
 
 
 class WriterTurn:

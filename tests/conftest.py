@@ -28,7 +28,7 @@ if XDIST_WORKER:
 
 from config.registry_files import load_programme  # noqa: E402
 from config.settings import get_settings  # noqa: E402
-from models.database import get_engine, session_scope, upgrade_database  # noqa: E402
+from models.database import get_engine, reset_engines, session_scope, upgrade_database  # noqa: E402
 from models.registry_store import load_registry  # noqa: E402
 from tests.servers import PostgresCluster, SmtpServer  # noqa: E402
 
@@ -193,14 +193,14 @@ def configure(monkeypatch, tmp_path):
         for key, value in env.items():
             monkeypatch.setenv(key, str(value))
         get_settings.cache_clear()
-        get_engine.cache_clear()
+        reset_engines()
         return get_settings()
 
     monkeypatch.setenv("R42_MAIL__OUTBOX_DIR", str(tmp_path / "outbox"))
     monkeypatch.setenv("R42_CYCLE__REPORTS_DIR", str(tmp_path / "reports"))
     yield apply
     get_settings.cache_clear()
-    get_engine.cache_clear()
+    reset_engines()
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from config.registry_files import load_programme
 from config.settings import get_settings
 from mail.queue import find_message
 from models.cycles import cycle_requests, ensure_requests, get_cycle, open_cycle
-from models.database import get_engine, session_scope, upgrade_database
+from models.database import reset_engines, session_scope, upgrade_database
 from models.orm import Channel, MessageKind
 from models.registry_store import load_registry
 from models.reports import record_decision, save_draft
@@ -85,12 +85,12 @@ def build(folder: Path) -> Built:
         patch.setenv("R42_MAIL__OUTBOX_DIR", str(folder / "outbox"))
         patch.setenv("R42_CYCLE__REPORTS_DIR", str(folder / "reports"))
         get_settings.cache_clear()
-        get_engine.cache_clear()
+        reset_engines()
         try:
             return _build(folder)
         finally:
             get_settings.cache_clear()
-            get_engine.cache_clear()
+            reset_engines()
 
 
 def _build(folder: Path) -> Built:

@@ -25,7 +25,7 @@ from config.settings import Settings, get_settings
 from config.signing_settings import SigningSettings
 from documents.certificates import KeyPair, make_certificate, write_pkcs12
 from models.cycles import get_cycle
-from models.database import get_engine, session_scope
+from models.database import reset_engines, session_scope
 from models.reports import latest_report
 from reporting.report_pdf import ReportPdf, official_pdf
 from tests.servers import require_programs
@@ -65,12 +65,12 @@ def approved(built):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("R42_DATABASE__URL", f"sqlite:///{built.folder / 'r42.sqlite3'}")
         get_settings.cache_clear()
-        get_engine.cache_clear()
+        reset_engines()
         try:
             yield built
         finally:
             get_settings.cache_clear()
-            get_engine.cache_clear()
+            reset_engines()
 
 
 def sign_report(built, signing: SigningSettings) -> ReportPdf:
