@@ -15,7 +15,7 @@ from typing import Any
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
-from documents import excel_form as form
+from documents import form_cells as form
 from documents.form_identity import FORM_VERSION, META_KEYS, SIGNATURE
 from documents.vietnamese import format_date, format_number
 from documents.xlsx_safety import (
